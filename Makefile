@@ -1,0 +1,29 @@
+# drs-flows — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test clean bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+	@echo "installed: $(BIN)/drs"
+
+run: install
+	@$(BIN)/python -m cli.run
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build *.egg-info

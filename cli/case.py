@@ -1,0 +1,101 @@
+"""`drs case list | show | event`."""
+from __future__ import annotations
+
+import click
+
+from cli.common import InputError, emit_json, json_option, parse_date, resolve_clock, today_options
+from models.domain.vocabulary import AGREEMENT_ITEMS, CASE_STATUSES, CERTIFICATE_TYPES, EVENTS
+
+
+@click.group()
+def case() -> None:
+    """Cases: list, show, record what happened."""
+
+
+@case.command("list")
+@click.option("--status", type=click.Choice(CASE_STATUSES), help="only cases in this status")
+@click.option("--la", "la_code", help="only this local authority (ONS code or name)")
+@json_option
+def list_(status: str | None, la_code: str | None, as_json: bool) -> None:
+    """List cases (references, LA, status; no personal data)."""
+    from sqlalchemy import select
+
+    from models.db import Case
+    from tasks.casework import find_local_authority
+    from tasks.db import unit_of_work
+
+    with unit_of_work() as db:
+        stmt = select(Case).order_by(Case.ref)
+        if status:
+            stmt = stmt.where(Case.status == status)
+        if la_code:
+            la_ = find_local_authority(db, la_code)
+            if la_ is None:
+                raise InputError(f"unknown local authority {la_code!r}")
+            stmt = stmt.where(Case.la_id == la_.id)
+        rows = [
+            {"ref": c.ref, "service": c.service, "status": c.status, "local_authority": c.local_authority.code,
+             "decision_type": c.decision_type, "received_on": c.received_on.isoformat()}
+            for c in db.scalars(stmt)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['ref']}  {r['local_authority']}  {r['service']:<9}  {r['status']:<20}  {r['received_on']}")
+
+
+@case.command("show")
+@click.argument("ref")
+@today_options
+@json_option
+@click.option("--redact", is_flag=True, help="leave out personal details")
+def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bool) -> None:
+    """One case, with its clocks."""
+    from tasks.case_view import case_document
+    from tasks.casework import CaseworkError, get_case
+    from tasks.db import unit_of_work
+
+    day, _ = resolve_clock(today, now)
+    with unit_of_work() as db:
+        try:
+            doc = case_document(db, get_case(db, ref), day, redact=redact or not as_json)
+        except CaseworkError as exc:
+            raise InputError(str(exc)) from None
+    if as_json:
+        emit_json(doc)
+        return
+    click.echo(f"{doc['ref']}  {doc['service']}  {doc['status']}  LA {doc['local_authority']}")
+    click.echo(f"decision: {doc['decision']['type']} sent {doc['decision']['letter_sent_on']}; received {doc['received_on']}")
+    for e in doc["events"]:
+        click.echo(f"  {e['on']}  {e['event']}")
+    for name, c in doc["clocks"].items():
+        click.echo(f"  {name:<32} due {c['due']}  target {c['target']}  {c['state']:<14} {c['owner']:<8} {c['level']}")
+
+
+@case.command("event")
+@click.argument("ref")
+@click.argument("event", type=click.Choice(EVENTS), metavar="EVENT")
+@click.option("--on", "on", required=True, help="the date it happened (YYYY-MM-DD)")
+@click.option("--note", default=None, help="a short note (no personal details)")
+@click.option("--health", is_flag=True, help="la-received-request: the issues include health care")
+@click.option("--type", "cert_type", type=click.Choice(CERTIFICATE_TYPES), help="certificate-issued: its type")
+@click.option("--item", "items", multiple=True, type=click.Choice(AGREEMENT_ITEMS), help="agreement-reached: what was agreed (repeatable)")
+@today_options
+def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_type: str | None,
+          items: tuple[str, ...], today: str | None, now: str | None) -> None:
+    """Record what happened on a case; its clocks are recomputed."""
+    from tasks.casework import CaseworkError, get_case, record_event
+    from tasks.db import unit_of_work
+
+    day, moment = resolve_clock(today, now)
+    on_date = parse_date(on, "--on")
+    with unit_of_work() as db:
+        try:
+            case_ = get_case(db, ref, for_update=True)
+            record_event(db, case_, event, on_date, now=moment, today=day,
+                         recorded_by="cli:case-event", note=note, health=health, cert_type=cert_type, items=items)
+        except CaseworkError as exc:
+            raise InputError(str(exc)) from None
+        db.commit()
+        click.echo(f"{case_.ref}: {event} on {on_date.isoformat()} recorded; status {case_.status}", err=True)

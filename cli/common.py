@@ -1,0 +1,132 @@
+"""What every `drs` command shares: dates, JSON output, errors, and running a flow.
+
+Exit status (CONTRACT): 0 done; 1 the run failed; 2 usage or input error with one line on stderr.
+Nothing here imports Prefect: only `run_flow` does, and only when a server is reachable.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import urllib.request
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from tasks.settings import get_settings
+
+class InputError(click.ClickException):
+    """Usage or input error: exit 2, one line on stderr."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"drs: error: {self.format_message()}", err=True)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def parse_date(value: str | None, name: str = "date") -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def parse_datetime(value: str | None, name: str = "time") -> datetime | None:
+    """An ISO-8601 date-time; without an offset it is read as the service's local time."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not a date-time (use ISO-8601, e.g. 2026-11-28T09:30+00:00)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=local_tz())
+    return parsed
+
+
+def resolve_clock(today: str | None = None, now: str | None = None) -> tuple[date, datetime]:
+    """(today, now) from `--today`/`--now`; the default is now in `DRS_TIMEZONE`.
+
+    `--now` wins over `--today`; with `--today` alone, now is 09:00 local on that day.
+    """
+    from tasks.timekeeping import resolve_now
+
+    return resolve_now(parse_datetime(now, "--now"), parse_date(today, "--today"))
+
+
+def today_options(func: Callable) -> Callable:
+    func = click.option("--now", "now", default=None, help="ISO-8601 date-time with offset (default: now)")(func)
+    return click.option("--today", "today", default=None, help="YYYY-MM-DD (default: today in DRS_TIMEZONE)")(func)
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="print one JSON document on stdout")(func)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, default=str, ensure_ascii=False))
+
+
+def server_file() -> Path:
+    return get_settings().prefect_home / "server.json"
+
+
+def prefect_server_url() -> str | None:
+    """The API URL of a reachable Prefect server: `PREFECT_API_URL`, or the one `make run` recorded."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        try:
+            url = json.loads(server_file().read_text())["api_url"]
+        except (OSError, ValueError, KeyError):
+            return None
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=1.0) as response:
+            return url if response.status == 200 else None
+    except OSError:
+        return None
+
+
+def configure_prefect_env(api_url: str | None = None) -> None:
+    """Prefect settings for an offline, unattended install (set before Prefect is imported)."""
+    settings = get_settings()
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home.resolve()))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "200")
+    os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE", "200")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+
+
+def run_flow(flow_ref: str, direct: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a flow: as a recorded flow run when a server is reachable, else `direct(**kwargs)`.
+
+    `flow_ref` is "module:function" of the Prefect flow; `direct` is the same work as plain
+    functions. Both must return the same summary. Without a server the run is not recorded and
+    stderr says so (never a ~15 s temporary server).
+    """
+    url = prefect_server_url()
+    if url is None:
+        click.echo("drs: no Prefect server reachable; running directly (not recorded in the dashboard)", err=True)
+        return direct(**kwargs)
+    configure_prefect_env(url)
+    module, name = flow_ref.split(":")
+    flow = getattr(importlib.import_module(module), name)
+    return flow(**kwargs)
+
+
+def fail(message: str) -> None:
+    """The run failed (exit 1)."""
+    click.echo(f"drs: {message}", err=True)
+    sys.exit(1)

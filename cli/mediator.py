@@ -1,0 +1,30 @@
+"""`drs mediator add --name NAME --email EMAIL`."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from cli.common import InputError
+
+
+@click.group()
+def mediator() -> None:
+    """Mediators."""
+
+
+@mediator.command("add")
+@click.option("--name", required=True, help="the mediator's name")
+@click.option("--email", required=True, help="the mediator's email address")
+def add(name: str, email: str) -> None:
+    """Register a mediator (again with the same email updates the name)."""
+    from tasks.db import unit_of_work
+    from tasks.registry import RegistryError, add_mediator
+
+    with unit_of_work() as db:
+        try:
+            row, created = add_mediator(db, name, email, datetime.now(timezone.utc))
+        except RegistryError as exc:
+            raise InputError(str(exc)) from None
+        db.commit()
+        click.echo(f"mediator {row.id} {'added' if created else 'updated'}", err=True)

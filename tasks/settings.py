@@ -1,0 +1,68 @@
+"""Settings from the environment (and a `.env` file in the working directory).
+
+Exactly the variables of CONTRACT.md §Configuration. `get_settings()` is cached; tests
+that change the environment call `get_settings.cache_clear()`.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRS_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("./var"), description="data folder")
+    database_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
+    mail_from: str = "mediation@example.org"
+    team_email: str = "team@example.org"
+    timezone: str = "Europe/London"
+    smtp_rate_per_minute: int | None = None
+    demo: bool = True
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: `DRS_DATABASE_URL`, else the SQLite file in `DRS_HOME`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home.resolve() / 'drs.sqlite3'}"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def certificates_dir(self) -> Path:
+        return self.home / "certificates"
+
+    @property
+    def prefect_home(self) -> Path:
+        return Path(os.environ.get("PREFECT_HOME") or (self.home / "prefect"))
+
+    @property
+    def extra_holidays_file(self) -> Path:
+        """Admin-editable file of proclaimed one-off bank holidays (`date,name`)."""
+        return self.home / "extra-holidays.csv"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,31 @@
+"""Resolving `today`/`now` for flows and commands: time is a parameter, defaulting to now locally.
+
+The only place besides the CLI that reads the clock; domain code never does.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from tasks.settings import get_settings
+
+#: With only a date, "now" is this local time on it (the start of the office day).
+DEFAULT_TIME_OF_DAY = time(9, 0)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def resolve_now(now: datetime | None = None, today: date | None = None) -> tuple[date, datetime]:
+    """(today, now) in the service's time zone. `now` wins; a naive `now` is read as local time;
+    `today` alone means 09:00 local on that day; neither means the real now."""
+    tz = local_tz()
+    if now is not None:
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=tz)
+        return now.astimezone(tz).date(), now
+    if today is not None:
+        return today, datetime.combine(today, DEFAULT_TIME_OF_DAY, tzinfo=tz)
+    moment = datetime.now(tz)
+    return moment.date(), moment
