@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.db import AuditEntry, Case, CaseEvent, Clock, LocalAuthority, MediationSession
+from models.db import AuditEntry, Case, CaseEvent, Clock, LocalAuthority, MediationSession, OutboxEmail
 from models.domain.calendar import WorkingCalendar
 from models.domain.clocks import CaseFacts, Event, NextSession, compute_clocks
 from models.domain.rules import CURRENT_RULES_VERSION
@@ -92,7 +92,11 @@ def case_facts(db: Session, case: Case, tz) -> CaseFacts:
         Event(name=e.event, on=e.on, health=e.health, cert_type=e.cert_type, items=tuple(e.items or ()))
         for e in sorted(case.events, key=lambda e: (e.on, e.id or 0))
     )
+    acknowledged_at = db.scalar(
+        select(func.min(OutboxEmail.created_at)).where(OutboxEmail.case_id == case.id, OutboxEmail.kind == "acknowledgement")
+    )
     return CaseFacts(
+        acknowledged_on=acknowledged_at.astimezone(tz).date() if acknowledged_at else None,
         service=case.service,
         decision_type=case.decision_type,
         letter_sent_on=case.decision_letter_sent_on,
