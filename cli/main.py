@@ -7,26 +7,28 @@ import sys
 
 import click
 
-#: command name -> "module:attribute" of its click command or group
+#: command name -> ("module:attribute" of its click command or group, one-line help)
 COMMANDS = {
-    "db": "cli.db:db",
-    "demo": "cli.demo:demo",
-    "la": "cli.la:la",
-    "mediator": "cli.mediator:mediator",
-    "case": "cli.case:case",
-    "intake": "cli.intake:intake",
-    "mail": "cli.mail:mail",
-    "monitor": "cli.monitor:monitor",
-    "certificate": "cli.certificate:certificate",
-    "session": "cli.session:session",
-    "remind": "cli.session:remind",
-    "claims": "cli.claims:claims",
-    "report": "cli.report:report",
-    "serve": "cli.serve:serve",
+    "db": ("cli.db:db", "Create or migrate the database schema."),
+    "demo": ("cli.demo:demo", "Load the fictional demo data set."),
+    "la": ("cli.la:la", "The local-authority register: import, list."),
+    "mediator": ("cli.mediator:mediator", "Register mediators."),
+    "case": ("cli.case:case", "Cases: list, show with clocks, record events."),
+    "intake": ("cli.intake:intake", "Run referral intake over inbox files."),
+    "mail": ("cli.mail:mail", "Deliver the email outbox now."),
+    "monitor": ("cli.monitor:monitor", "Deadline monitoring now (alerts, digest, certificates)."),
+    "certificate": ("cli.certificate:certificate", "Issue a mediation certificate."),
+    "session": ("cli.session:session", "Mediation meetings: schedule, reschedule, cancel, outcome."),
+    "remind": ("cli.session:remind", "Session reminders now."),
+    "claims": ("cli.claims:claims", "Expense claims: import, route to LAs, record payments."),
+    "report": ("cli.report:report", "The monthly Excel report."),
+    "serve": ("cli.serve:serve", "Serve every deployment on its schedule."),
 }
 
 
 class LazyGroup(click.Group):
+    """Loads a sub-command's module only when that command runs; help comes from `COMMANDS`."""
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -34,8 +36,12 @@ class LazyGroup(click.Group):
         target = COMMANDS.get(name)
         if target is None:
             return None
-        module, attribute = target.split(":")
+        module, attribute = target[0].split(":")
         return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
