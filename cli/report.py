@@ -1,0 +1,42 @@
+"""`drs report monthly --month YYYY-MM [--out DIR] [--json] [--resend]`: the monthly Excel report."""
+from __future__ import annotations
+
+import click
+
+from cli.common import InputError, emit_json, json_option, run_flow, today_options
+
+
+@click.group()
+def report() -> None:
+    """Reports for managers and commissioners."""
+
+
+@report.command("monthly")
+@click.option("--month", default=None, metavar="YYYY-MM", help="the month to report (default: the month just ended)")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
+              help="folder for the workbooks (default: $DRS_HOME/reports/monthly)")
+@click.option("--resend", is_flag=True, help="email the workbooks again even if this month was sent before")
+@today_options
+@json_option
+def monthly(month: str | None, out: str | None, resend: bool, today: str | None, now: str | None, as_json: bool) -> None:
+    """Write the month's workbooks (all LAs, and one per LA) and queue them by email."""
+    from cli.common import resolve_clock
+    from tasks.monthly_report import ReportError, resolve_month, run_monthly_report
+
+    day, moment = resolve_clock(today, now)
+    try:
+        month = resolve_month(month, day)
+    except ReportError as exc:
+        raise InputError(str(exc)) from None
+    result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
+                      month=month, now=moment, out=out, resend=resend)
+    if as_json:
+        emit_json(result)
+        return
+    emails = result["emails"]
+    click.echo(f"monthly report {result['month']}: {result['workbook']}")
+    click.echo(f"  {len(result['la_workbooks'])} LA workbooks in the same folder")
+    click.echo(f"  emails queued {emails['queued']}, already queued {emails['already_queued']}"
+               + (f", no address for {', '.join(emails['no_recipient'])}" if emails["no_recipient"] else ""))
+    if emails["already_queued"] and not resend:
+        click.echo("  (use --resend to email this month again)")

@@ -1,0 +1,72 @@
+"""monthly-report — 1st of each month, 06:30 Europe/London: the Excel report of the month just ended.
+
+Writes `$DRS_HOME/reports/monthly/drs-monthly-YYYY-MM.xlsx` (every LA) and one workbook per LA,
+queues the full workbook to the team and each LA's own workbook to its contract contact (the
+delivery sweep sends them), and publishes two artifacts: `monthly-report-link` (where the
+workbook is) and `monthly-report-kpis` (headline figures per LA: counts, no personal data).
+Re-running a month rewrites the same figures and emails nobody twice unless `resend` is set.
+
+Run it: `drs report monthly --month 2026-11`, `prefect deployment run monthly-report/monthly-report`,
+or in Python `monthly_report(month="2026-11")`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from prefect import flow, task
+from prefect.artifacts import create_link_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import Field
+
+from flows.hooks import notify_team_of_failure
+from tasks.timekeeping import resolve_now
+
+
+@task(cache_policy=NO_CACHE)
+def write_workbooks(month: str, now: datetime, out: str | None) -> dict[str, Any]:
+    """Build the month's figures from the database and write the full and per-LA workbooks."""
+    from tasks.monthly_report import write_monthly_workbooks
+
+    return write_monthly_workbooks(month, now, out)
+
+
+@task(cache_policy=NO_CACHE)
+def queue_emails(month: str, workbooks: dict[str, Any], now: datetime, resend: bool) -> dict[str, Any]:
+    """Queue the workbooks to the team and each LA's contract contact (idempotent by key)."""
+    from tasks.monthly_report import queue_monthly_emails
+
+    return queue_monthly_emails(month, workbooks, now, resend)
+
+
+@flow(name="monthly-report", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
+def monthly_report(
+    month: Annotated[str | None, Field(description="YYYY-MM to report (default: the month just ended)")] = None,
+    today: Annotated[date | None, Field(description="the day to run as (default: today in DRS_TIMEZONE)")] = None,
+    now: Annotated[datetime | None, Field(description="the moment to run as (default: now)")] = None,
+    out: Annotated[str | None, Field(description="folder for the workbooks (default: $DRS_HOME/reports/monthly)")] = None,
+    resend: Annotated[bool, Field(description="email the workbooks again even if this month was sent")] = False,
+) -> dict[str, Any]:
+    """Write and distribute the monthly report; returns the same summary as `drs report monthly --json`."""
+    from tasks.monthly_report import resolve_month
+
+    today, now = resolve_now(now, today)
+    month = resolve_month(month, today)
+    result = write_workbooks(month, now, out)
+    result["emails"] = queue_emails(month, result, now, resend)
+    _publish(result)
+    return result
+
+
+def _publish(result: dict[str, Any]) -> None:
+    path = Path(result["workbook"])
+    create_link_artifact(
+        key="monthly-report-link", link=path.resolve().as_uri(), link_text=path.name,
+        description=f"Monthly report {result['month']}: the workbook for every LA (per-LA workbooks beside it).",
+    )
+    create_table_artifact(
+        key="monthly-report-kpis", table=result["kpis"],
+        description=(f"Monthly report {result['month']}: headline figures per LA, count/out of (%). "
+                     "Definitions are on the workbook's cover sheet."),
+    )
