@@ -52,6 +52,7 @@ def list_(as_json: bool) -> None:
             rows.append({
                 "code": la_.code, "name": la_.name, "aliases": la_.aliases,
                 "sen_team_email": la_.sen_team_email, "finance_email": la_.finance_email,
+                "contract_email": la_.contract_email, "certificate_needs_approval": la_.certificate_needs_approval,
                 "mileage_rate_pence": policy.mileage_rate_pence if policy else None,
                 "receipt_threshold_pounds": policy.receipt_threshold_pence / 100 if policy else None,
                 "claim_window_days": policy.claim_window_days if policy else None,

@@ -32,6 +32,8 @@ class LaRow:
     mileage_rate_pence: int
     receipt_threshold_pence: int
     claim_window_days: int
+    contract_email: str | None = None
+    certificate_needs_approval: bool | None = None
 
 
 def looks_like_email(value: str | None) -> bool:
@@ -58,6 +60,17 @@ def _pounds_to_pence(row: dict, key: str, default_pence: int, line: int) -> int:
         raise RegistryError(f"line {line}: {key} {raw!r} is not an amount in pounds") from None
 
 
+def _yes_no(row: dict, key: str, line: int) -> bool | None:
+    raw = (row.get(key) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("yes", "y", "true", "1"):
+        return True
+    if raw in ("no", "n", "false", "0"):
+        return False
+    raise RegistryError(f"line {line}: {key} {raw!r} is not yes or no")
+
+
 def parse_la_csv(text: str) -> list[LaRow]:
     """Rows of the LA register CSV; `RegistryError` names the first bad line (nothing is written)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -73,7 +86,7 @@ def parse_la_csv(text: str) -> list[LaRow]:
         if not name:
             raise RegistryError(f"line {line}: name is empty")
         emails = {}
-        for key in ("sen_team_email", "finance_email"):
+        for key in ("sen_team_email", "finance_email", "contract_email"):
             value = (row.get(key) or "").strip() or None
             if value and not looks_like_email(value):
                 raise RegistryError(f"line {line}: {key} {value!r} is not an email address")
@@ -84,6 +97,7 @@ def parse_la_csv(text: str) -> list[LaRow]:
             mileage_rate_pence=_int(row, "mileage_rate_pence", 45, line),
             receipt_threshold_pence=_pounds_to_pence(row, "receipt_threshold_pounds", 1000, line),
             claim_window_days=_int(row, "claim_window_days", 90, line),
+            certificate_needs_approval=_yes_no(row, "certificate_needs_approval", line),
             **emails,
         ))
     return rows
@@ -98,6 +112,10 @@ def upsert_local_authority(db: Session, row: LaRow, now: datetime, effective_fro
         db.add(la)
     la.name, la.aliases = row.name, row.aliases
     la.sen_team_email, la.finance_email = row.sen_team_email, row.finance_email
+    if row.contract_email is not None:
+        la.contract_email = row.contract_email
+    if row.certificate_needs_approval is not None:
+        la.certificate_needs_approval = row.certificate_needs_approval
     db.flush()
     policy = db.scalar(select(LaPolicy).where(LaPolicy.la_id == la.id, LaPolicy.effective_from == effective_from))
     if policy is None:

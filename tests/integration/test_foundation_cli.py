@@ -195,3 +195,15 @@ def test_timestamps_come_back_timezone_aware(drs_env, las):
         la = db.scalar(select(LocalAuthority).where(LocalAuthority.code == "E08000006"))
         assert la.created_at.tzinfo is not None
         assert la.created_at == datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def test_la_import_reads_optional_contract_email_and_approval_setting(drs, drs_env, tmp_path):
+    csv_file = tmp_path / "las.csv"
+    csv_file.write_text(
+        "code,name,sen_team_email,finance_email,contract_email,certificate_needs_approval\n"
+        "E08000002,Bury,sen@bury.example,fin@bury.example,contracts@bury.example,yes\n"
+    )
+    assert drs("la", "import", str(csv_file)).exit_code == 0
+    row = drs("la", "list", "--json").json()[0]
+    assert row["contract_email"] == "contracts@bury.example"
+    assert row["certificate_needs_approval"] is True
