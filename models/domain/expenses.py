@@ -1,0 +1,253 @@
+"""Checking a family's expense claim against its LA's policy (law §5). Pure: no I/O, no clock.
+
+CFA s.56(1)(g) and reg 41: the LA pays the family's (and their one supporter's) reasonable
+expenses of attending *mediation* (SECONDARY, exact list UNVERIFIED); a disagreement-resolution
+(DRS) meeting carries no such duty. How much and what for is each LA's policy, held as data with
+an effective date (`Policy`); the policy in force on the *session date* applies.
+
+`check_claim(claim, policies, session_date, today, ...)` returns a `Decision`:
+
+- `rejected` — never payable: a DRS meeting, a duplicate, a meeting that has not happened yet.
+- `held`     — outside policy, but an admin may still allow it: a category the LA does not pay,
+               late (outside the claim window), over a cap, a claimant we cannot match to the
+               family or their supporter, no policy for the date.
+- `query`    — the family must send something: a receipt above the LA's threshold, the miles, or
+               the amount.
+- `approved` — within policy; `amount_pence` is what finance pays.
+
+Worst wins (rejected > held > query > approved); every reason found is listed, each in plain
+words for the family and tersely for finance. Money is integer pence; mileage is
+miles × the LA's pence-per-mile, rounded half up to a whole penny. Receipts are asked for on
+costs (not on mileage, which is priced by the rate).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from models.domain.vocabulary import CLAIM_CATEGORIES
+
+APPROVED, QUERY, HELD, REJECTED = "approved", "query", "held", "rejected"
+_SEVERITY = {APPROVED: 0, QUERY: 1, HELD: 2, REJECTED: 3}
+#: statuses that no longer count as a live claim for duplicate detection
+DEAD_STATUSES = frozenset({REJECTED})
+
+CATEGORY_WORDS = {
+    "mileage": "mileage", "public_transport": "public transport", "parking": "parking",
+    "childcare": "childcare", "dependant_care": "care for a dependant", "meal": "meals", "other": "other costs",
+}
+
+
+def pounds(pence: int) -> str:
+    """'£12.35' from 1235."""
+    sign = "-" if pence < 0 else ""
+    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
+
+
+def to_pence(pounds_value: str | int | float | Decimal) -> int:
+    """An amount in pounds ('12.345', 12.3, '£1,200') as whole pence, rounded half up.
+
+    Raises `ValueError` when it is not a number. Floats go through their shortest repr, so
+    12.345 is treated as written.
+    """
+    text = str(pounds_value).strip().replace("£", "").replace(",", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{pounds_value!r} is not an amount in pounds") from None
+    if not value.is_finite():
+        raise ValueError(f"{pounds_value!r} is not an amount in pounds")
+    return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def mileage_pence(miles: Decimal, rate_pence: int) -> int:
+    """miles × rate (pence per mile), rounded half up to a whole penny."""
+    return int((Decimal(miles) * rate_pence).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An LA's expense policy from `effective_from` on (a pure copy of the `LaPolicy` row)."""
+
+    effective_from: date
+    mileage_rate_pence: int = 45
+    receipt_threshold_pence: int = 1000
+    claim_window_days: int = 90
+    categories: tuple[str, ...] = CLAIM_CATEGORIES
+    per_claim_cap_pence: int | None = None
+    category_caps_pence: Mapping[str, int] = field(default_factory=dict)
+
+
+def policy_on(policies: Iterable[Policy], day: date) -> Policy | None:
+    """The policy in force on `day`: the latest whose `effective_from` is on or before it."""
+    in_force = [p for p in policies if p.effective_from <= day]
+    return max(in_force, key=lambda p: p.effective_from) if in_force else None
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    """One claim line as submitted (`amount_pence` is what the family asked for, if given)."""
+
+    claim_id: str
+    category: str
+    session_date: date
+    claimant: str  # normalised key: the claimant's email in lower case (or name when no email)
+    miles: Decimal | None = None
+    amount_pence: int | None = None
+    receipt: bool = False
+
+
+@dataclass(frozen=True)
+class PriorClaim:
+    """A claim already on record, for duplicate detection."""
+
+    claim_id: str
+    claimant: str
+    session_date: date
+    category: str
+    amount_pence: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    family: str  # plain words, to the family: what happened and what to do
+    finance: str  # terse, for the team and finance; no personal data
+    status: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # approved | query | held | rejected
+    amount_pence: int  # what would be paid (mileage: miles × rate)
+    rate_pence: int | None  # pence per mile for mileage, else None
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def family_text(self) -> list[str]:
+        return [r.family for r in self.reasons]
+
+    @property
+    def finance_text(self) -> str:
+        return "; ".join(r.finance for r in self.reasons)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+def _reason(code: str, status: str, family: str, finance: str) -> Reason:
+    return Reason(code=code, family=family, finance=finance, status=status)
+
+
+def find_duplicate(claim: ClaimLine, amount_pence: int, prior: Iterable[PriorClaim]) -> PriorClaim | None:
+    """A live earlier claim with the same claimant, session date, category and amount."""
+    for other in prior:
+        if other.claim_id == claim.claim_id or other.status in DEAD_STATUSES:
+            continue
+        if (other.claimant == claim.claimant and other.session_date == claim.session_date
+                and other.category == claim.category and other.amount_pence == amount_pence):
+            return other
+    return None
+
+
+def check_claim(
+    claim: ClaimLine,
+    policies: Sequence[Policy] | Policy | None,
+    session_date: date,
+    today: date,
+    *,
+    service: str = "mediation",
+    claimant_is_party: bool = True,
+    prior: Iterable[PriorClaim] = (),
+) -> Decision:
+    """Decide one claim line (see the module docstring). `today` is the day it is checked
+    (received); `session_date` the day the meeting took place; `prior` the claims already on
+    record (for duplicates); `claimant_is_party` whether the claimant is the case's requester or
+    their recorded supporter."""
+    if isinstance(policies, Policy):
+        policies = [policies]
+    policy = policy_on(policies or (), session_date)
+    reasons: list[Reason] = []
+    words = CATEGORY_WORDS.get(claim.category, claim.category)
+
+    rate = policy.mileage_rate_pence if policy and claim.category == "mileage" else None
+    if claim.category == "mileage":
+        if claim.miles is None or claim.miles <= 0:
+            amount = claim.amount_pence or 0
+            reasons.append(_reason("miles-missing", QUERY,
+                                   "Please tell us how many miles you travelled to and from the meeting, so we can work out your mileage.",
+                                   "mileage claim without miles"))
+        elif rate is None:
+            amount = claim.amount_pence or 0
+        else:
+            amount = mileage_pence(claim.miles, rate)
+    else:
+        amount = claim.amount_pence or 0
+        if claim.amount_pence is None or claim.amount_pence <= 0:
+            reasons.append(_reason("amount-missing", QUERY,
+                                   f"Please tell us how much you spent on {words}.",
+                                   "no amount claimed"))
+
+    if service == "drs":
+        reasons.append(_reason("drs-meeting", REJECTED,
+                               "Travel and other expenses can be claimed for mediation meetings only. Your meeting was a "
+                               "disagreement resolution meeting, which the local authority does not have to pay expenses for.",
+                               "DRS meeting: no duty to pay expenses (CFA s.56 covers mediation only)"))
+    if session_date > today:
+        reasons.append(_reason("meeting-not-held", REJECTED,
+                               "Your claim is for a meeting that has not happened yet. Please claim after the meeting.",
+                               "session date is in the future"))
+    dupe = find_duplicate(claim, amount, prior)
+    if dupe is not None:
+        reasons.append(_reason("duplicate", REJECTED,
+                               f"You have already claimed this ({words}, {pounds(amount)}) for the same meeting, "
+                               f"under claim {dupe.claim_id}. We will deal with that claim; this copy will not be paid.",
+                               f"duplicate of claim {dupe.claim_id}"))
+
+    if not claimant_is_party:
+        reasons.append(_reason("claimant-unknown", HELD,
+                               "We could not match your claim to the family or supporter named on the case. Someone from "
+                               "the team will check it and contact you.",
+                               "claimant is not the requester or the recorded supporter"))
+    if policy is None:
+        reasons.append(_reason("no-policy", HELD,
+                               "We need to check your local authority's rules for this date. Someone from the team will "
+                               "contact you.",
+                               f"no expense policy in force on {session_date.isoformat()}"))
+    else:
+        if claim.category not in policy.categories:
+            reasons.append(_reason("category-not-paid", HELD,
+                                   f"Your local authority does not usually pay for {words}. We have asked the team to look "
+                                   "at your claim and will let you know.",
+                                   f"category {claim.category} not in the LA's policy"))
+        late_by = (today - session_date).days - policy.claim_window_days
+        if late_by > 0:
+            reasons.append(_reason("outside-window", HELD,
+                                   f"Claims should reach us within {policy.claim_window_days} days of the meeting. Yours "
+                                   "arrived later, so the team will look at it and let you know.",
+                                   f"received {late_by} day(s) after the {policy.claim_window_days}-day window"))
+        cap = (policy.category_caps_pence or {}).get(claim.category)
+        if cap is not None and amount > int(cap):
+            reasons.append(_reason("over-category-cap", HELD,
+                                   f"Your local authority usually pays up to {pounds(int(cap))} for {words}. The team will "
+                                   "look at your claim and let you know.",
+                                   f"{pounds(amount)} over the {claim.category} cap of {pounds(int(cap))}"))
+        if policy.per_claim_cap_pence is not None and amount > policy.per_claim_cap_pence:
+            reasons.append(_reason("over-claim-cap", HELD,
+                                   f"Your local authority usually pays up to {pounds(policy.per_claim_cap_pence)} a claim. "
+                                   "The team will look at your claim and let you know.",
+                                   f"{pounds(amount)} over the per-claim cap of {pounds(policy.per_claim_cap_pence)}"))
+        if (claim.category != "mileage" and not claim.receipt
+                and amount > policy.receipt_threshold_pence):
+            reasons.append(_reason("receipt-needed", QUERY,
+                                   f"Please send us the receipt for your {words} ({pounds(amount)}). Your local authority "
+                                   f"needs a receipt for anything over {pounds(policy.receipt_threshold_pence)}. You can "
+                                   "reply to this email with a photo or scan of it.",
+                                   f"no receipt above the {pounds(policy.receipt_threshold_pence)} threshold"))
+
+    status = max((r.status for r in reasons), key=_SEVERITY.__getitem__, default=APPROVED)
+    return Decision(status=status, amount_pence=amount, rate_pence=rate, reasons=tuple(reasons))
