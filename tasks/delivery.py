@@ -9,14 +9,16 @@ and the team is told. A claim older than `STALE_CLAIM` (a crashed worker) is tak
 from __future__ import annotations
 
 import os
+import smtplib
 import socket
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
-from models.db import OutboxEmail
+from models.db import Case, OutboxEmail
 from tasks.db import unit_of_work
 from tasks.mailer import Mailer, OutgoingAttachment, OutgoingEmail, mailer_from_settings
 from tasks.outbox import queue_email
@@ -44,7 +46,9 @@ def backoff(attempts: int) -> timedelta:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """A name unique to one delivery call (host, process and a random part): two deliveries in
+    the same process — a background task and the sweep — must not mistake each other's claims."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _due(now: datetime):
@@ -55,18 +59,32 @@ def _due(now: datetime):
 
 
 def claim_due(now: datetime, limit: int, worker: str, ids: list[int] | None = None) -> list[int]:
-    """Claim up to `limit` due rows (or just `ids`, if still due) for `worker`; returns their ids."""
+    """Claim up to `limit` due rows (or just `ids`, if still due) for `worker`; returns their ids.
+
+    The claim is a conditional UPDATE (still due at write time), so two workers never both
+    claim a row — on SQLite, whose writers are serialised, as on PostgreSQL, where candidates
+    are picked with `FOR UPDATE SKIP LOCKED` first.
+    """
     with unit_of_work() as db:
-        stmt = select(OutboxEmail).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
+        stmt = select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
         if ids is not None:
             stmt = stmt.where(OutboxEmail.id.in_(ids))
         if db.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        rows = db.scalars(stmt).all()
-        for row in rows:
-            row.status, row.claimed_at, row.claimed_by = "sending", now, worker
+        candidates = list(db.scalars(stmt).all())
+        if not candidates:
+            return []
+        db.execute(
+            update(OutboxEmail).where(OutboxEmail.id.in_(candidates), _due(now))
+            .values(status="sending", claimed_at=now, claimed_by=worker)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = db.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.id.in_(candidates), OutboxEmail.claimed_by == worker,
+                                         OutboxEmail.status == "sending").order_by(OutboxEmail.id)
+        ).all()
         db.commit()
-        return [row.id for row in rows]
+        return list(claimed)
 
 
 def _outgoing(row: OutboxEmail) -> OutgoingEmail:
@@ -76,40 +94,54 @@ def _outgoing(row: OutboxEmail) -> OutgoingEmail:
     )
 
 
+def _unreachable(exc: Exception) -> bool:
+    """A transport failure that will hit every message alike (server down, refused, timed out),
+    as opposed to one message or recipient being refused."""
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+
+
 def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, worker: str | None = None) -> DeliverySummary:
-    """Send the claimed rows `ids`; each outcome is committed as soon as it is known."""
+    """Send the rows `ids` claimed by `worker` (without `worker`: claim those still due first);
+    each outcome is committed as soon as it is known. Once the server proves unreachable the
+    rest of the batch is not tried: each row records the same error and waits for its back-off."""
     settings = get_settings()
+    if worker is None:
+        worker = worker_name()
+        ids = claim_due(now, len(ids), worker, ids=list(ids))
     mailer = mailer or mailer_from_settings(settings)
-    worker = worker or worker_name()
     pause = 60.0 / settings.smtp_rate_per_minute if settings.smtp_rate_per_minute else 0.0
     summary = DeliverySummary()
+    down: str | None = None
     try:
         for n, email_id in enumerate(ids):
             with unit_of_work() as db:
                 row = db.get(OutboxEmail, email_id)
                 if row is None or row.status != "sending" or row.claimed_by != worker:
                     continue
-                if n and pause:
-                    time.sleep(pause)
-                try:
-                    mailer.send(_outgoing(row))
-                except Exception as exc:  # every transport error is recorded, none is lost
-                    mailer.close()
-                    row.attempts += 1
-                    row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-                    row.claimed_by = None
-                    if row.attempts >= MAX_ATTEMPTS:
-                        row.status = "failed"
-                        summary.failed += 1
-                        _tell_team_of_failure(db, row, now, settings.team_email)
-                    else:
-                        row.status = "pending"
-                        row.next_attempt_at = now + backoff(row.attempts)
-                        summary.retrying += 1
-                else:
-                    row.attempts += 1
+                error = down
+                if error is None:
+                    if n and pause:
+                        time.sleep(pause)
+                    try:
+                        mailer.send(_outgoing(row))
+                    except Exception as exc:  # every transport error is recorded, none is lost
+                        mailer.close()
+                        error = f"{type(exc).__name__}: {exc}"[:1000]
+                        if _unreachable(exc):
+                            down = error
+                row.attempts += 1
+                row.claimed_by = None
+                if error is None:
                     row.status, row.sent_at, row.last_error = "sent", now, None
                     summary.sent += 1
+                elif row.attempts >= MAX_ATTEMPTS:
+                    row.status, row.last_error = "failed", error
+                    summary.failed += 1
+                    _tell_team_of_failure(db, row, now, settings.team_email)
+                else:
+                    row.status, row.last_error = "pending", error
+                    row.next_attempt_at = now + backoff(row.attempts)
+                    summary.retrying += 1
                 db.commit()
     finally:
         mailer.close()
@@ -119,7 +151,8 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
 def _tell_team_of_failure(db, row: OutboxEmail, now: datetime, team: str) -> None:
     if row.to_addr.lower() == team.lower():
         return
-    ref = f" for case {row.case_id}" if row.case_id else ""
+    case_ref = db.scalar(select(Case.ref).where(Case.id == row.case_id)) if row.case_id else None
+    ref = f" for case {case_ref}" if case_ref else ""
     queue_email(
         db, key=f"delivery-failed:{row.id}", kind="delivery-failed", to=team, now=now,
         subject=f"An email could not be delivered (outbox #{row.id})",

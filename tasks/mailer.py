@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import smtplib
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -46,9 +47,13 @@ class OutgoingEmail:
     message_key: str | None = None  # the outbox key, used for a stable Message-ID
 
 
+#: Headers are not folded below RFC 5322's hard limit, so long subjects arrive as written.
+MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(email: OutgoingEmail, sender: str) -> EmailMessage:
     """The MIME message for `email` from `sender` (exactly one recipient)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MESSAGE_POLICY)
     msg["From"] = sender
     msg["To"] = email.to
     msg["Subject"] = email.subject
@@ -110,7 +115,9 @@ class SmtpMailer:
 
         s = self.settings
         login = bool(s.smtp_user)
-        self._client = yagmail.SMTP(
+        if login and not s.smtp_password:  # yagmail would try the keyring, then prompt: a hang
+            raise DeliveryError("DRS_SMTP_USER is set but DRS_SMTP_PASSWORD is not")
+        client = yagmail.SMTP(
             user=s.smtp_user or None,
             password=s.smtp_password if login else None,
             host=s.smtp_host,
@@ -121,8 +128,13 @@ class SmtpMailer:
             soft_email_validation=False,
             timeout=SMTP_TIMEOUT_SECONDS,
         )
-        self._client.login()
-        return self._client
+        try:
+            client.login()
+        except Exception:
+            client.close()
+            raise
+        self._client = client
+        return client
 
     def send(self, email: OutgoingEmail) -> None:
         client = self._client or self._connect()

@@ -1,0 +1,42 @@
+"""`drs intake [PATH…] [--today D] [--json]`: referral intake now."""
+from __future__ import annotations
+
+import click
+
+from cli.common import InputError, emit_json, json_option, resolve_clock, run_flow, today_options
+
+
+def _direct(paths: list[str] | None, today, now) -> dict:
+    from tasks.intake import run_intake
+
+    return run_intake(paths, today=today, now=now).document()
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@today_options
+@json_option
+def intake(paths: tuple[str, ...], today: str | None, now: str | None, as_json: bool) -> None:
+    """Import web-form referrals from files or folders (default: $DRS_HOME/inbox/referrals/).
+
+    Files taken from the inbox end in processed/ (and rejected/ with <name>.errors.json when a
+    record was rejected). Files given outside the inbox are read where they are and not moved.
+    """
+    from tasks.intake import IntakeInputError, check_paths
+
+    day, moment = resolve_clock(today, now)
+    try:
+        check_paths(list(paths))
+    except IntakeInputError as exc:
+        raise InputError(str(exc)) from None
+    summary = run_flow("flows.intake:referral_intake", direct=_direct,
+                       paths=list(paths) or None, today=day, now=moment)
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"{summary['imported']} imported, {summary['duplicates']} duplicates, {summary['rejected']} rejected")
+    for r in summary["results"]:
+        line = f"  {r['status']:<9} {r['case_ref'] or '-':<15} {r['form_id'] or '-':<12} {r['source']}"
+        click.echo(line)
+        for error in r["errors"]:
+            click.echo(f"      {error}")

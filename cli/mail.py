@@ -1,0 +1,34 @@
+"""`drs mail deliver [--json]`: deliver the outbox now, in this process."""
+from __future__ import annotations
+
+import click
+
+from cli.common import emit_json, json_option, resolve_clock, run_flow, today_options
+
+
+def _direct(now) -> dict:
+    from tasks.delivery import deliver_pending
+
+    return deliver_pending(now).as_dict()
+
+
+@click.group()
+def mail() -> None:
+    """The email outbox."""
+
+
+@mail.command("deliver")
+@today_options
+@json_option
+def deliver(today: str | None, now: str | None, as_json: bool) -> None:
+    """Send every email that is due (SMTP, or .eml files with no DRS_SMTP_HOST) and return.
+
+    Failures are recorded on each email and retried later with back-off; nothing needs a task worker.
+    """
+    _, moment = resolve_clock(today, now)
+    summary = run_flow("flows.delivery:deliver_email", direct=_direct, now=moment)
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"{summary['sent']} sent, {summary['retrying']} to retry, {summary['failed']} failed, "
+               f"{summary['remaining']} still pending")
