@@ -150,8 +150,9 @@ class Certificate(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     adviser: Mapped[str | None] = mapped_column(String(200))
     pdf_path: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="issued")  # awaiting_approval | issued | refused
+    status: Mapped[str] = mapped_column(String(20), default="issued")  # awaiting_approval | issued | refused (0003: 16 -> 20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approval_note: Mapped[str | None] = mapped_column(String(500))  # migration 0003: who decided, and why
 
 
 class AuditEntry(Base):
