@@ -1,0 +1,274 @@
+"""`make run` (`python -m cli.run`): database, demo data, the Prefect server and `drs serve`, in one go.
+
+1. Refuses to start a twin: one `make run` per project data folder (a lock in `$PREFECT_HOME`),
+   and none while the recorded server is still answering.
+2. Migrates the database (`drs db upgrade`).
+3. When the register holds no local authority, loads the fictional demo data set and says so
+   (`DRS_DEMO=0` skips it).
+4. Starts `prefect server start` on 127.0.0.1:4200 (`PREFECT_SERVER_API_PORT` moves it) with
+   Prefect's home in `$DRS_HOME/prefect`, analytics off and the task-run recorder batch settings;
+   waits for `/api/health`; records `{"api_url", "pid", ...}` in `$PREFECT_HOME/server.json` so
+   every `drs` command finds it.
+5. Starts `drs serve` (every deployment on its schedule, plus the task worker), kicks off one
+   watchdog run (the "today" screen) and, on a fresh demo, one deadline-monitor run, and prints
+   the dashboard address.
+6. Ctrl-C (or SIGTERM) stops `drs serve`, then the server, and removes the record.
+
+The children run in their own process groups so that Ctrl-C reaches only this process, which then
+stops them in order (the scheduler first, so it can pause its schedules on a live server).
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4200
+HEALTH_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 20
+
+
+def say(message: str) -> None:
+    print(f"drs run: {message}", flush=True)
+
+
+def _health(api_url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(api_url + "/health", timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((HOST, port)) == 0
+
+
+def _api(api_url: str, method: str, path: str, body: dict | None = None) -> dict | None:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(api_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+    except (OSError, ValueError):
+        return None
+
+
+def kick_off(api_url: str, names: list[str], wait_s: float = 90.0) -> list[str]:
+    """Create one flow run of each deployment in `names` (deployment name = flow name).
+
+    Waits (up to `wait_s`) for `drs serve` to register the first one, then tries the others once;
+    a deployment that is not served (its flow does not exist yet) is left out.
+    """
+    started, deadline = [], time.monotonic() + wait_s
+    for n, name in enumerate(names):
+        while True:
+            deployment = _api(api_url, "GET", f"/deployments/name/{name}/{name}")
+            # not paused = served now (`drs serve` un-pauses what the previous run paused on exit)
+            if deployment and deployment.get("id") and not deployment.get("paused"):
+                if _api(api_url, "POST", f"/deployments/{deployment['id']}/create_flow_run", {}) is not None:
+                    started.append(name)
+                break
+            if n or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    return started
+
+
+class Supervisor:
+    """Starts and stops the children of one `make run`."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.record: Path | None = None
+
+    def start(self, label: str, argv: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+        out = open(log, "ab") if log else None  # noqa: SIM115 — lives as long as the child
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                process_group=0, preexec_fn=_default_signals)
+        self.children.append((label, proc))
+        return proc
+
+    def stop(self) -> None:
+        """Stop the children, last started first: SIGINT to the child itself (so `drs serve` can
+        cancel its runs cleanly and pause its schedules), then SIGTERM and SIGKILL to its whole
+        process group if it does not exit in time; finally sweep anything left in the group."""
+        for label, proc in reversed(self.children):
+            if proc.poll() is None:
+                say(f"stopping {label} (pid {proc.pid})")
+                proc.send_signal(signal.SIGINT)
+                for sig, wait in ((None, STOP_TIMEOUT_S), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+                    if sig is not None:
+                        try:
+                            os.killpg(proc.pid, sig)
+                        except ProcessLookupError:
+                            break
+                    try:
+                        proc.wait(timeout=wait)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # strays left in its group
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.children.clear()
+        if self.record is not None:
+            self.record.unlink(missing_ok=True)
+            self.record = None
+
+
+def _default_signals() -> None:
+    """In a child before exec: SIGINT back to its default (a shell's `&` may have ignored it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    from cli.common import configure_prefect_env
+    from tasks.settings import get_settings
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C works even if started with `&`
+    user_log_level = os.environ.get("PREFECT_LOGGING_LEVEL")
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    configure_prefect_env()
+    prefect_home = Path(os.environ["PREFECT_HOME"])
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    port = int(os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_PORT)
+    api_url = f"http://{HOST}:{port}/api"
+    record = prefect_home / "server.json"
+
+    # 1. no twins
+    lock = open(prefect_home / "run.lock", "w")  # noqa: SIM115 — held until exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        say(f"drs-flows is already running for {settings.home.resolve()} (another `make run`); "
+            "use that one, or stop it with Ctrl-C in its terminal")
+        return 1
+    if record.exists():
+        try:
+            previous = json.loads(record.read_text())
+        except ValueError:
+            previous = {}
+        if previous.get("pid") and _pid_alive(int(previous["pid"])) and _health(previous.get("api_url", "")):
+            say(f"a Prefect server recorded by an earlier run is still running (pid {previous['pid']}, "
+                f"{previous.get('ui_url', previous.get('api_url'))}); stop it first: kill {previous['pid']}")
+            return 1
+        record.unlink(missing_ok=True)
+    if _port_in_use(port):
+        say(f"port {port} on {HOST} is already in use by another program; stop it or set PREFECT_SERVER_API_PORT")
+        return 1
+
+    # 2. database, 3. demo
+    from models.db.migrate import upgrade
+    from tasks.db import unit_of_work
+    from tasks.demo import database_is_empty, load_demo
+    from tasks.timekeeping import resolve_now
+
+    started = time.monotonic()
+    upgrade(settings.db_url)
+    say("database is up to date")
+    demo_loaded = False
+    with unit_of_work() as db:
+        if database_is_empty(db):
+            if settings.demo:
+                today, now = resolve_now()
+                counts = load_demo(db, today, now)
+                db.commit()
+                demo_loaded = True
+                say("the register was empty, so the fictional DEMO data set was loaded ("
+                    + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+                    + "); set DRS_DEMO=0 to start without it")
+            else:
+                say("the register is empty and DRS_DEMO=0: no demo data loaded (import LAs with `drs la import`)")
+
+    # 4. server
+    supervisor = Supervisor()
+    previous_handler = signal.signal(signal.SIGTERM, _terminate)
+    env = dict(os.environ)
+    env["PREFECT_API_URL"] = api_url
+    env["PREFECT_UI_URL"] = f"http://{HOST}:{port}"
+    env["PYTHONUNBUFFERED"] = "1"
+    bin_dir = Path(sys.executable).parent
+    logs = prefect_home / "logs"
+    logs.mkdir(exist_ok=True)
+    try:
+        say(f"starting the Prefect server on {HOST}:{port} (Prefect home {prefect_home}; log {logs / 'server.log'})")
+        server = supervisor.start("the Prefect server", [
+            str(bin_dir / "prefect"), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"],
+            env, logs / "server.log")
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not _health(api_url):
+            if server.poll() is not None:
+                say(f"the Prefect server exited (status {server.returncode}); see {logs / 'server.log'}")
+                return 1
+            if time.monotonic() > deadline:
+                say(f"the Prefect server did not answer within {HEALTH_TIMEOUT_S} s; see {logs / 'server.log'}")
+                return 1
+            time.sleep(0.5)
+        supervisor.record = record
+        record.write_text(json.dumps({
+            "api_url": api_url, "ui_url": f"http://{HOST}:{port}", "pid": server.pid, "run_pid": os.getpid(),
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }, indent=2))
+        say(f"Prefect server healthy after {time.monotonic() - started:.0f} s")
+
+        # 5. drs serve (run logs at INFO go to the dashboard; its terminal output stays at WARNING)
+        serve_env = dict(env)
+        if user_log_level is None:
+            serve_env.pop("PREFECT_LOGGING_LEVEL", None)
+        supervisor.start("drs serve", [str(bin_dir / "drs"), "serve"], serve_env)
+        print(f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)\n", flush=True)
+        kicks = ["watchdog"] + (["deadline-monitor", "session-reminders"] if demo_loaded else [])
+        kicked = kick_off(api_url, kicks)
+        if kicked:
+            say("started now: " + ", ".join(kicked))
+        while True:
+            for label, proc in supervisor.children:
+                if proc.poll() is not None:
+                    say(f"{label} exited (status {proc.returncode}); stopping")
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print(flush=True)
+        say("stopping")
+        return 0
+    finally:
+        supervisor.stop()
+        signal.signal(signal.SIGTERM, previous_handler)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+        say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Admin actions as deployments: an admin does them from the dashboard's Run form.
+
+Each flow has typed parameters — enums (dropdowns), dates and date-times (pickers), and a
+description on every field — that carry case references, ids and codes only, never names, email
+addresses or dates of birth. Each calls the same plain function as the matching `drs` command,
+so a change made from the dashboard is the same change, audited the same way (`recorded_by` =
+`dashboard`). A refused action fails its run with the reason (case reference only), shown in the
+dashboard; only a crash emails the team.
+
+Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
+admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
+admin-record-outcome, admin-decide-claim.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+from prefect import flow
+
+from flows.hooks import notify_team_of_failure
+from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS, OUTCOMES
+from tasks.timekeeping import resolve_now
+
+ACTOR = "dashboard"
+
+CaseEventCode = Enum("CaseEventCode", {e.replace("-", "_"): e for e in EVENTS}, type=str, module=__name__)
+CertificateType = Enum("CertificateType", {c.replace("-", "_"): c for c in CERTIFICATE_TYPES}, type=str, module=__name__)
+AgreementItem = Enum("AgreementItem", {i.replace("-", "_"): i for i in AGREEMENT_ITEMS}, type=str, module=__name__)
+SessionOutcome = Enum("SessionOutcome", {o.replace("-", "_"): o for o in OUTCOMES}, type=str, module=__name__)
+
+
+class CancelledBy(str, Enum):
+    family = "family"
+    la = "la"
+    service = "service"
+    icb = "icb"
+
+
+class ClaimDecision(str, Enum):
+    approve = "approve"
+    refuse = "refuse"
+
+
+def _hooks() -> dict:
+    # A refused action (unknown reference, a date in the future) fails the run, which the admin who
+    # pressed Run sees at once: no team email for that. A crash is still reported to the team.
+    return {"on_crashed": [notify_team_of_failure]}
+
+
+def _value(v):
+    return v.value if isinstance(v, Enum) else v
+
+
+@flow(name="admin-record-case-event", **_hooks())
+def record_case_event(
+    case_ref: str,
+    event: CaseEventCode,
+    on: date,
+    health: bool = False,
+    certificate_type: CertificateType | None = None,
+    agreement_items: list[AgreementItem] | None = None,
+) -> dict:
+    """Record what happened on a case; its clocks are recomputed.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        event: What happened.
+        on: The date it happened (may be in the past, never in the future).
+        health: For la-received-request: the issues include health care.
+        certificate_type: For certificate-issued: which certificate.
+        agreement_items: For agreement-reached: what was agreed (one or more).
+    """
+    from tasks.casework import get_case, record_event
+
+    today, now = resolve_now(None, None)
+    with _uow() as db:
+        case = get_case(db, case_ref.strip(), for_update=True)
+        record_event(db, case, _value(event), on, now=now, today=today, recorded_by=ACTOR, health=health,
+                     cert_type=_value(certificate_type), items=[_value(i) for i in agreement_items or ()])
+        db.commit()
+        return {"case_ref": case.ref, "event": _value(event), "on": on.isoformat(), "status": case.status}
+
+
+@flow(name="admin-issue-certificate", **_hooks())
+def issue_certificate(case_ref: str, on: date, certificate_type: CertificateType | None = None) -> dict:
+    """Issue a mediation certificate: the PDF, and the email to the family through the outbox.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        on: The issue date.
+        certificate_type: Which certificate (default: the one the case's events call for).
+    """
+    from tasks.certificates import issue_certificate as issue
+
+    today, now = resolve_now(None, None)
+    return issue(case_ref.strip(), on, today=today, now=now, actor=ACTOR, cert_type=_value(certificate_type))
+
+
+@flow(name="admin-schedule-session", **_hooks())
+def schedule_session(case_ref: str, start: datetime, mediator_email: str, end: datetime | None = None,
+                     venue: str | None = None, online_url: str | None = None,
+                     short_notice_agreed: bool = False) -> dict:
+    """Book a mediation meeting; invitations go to the family (from the case) and the mediator.
+
+    Other attendees (supporter, LA officer, ICB) carry names and addresses, so they are added with
+    `drs session schedule`, not from the dashboard.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        start: When the meeting starts (Europe/London).
+        mediator_email: The mediator's work address, as registered with `drs mediator add`.
+        end: When it ends (default: 2 hours after the start).
+        venue: The venue's name and address (a public place; no personal data).
+        online_url: The link for an online meeting, instead of a venue.
+        short_notice_agreed: The family agreed to less than 5 working days' notice.
+    """
+    from tasks.sessions import schedule_session as schedule
+
+    _, now = resolve_now(None, None)
+    return schedule(case_ref.strip(), start=start, end=end, mediator_email=mediator_email.strip(), now=now,
+                    venue=venue, online_url=online_url, short_notice_agreed=short_notice_agreed,
+                    actor=ACTOR).as_dict()
+
+
+@flow(name="admin-reschedule-session", **_hooks())
+def reschedule_session(session_id: int, start: datetime, end: datetime | None = None,
+                       short_notice_agreed: bool = False) -> dict:
+    """Move a mediation meeting; updated invitations go to everyone invited.
+
+    Args:
+        session_id: The meeting's number (shown by `drs session schedule` and on the Today screen).
+        start: The new start (Europe/London).
+        end: The new end (default: 2 hours after the start).
+        short_notice_agreed: The family agreed to less than 5 working days' notice.
+    """
+    from tasks.sessions import reschedule_session as reschedule
+
+    _, now = resolve_now(None, None)
+    return reschedule(session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed,
+                      actor=ACTOR).as_dict()
+
+
+@flow(name="admin-cancel-session", **_hooks())
+def cancel_session(session_id: int, cancelled_by: CancelledBy = CancelledBy.service) -> dict:
+    """Cancel a mediation meeting; cancellations go to everyone invited.
+
+    Args:
+        session_id: The meeting's number.
+        cancelled_by: Who called it off.
+    """
+    from tasks.sessions import cancel_session as cancel
+
+    _, now = resolve_now(None, None)
+    return cancel(session_id, now=now, cancelled_by=_value(cancelled_by), actor=ACTOR).as_dict()
+
+
+@flow(name="admin-record-outcome", **_hooks())
+def record_outcome(session_id: int, result: SessionOutcome, on: date,
+                   agreement_items: list[AgreementItem] | None = None) -> dict:
+    """Record how a mediation meeting ended (the after-mediation certificate clock starts).
+
+    Args:
+        session_id: The meeting's number.
+        result: Agreed, partly agreed, or not agreed.
+        on: The date the mediation concluded.
+        agreement_items: For an agreed or partial outcome: what was agreed (starts the follow-up clocks).
+    """
+    from tasks.sessions import record_outcome as outcome
+
+    _, now = resolve_now(None, None)
+    return outcome(session_id, result=_value(result), on=on, now=now,
+                   items=[_value(i) for i in agreement_items or ()], actor=ACTOR).as_dict()
+
+
+@flow(name="admin-decide-claim", **_hooks())
+def decide_claim(claim_id: str, decision: ClaimDecision, reason: str | None = None) -> dict:
+    """Approve or refuse a held expense claim.
+
+    Args:
+        claim_id: The claim's id, e.g. TT-C-1042.
+        decision: Approve (it joins the next batch to the LA) or refuse.
+        reason: Why — required to refuse; the family reads it, so write no one's personal details.
+    """
+    from tasks.claims import decide_held_claim
+
+    _, now = resolve_now(None, None)
+    return decide_held_claim(claim_id.strip(), _value(decision) == "approve", reason, now,
+                             decided_by=f"admin ({ACTOR})")
+
+
+def _uow():
+    from tasks.db import unit_of_work
+
+    return unit_of_work()
+

@@ -1,0 +1,298 @@
+"""Every deployment of drs-flows in one place: what `drs serve` serves and what `prefect.yaml` declares.
+
+Each `DeploymentSpec` names the deployment (= the flow's name), its entrypoint as
+"module:attribute", its cron schedules (all in Europe/London), a description, tags and default
+parameters. Every deployment has a concurrency limit of one, so its runs never overlap.
+
+Scheduling rules (issue 8):
+- every cron is evaluated in `Europe/London` (`TIMEZONE`), so 06:45 is 06:45 in winter and summer;
+- nothing is scheduled between 01:00 and 03:00 local time: that is where the clocks change
+  (01:00→02:00 in March, 02:00→01:00 in October), so a run there could happen twice or never.
+  The frequent jobs (intake, delivery sweep, outbox watchdog) therefore pause for those two hours;
+- after downtime nothing piles up: each flow works out what is due from the database.
+
+Nothing here imports Prefect or the flow modules at import time: `load_flow` imports one flow
+module when it is needed, and a module that does not exist (yet) is reported, not fatal.
+
+Run `python -m flows.deployments yaml` to print the `prefect.yaml` these specs describe, and
+`python -m flows.deployments check` to compare it with the file in the repository.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The time zone every schedule is evaluated in (the service's local time).
+TIMEZONE = "Europe/London"
+#: The process work pool `prefect deploy --all` targets (see notes/issue-8.md).
+WORK_POOL = "drs-process"
+#: Hours (local) in which nothing may be scheduled: the daylight-saving transitions.
+QUIET_HOURS = (1, 2)
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment. `entrypoint` is "package.module:attribute" of the `@flow` function."""
+
+    name: str
+    entrypoint: str
+    crons: tuple[str, ...]
+    description: str
+    tags: tuple[str, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+    concurrency_limit: int = 1
+
+    @property
+    def module(self) -> str:
+        return self.entrypoint.split(":")[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.entrypoint.split(":")[1]
+
+    @property
+    def file_entrypoint(self) -> str:
+        """The entrypoint as `prefect.yaml` writes it: `flows/intake.py:referral_intake`."""
+        return f"{self.module.replace('.', '/')}.py:{self.attribute}"
+
+
+SCHEDULED: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        "referral-intake", "flows.intake:referral_intake", ("*/5 0,3-23 * * *",),
+        "Every 5 minutes: take new referral files from the inbox, open or link cases, queue the "
+        "acknowledgements. Idempotent by form id.", ("intake",)),
+    DeploymentSpec(
+        "deliver-email", "flows.delivery:deliver_email", ("* 0,3-23 * * *",),
+        "Every minute, a safety sweep: deliver whatever is due in the outbox (the background "
+        "task worker normally sends each batch as soon as it is queued).", ("email",)),
+    DeploymentSpec(
+        "deadline-monitor", "flows.monitor:deadline_monitor", ("45 6,12 * * *",),
+        "06:45 and 12:45: recompute clocks at risk, alert the team and the owners, publish the "
+        "clocks-at-risk artifact and the daily digest.", ("deadlines",)),
+    DeploymentSpec(
+        "session-reminders", "flows.reminders:session_reminders", ("0 8-20 * * *",),
+        "Hourly 08:00-20:00: reminders and notices for mediation meetings.", ("sessions",)),
+    DeploymentSpec(
+        "expense-routing", "flows.claims:expense_routing", ("15 9 * * 1-5",),
+        "Weekdays 09:15: check imported expense claims against each LA's policy and send each "
+        "LA's finance team its batch workbook; held claims then wait up to two hours for an "
+        "admin's approve/refuse form in the dashboard.", ("claims",), {"admin_wait_minutes": 120}),
+    DeploymentSpec(
+        "monthly-report", "flows.report:monthly_report", ("30 6 1 * *",),
+        "On the 1st at 06:30: the previous month's workbook for the team and each commissioner.",
+        ("reports",)),
+    DeploymentSpec(
+        "retention", "flows.retention:retention", ("30 4 * * 0",),
+        "Sundays 04:30: anonymise the personal data of cases closed more than the retention "
+        "period ago (figures are kept).", ("operations",)),
+    DeploymentSpec(
+        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3-23 * * *"),
+        "Weekdays 09:05 and hourly: email the team if the deadline monitor has not completed "
+        "today or the outbox holds messages older than an hour; refresh the 'today' artifact.",
+        ("operations",)),
+)
+
+ADMIN: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        "admin-record-case-event", "flows.admin:record_case_event", (),
+        "Record what happened on a case (from the dashboard's Run form).", ("admin",)),
+    DeploymentSpec(
+        "admin-issue-certificate", "flows.admin:issue_certificate", (),
+        "Issue a mediation certificate: PDF and email to the family.", ("admin",)),
+    DeploymentSpec(
+        "admin-schedule-session", "flows.admin:schedule_session", (),
+        "Book a mediation meeting for a case.", ("admin",)),
+    DeploymentSpec(
+        "admin-reschedule-session", "flows.admin:reschedule_session", (),
+        "Move a mediation meeting to a new time.", ("admin",)),
+    DeploymentSpec(
+        "admin-cancel-session", "flows.admin:cancel_session", (),
+        "Cancel a mediation meeting.", ("admin",)),
+    DeploymentSpec(
+        "admin-record-outcome", "flows.admin:record_outcome", (),
+        "Record how a mediation meeting ended.", ("admin",)),
+    DeploymentSpec(
+        "admin-decide-claim", "flows.admin:decide_claim", (),
+        "Approve or refuse a held expense claim.", ("admin",)),
+)
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = SCHEDULED + ADMIN
+
+#: Background tasks (`task.delay(...)`) the task worker inside `drs serve` runs, "module:attribute".
+BACKGROUND_TASKS: tuple[str, ...] = ("flows.delivery:deliver_outbox_batch",)
+
+
+def get_spec(name: str) -> DeploymentSpec:
+    for spec in DEPLOYMENTS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+class FlowNotAvailable(LookupError):
+    """The flow of a deployment cannot be loaded (module missing, or no such flow in it)."""
+
+
+def load_flow(spec: DeploymentSpec):
+    """The `Flow` object for `spec`, imported on demand.
+
+    Returns `(flow, note)`: `note` is None, or says that the registry's attribute is out of date
+    and the flow was found by its name instead. Raises `FlowNotAvailable` with the reason when the
+    module does not exist or holds no flow named `spec.name`. Errors inside an existing module
+    (a bug) are raised as they are.
+    """
+    try:
+        module = importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == spec.module or spec.module.startswith(exc.name + ".")):
+            raise FlowNotAvailable(f"module {spec.module} does not exist yet") from None
+        raise
+    candidate = getattr(module, spec.attribute, None)
+    if candidate is not None and getattr(candidate, "name", None) == spec.name:
+        return candidate, None
+    from prefect import Flow
+
+    for attr, value in vars(module).items():
+        if isinstance(value, Flow) and value.name == spec.name:
+            return value, f"found as {spec.module}:{attr} (registry says {spec.attribute})"
+    raise FlowNotAvailable(f"{spec.module} has no flow named {spec.name!r}")
+
+
+def load_background_tasks() -> tuple[list, list[str]]:
+    """(tasks to serve, notes naming those that cannot be loaded yet) for `BACKGROUND_TASKS`."""
+    tasks, notes = [], []
+    for ref in BACKGROUND_TASKS:
+        module_name, attribute = ref.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
+                notes.append(f"{ref}: module {module_name} does not exist yet")
+                continue
+            raise
+        task = getattr(module, attribute, None)
+        if task is None:
+            notes.append(f"{ref}: no such task")
+            continue
+        tasks.append(task)
+    return tasks, notes
+
+
+def schedules_for(spec: DeploymentSpec) -> list:
+    from prefect.schedules import Cron
+
+    return [Cron(cron, timezone=TIMEZONE) for cron in spec.crons]
+
+
+def to_runner_deployment(spec: DeploymentSpec, flow=None):
+    """A `RunnerDeployment` for `prefect.serve` (module-path entrypoint, concurrency limit, schedules)."""
+    from prefect.deployments.runner import EntrypointType
+
+    flow = flow if flow is not None else load_flow(spec)[0]
+    return flow.to_deployment(
+        name=spec.name,
+        schedules=schedules_for(spec),
+        concurrency_limit=spec.concurrency_limit,
+        parameters=dict(spec.parameters),
+        description=spec.description,
+        tags=list(spec.tags),
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+# --- prefect.yaml ---------------------------------------------------------------------------
+
+_YAML_HEAD = """\
+# prefect.yaml — GENERATED from flows/deployments.py: `python -m flows.deployments yaml > prefect.yaml`
+# (a test fails when the two differ). `drs serve` serves the same deployments from one process;
+# this file is for running them on workers instead:
+#   prefect work-pool create {pool} --type process --overwrite
+#   prefect --no-prompt deploy --all
+#   prefect worker start --pool {pool}
+# Every schedule is a cron in Europe/London; nothing runs 01:00-03:00 (clock changes);
+# every deployment has a concurrency limit of one.
+name: drs-flows
+prefect-version: 3.9.1
+
+build: null
+push: null
+pull:
+  - prefect.deployments.steps.set_working_directory:
+      directory: "{{{{ $PWD }}}}"
+
+definitions:
+  work_pools:
+    process: &process
+      name: {pool}
+      work_queue_name: default
+  schedules:
+    london: &london
+      timezone: {tz}
+      active: true
+  settings:
+    one_at_a_time: &one_at_a_time 1
+
+deployments:
+"""
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_prefect_yaml(specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS) -> str:
+    """The text of `prefect.yaml` for `specs` (anchors under `definitions:` for shared settings)."""
+    out = [_YAML_HEAD.format(pool=WORK_POOL, tz=TIMEZONE)]
+    for spec in specs:
+        out.append(f"  - name: {spec.name}\n")
+        out.append(f"    entrypoint: {spec.file_entrypoint}\n")
+        out.append(f"    description: {_yaml_str(spec.description)}\n")
+        out.append(f"    tags: [{', '.join(spec.tags)}]\n")
+        out.append("    concurrency_limit: *one_at_a_time\n")
+        out.append("    work_pool: *process\n")
+        if spec.parameters:
+            out.append("    parameters:\n")
+            for key, value in spec.parameters.items():
+                out.append(f"      {key}: {value!r}\n")
+        else:
+            out.append("    parameters: {}\n")
+        if spec.crons:
+            out.append("    schedules:\n")
+            for cron in spec.crons:
+                out.append(f"      - cron: {_yaml_str(cron)}\n        <<: *london\n")
+        else:
+            out.append("    schedules: []\n")
+    return "".join(out)
+
+
+def repository_yaml_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "prefect.yaml"
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "yaml"
+    if command == "yaml":
+        sys.stdout.write(render_prefect_yaml())
+        return 0
+    if command == "check":
+        path = repository_yaml_path()
+        current = path.read_text() if path.exists() else ""
+        if current != render_prefect_yaml():
+            print(f"{path} differs from flows/deployments.py; regenerate it with "
+                  "`python -m flows.deployments yaml > prefect.yaml`", file=sys.stderr)
+            return 1
+        print("prefect.yaml matches flows/deployments.py", file=sys.stderr)
+        return 0
+    if command == "list":
+        for spec in DEPLOYMENTS:
+            print(f"{spec.name:28} {spec.entrypoint:42} {' | '.join(spec.crons) or '(on demand)'}")
+        return 0
+    print("usage: python -m flows.deployments [yaml|check|list]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,51 @@
+"""retention — weekly (Sundays 04:30): anonymise the personal data of long-closed cases.
+
+A case closed more than `models.domain.operations.RETENTION_MONTHS` months ago (24, the service's
+policy) loses its personal data; figures, codes and references stay so reports still add up. See
+`tasks/retention.py` for exactly what is removed. Publishes the markdown artifact `retention`
+(counts and case references only).
+
+Run it: `prefect deployment run retention/retention`, or in Python `retention(today=...)`.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.hooks import notify_team_of_failure
+from models.domain.operations import RETENTION_MONTHS
+from tasks.timekeeping import resolve_now
+
+
+@task(cache_policy=NO_CACHE)
+def anonymise_due_cases(today: date, now) -> dict:
+    """Anonymise every case due for it on `today`; returns the summary (refs and counts)."""
+    from tasks.retention import anonymise_closed_cases
+
+    return anonymise_closed_cases(today, now).as_dict()
+
+
+@flow(name="retention", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
+def retention(today: date | None = None) -> dict:
+    """Anonymise the personal data of cases closed more than the retention period ago.
+
+    Args:
+        today: Run as if it were this day (default: today, Europe/London).
+    """
+    today, now = resolve_now(None, today)
+    summary = anonymise_due_cases(today, now)
+    refs = summary["refs"]
+    shown = ", ".join(refs[:50]) + (f" … and {len(refs) - 50} more" if len(refs) > 50 else "")
+    create_markdown_artifact(
+        key="retention", description="Cases anonymised by the retention policy (references only)",
+        markdown=(f"# Retention — {today:%d %B %Y}\n\n"
+                  f"Cases closed on or before {summary['closed_before']} ({RETENTION_MONTHS} months) are anonymised.\n\n"
+                  f"- cases anonymised now: {summary['cases']}{': ' + shown if refs else ''}\n"
+                  f"- emails cleared: {summary['emails']}; meeting attendees cleared: {summary['attendees']}; "
+                  f"certificate PDFs removed: {summary['certificates']}\n"
+                  f"- claim payee details cleared: {summary['claims']}; kept until paid: {summary['claims_waiting_for_payment']}\n"),
+    )
+    return summary
