@@ -79,7 +79,7 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
 @click.option("--on", "on", required=True, help="the date it happened (YYYY-MM-DD)")
 @click.option("--note", default=None, help="a short note (no personal details)")
 @click.option("--health", is_flag=True, help="la-received-request: the issues include health care")
-@click.option("--type", "cert_type", type=click.Choice(CERTIFICATE_TYPES), help="certificate-issued: its type")
+@click.option("--type", "cert_type", type=click.Choice(CERTIFICATE_TYPES), help="certificate-issued: its type (default: from the latest declined/withdrawn/cannot-arrange/concluded event)")
 @click.option("--item", "items", multiple=True, type=click.Choice(AGREEMENT_ITEMS), help="agreement-reached: what was agreed (repeatable)")
 @today_options
 def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_type: str | None,

@@ -12,6 +12,28 @@ def _direct(paths: list[str] | None, today, now) -> dict:
     return run_intake(paths, today=today, now=now).document()
 
 
+def _inbox_now() -> list[str]:
+    """No PATH: the user asks for the inbox now, so a file written a moment ago is taken too (the
+    scheduled run leaves files changed in the last few seconds for its next run): the folder (ready
+    files, claims left by a crashed run), then each such fresh file by name."""
+    import time
+
+    from tasks.intake import inbox_dir
+    from tasks.referral_files import SETTLE_SECONDS, is_temporary
+
+    inbox = inbox_dir()
+    if not inbox.is_dir():
+        return []
+    wall, fresh = time.time(), []
+    for p in sorted(inbox.iterdir()):
+        try:
+            if p.is_file() and not is_temporary(p.name) and wall - p.stat().st_mtime < SETTLE_SECONDS + 5:
+                fresh.append(str(p))
+        except FileNotFoundError:  # another run took it meanwhile
+            continue
+    return [str(inbox), *fresh]
+
+
 @click.command()
 @click.argument("paths", nargs=-1)
 @today_options
@@ -30,7 +52,7 @@ def intake(paths: tuple[str, ...], today: str | None, now: str | None, as_json: 
     except IntakeInputError as exc:
         raise InputError(str(exc)) from None
     summary = run_flow("flows.intake:referral_intake", direct=_direct,
-                       paths=list(paths) or None, today=day, now=moment)
+                       paths=list(paths) or _inbox_now() or None, today=day, now=moment)
     if as_json:
         emit_json(summary)
         return

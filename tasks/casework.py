@@ -157,6 +157,20 @@ def validate_event(event: str, cert_type: str | None = None, items: Sequence[str
         raise CaseworkError("--item is only for agreement-reached")
 
 
+#: the event that makes each type of certificate due
+_CERTIFICATE_TRIGGERS = {"mediation-declined": "declined", "withdrawn": "withdrawn",
+                         "la-cannot-arrange": "deemed", "mediation-concluded": "after-mediation"}
+
+
+def infer_certificate_type(case: Case, on: date) -> str:
+    """The type of a certificate issued on `on` when none is given: the latest trigger event on or
+    before that day; with none recorded, `declined` (the family needs a certificate to appeal
+    without mediating — the commonest case)."""
+    triggers = sorted(((e.on, e.id or 0), _CERTIFICATE_TRIGGERS[e.event]) for e in case.events
+                      if e.event in _CERTIFICATE_TRIGGERS and e.on <= on)
+    return triggers[-1][1] if triggers else "declined"
+
+
 def record_event(
     db: Session,
     case: Case,
@@ -174,6 +188,8 @@ def record_event(
 ) -> CaseEvent:
     """Append an event to `case`, audit it and recompute the case's clocks. Commits nothing."""
     items = tuple(items)
+    if event == "certificate-issued" and not cert_type:
+        cert_type = infer_certificate_type(case, on)
     validate_event(event, cert_type, items)
     if on > today:
         raise CaseworkError(f"event date {on.isoformat()} is in the future")

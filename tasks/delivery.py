@@ -52,8 +52,11 @@ def worker_name() -> str:
 
 
 def _due(now: datetime):
+    # A fresh email with no hold is due at once, even when `now` is earlier than the (possibly
+    # `--today`-based) time it was queued at; retries and quiet-hours holds wait for their time.
+    fresh = and_(OutboxEmail.attempts == 0, OutboxEmail.not_before.is_(None))
     return or_(
-        and_(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now),
+        and_(OutboxEmail.status == "pending", or_(OutboxEmail.next_attempt_at <= now, fresh)),
         and_(OutboxEmail.status == "sending", OutboxEmail.claimed_at < now - STALE_CLAIM),
     )
 

@@ -166,7 +166,8 @@ def _process_claimed(item: rf.ClaimedFile, inbox: Path, outcome: IntakeOutcome, 
     results, reason = _import_file(item.path, item.name, item.name, outcome, today=today, now=now)
     if results is None:
         report = _unreadable(item.name, reason, outcome) | {"checked_at": now.isoformat()}
-        rf.write_rejected(item.path, item.name, inbox, report, move=True)
+        rf.write_rejected(item.path, item.name, inbox, report)  # a copy, like any rejected record
+        rf.file_away(item, inbox, rejected_whole=False)  # every file taken ends in processed/
         return
     if any(r.status == "rejected" for r in results):
         rf.write_rejected(item.path, item.name, inbox, _report(item.name, results, now))

@@ -1,14 +1,16 @@
 """Importing one referral record: its case, first events, referral row and emails in ONE transaction.
 
 `import_record(fields, ...)` never raises for bad data: it returns a `RecordResult` whose
-status is `imported` (a new case), `duplicate` (the `form_id` was imported before, or the
-referral is for the same child, LA and decision letter as an existing case and was linked to
-it) or `rejected` (with plain-English errors). A conflict with a concurrent run (unique
+status is `imported` (a new case; flagged `possible-duplicate` when another case has the same
+child, LA and decision letter), `duplicate` (the `form_id` was imported before) or `rejected`
+(with plain-English errors). A conflict with a concurrent run (unique
 `form_id` or case reference) is retried; anything unexpected rejects this record only.
 """
 from __future__ import annotations
 
 import logging
+import random
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,6 +31,7 @@ from tasks.settings import get_settings
 log = logging.getLogger(__name__)
 RECORDED_BY = "flow:referral-intake"
 FLAG_NO_SEN_EMAIL = "la-has-no-sen-email"
+FLAG_POSSIBLE_DUPLICATE = "possible-duplicate"  # another case for the same child, LA and letter
 
 
 @dataclass
@@ -51,7 +54,7 @@ class RecordResult:
 
 
 def import_record(fields: dict, *, source: str, locator: str, today: date, now: datetime,
-                  retries: int = 3) -> RecordResult:
+                  retries: int = 8) -> RecordResult:
     """Validate and import one flattened record in its own transaction (see module docstring)."""
     form_id = form_id_of(fields)
     for attempt in range(retries):
@@ -63,6 +66,7 @@ def import_record(fields: dict, *, source: str, locator: str, today: date, now: 
                 return result
         except IntegrityError:  # a concurrent run took the same form_id or case reference
             if attempt + 1 < retries:
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # de-synchronise the racers
                 continue
             log.error("record %s of a referral file hit a database conflict %d times", locator, retries)
         except Exception as exc:  # one bad record never stops the others; no personal data logged
@@ -91,9 +95,10 @@ def _import(db: Session, fields: dict, *, form_id: str | None, source: str, loca
         return RecordResult(source, form_id, "rejected", locator=locator, errors=errors,
                             reasons=[p.summary for p in problems])
     la = find_local_authority(db, form.local_authority)
+    # CONTRACT: `form_id` makes a referral idempotent; another form for the same child, LA and
+    # letter is a new case, flagged for the team to check (not silently merged into the first)
     existing = _matching_case(db, la.id, form)
-    if existing is not None:
-        return _link(db, existing, form, source=source, locator=locator, today=today, now=now)
+    flags = list(form.flags) + ([FLAG_POSSIBLE_DUPLICATE] if existing is not None else [])
     case = new_case(
         db, la=la, service=form.service, received_on=form.received_on, now=now, today=today,
         recorded_by=RECORDED_BY, requester_role=form.requester_role, requester_name=form.requester_name,
@@ -103,10 +108,12 @@ def _import(db: Session, fields: dict, *, form_id: str | None, source: str, loca
         decision_letter_sent_on=form.decision_letter_sent_on, sections=list(form.sections),
         health_issues=form.health_issues, social_care_issues=form.social_care_issues,
         wants_mediation=form.wants_mediation, consent_to_contact_la=form.consent_to_contact_la,
-        notes=form.notes, flags=list(form.flags),
+        notes=form.notes, flags=flags,
     )
     _record_wish(db, case, form, today=today, now=now)
     _add_referral(db, case, form, source, now, linked=False)
+    if existing is not None:
+        audit(db, RECORDED_BY, "referral:possible-duplicate", case.id, now, {"of": existing.ref})
     ids = _queue_emails(db, case, form, now=now, new=True)
     recompute_clocks(db, case, today, now)  # the acknowledgement just queued meets acknowledge_by
     return RecordResult(source, form.form_id, "imported", case.ref, locator=locator,
@@ -151,22 +158,6 @@ def _add_referral(db: Session, case: Case, form: ReferralForm, source: str, now:
                     source_file=source[-255:], linked=linked, received_at=now))
     audit(db, RECORDED_BY, "referral:linked" if linked else "referral:received", case.id, now,
           {"form_id": form.form_id, "flags": list(form.flags)})
-
-
-def _link(db: Session, case: Case, form: ReferralForm, *, source: str, locator: str, today: date,
-          now: datetime) -> RecordResult:
-    """A second referral for an existing case: recorded against it, its wish and consent applied."""
-    if form.consent_to_contact_la:
-        case.consent_to_contact_la = True
-    _record_wish(db, case, form, today=today, now=now)
-    case.flags = sorted(set(case.flags or []) | set(form.flags))
-    case.updated_at = now
-    _add_referral(db, case, form, source, now, linked=True)
-    ids = _queue_emails(db, case, form, now=now, new=False)
-    db.flush()
-    return RecordResult(source, form.form_id, "duplicate", case.ref, locator=locator,
-                        errors=[f"same child, local authority and decision letter as case {case.ref}: linked to it"],
-                        outbox_ids=[row.id for row in ids])
 
 
 def case_facts(case: Case) -> templates.CaseFacts:

@@ -25,6 +25,8 @@ FLAG_TEXT = {
     "mediation-requested-without-la-consent": "The family asked for mediation but did not consent to us contacting the LA: "
                                               "speak to the family before passing the request on.",
     "la-has-no-sen-email": "The LA has no SEN team email in the register: pass the request on by hand.",
+    "possible-duplicate": "Another case has the same child, local authority and decision letter: check whether "
+                          "this referral repeats it before contacting the family twice.",
 }
 
 

@@ -115,7 +115,7 @@ def test_events_persist_clocks_for_the_indexed_sweep(drs, las, drs_env):
     (["DRS-2026-99999", "closed", "--on", "2026-01-01"], "unknown case"),
     (["{ref}", "nonsense", "--on", "2026-01-01"], "nonsense"),
     (["{ref}", "closed", "--on", "01/02/2026"], "not a date"),
-    (["{ref}", "certificate-issued", "--on", "2026-01-01"], "--type"),
+    (["{ref}", "certificate-issued", "--on", "2026-01-01", "--type", "bogus"], "--type"),  # no --type: inferred
     (["{ref}", "agreement-reached", "--on", "2026-01-01"], "--item"),
     (["{ref}", "closed", "--on", "2026-12-01", "--today", "2026-11-28"], "future"),
 ])

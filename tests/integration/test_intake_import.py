@@ -140,7 +140,8 @@ def test_a_malformed_file_is_rejected_whole_with_a_readable_reason(drs, inbox):
     report = json.loads((inbox / "rejected" / "broken.json.errors.json").read_text())
     assert report["readable"] is False and report["error"].startswith("the JSON is not valid")
     assert (inbox / "rejected" / "broken.json").exists()
-    assert not (inbox / "processed" / "broken.json").exists()
+    # CONTRACT: files taken from the inbox end in processed/; the rejected/ one is a copy
+    assert (inbox / "processed" / "broken.json").read_bytes() == (inbox / "rejected" / "broken.json").read_bytes()
 
 
 def test_a_missing_path_is_a_usage_error(drs, inbox):
@@ -192,24 +193,26 @@ def test_subjects_never_carry_names(drs, inbox):
         assert row.body_html and row.body_text
 
 
-def test_a_second_referral_for_the_same_child_and_letter_joins_the_first_case(drs, inbox):
+def test_a_second_referral_for_the_same_child_and_letter_is_a_new_case_flagged_for_the_team(drs, inbox):
+    # CONTRACT: `form_id` makes a referral idempotent; a different form is a different case
     write_json(inbox / "a.json", referral("TT-1"))
     drs("intake", "--today", TODAY)
     write_json(inbox / "b.json", referral("TT-7", child_name="  zebedee   QUILLFEATHER", wants_mediation="no",
                                           submitted_at="2026-11-21T10:00:00Z", local_authority="E08000006"))
     doc = drs("intake", "--today", TODAY, "--json").json()
-    assert doc["results"] == [{"source": "b.json", "form_id": "TT-7", "status": "duplicate", "case_ref": "DRS-2026-00001",
-                               "errors": ["same child, local authority and decision letter as case DRS-2026-00001: linked to it"]}]
-    assert counts()["cases"] == 1
-    with unit_of_work() as db:
-        linked = db.scalar(select(Referral).where(Referral.form_id == "TT-7"))
-        assert linked.linked is True
-    first = case("DRS-2026-00001")
-    assert [(e.event, e.on) for e in first.events] == [("mediation-declined", date(2026, 11, 21))]
-    assert "team-linked-referral:TT-7" in outbox()
-    # a different decision letter is a different case
+    assert doc["results"] == [{"source": "b.json", "form_id": "TT-7", "status": "imported", "case_ref": "DRS-2026-00002",
+                               "errors": []}]
+    assert counts()["cases"] == 2
+    assert case("DRS-2026-00001").events == [] and "possible-duplicate" not in case("DRS-2026-00001").flags
+    second = case("DRS-2026-00002")
+    assert [(e.event, e.on) for e in second.events] == [("mediation-declined", date(2026, 11, 21))]
+    assert "possible-duplicate" in second.flags
+    assert "possible-duplicate" not in "".join(r.subject for r in outbox().values())
+    assert "Another case has the same child" in outbox()["team-new-case:DRS-2026-00002"].body_text
+    # a different decision letter is a different case, not flagged
     write_json(inbox / "c.json", referral("TT-8", decision_letter_sent_on="2026-11-13"))
     assert drs("intake", "--today", TODAY, "--json").json()["imported"] == 1
+    assert "possible-duplicate" not in case("DRS-2026-00003").flags
 
 
 def test_soft_problems_are_accepted_and_flagged_on_the_case(drs, inbox):
@@ -316,12 +319,17 @@ def test_a_file_named_in_the_inbox_is_claimed_and_filed_even_if_just_written(drs
     assert (inbox / "processed" / "now.json").exists() and (inbox / "later.json.part").exists()
 
 
-def test_the_inbox_skips_a_file_still_being_written(drs, inbox):
+def test_the_scheduled_inbox_run_skips_a_file_still_being_written(drs, inbox):
+    from tasks.intake import run_intake
+
+    now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
     (inbox / "fresh.json").write_text(json.dumps(referral("TT-1")))
-    assert drs("intake", "--today", TODAY, "--json").json()["results"] == []
+    outcome = run_intake(today=date(2026, 11, 23), now=now)  # what the referral-intake flow runs
+    assert outcome.results == [] and outcome.skipped == ["fresh.json"]
     assert (inbox / "fresh.json").exists()
     settle(inbox / "fresh.json")
-    assert drs("intake", "--today", TODAY, "--json").json()["imported"] == 1
+    assert run_intake(today=date(2026, 11, 23), now=now).document()["imported"] == 1
+    # `drs intake` (a person asking now) takes a file written a moment ago: test_contract_qa.py
 
 
 def test_a_numeric_form_id_from_a_spreadsheet_is_the_same_form_twice(drs, inbox, tmp_path):
