@@ -61,7 +61,22 @@ def main() -> None:
         message = exc.format_message().replace("\n", " ")
         click.echo(f"drs: error: {message}", err=True)
         sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # anything unforeseen: one line, no traceback (it may hold personal data)
+        click.echo(f"drs: error: {_plain(exc)}", err=True)
+        sys.exit(1)
     sys.exit(code or 0)
+
+
+def _plain(exc: Exception) -> str:
+    """One line saying what went wrong, with the fix for the common set-up mistakes."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "no such table" in text or ("does not exist" in text and "relation" in text):
+        return "the database has no tables yet: run `drs db upgrade` first"
+    if type(exc).__name__ == "OperationalError":
+        return f"the database could not be used ({text[:200]}); check DRS_DATABASE_URL"
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 if __name__ == "__main__":

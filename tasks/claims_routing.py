@@ -124,7 +124,7 @@ def route_la(la_id: int, today: date, now: datetime) -> dict[str, Any] | None:
             greeting=f"Dear {la.name} finance team,",
         )
         queue_email(db, key=f"claim-batch:{batch.batch_ref}", kind="claim-batch", to=la.finance_email, now=now,
-                    subject=f"Expense claims batch {batch.batch_ref} ({len(claims)} claims, {pounds(batch.total_pence)})",
+                    subject=f"Expense claims batch {batch.batch_ref} ({len(claims)} claim{'' if len(claims) == 1 else 's'}, {pounds(batch.total_pence)})",
                     text=text_body, html=html,
                     attachments=[Attachment(f"{batch.batch_ref}.xlsx", XLSX, content)])
         for c in claims:

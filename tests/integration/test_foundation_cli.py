@@ -207,3 +207,18 @@ def test_la_import_reads_optional_contract_email_and_approval_setting(drs, drs_e
     row = drs("la", "list", "--json").json()[0]
     assert row["contract_email"] == "contracts@bury.example"
     assert row["certificate_needs_approval"] is True
+
+
+def test_unmigrated_database_gives_one_line_and_exit_1(tmp_path):
+    """The console entry point turns an unforeseen error into one line (no traceback) and exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRS_")}
+    env["DRS_HOME"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "case", "list"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == ["drs: error: the database has no tables yet: run `drs db upgrade` first"]
+    assert "Traceback" not in proc.stderr
