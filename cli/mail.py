@@ -6,10 +6,10 @@ import click
 from cli.common import emit_json, json_option, resolve_clock, run_flow, today_options
 
 
-def _direct(now) -> dict:
+def _direct(now, retry_waiting: bool = True) -> dict:
     from tasks.delivery import deliver_pending
 
-    return deliver_pending(now).as_dict()
+    return deliver_pending(now, retry_waiting=retry_waiting).as_dict()
 
 
 @click.group()
@@ -23,10 +23,11 @@ def mail() -> None:
 def deliver(today: str | None, now: str | None, as_json: bool) -> None:
     """Send every email that is due (SMTP, or .eml files with no DRS_SMTP_HOST) and return.
 
-    Failures are recorded on each email and retried later with back-off; nothing needs a task worker.
+    Emails waiting to be retried after a failure are tried again now (the scheduled deliver-email
+    job waits for their back-off); quiet-hours holds are kept. Nothing needs a task worker.
     """
     _, moment = resolve_clock(today, now)
-    summary = run_flow("flows.delivery:deliver_email", direct=_direct, now=moment)
+    summary = run_flow("flows.delivery:deliver_email", direct=_direct, now=moment, retry_waiting=True)
     if as_json:
         emit_json(summary)
         return

@@ -64,6 +64,11 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # anything unforeseen: one line, no traceback (it may hold personal data)
+        from tasks.settings import SettingsError
+
+        if isinstance(exc, SettingsError):  # a configuration mistake is the user's input: exit 2
+            click.echo(f"drs: error: {exc}", err=True)
+            sys.exit(2)
         click.echo(f"drs: error: {_plain(exc)}", err=True)
         sys.exit(1)
     sys.exit(code or 0)

@@ -38,11 +38,12 @@ def deliver_outbox_batch(ids: list[int]) -> dict[str, int]:
 
 
 @task(name="deliver-due-email", cache_policy=NO_CACHE)
-def deliver_due(now: datetime) -> dict[str, int]:
-    """Send everything due at `now`; returns sent/retrying/failed/remaining counts."""
+def deliver_due(now: datetime, retry_waiting: bool = False) -> dict[str, int]:
+    """Send everything due at `now` (with `retry_waiting`, also retries still in back-off);
+    returns sent/retrying/failed/remaining counts."""
     from tasks.delivery import deliver_pending
 
-    return deliver_pending(now).as_dict()
+    return deliver_pending(now, retry_waiting=retry_waiting).as_dict()
 
 
 def enqueue_delivery(ids: list[int], batch_size: int = BATCH_SIZE) -> int:
@@ -71,13 +72,15 @@ def serve_delivery_worker(timeout: float | None = None) -> None:
 
 
 @flow(name="deliver-email", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
-def deliver_email(now: datetime | None = None) -> dict[str, int]:
+def deliver_email(now: datetime | None = None, retry_waiting: bool = False) -> dict[str, int]:
     """Deliver the outbox now: every email due is sent, failures are recorded for retry.
 
     Args:
         now: the moment to deliver as of (ISO-8601 with offset; default: now).
+        retry_waiting: also retry emails still waiting for their back-off after a failure
+            (`drs mail deliver` sets it: a person asked for delivery now); the schedule leaves it off.
     """
     from tasks.timekeeping import resolve_now
 
     _, moment = resolve_now(now)
-    return deliver_due(moment)
+    return deliver_due(moment, retry_waiting)

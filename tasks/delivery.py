@@ -51,34 +51,46 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _due(now: datetime):
+def _due(now: datetime, retry_waiting: bool = False):
     # A fresh email with no hold is due at once, even when `now` is earlier than the (possibly
     # `--today`-based) time it was queued at; retries and quiet-hours holds wait for their time.
-    fresh = and_(OutboxEmail.attempts == 0, OutboxEmail.not_before.is_(None))
+    # `retry_waiting` (a person running `drs mail deliver`: "deliver now") also takes retries still
+    # waiting for their back-off — the relay may just have been fixed — but never a quiet-hours hold.
+    ready = [OutboxEmail.next_attempt_at <= now,
+             and_(OutboxEmail.attempts == 0, OutboxEmail.not_before.is_(None))]
+    if retry_waiting:
+        ready.append(and_(OutboxEmail.attempts > 0,
+                          or_(OutboxEmail.not_before.is_(None), OutboxEmail.not_before <= now)))
     return or_(
-        and_(OutboxEmail.status == "pending", or_(OutboxEmail.next_attempt_at <= now, fresh)),
+        and_(OutboxEmail.status == "pending", or_(*ready)),
         and_(OutboxEmail.status == "sending", OutboxEmail.claimed_at < now - STALE_CLAIM),
     )
 
 
-def claim_due(now: datetime, limit: int, worker: str, ids: list[int] | None = None) -> list[int]:
+def claim_due(now: datetime, limit: int, worker: str, ids: list[int] | None = None, *,
+              retry_waiting: bool = False, exclude: set[int] | None = None) -> list[int]:
     """Claim up to `limit` due rows (or just `ids`, if still due) for `worker`; returns their ids.
+    `retry_waiting`: retries waiting for their back-off count as due (see `_due`); `exclude`: ids
+    not to claim (those already tried in this run).
 
     The claim is a conditional UPDATE (still due at write time), so two workers never both
     claim a row — on SQLite, whose writers are serialised, as on PostgreSQL, where candidates
     are picked with `FOR UPDATE SKIP LOCKED` first.
     """
     with unit_of_work() as db:
-        stmt = select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
+        due = _due(now, retry_waiting)
+        stmt = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit)
         if ids is not None:
             stmt = stmt.where(OutboxEmail.id.in_(ids))
+        if exclude:
+            stmt = stmt.where(OutboxEmail.id.notin_(sorted(exclude)))
         if db.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         candidates = list(db.scalars(stmt).all())
         if not candidates:
             return []
         db.execute(
-            update(OutboxEmail).where(OutboxEmail.id.in_(candidates), _due(now))
+            update(OutboxEmail).where(OutboxEmail.id.in_(candidates), due)
             .values(status="sending", claimed_at=now, claimed_by=worker)
             .execution_options(synchronize_session=False)
         )
@@ -165,14 +177,23 @@ def _tell_team_of_failure(db, row: OutboxEmail, now: datetime, team: str) -> Non
     )
 
 
-def deliver_pending(now: datetime, *, limit: int = 500, mailer: Mailer | None = None) -> DeliverySummary:
-    """Deliver everything due at `now` (in batches of `limit`) in this process; returns the counts."""
+def deliver_pending(now: datetime, *, limit: int = 500, mailer: Mailer | None = None,
+                    retry_waiting: bool = False) -> DeliverySummary:
+    """Deliver everything due at `now` (in batches of `limit`) in this process; returns the counts.
+
+    `retry_waiting=True` (`drs mail deliver`, a person asking for delivery now) also retries
+    emails still waiting for their back-off, each at most once in this run; the scheduled sweep
+    leaves them to their time. Quiet-hours holds (`not_before`) are kept either way.
+    """
     worker = worker_name()
     total = DeliverySummary()
+    tried: set[int] = set()
     while True:
-        ids = claim_due(now, limit, worker)
+        ids = claim_due(now, limit, worker, retry_waiting=retry_waiting,
+                        exclude=tried if retry_waiting else None)
         if not ids:
             break
+        tried.update(ids)
         batch = deliver_ids(ids, now, mailer=mailer, worker=worker)
         total.sent += batch.sent
         total.retrying += batch.retrying

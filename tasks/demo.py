@@ -75,6 +75,7 @@ def load_demo(db: Session, today: date, now: datetime, cases: int = 150) -> dict
     counts = {"local_authorities": len(las), "mediators": len(mediators), "cases": 0, "sessions": 0, "claims": 0}
     start = add_months(today, -6)
     span = (today - start).days
+    withdrawal_left_pending = False  # one withdrawn case still waits for its certificate
     for i in range(cases):
         scenario = rng.choices(names, weights)[0]
         received = cal.working_day_on_or_after(start + timedelta(days=rng.randrange(span)))
@@ -135,8 +136,9 @@ def load_demo(db: Session, today: date, now: datetime, cases: int = 150) -> dict
         if scenario == "withdrawn":
             withdrawn_on = step(la_received, 5)
             event("withdrawn", withdrawn_on)
-            if withdrawn_on < today:
+            if withdrawn_on < today and withdrawal_left_pending:
                 event("certificate-issued", step(withdrawn_on, 2), cert_type="withdrawn")
+            withdrawal_left_pending = True
             continue
         if scenario == "deemed":
             event("la-cannot-arrange", step(la_received, 10))

@@ -211,6 +211,10 @@ def read_records(path: Path, name: str | None = None) -> list[tuple[str, dict]]:
     return _read_xlsx(path)
 
 
+#: key of a placeholder record standing for a list element that is not an object
+NOT_A_RECORD = "__not_a_record__"
+
+
 def _read_json(data: bytes) -> list[tuple[str, dict]]:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
@@ -219,11 +223,14 @@ def _read_json(data: bytes) -> list[tuple[str, dict]]:
     except json.JSONDecodeError as exc:
         raise UnreadableFile(f"the JSON is not valid: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     items = doc if isinstance(doc, list) else [doc]
+    if not any(isinstance(item, dict) for item in items):
+        raise UnreadableFile("record 1 is not a JSON object: expected one referral object or a list of them")
     records = []
     for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise UnreadableFile(f"record {n} is not a JSON object: expected one referral object or a list of them")
-        records.append((f"record {n}", flatten(item)))
+        if isinstance(item, dict):
+            records.append((f"record {n}", flatten(item)))
+        else:  # rejected on its own: the referrals beside it are still imported
+            records.append((f"record {n}", {NOT_A_RECORD: "is not a JSON object (expected a referral object)"}))
     return records
 
 

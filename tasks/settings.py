@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DRS_", env_file=".env", extra="ignore")
+    # An empty value (`DRS_SMTP_HOST=` in a `.env` template) means unset: the default applies.
+    model_config = SettingsConfigDict(env_prefix="DRS_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     home: Path = Field(default=Path("./var"), description="data folder")
     database_url: str | None = None
@@ -63,6 +64,19 @@ class Settings(BaseSettings):
         return self.home / "extra-holidays.csv"
 
 
+class SettingsError(ValueError):
+    """A configuration variable has a value that cannot be used; the message names it (one line)."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "DRS_" + "_".join(str(part) for part in error.get("loc", ())).upper()
+            problems.append(f"{name}={error.get('input')!r}: {error.get('msg', 'invalid')}")
+        raise SettingsError("bad configuration: " + "; ".join(problems)) from None

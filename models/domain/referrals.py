@@ -40,6 +40,7 @@ FLAG_REQUEST_WITHOUT_CONSENT = "mediation-requested-without-la-consent"
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_UK_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 _LIMITS = {"form_id": 64, "requester_name": 200, "requester_email": 254, "requester_phone": 40,
@@ -142,7 +143,8 @@ def parse_date(value) -> date | None:
 
 
 def parse_moment(value, tz: tzinfo) -> datetime | None:
-    """An aware datetime from ISO-8601 (a missing offset or a bare date is read as local time)."""
+    """An aware datetime from ISO-8601 or UK `DD/MM/YYYY HH:MM[:SS]` (a missing offset or a bare
+    date is read as local time)."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -151,8 +153,13 @@ def parse_moment(value, tz: tzinfo) -> datetime | None:
         raw = _text(value)
         if not raw:
             return None
+        uk = _UK_MOMENT.match(raw)  # a spreadsheet's "20/11/2026 14:03" (local time)
         try:
-            moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+            if uk:
+                day_, month, year, hour, minute, second = (int(g or 0) for g in uk.groups())
+                moment = datetime(year, month, day_, hour, minute, second)
+            else:
+                moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             day = parse_date(raw)
             if day is None:

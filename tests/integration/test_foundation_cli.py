@@ -174,7 +174,8 @@ def test_demo_loads_cases_in_every_state(drs, drs_env):
     cases = drs("case", "list", "--json").json()
     assert 140 <= len(cases) <= 150
     statuses = {c["status"] for c in cases}
-    assert {"new", "information-given", "certificate-pending", "certificate-issued", "mediation-arranged"} <= statuses
+    assert {"new", "information-given", "certificate-pending", "certificate-issued", "mediation-arranged",
+            "mediation-requested", "withdrawn", "closed"} <= statuses
     assert {c["local_authority"] for c in cases} >= {"E08000006", "E08000003", "E06000008"}
     salford = drs("case", "list", "--la", "Salford", "--json").json()
     assert salford and all(c["local_authority"] == "E08000006" for c in salford)
@@ -222,3 +223,17 @@ def test_unmigrated_database_gives_one_line_and_exit_1(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == ["drs: error: the database has no tables yet: run `drs db upgrade` first"]
     assert "Traceback" not in proc.stderr
+
+
+def test_bad_setting_is_an_input_error_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRS_")}
+    env.update(DRS_HOME=str(tmp_path), DRS_SMTP_PORT="abc")
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "case", "list"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("drs: error: bad configuration: DRS_SMTP_PORT")

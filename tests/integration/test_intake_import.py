@@ -365,3 +365,17 @@ def test_acknowledgement_queued_at_intake_meets_the_acknowledge_by_clock(drs, la
     ref = summary["results"][0]["case_ref"]
     clocks = drs("case", "show", ref, "--json", "--today", "2026-11-30").json()["clocks"]
     assert clocks["acknowledge_by"]["state"] == "met"
+
+
+def test_a_list_element_that_is_not_an_object_does_not_stop_the_referral_beside_it(drs, inbox):
+    write_json(inbox / "mixed.json", [referral("TT-71"), "not a referral", None])
+    r = drs("intake", "--today", TODAY, "--json")
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert (doc["imported"], doc["rejected"]) == (1, 2)
+    assert [x["status"] for x in doc["results"]] == ["imported", "rejected", "rejected"]
+    assert doc["results"][1]["errors"] == ["record 2 is not a JSON object (expected a referral object)"]
+    assert (inbox / "processed" / "mixed.json").exists()
+    errors = json.loads((inbox / "rejected" / "mixed.json.errors.json").read_text())
+    assert errors["readable"] is True
+    assert [rec["record"] for rec in errors["records"]] == ["record 2", "record 3"]

@@ -72,13 +72,33 @@ def test_a_refused_connection_leaves_rows_pending_until_the_next_delivery(drs, i
         assert (status, attempts) == ("pending", 1)
         assert "ConnectionRefusedError" in error
         assert next_at == NOW + timedelta(minutes=1)
-    # back-off: a delivery before the retry time does not try again
-    assert drs("mail", "deliver", "--json", "--now", (NOW + timedelta(seconds=30)).isoformat()).json()["retrying"] == 0
+    # back-off: the scheduled sweep before the retry time does not try again
+    from tasks.delivery import deliver_pending
+
+    get_settings.cache_clear()
+    assert deliver_pending(NOW + timedelta(seconds=30)).retrying == 0
+    assert all(attempts == 1 for _, attempts, *_ in rows().values())
     monkeypatch.setenv("DRS_SMTP_PORT", str(smtp_server.port))
-    later = drs("mail", "deliver", "--json", "--now", (NOW + timedelta(minutes=2)).isoformat()).json()
+    get_settings.cache_clear()
+    later = deliver_pending(NOW + timedelta(minutes=2)).as_dict()
     assert later == {"sent": 3, "retrying": 0, "failed": 0, "remaining": 0}
     assert len(smtp_server.messages) == 3
     assert all(attempts == 2 and error is None for _, attempts, error, *_ in rows().values())
+
+
+def test_drs_mail_deliver_retries_at_once_when_the_server_is_back(drs, inbox, smtp_server, monkeypatch):
+    """A person running `drs mail deliver` after fixing the relay means "now": emails waiting for
+    their back-off are tried again at once (each once per run), even at the same --now."""
+    queue_three(drs, inbox)
+    monkeypatch.setenv("DRS_SMTP_PORT", str(closed_port()))
+    assert drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json()["retrying"] == 3
+    again = drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json()
+    assert again == {"sent": 0, "retrying": 3, "failed": 0, "remaining": 3}
+    assert all((status, attempts) == ("pending", 2) for status, attempts, *_ in rows().values())
+    monkeypatch.setenv("DRS_SMTP_PORT", str(smtp_server.port))
+    r = drs("mail", "deliver", "--json", "--now", NOW.isoformat())
+    assert r.json() == {"sent": 3, "retrying": 0, "failed": 0, "remaining": 0}, r.stderr
+    assert len(smtp_server.messages) == 3
 
 
 def test_after_the_last_attempt_the_row_fails_and_the_team_is_told(drs, inbox, smtp_server, monkeypatch):

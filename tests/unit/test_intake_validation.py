@@ -151,3 +151,15 @@ def test_submitted_with_offset_is_converted():
     form, _ = check(submitted_at="2026-11-20T23:30:00-05:00")
     assert form.submitted_at.astimezone(timezone.utc) == datetime(2026, 11, 21, 4, 30, tzinfo=timezone.utc)
     assert form.received_on == date(2026, 11, 21)
+
+
+def test_a_spreadsheet_style_uk_date_and_time_is_local_time():
+    # "20/06/2026 23:30" is London time (BST): received on 20 June, 22:30 UTC
+    form, problems = check(submitted_at="20/06/2026 23:30", decision_letter_sent_on="2026-06-01")
+    assert problems == []
+    assert form.received_on == date(2026, 6, 20)
+    assert form.submitted_at.astimezone(timezone.utc) == datetime(2026, 6, 20, 22, 30, tzinfo=timezone.utc)
+    form, _ = check(submitted_at="2/11/2026 09:05:30", decision_letter_sent_on="2026-11-01")
+    assert form.submitted_at == datetime(2026, 11, 2, 9, 5, 30, tzinfo=LONDON)
+    _, problems = check(submitted_at="31/02/2026 10:00")
+    assert "submitted_at '31/02/2026 10:00' is not a date and time" in texts(problems)
