@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models.db import Case, MediationSession, Mediator, SessionAttendee
+from models.db import Case, MediationSession, Mediator, OutboxAttachment, OutboxEmail, SessionAttendee
 from models.domain.rules import ruleset_for
 from models.domain.sessions import Booking, BookingError, check_booking, default_end, inside_notice, notice_by, quiet_adjust
 from models.domain.vocabulary import AGREEMENT_ITEMS, OUTCOMES
@@ -135,6 +135,20 @@ def session_ics(session: MediationSession, case: Case, attendee: SessionAttendee
     return build_ics(meeting, Invitee(attendee.name, attendee.email, attendee.role),
                      organizer_email=settings.mail_from, organizer_name=SERVICE_NAME,
                      tzid=settings.timezone, now=now, method=method)
+
+
+def _withdraw_unsent_reminders(db: Session, session: MediationSession) -> int:
+    """Delete the reminders of `session` still waiting in the outbox (status pending: e.g. held
+    for 08:00 by quiet hours, or not yet swept by delivery): after a cancellation or a move they
+    would tell attendees about a meeting that is gone or at its old time. Their keys belong to
+    the old version, so nothing queues them again. Returns how many were withdrawn."""
+    stale = select(OutboxEmail.id).where(OutboxEmail.key.like(f"reminder:{session.id}:%"),
+                                         OutboxEmail.status == "pending")
+    ids = list(db.scalars(stale))
+    if ids:
+        db.execute(delete(OutboxAttachment).where(OutboxAttachment.email_id.in_(ids)))
+        db.execute(delete(OutboxEmail).where(OutboxEmail.id.in_(ids)))
+    return len(ids)
 
 
 def _queue_for_attendees(db: Session, session: MediationSession, case: Case, now: datetime, *, kind: str) -> int:
@@ -282,9 +296,11 @@ def reschedule_session(session_id: int, *, start: datetime, end: datetime | None
         session.short_notice_agreed = bool(short_notice_agreed and short)
         session.updated_at = now
         db.flush()
+        withdrawn = _withdraw_unsent_reminders(db, session)
         queued = _queue_for_attendees(db, session, case, now, kind="session-update")
         audit(db, actor, "session:rescheduled", case.id, now,
-              {"session_id": session.id, "sequence": session.sequence, "short_notice": short})
+              {"session_id": session.id, "sequence": session.sequence, "short_notice": short,
+               "reminders_withdrawn": withdrawn})
         recompute_clocks(db, case, _local_today(now), now)
         db.commit()
         return _result(session, case, notice_by=by, short_notice=short, emails_queued=queued)
@@ -305,9 +321,11 @@ def cancel_session(session_id: int, *, now: datetime, cancelled_by: str = "servi
         session.sequence += 1
         session.updated_at = now
         db.flush()
+        withdrawn = _withdraw_unsent_reminders(db, session)
         queued = _queue_for_attendees(db, session, case, now, kind="session-cancel")
         audit(db, actor, "session:cancelled", case.id, now,
-              {"session_id": session.id, "sequence": session.sequence, "by": cancelled_by})
+              {"session_id": session.id, "sequence": session.sequence, "by": cancelled_by,
+               "reminders_withdrawn": withdrawn})
         recompute_clocks(db, case, _local_today(now), now)
         db.commit()
         return _result(session, case, emails_queued=queued)

@@ -38,6 +38,7 @@ __all__ = ["Alert", "AlertPolicy", "DEFAULT_POLICY", "DigestRow", "WatchedClock"
 
 DUE_SOON, DUE_TODAY, MISSED = "due-soon", "due-today", "missed"
 APPEAL_2_WEEKS, APPEAL_3_WD = "appeal-2-weeks", "appeal-3-wd"
+ALL_KINDS = (DUE_SOON, DUE_TODAY, MISSED, APPEAL_2_WEEKS, APPEAL_3_WD)
 TEAM, LA, FAMILY = "team", "la", "family"
 
 
@@ -270,18 +271,26 @@ def policy_from_mapping(values: Mapping[str, object] | None, base: AlertPolicy =
     """``base`` with the integer lead times in ``values`` replaced (unknown keys raise ``ValueError``)."""
     if not values:
         return base
+    if not isinstance(values, Mapping):
+        raise ValueError(f"alert policy: expected an object of settings, got {type(values).__name__}")
     allowed = {"due_soon_wd", "appeal_reminder_days", "appeal_reminder_wd", "missed_lookback_days", "digest_horizon_wd"}
     changes: dict[str, object] = {}
     for key, value in values.items():
-        if key == "kinds":
-            changes["kinds"] = frozenset(value)  # type: ignore[arg-type]
-        elif key == "due_soon_wd_by_clock":
-            changes[key] = MappingProxyType(dict(value))  # type: ignore[arg-type]
-        elif key in allowed and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if key == "kinds" and isinstance(value, list) and all(isinstance(k, str) and k in ALL_KINDS for k in value):
+            changes["kinds"] = frozenset(value)
+        elif key == "due_soon_wd_by_clock" and isinstance(value, Mapping) and all(
+                isinstance(k, str) and _count(v) for k, v in value.items()):
+            changes[key] = MappingProxyType(dict(value))
+        elif key in allowed and _count(value):
             changes[key] = value
         else:
-            raise ValueError(f"alert policy: bad setting {key!r}={value!r}")
+            hint = f" (kinds are: {', '.join(ALL_KINDS)})" if key == "kinds" else ""
+            raise ValueError(f"alert policy: bad setting {key!r}={value!r}{hint}")
     return dataclasses.replace(base, **changes)
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def group_by(rows: Sequence[DigestRow]) -> dict[str, list[DigestRow]]:

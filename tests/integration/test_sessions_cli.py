@@ -220,7 +220,49 @@ def test_remind_queues_each_reminder_once_and_none_for_a_cancelled_meeting(drs, 
     assert drs("session", "cancel", str(session_id), "--now", "2026-11-24T10:00+00:00").exit_code == 0
     after = drs("remind", "--now", "2026-11-27T10:00+00:00", "--json").json()
     assert after["queued"] == 0
-    assert len(outbox("session-reminder")) == 4
+    assert outbox("session-reminder") == []  # never delivered, so withdrawn by the cancellation
+
+
+def _received(smtp_server) -> list[tuple[str, str]]:
+    return sorted((str(m["To"]), str(m["Subject"]).split(":")[0]) for m in smtp_server.messages)
+
+
+def test_a_reminder_held_overnight_is_withdrawn_when_the_meeting_is_cancelled(drs, booked, smtp_server):
+    from tasks.delivery import deliver_pending
+
+    ref, session_id = booked
+    assert drs("remind", "--now", "2026-11-23T10:00+00:00", "--json").json()["by_kind"] == {"7d": 4}
+    deliver_pending(datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc))
+    smtp_server.clear()
+    # Fri 27 Nov 20:30: the 1-working-day reminder is queued, held for 08:00 (quiet hours) ...
+    late = drs("remind", "--now", "2026-11-27T20:30+00:00", "--json").json()
+    assert late["by_kind"] == {"1wd": 4} and late["deferred"] == 4
+    # ... and the meeting is cancelled at 21:00, before anything went.
+    assert drs("session", "cancel", str(session_id), "--now", "2026-11-27T21:00+00:00").exit_code == 0
+    deliver_pending(datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc))
+    assert _received(smtp_server) == sorted((to, "Cancelled") for to in [FAMILY, MEDIATOR, LA, "sue@example.net"])
+    sent_reminders = outbox("session-reminder")
+    assert [r.key.split(":")[3] for r in sent_reminders] == ["7d"] * 4  # what was sent stays on record
+    assert all(r.status == "sent" for r in sent_reminders)
+
+
+def test_a_reminder_held_overnight_for_the_old_time_is_withdrawn_when_the_meeting_moves(drs, booked, smtp_server):
+    from tasks.delivery import deliver_pending
+
+    ref, session_id = booked
+    deliver_pending(datetime(2026, 10, 5, 9, 5, tzinfo=timezone.utc))  # the invitations
+    smtp_server.clear()
+    assert drs("remind", "--now", "2026-11-27T20:30+00:00", "--json").json()["by_kind"] == {"1wd": 4}
+    r = drs("session", "reschedule", str(session_id), "--start", "2026-12-14T10:00", "--end", "2026-12-14T12:00",
+            "--now", "2026-11-27T20:45+00:00")
+    assert r.exit_code == 0, r.stderr
+    deliver_pending(datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc))
+    assert _received(smtp_server) == sorted((to, "Moved") for to in [FAMILY, MEDIATOR, LA, "sue@example.net"])
+    assert outbox("session-reminder") == []
+    # the new version is reminded afresh
+    fresh = drs("remind", "--now", "2026-12-07T10:00+00:00", "--json").json()
+    assert fresh["by_kind"] == {"7d": 4}
+    assert {r.key.split(":")[4] for r in outbox("session-reminder")} == {"1"}
 
 
 def test_remind_refuses_a_bad_offset(drs, las):

@@ -159,6 +159,22 @@ def test_bad_policy_settings_are_refused():
         policy_from_mapping({"nonsense": 1})
 
 
+@pytest.mark.parametrize("values,named", [
+    ({"kinds": ["due-today", "mised"]}, "kinds"),  # a typo must not silence every alert
+    ({"kinds": "missed"}, "kinds"),  # a string is not a list of levels
+    ({"due_soon_wd_by_clock": {"certificate_due": "3"}}, "due_soon_wd_by_clock"),
+    ({"due_soon_wd_by_clock": ["certificate_due"]}, "due_soon_wd_by_clock"),
+])
+def test_a_mistyped_level_or_lead_time_is_refused_with_the_setting_named(values, named):
+    with pytest.raises(ValueError, match=named):
+        policy_from_mapping(values)
+
+
+def test_a_policy_file_that_is_not_an_object_is_refused():
+    with pytest.raises(ValueError, match="object"):
+        policy_from_mapping(["due-today"])  # type: ignore[arg-type]
+
+
 # --- the family's appeal reminders ---------------------------------------------------------------
 
 def appeal(due: date, **kw) -> WatchedClock:
