@@ -95,8 +95,13 @@ def case_facts(db: Session, case: Case, tz) -> CaseFacts:
     acknowledged_at = db.scalar(
         select(func.min(OutboxEmail.created_at)).where(OutboxEmail.case_id == case.id, OutboxEmail.kind == "acknowledgement")
     )
+    la_informed_at = db.scalar(
+        select(func.max(OutboxEmail.created_at)).where(OutboxEmail.case_id == case.id,
+                                                       OutboxEmail.kind == "la-mediation-request")
+    )
     return CaseFacts(
         acknowledged_on=acknowledged_at.astimezone(tz).date() if acknowledged_at else None,
+        la_informed_on=la_informed_at.astimezone(tz).date() if la_informed_at else None,
         service=case.service,
         decision_type=case.decision_type,
         letter_sent_on=case.decision_letter_sent_on,

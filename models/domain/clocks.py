@@ -64,6 +64,9 @@ class CaseFacts:
 
     ``acknowledged_on`` (optional) is when the acknowledgement reached the family; without it
     ``acknowledge_by`` is met by the first recorded event, since any contact acknowledges.
+    ``la_informed_on`` (optional) is when the service itself sent the family's mediation request
+    to the LA (intake does, with consent); it meets ``la_informed_by`` as the LA's own
+    ``la-received-request`` does.
     """
     service: str  # "mediation" | "drs"
     decision_type: str | None
@@ -75,6 +78,7 @@ class CaseFacts:
     next_session: NextSession | None = None
     appeal_lodged: bool = False
     acknowledged_on: date | None = None
+    la_informed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -234,8 +238,11 @@ class _Engine:
         if requested is None:
             return None
         received = self.first("la-received-request", requested.on)
+        passed_on = [received.on] if received else []
+        informed = self.facts.la_informed_on
+        passed_on += [informed] if informed is not None and informed >= requested.on else []
         return self.wd_clock("la_informed_by", requested.on, "la_informed_wd", "la_informed",
-                             "adviser", met_on=received.on if received else None)
+                             "adviser", met_on=min(passed_on, default=None))
 
     def icb_notify_by(self) -> Clock | None:
         """LA receives a request including health care + 3 WD, LA; CFA s.53, reg 35

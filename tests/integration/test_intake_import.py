@@ -181,6 +181,10 @@ def test_a_request_goes_to_the_la_only_with_the_familys_consent(drs, inbox):
     assert second.flags == ["mediation-requested-without-la-consent"]
     assert [e.event for e in second.events] == ["mediation-requested"]
     assert "please check" in rows["team-new-case:DRS-2026-00002"].body_text.lower()
+    # the service passed the first request on itself: its own clock is met; the second waits for the adviser
+    sent = drs("case", "show", "DRS-2026-00001", "--json", "--today", TODAY).json()["clocks"]["la_informed_by"]
+    waiting = drs("case", "show", "DRS-2026-00002", "--json", "--today", TODAY).json()["clocks"]["la_informed_by"]
+    assert (sent["state"], waiting["state"]) == ("met", "open")
 
 
 def test_subjects_never_carry_names(drs, inbox):

@@ -100,6 +100,16 @@ def test_la_informed_by_runs_from_the_request_and_is_met_by_la_receiving_it():
     assert (clock.due, clock.state, clock.met_on) == (date(2026, 3, 16), "met", date(2026, 3, 16))
 
 
+def test_la_informed_by_is_met_when_the_service_sent_the_request_itself():
+    sent = clocks_of(facts(ev("mediation-requested", 13), la_informed_on=date(2026, 3, 13)),
+                     today=date(2026, 3, 20))["la_informed_by"]
+    earlier = clocks_of(facts(ev("mediation-requested", 13), la_informed_on=date(2026, 3, 2)),
+                        today=date(2026, 3, 20))["la_informed_by"]
+
+    assert (sent.state, sent.met_on) == ("met", date(2026, 3, 13))
+    assert earlier.state == "missed"  # an email sent before this request does not pass it on
+
+
 def test_local_authority_override_changes_a_service_standard():
     clock = clocks_of(facts(), overrides={"first_contact_wd": 5})["first_contact_by"]
 
