@@ -11,17 +11,17 @@ or in Python `monthly_report(month="2026-11")`.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
-from tasks.timekeeping import resolve_now
+from tasks.timekeeping import local_tz, resolve_now
 
 
 @task(cache_policy=NO_CACHE)
@@ -53,10 +53,45 @@ def monthly_report(
 
     today, now = resolve_now(now, today)
     month = resolve_month(month, today)
+    newer = _newer_run_for(month)
+    if newer is not None:  # a late run (after downtime) that a newer run of the same month already did
+        get_run_logger().info("monthly report %s already done by the newer run %s; nothing to do", month, newer)
+        return {"month": month, "superseded_by": newer}
     result = write_workbooks(month, now, out)
     result["emails"] = queue_emails(month, result, now, resend)
     _publish(result)
     return result
+
+
+LATE_AFTER = timedelta(minutes=10)
+
+
+def _newer_run_for(month: str) -> str | None:
+    """When this run is late (due more than 10 minutes ago, e.g. picked up after downtime), the id of a
+    newer completed `monthly-report` run for the same month, if there is one; else None.
+
+    A run started now (the CLI, the dashboard's Run button, an on-time schedule) never skips."""
+    from prefect.runtime import flow_run
+
+    from tasks.heartbeat import newer_completed_run
+    from tasks.monthly_report import resolve_month
+
+    expected = flow_run.scheduled_start_time
+    if flow_run.id is None or expected is None or expected > datetime.now(timezone.utc) - LATE_AFTER:
+        return None
+
+    def same_month(params: dict[str, Any], its_start: datetime) -> bool:
+        if params.get("month"):
+            return str(params["month"]) == month
+        if params.get("today"):
+            day = date.fromisoformat(str(params["today"])[:10])
+        elif params.get("now"):
+            day = datetime.fromisoformat(str(params["now"])).astimezone(local_tz()).date()
+        else:
+            day = its_start.astimezone(local_tz()).date()
+        return resolve_month(None, day) == month
+
+    return newer_completed_run("monthly-report", str(flow_run.id), expected, same_month)
 
 
 def _publish(result: dict[str, Any]) -> None:

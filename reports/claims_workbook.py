@@ -30,7 +30,7 @@ from reports.safe_cells import set_text
 GBP = '"£"#,##0.00'
 DATE = "DD/MM/YYYY"
 DATETIME = "DD/MM/YYYY HH:MM"
-MILES = "0.0"
+MILES = "0.0#"  # 12.5 shows 12.5, 12.25 shows 12.25 (the value priced)
 HEADER = ("Claim ID", "Case reference", "Session date", "Category", "Miles", "Rate per mile",
           "Amount", "Receipt", "Payee name", "Payee email")
 HEADER_ROW = 6
@@ -105,13 +105,17 @@ def render_batch_workbook(header: BatchHeader, lines: Sequence[BatchLine]) -> by
         set_text(ws.cell(row=row, column=10), line.payee_email)
     last = row
     total_row = last + 1
-    ws.cell(row=total_row, column=1, value=f"Total ({len(lines)} claims)").font = bold
+    ws.cell(row=total_row, column=1, value=f"Total ({len(lines)} claim{'' if len(lines) == 1 else 's'})").font = bold
     total = ws.cell(row=total_row, column=7, value=money(sum(line.amount_pence for line in lines)))
     total.number_format = GBP
     total.font = bold
 
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:J{max(last, HEADER_ROW)}"
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"  # the column headings on every printed page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     for col, width in zip("ABCDEFGHIJ", (16, 16, 13, 18, 8, 13, 12, 9, 26, 32)):
         ws.column_dimensions[col].width = width
     buffer = io.BytesIO()

@@ -289,7 +289,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
                             "certificates issued no later than the statutory period (3 working days, bank holidays "
                             "excluded, the trigger day not counted) after their trigger (declined, withdrawn, LA "
                             "cannot arrange, mediation concluded), out of the certificates whose trigger date is known."),
-    ("Mediation meetings held", "Meetings held in the period. 'Within 30 days' takes each case's first meeting held in "
+    ("Mediation meetings held", "Mediation meetings held in the period (meetings of DRS cases are not mediations "
+                                "and are not counted here). 'Within 30 days' takes each case's first meeting held in "
                                 "the period and checks it was held no later than 30 calendar days after the LA (or ICB) "
                                 "received the family's request; the denominator is the first meetings with a known "
                                 "receipt date. Late first meetings are listed with the breach reason recorded on the case."),
@@ -323,16 +324,18 @@ class _Facts:
             first = next((e for e in evs if e.event in ("mediation-requested", "mediation-declined")), None)
             if first is not None:
                 self.decision[ref] = ("chose mediation" if first.event == "mediation-requested" else "declined", first.on)
-        # first meeting held per case: held sessions; a case with no session rows at all falls
-        # back to its first `mediation-concluded` event
+        # first meeting held per *mediation* case (a DRS meeting is not a mediation and has no
+        # 30-day duty): held sessions; a case with no session rows at all falls back to its first
+        # `mediation-concluded` event
+        self.mediation_refs = {c.ref for c in data.cases if c.service == "mediation"}
         with_sessions = {s.ref for s in data.sessions}
         held: dict[str, date] = {}
         for s in data.sessions:
-            if s.status == "held" and (s.ref not in held or s.on < held[s.ref]):
+            if s.ref in self.mediation_refs and s.status == "held" and (s.ref not in held or s.on < held[s.ref]):
                 held[s.ref] = s.on
         self.held_fallback: dict[str, date] = {}
         for ref, evs in events.items():
-            if ref not in with_sessions:
+            if ref not in with_sessions and ref in self.mediation_refs:
                 concluded = next((e.on for e in evs if e.event == "mediation-concluded"), None)
                 if concluded is not None:
                     held[ref] = concluded
@@ -445,7 +448,8 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
 
     # Meetings
     section = "Mediation meetings"
-    held_sessions = [s for s in data.sessions if s.status == "held" and _between(s.on, start, end)]
+    held_sessions = [s for s in data.sessions
+                     if s.status == "held" and s.ref in facts.mediation_refs and _between(s.on, start, end)]
     held_total = len(held_sessions) + sum(_between(d, start, end) for d in facts.held_fallback.values())
     add("meetings_held", section, "Mediation meetings held", held_total, held_total)
     firsts = [ref for ref, d in facts.first_held.items() if _between(d, start, end)]

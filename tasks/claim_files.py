@@ -78,7 +78,7 @@ def text(value: Any) -> str | None:
 
 
 def as_date(value: Any) -> date:
-    """A date from ISO text, or from an XLSX date/datetime cell. Raises ValueError."""
+    """A date from ISO text (YYYY-MM-DD), UK text (DD/MM/YYYY) or an XLSX date cell. Raises ValueError."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -89,11 +89,18 @@ def as_date(value: Any) -> date:
     try:
         return date.fromisoformat(raw[:10])
     except ValueError:
-        raise ValueError(f"{raw!r} is not a date (use YYYY-MM-DD)") from None
+        pass
+    try:  # UK spreadsheets and finance systems write 20/11/2026 (day first, never month first)
+        return datetime.strptime(raw.split()[0], "%d/%m/%Y").date()
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)") from None
 
 
 def as_miles(value: Any) -> Decimal | None:
-    """Miles to one decimal place (half up), or None when blank. Raises ValueError."""
+    """Miles to two decimal places (half up), or None when blank. Raises ValueError.
+
+    Two places, not one: mileage is miles × rate, and 12.25 miles at 45p is £5.51, not the
+    £5.54 that 12.3 miles would give."""
     raw = text(value)
     if raw is None:
         return None
@@ -103,7 +110,7 @@ def as_miles(value: Any) -> Decimal | None:
         raise ValueError(f"{raw!r} is not a number of miles") from None
     if not miles.is_finite() or miles < 0 or miles >= 10_000_000:
         raise ValueError(f"{raw!r} is not a number of miles")
-    return miles.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return miles.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 YES = {"yes", "y", "true", "1", "x"}

@@ -304,6 +304,14 @@ def _same(claim: ExpenseClaim, parsed: ClaimInput) -> bool:
     ) and (parsed.amount_pence is None or parsed.amount_pence == claim.amount_pence or claim.category == "mileage")
 
 
+def _result_line(result: dict[str, Any]) -> dict[str, Any]:
+    """Every result line carries the same keys (`new`, `amount_pence`, `reasons` too when invalid/duplicate)."""
+    return {"source": result["source"], "claim_id": result["claim_id"], "status": result["status"],
+            "case_ref": result["case_ref"], "new": result.get("new", False),
+            "amount_pence": result.get("amount_pence"), "reasons": result.get("reasons", []),
+            "errors": result.get("errors", [])}
+
+
 def claim_files(paths: list[Path]) -> list[tuple[Path, bool]]:
     """(file, from_inbox) for each path; folders give their claim files; none means the inbox."""
     if not paths:
@@ -330,11 +338,11 @@ def import_claims(paths: list[str | Path] | None, today: date, now: datetime) ->
             records = read_rows(path)
         except ClaimFileError as exc:
             summary.invalid += 1
-            summary.results.append({"source": path.name, "claim_id": None, "status": "invalid", "case_ref": None,
-                                    "errors": [str(exc)]})
+            summary.results.append(_result_line({"source": path.name, "claim_id": None, "status": "invalid",
+                                                 "case_ref": None, "errors": [str(exc)]}))
             continue
         for raw in records:
-            result = import_record(raw, path.name, today, now)
+            result = _result_line(import_record(raw, path.name, today, now))
             summary.results.append(result)
             status = result["status"]
             if status == "invalid":

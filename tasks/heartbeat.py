@@ -9,8 +9,10 @@ unreachable API: `last_successes` then returns `None` for every name and `api_er
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -72,3 +74,43 @@ def last_successes(flow_names: list[str] | tuple[str, ...]) -> Heartbeat:
         return Heartbeat({name: None for name in flow_names}, f"{type(exc).__name__}")
     return Heartbeat(result)
 
+
+
+def newer_completed_run(flow_name: str, run_id: str, expected_start: datetime,
+                        same_period: Callable[[dict[str, Any], datetime], bool]) -> str | None:
+    """Id of a COMPLETED run of `flow_name` that was due after `expected_start` and covered the
+    same period (`same_period(its parameters, its expected start)`), or None.
+
+    After downtime a worker may start runs that were due hours ago; such a late run that finds a
+    newer completed run of itself for the same period can stop at once. Never raises: when the
+    history cannot be read the answer is None (the run then does its work, which is idempotent).
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterExpectedStartTime, FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    try:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED])),
+                    expected_start_time=FlowRunFilterExpectedStartTime(after_=expected_start),
+                ),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=50,
+            )
+    except Exception:  # never let the check break the run
+        return None
+    for run in runs:
+        if str(run.id) == str(run_id) or run.expected_start_time is None or run.expected_start_time <= expected_start:
+            continue
+        try:
+            if same_period(dict(run.parameters or {}), run.expected_start_time):
+                return str(run.id)
+        except Exception:
+            continue
+    return None

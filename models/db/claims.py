@@ -39,7 +39,7 @@ class ExpenseClaim(Base):
     claimant_name: Mapped[str | None] = mapped_column(String(200))
     claimant_email: Mapped[str | None] = mapped_column(String(254))
     category: Mapped[str] = mapped_column(String(20))
-    miles: Mapped[Decimal | None] = mapped_column(Numeric(8, 1))
+    miles: Mapped[Decimal | None] = mapped_column(Numeric(9, 2))
     rate_pence: Mapped[int | None] = mapped_column(Integer)
     amount_pence: Mapped[int] = mapped_column(Integer)
     receipt: Mapped[bool] = mapped_column(Boolean, default=False)

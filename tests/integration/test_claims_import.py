@@ -88,7 +88,7 @@ def test_same_claimant_date_category_and_amount_is_a_duplicate(cases, drs, tmp_p
 def test_bad_records_are_reported_not_fatal(cases, drs, tmp_path):
     s = cases["salford"]
     rows = [claim("C-1", s, 1, miles="10"), claim("", s, 1), claim("C-3", "DRS-2026-99999", 1, miles="2"),
-            claim("C-4", s, 1, "taxi", amount="5"), claim("C-5", s, 1, session_date="10/11/2026", miles="1"),
+            claim("C-4", s, 1, "taxi", amount="5"), claim("C-5", s, 1, session_date="11/31/2026", miles="1"),
             claim("C-6", s, 1, "parking", amount="lots")]
     result = drs("claims", "import", str(write_json(tmp_path / "d.json", rows)), "--today", "2026-11-27", "--json")
     assert result.exit_code == 0

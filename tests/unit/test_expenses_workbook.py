@@ -48,7 +48,7 @@ def test_header_formats_and_layout():
     row = [c for c in ws[7]]
     assert row[2].value == datetime(2026, 11, 3) and row[2].number_format == "DD/MM/YYYY"
     assert row[3].value == "Mileage"
-    assert (row[4].value, row[4].number_format) == (20.5, "0.0")
+    assert (row[4].value, row[4].number_format) == (20.5, "0.0#")
     assert (row[5].value, row[5].number_format) == (0.45, '"£"#,##0.00')
     assert (row[6].value, row[6].data_type) == (9.23, "n")
     assert ws.freeze_panes == "A7" and ws.auto_filter.ref == "A6:J7"

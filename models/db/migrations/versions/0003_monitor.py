@@ -1,5 +1,4 @@
-"""monitor: certificates.approval_note (who approved or refused an automatic certificate, and why);
-certificates.status widened from 16 to 20 characters ("awaiting_approval" is 17)
+"""monitor: schema changes owned by the monitor work (empty until it needs one)
 
 Revision ID: 0003
 Revises: 0002
@@ -14,14 +13,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("certificates", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("approval_note", sa.String(length=500), nullable=True))
-        batch_op.alter_column("status", existing_type=sa.String(length=16), type_=sa.String(length=20),
-                              existing_nullable=False)
+    pass
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("certificates", schema=None) as batch_op:
-        batch_op.alter_column("status", existing_type=sa.String(length=20), type_=sa.String(length=16),
-                              existing_nullable=False)
-        batch_op.drop_column("approval_note")
+    pass
