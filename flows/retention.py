@@ -2,7 +2,8 @@
 
 A case closed more than `models.domain.operations.RETENTION_MONTHS` months ago (24, the service's
 policy) loses its personal data; figures, codes and references stay so reports still add up. See
-`tasks/retention.py` for exactly what is removed. Publishes the markdown artifact `retention`
+`tasks/retention.py` for exactly what is removed; `tasks/file_retention.py` also deletes copies of
+personal data on disk (imported files, .eml copies, claims workbooks) older than the period. Publishes the markdown artifact `retention`
 (counts and case references only).
 
 Run it: `prefect deployment run retention/retention`, or in Python `retention(today=...)`.
@@ -28,6 +29,14 @@ def anonymise_due_cases(today: date, now) -> dict:
     return anonymise_closed_cases(today, now).as_dict()
 
 
+@task(cache_policy=NO_CACHE)
+def remove_old_file_copies(today: date) -> dict:
+    """Delete imported files, .eml copies and claims workbooks older than the retention period."""
+    from tasks.file_retention import remove_old_copies
+
+    return remove_old_copies(today).as_dict()
+
+
 @flow(name="retention", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def retention(today: date | None = None) -> dict:
     """Anonymise the personal data of cases closed more than the retention period ago.
@@ -36,7 +45,8 @@ def retention(today: date | None = None) -> dict:
         today: Run as if it were this day (default: today, Europe/London).
     """
     today, now = resolve_now(None, today)
-    summary = anonymise_due_cases(today, now)
+    summary = anonymise_due_cases(today, now) | remove_old_file_copies(today)
+    files = summary["files_removed"]
     refs = summary["refs"]
     shown = ", ".join(refs[:50]) + (f" … and {len(refs) - 50} more" if len(refs) > 50 else "")
     create_markdown_artifact(
@@ -46,6 +56,9 @@ def retention(today: date | None = None) -> dict:
                   f"- cases anonymised now: {summary['cases']}{': ' + shown if refs else ''}\n"
                   f"- emails cleared: {summary['emails']}; meeting attendees cleared: {summary['attendees']}; "
                   f"certificate PDFs removed: {summary['certificates']}\n"
-                  f"- claim payee details cleared: {summary['claims']}; kept until paid: {summary['claims_waiting_for_payment']}\n"),
+                  f"- claim payee details cleared: {summary['claims']}; kept until paid: {summary['claims_waiting_for_payment']}\n"
+                  f"- files last changed before {summary['files_older_than']} deleted: {sum(files.values())}"
+                  f"{' (' + ', '.join(f'{k}: {v}' for k, v in files.items()) + ')' if files else ''}\n"
+                  f"{''.join(f'- could not delete {e}' + chr(10) for e in summary['file_errors'])}"),
     )
     return summary

@@ -1,0 +1,69 @@
+"""Retention for files: personal data also sits in copies on disk, not only in the database.
+
+Referral and claim files kept after import (`processed/`, `rejected/` with their `.errors.json`),
+emails written as `.eml` files when no SMTP relay is set (`outbox/sent/`) and the claims
+workbooks sent to each LA (`reports/claims/`) all carry names, addresses and dates of birth.
+Everything the service needs from them is in the database, so a file last changed more than
+`RETENTION_MONTHS` months ago is deleted. Monthly reports (no personal data) and certificates
+(removed with their case by `tasks/retention.py`) are left alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from models.domain.calendar import add_months
+from models.domain.operations import RETENTION_MONTHS
+from tasks.settings import get_settings
+
+#: folders under $DRS_HOME whose files are copies of personal data (relative paths)
+KEPT_COPIES: tuple[str, ...] = (
+    "inbox/referrals/processed", "inbox/referrals/rejected",
+    "inbox/claims/processed", "inbox/claims/rejected",
+    "outbox/sent", "reports/claims",
+)
+
+
+@dataclass
+class FileRetentionSummary:
+    older_than: str
+    removed: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"files_older_than": self.older_than, "files_removed": dict(self.removed),
+                "file_errors": list(self.errors)}
+
+
+def files_cutoff(today: date) -> date:
+    """Files last changed before this day are past the retention period."""
+    return add_months(today, -RETENTION_MONTHS)
+
+
+def remove_old_copies(today: date, home: Path | None = None) -> FileRetentionSummary:
+    """Delete files in `KEPT_COPIES` last modified before `files_cutoff(today)` (local dates).
+
+    Never raises for one file: a file that cannot be removed is reported by folder and name only
+    (file names hold form ids, claim ids and case references, not personal details)."""
+    settings = get_settings()
+    home = home or settings.home
+    zone = ZoneInfo(settings.timezone)
+    cutoff = files_cutoff(today)
+    summary = FileRetentionSummary(older_than=cutoff.isoformat())
+    for relative in KEPT_COPIES:
+        folder = home / relative
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            try:
+                changed = datetime.fromtimestamp(path.stat().st_mtime, zone).date()
+                if changed < cutoff:
+                    path.unlink()
+                    summary.removed[relative] = summary.removed.get(relative, 0) + 1
+            except OSError as exc:
+                summary.errors.append(f"{relative}/{path.name}: {exc.strerror or type(exc).__name__}")
+    return summary
