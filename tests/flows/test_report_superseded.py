@@ -38,11 +38,12 @@ def test_late_run_for_a_month_already_done_exits_early(prefect_harness, november
     assert skipped["month"] == "2026-11" and skipped["superseded_by"]
     assert "workbook" not in skipped
 
-    # a late run of another month is not superseded by November's run
-    october = {"month": "2026-10", "now": now, "out": str(tmp_path / "b")}
-    other = run_flow_sync(monthly_report, flow_run=_late_run(monthly_report, october), parameters=october)
-    assert other["month"] == "2026-10" and "superseded_by" not in other
-    assert (tmp_path / "b" / "drs-monthly-2026-10.xlsx").exists()
+    # a late run of another month is not superseded by November's run (a month far from the real
+    # clock: deployments triggered by other tests report the month before the real today)
+    earlier = {"month": "2025-09", "now": now, "out": str(tmp_path / "b")}
+    other = run_flow_sync(monthly_report, flow_run=_late_run(monthly_report, earlier), parameters=earlier)
+    assert other["month"] == "2025-09" and "superseded_by" not in other
+    assert (tmp_path / "b" / "drs-monthly-2025-09.xlsx").exists()
     # and a run started now never skips (what the CLI and the dashboard's Run button do)
     again = monthly_report(**params)
     assert "superseded_by" not in again and again["emails"]["already_queued"] == 6
