@@ -80,7 +80,7 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
 @click.option("--note", default=None, help="a short note (no personal details)")
 @click.option("--health", is_flag=True, help="la-received-request: the issues include health care")
 @click.option("--type", "cert_type", type=click.Choice(CERTIFICATE_TYPES), help="certificate-issued: its type (default: from the latest declined/withdrawn/cannot-arrange/concluded event)")
-@click.option("--item", "items", multiple=True, type=click.Choice(AGREEMENT_ITEMS), help="agreement-reached: what was agreed (repeatable)")
+@click.option("--item", "items", multiple=True, type=click.Choice(AGREEMENT_ITEMS), help="agreement-reached: what was agreed; agreement-step-done: the item whose next step the LA did (repeatable)")
 @today_options
 def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_type: str | None,
           items: tuple[str, ...], today: str | None, now: str | None) -> None:

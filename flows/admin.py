@@ -69,7 +69,8 @@ def record_case_event(
         on: The date it happened (may be in the past, never in the future).
         health: For la-received-request: the issues include health care.
         certificate_type: For certificate-issued: which certificate.
-        agreement_items: For agreement-reached: what was agreed (one or more).
+        agreement_items: For agreement-reached: what was agreed (one or more). For
+            agreement-step-done: the items whose next step the LA has done.
     """
     from tasks.casework import get_case, record_event
 

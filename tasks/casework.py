@@ -152,14 +152,14 @@ def validate_event(event: str, cert_type: str | None = None, items: Sequence[str
         raise CaseworkError(f"certificate-issued needs --type, one of: {', '.join(CERTIFICATE_TYPES)}")
     if event != "certificate-issued" and cert_type:
         raise CaseworkError("--type is only for certificate-issued")
-    if event == "agreement-reached":
+    if event in ("agreement-reached", "agreement-step-done"):
         if not items:
-            raise CaseworkError(f"agreement-reached needs --item, one of: {', '.join(AGREEMENT_ITEMS)}")
+            raise CaseworkError(f"{event} needs --item, one of: {', '.join(AGREEMENT_ITEMS)}")
         bad = [i for i in items if i not in AGREEMENT_ITEMS]
         if bad:
             raise CaseworkError(f"unknown agreement item {bad[0]!r} (expected one of: {', '.join(AGREEMENT_ITEMS)})")
     elif items:
-        raise CaseworkError("--item is only for agreement-reached")
+        raise CaseworkError("--item is only for agreement-reached and agreement-step-done")
 
 
 #: the event that makes each type of certificate due
@@ -198,6 +198,11 @@ def record_event(
     validate_event(event, cert_type, items)
     if on > today:
         raise CaseworkError(f"event date {on.isoformat()} is in the future")
+    if event == "agreement-step-done":
+        agreed = {i for e in case.events if e.event == "agreement-reached" and e.on <= on for i in (e.items or ())}
+        missing = [i for i in items if i not in agreed]
+        if missing:
+            raise CaseworkError(f"no agreement on {missing[0]!r} was reached on or before {on.isoformat()}")
     row = CaseEvent(
         case_id=case.id, event=event, on=on, note=note, health=health, cert_type=cert_type,
         items=list(items), detail=detail, recorded_at=now, recorded_by=recorded_by,

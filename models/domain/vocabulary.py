@@ -9,8 +9,10 @@ REQUESTER_ROLES = ("parent", "carer", "young_person", "professional", "other")
 EVENTS = (
     "information-given", "mediation-declined", "mediation-requested", "la-received-request",
     "icb-received-request", "la-cannot-arrange", "mediation-concluded", "withdrawn",
-    "certificate-issued", "agreement-reached", "closed",
+    "certificate-issued", "agreement-reached", "agreement-step-done", "closed",
 )
+#: `agreement-step-done` is ours, not the contract's: the LA did the next step of an agreed item
+#: (e.g. `assess`: notify, then decide, then final), which meets that follow-up clock.
 CERTIFICATE_TYPES = ("declined", "withdrawn", "deemed", "after-mediation")
 AGREEMENT_ITEMS = ("assess", "issue-plan", "amend-plan", "reassess", "continue-plan", "other")
 OUTCOMES = ("agreed", "partial", "not-agreed")

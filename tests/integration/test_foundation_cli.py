@@ -117,6 +117,7 @@ def test_events_persist_clocks_for_the_indexed_sweep(drs, las, drs_env):
     (["{ref}", "closed", "--on", "01/02/2026"], "not a date"),
     (["{ref}", "certificate-issued", "--on", "2026-01-01", "--type", "bogus"], "--type"),  # no --type: inferred
     (["{ref}", "agreement-reached", "--on", "2026-01-01"], "--item"),
+    (["{ref}", "agreement-step-done", "--on", "2026-01-01", "--item", "assess"], "no agreement on 'assess'"),
     (["{ref}", "closed", "--on", "2026-12-01", "--today", "2026-11-28"], "future"),
 ])
 def test_bad_event_input_exits_2_and_writes_nothing(drs, las, args, message):
@@ -237,3 +238,15 @@ def test_bad_setting_is_an_input_error_exit_2(tmp_path):
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("drs: error: bad configuration: DRS_SMTP_PORT")
+
+
+def test_agreement_steps_done_meet_the_follow_up_clocks_in_order(drs, las):
+    ref = make_case("Salford", letter=date(2026, 1, 5), received=date(2026, 1, 7))
+    for args in (["mediation-requested", "--on", "2026-01-08"], ["la-received-request", "--on", "2026-01-09"],
+                 ["mediation-concluded", "--on", "2026-02-02"],
+                 ["agreement-reached", "--on", "2026-02-02", "--item", "assess"],
+                 ["agreement-step-done", "--on", "2026-02-10", "--item", "assess"]):
+        assert drs("case", "event", ref, *args, "--today", "2026-03-01").exit_code == 0
+    clocks = drs("case", "show", ref, "--json", "--today", "2026-03-01").json()["clocks"]
+    assert clocks["agreement_assess_notify"]["state"] == "met"  # due 16 Feb, done 10 Feb
+    assert clocks["agreement_assess_decide"]["state"] == "open"  # due 13 Apr

@@ -318,6 +318,24 @@ def test_agreement_follow_up_is_weeks_after_the_agreement(item, name, due, level
     assert (clock.due, clock.level, clock.owner, clock.state) == (due, level, "la", "open")
 
 
+def test_each_step_done_meets_the_next_follow_up_of_that_item_in_order():
+    case = facts(ev("agreement-reached", 10, items=("assess", "other")),
+                 ev("agreement-step-done", 20, items=("assess",)), ev("agreement-step-done", 9, 4, items=("assess",)))
+    clocks = clocks_of(case, today=date(2026, 7, 1))
+
+    assert (clocks["agreement_assess_notify"].state, clocks["agreement_assess_notify"].met_on) == ("met", date(2026, 3, 20))
+    assert (clocks["agreement_assess_decide"].state, clocks["agreement_assess_decide"].met_on) == ("met", date(2026, 4, 9))
+    assert clocks["agreement_assess_final"].state == "missed"  # due 16 June, not done
+    assert clocks["agreement_other_do"].state == "missed"  # a step of another item meets nothing here
+
+
+def test_a_step_done_before_a_new_agreement_does_not_meet_its_clocks():
+    case = facts(ev("agreement-reached", 2, items=("other",)), ev("agreement-step-done", 5, items=("other",)),
+                 ev("agreement-reached", 10, items=("other",)))
+
+    assert clocks_of(case, today=date(2026, 3, 12))["agreement_other_do"].state == "open"
+
+
 def test_health_only_agreement_gives_the_icb_one_week_to_tell_the_la():
     clock = clocks_of(facts(ev("agreement-reached", 10, items=(), health=True)))["agreement_health_notify"]
 
