@@ -31,6 +31,8 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tasks.processes import pid_alive
+
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
 HEALTH_TIMEOUT_S = 120
@@ -47,16 +49,6 @@ def _health(api_url: str, timeout: float = 1.0) -> bool:
             return response.status == 200
     except (OSError, ValueError):
         return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _port_in_use(port: int) -> bool:
@@ -179,7 +171,7 @@ def main() -> int:
             previous = json.loads(record.read_text())
         except ValueError:
             previous = {}
-        if previous.get("pid") and _pid_alive(int(previous["pid"])) and _health(previous.get("api_url", "")):
+        if previous.get("pid") and pid_alive(int(previous["pid"])) and _health(previous.get("api_url", "")):
             say(f"a Prefect server recorded by an earlier run is still running (pid {previous['pid']}, "
                 f"{previous.get('ui_url', previous.get('api_url'))}); stop it first: kill {previous['pid']}")
             return 1

@@ -92,13 +92,13 @@ def case_facts(db: Session, case: Case, tz) -> CaseFacts:
         Event(name=e.event, on=e.on, health=e.health, cert_type=e.cert_type, items=tuple(e.items or ()))
         for e in sorted(case.events, key=lambda e: (e.on, e.id or 0))
     )
-    acknowledged_at = db.scalar(
-        select(func.min(OutboxEmail.created_at)).where(OutboxEmail.case_id == case.id, OutboxEmail.kind == "acknowledgement")
-    )
-    la_informed_at = db.scalar(
-        select(func.max(OutboxEmail.created_at)).where(OutboxEmail.case_id == case.id,
-                                                       OutboxEmail.kind == "la-mediation-request")
-    )
+    # what the service itself sent: the first acknowledgement, the latest request to the LA (one query)
+    sent = {kind: (first, last) for kind, first, last in db.execute(
+        select(OutboxEmail.kind, func.min(OutboxEmail.created_at), func.max(OutboxEmail.created_at))
+        .where(OutboxEmail.case_id == case.id, OutboxEmail.kind.in_(("acknowledgement", "la-mediation-request")))
+        .group_by(OutboxEmail.kind))}
+    acknowledged_at = sent.get("acknowledgement", (None, None))[0]
+    la_informed_at = sent.get("la-mediation-request", (None, None))[1]
     return CaseFacts(
         acknowledged_on=acknowledged_at.astimezone(tz).date() if acknowledged_at else None,
         la_informed_on=la_informed_at.astimezone(tz).date() if la_informed_at else None,

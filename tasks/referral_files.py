@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.domain.referrals import FIELDS, flatten
+from tasks.processes import pid_alive
 
 SUFFIXES = (".json", ".csv", ".xlsx")
 TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", "~", ".swp", ".lock")
@@ -67,16 +68,6 @@ def _parse_claim(claim: str) -> tuple[float, int, str, str] | None:
     return float(parts[0]), int(parts[1]), parts[2], name
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_stale(claim: str, wall: float) -> bool:
     parsed = _parse_claim(claim)
     if parsed is None:
@@ -84,7 +75,7 @@ def _is_stale(claim: str, wall: float) -> bool:
     claimed_at, pid, host, _ = parsed
     if wall - claimed_at > STALE_CLAIM_SECONDS:
         return True
-    return host == _host() and pid != os.getpid() and not _pid_alive(pid)
+    return host == _host() and pid != os.getpid() and not pid_alive(pid)
 
 
 def ensure_folders(inbox: Path) -> None:
