@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from models.db import AuditEntry, Case, CaseEvent, Clock, LocalAuthority, MediationSession, OutboxEmail
@@ -50,11 +50,15 @@ def find_local_authority(db: Session, text: str) -> LocalAuthority | None:
 
 
 def next_case_ref(db: Session, year: int) -> str:
-    """The next free reference `DRS-YYYY-NNNNN` for `year` (unique constraint guards races)."""
+    """The next free reference `DRS-YYYY-NNNNN` for `year` (unique constraint guards races).
+
+    The number is at least five digits and grows past 99,999 (`DRS-2026-100000`): the highest
+    number is taken as an integer, not as a string, which would sort `99999` after `100000`.
+    """
     prefix = f"DRS-{year}-"
-    last = db.scalar(select(func.max(Case.ref)).where(Case.ref.like(prefix + "%")))
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:05d}"
+    number_part = cast(func.substr(Case.ref, len(prefix) + 1), Integer)
+    last = db.scalar(select(func.max(number_part)).where(Case.ref.like(prefix + "%")))
+    return f"{prefix}{(last or 0) + 1:05d}"
 
 
 def get_case(db: Session, ref: str, *, for_update: bool = False) -> Case:
