@@ -14,10 +14,11 @@ clock are summarised in ``docs/rules.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from models.domain.rules import RULESETS, RuleSet
 
-__all__ = ["CLOCK_LABELS", "clock_label", "clock_names", "clock_title"]
+__all__ = ["CLOCK_LABELS", "clock_label", "clock_names", "clock_title", "state_words"]
 
 #: The clocks every rule set has (statutory-rules.md §2-§4), in the order a case meets them.
 _FIXED = {
@@ -77,3 +78,15 @@ def clock_title(name: str) -> str:
     """The label with the code in brackets, for the team: "Issue the mediation certificate
     [certificate_due]"."""
     return f"{clock_label(name)} [{name}]"
+
+
+def state_words(state: str, met_on: date | None = None, late_wd: int | None = None) -> str:
+    """A clock's state in words: "open", "missed", "not applicable", "met on time (2026-11-26)",
+    "met 1 working day late (2026-11-27)"; "met" alone when no date was recorded."""
+    if state != "met":
+        return state.replace("_", " ")
+    if met_on is None or late_wd is None:
+        return "met"
+    if late_wd == 0:
+        return f"met on time ({met_on.isoformat()})"
+    return f"met {late_wd} working day{'s' if late_wd != 1 else ''} late ({met_on.isoformat()})"

@@ -6,7 +6,7 @@ from datetime import date
 import holidays
 
 from models.domain.calendar import WorkingCalendar
-from models.domain.clock_labels import CLOCK_LABELS, clock_label, clock_names, clock_title
+from models.domain.clock_labels import CLOCK_LABELS, clock_label, clock_names, clock_title, state_words
 from models.domain.clocks import CaseFacts, Event, NextSession, compute_clocks
 from models.domain.rules import RULESETS
 from models.domain.vocabulary import AGREEMENT_ITEMS
@@ -63,3 +63,12 @@ def test_the_title_carries_the_code_in_brackets():
 def test_an_unknown_name_still_reads_as_words():
     assert clock_label("agreement_new-item_do") == "LA to do for 'new-item' (agreed at mediation)"
     assert clock_label("some_future_clock") == "Some future clock"
+
+
+def test_state_words_say_how_late_a_clock_was_met():
+    assert state_words("met", date(2026, 11, 27), 1) == "met 1 working day late (2026-11-27)"
+    assert state_words("met", date(2026, 12, 1), 3) == "met 3 working days late (2026-12-01)"
+    assert state_words("met", date(2026, 11, 25), 0) == "met on time (2026-11-25)"
+    assert state_words("met") == "met"
+    assert (state_words("open"), state_words("missed"), state_words("not_applicable")) == (
+        "open", "missed", "not applicable")
