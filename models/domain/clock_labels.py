@@ -20,7 +20,7 @@ from models.domain.rules import RULESETS, RuleSet
 
 __all__ = ["CLOCK_LABELS", "clock_label", "clock_names", "clock_title", "state_words"]
 
-#: The clocks every rule set has (statutory-rules.md §2-§4), in the order a case meets them.
+#: The clocks every rule set has (docs/rules.md §2-§4), in the order a case meets them.
 _FIXED = {
     "acknowledge_by": "Acknowledge the referral",
     "first_contact_by": "First contact with the family (mediation information)",

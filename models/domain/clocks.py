@@ -5,7 +5,7 @@ always give the same clocks, so it can be recomputed whenever a case changes or
 :data:`~models.domain.rules.CURRENT_RULES_VERSION` moves. Every period, level and citation
 comes from the :class:`~models.domain.rules.RuleSet` in force on each clock's trigger date;
 nothing statutory is written here. Clock names, owners and levels follow
-``domain/statutory-rules.md`` §2–§4 and CONTRACT.md ("Case").
+``docs/rules.md`` §2–§4 and CONTRACT.md ("Case").
 
 States: ``met`` (the clock's event happened, on ``met_on``), ``missed`` (not met and
 ``today`` is after ``target``), ``open``, ``not_applicable`` (no certificate needed, mediation
@@ -110,7 +110,7 @@ def certificate_needed(facts: CaseFacts) -> bool:
     """Return whether the family needs a mediation certificate before appealing.
 
     False for DRS (CFA s.57: no certificate), and for a ``plan_contents`` appeal only about
-    the school or type of school in section I (CFA s.55; statutory-rules.md §2). A mix of I
+    the school or type of school in section I (CFA s.55; docs/rules.md §2). A mix of I
     with B or F still needs one; unknown sections are treated as needing one.
     """
     if facts.service != "mediation":
@@ -326,7 +326,7 @@ class _Engine:
         return clock if certificate_needed(self.facts) else _replace_state(clock, NOT_APPLICABLE)
 
     def appeal_deadline(self) -> Clock | None:
-        """HESC rules 20 and 12 (VERIFIED; "by 5pm" UNVERIFIED), statutory-rules.md §3:
+        """HESC rules 20 and 12 (VERIFIED; "by 5pm" UNVERIFIED), docs/rules.md §3:
         D = the later of letter + 2 months and latest certificate + 1 month; a D in the
         Christmas window (25 Dec-1 Jan) or August moves to the first working day after the
         window; otherwise a non-working D moves to the next working day. target == due."""
