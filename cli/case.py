@@ -41,6 +41,7 @@ def list_(status: str | None, la_code: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
+    click.echo(f"{'ref':<14}  {'LA':<9}  {'service':<9}  {'status':<20}  received")
     for r in rows:
         click.echo(f"{r['ref']}  {r['local_authority']}  {r['service']:<9}  {r['status']:<20}  {r['received_on']}")
 
@@ -69,8 +70,15 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
     click.echo(f"decision: {doc['decision']['type']} sent {doc['decision']['letter_sent_on']}; received {doc['received_on']}")
     for e in doc["events"]:
         click.echo(f"  {e['on']}  {e['event']}")
+    from datetime import date
+
+    from models.domain.clock_labels import clock_title, state_words
+
     for name, c in doc["clocks"].items():
-        click.echo(f"  {name:<32} due {c['due']}  target {c['target']}  {c['state']:<14} {c['owner']:<8} {c['level']}")
+        met_on = date.fromisoformat(c["met_on"]) if c.get("met_on") else None
+        click.echo(f"  {clock_title(name)}")
+        click.echo(f"      due {c['due']}  target {c['target']}  {state_words(c['state'], met_on, c.get('late_wd'))}"
+                   f"  owner {c['owner']}  {c['level']}")
 
 
 @case.command("event")

@@ -32,6 +32,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from models.domain.clock_labels import clock_title
 from reports.monthly_figures import DEFINITIONS, Figure, MonthlyReport, ScopeFigures
 from reports.safe_cells import set_text
 
@@ -213,11 +214,11 @@ def _clocks(ws: Worksheet, report: MonthlyReport) -> None:
     row = HEADER_ROW
     for c in report.clock_lines:
         row += 1
-        for column, value in enumerate((c.ref, c.la_code, c.name, c.owner, c.due, c.target, c.met_on, c.result,
+        for column, value in enumerate((c.ref, c.la_code, clock_title(c.name), c.owner, c.due, c.target, c.met_on, c.result,
                                         c.working_days_late), start=1):
             _put(ws, row, column, value, "0" if column == 9 else DATE)
     _table(ws, HEADER_ROW, CLOCK_HEADER, row)
-    _widths(ws, (18, 12, 30, 10, 12, 12, 12, 14, 12))
+    _widths(ws, (18, 12, 60, 10, 12, 12, 12, 14, 12))
 
 
 def _late(ws: Worksheet, report: MonthlyReport) -> None:

@@ -1,6 +1,7 @@
 """The team's daily deadline digest: one email a working day (key `digest:<date>`) and the rows of
 the `deadline-digest` artifacts. Clocks due in the next 5 working days and missed ones, grouped
-by LA; case references, clock names, owners and dates only — never names, emails or birth dates.
+by LA; case references, clocks (plain words with the code in brackets), owners and dates only —
+never names, emails or birth dates.
 The rows themselves are decided by the pure `models.domain.alerts.digest_rows`.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from models.db import LocalAuthority
 from models.domain.alerts import DEFAULT_POLICY, TEAM, AlertPolicy, DigestRow, group_by, not_before_for
+from models.domain.clock_labels import clock_label, clock_title
 from tasks.db import unit_of_work
 from tasks.settings import get_settings
 
@@ -52,8 +54,9 @@ def queue_digest(today: date, now: datetime, rows: list[DigestRow], extra: tuple
 
 def digest_table(rows: list[DigestRow]) -> list[dict]:
     """The rows of the `deadline-digest` table artifact: references, codes and dates only."""
-    return [{"la": r.la_code, "case": r.case_ref, "clock": r.clock, "state": r.state, "owner": r.owner,
-             "due": r.due.isoformat(), "target": r.target.isoformat(), "working_days_left": r.working_days_left}
+    return [{"la": r.la_code, "case": r.case_ref, "clock": r.clock, "what": clock_label(r.clock), "state": r.state,
+             "owner": r.owner, "due": r.due.isoformat(), "target": r.target.isoformat(),
+             "working_days_left": r.working_days_left}
             for r in rows]
 
 
@@ -65,7 +68,7 @@ def digest_markdown(today: date, rows: list[DigestRow]) -> str:
     for code, group in group_by(rows).items():
         missed = [r for r in group if r.state == "missed"]
         out.append(f"## {code}: {len(group) - len(missed)} due, {len(missed)} missed")
-        out.extend(f"- {r.case_ref} {r.clock} {'MISSED' if r.state == 'missed' else 'target'} {r.target:%d %b}"
+        out.extend(f"- {r.case_ref} {clock_title(r.clock)} {'MISSED' if r.state == 'missed' else 'target'} {r.target:%d %b}"
                    for r in group)
         out.append("")
     return "\n".join(out)

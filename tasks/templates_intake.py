@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from models.domain.clock_labels import clock_title
 from tasks.email_layout import long_date, render_email
 
 DECISIONS = {
@@ -160,7 +161,7 @@ def team_new_case(facts: CaseFacts, *, linked_form: str | None = None) -> tuple[
     if flags:
         paras += ["Please check:", flags]
     paras.append(f"Details: drs case show {facts.ref}")
-    dates = [(name.replace("_", " "), long_date(due)) for name, (due, state) in sorted(
+    dates = [(clock_title(name), long_date(due)) for name, (due, state) in sorted(
         facts.clocks.items(), key=lambda kv: kv[1][0]) if state == "open"]
     text, html = render_email(heading, paras, greeting=None, key_dates=dates, footer=None)
     return subject, text, html

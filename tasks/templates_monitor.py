@@ -11,28 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.domain.alerts import Alert, DigestRow
+from models.domain.clock_labels import clock_label, clock_title  # noqa: F401 (clock_label: re-exported)
 from tasks.email_layout import long_date, render_email
 
-CLOCK_LABELS = {
-    "acknowledge_by": "acknowledge the referral",
-    "first_contact_by": "first contact with the family (mediation information)",
-    "la_informed_by": "pass the family's mediation request to the LA",
-    "icb_notify_by": "the LA tells the ICB of a request that includes health care",
-    "mediation_by": "mediation to take place (30 days from the LA receiving the request)",
-    "notice_by": "notice of the mediation meeting",
-    "certificate_due": "issue the mediation certificate",
-    "appeal_deadline": "the family's appeal deadline",
-    "contact_adviser_by": "the family contacts the mediation adviser",
-    "agreement_health_notify": "the ICB tells the LA of a health-only agreement",
-}
 KIND_WORDS = {"due-soon": "due soon", "due-today": "due today", "missed": "missed"}
-
-
-def clock_label(name: str) -> str:
-    if name.startswith("agreement_") and name not in CLOCK_LABELS:
-        _, item, step = name.split("_", 2) if name.count("_") >= 2 else (name, name, "")
-        return f"agreement follow-up: {item} ({step})"
-    return CLOCK_LABELS.get(name, name)
 
 
 def _short(d: date) -> str:
@@ -50,8 +32,8 @@ def _when(alert: Alert) -> str:
 
 def team_alert(alert: Alert, la_emailed: bool = True) -> tuple[str, str, str]:
     """To the team: references and dates only. `la_emailed`: the LA's SEN team got its copy."""
-    subject = f"[{alert.case_ref}] {alert.clock} {KIND_WORDS[alert.kind]} ({_short(alert.target)})"
-    facts = [f"Case: {alert.case_ref} (LA {alert.la_code})", f"Clock: {alert.clock} — {clock_label(alert.clock)}",
+    subject = f"[{alert.case_ref}] {clock_title(alert.clock)} {KIND_WORDS[alert.kind]} ({_short(alert.target)})"
+    facts = [f"Case: {alert.case_ref} (LA {alert.la_code})", f"Clock: {clock_title(alert.clock)}",
              f"Legal date: {long_date(alert.due)}; target: {long_date(alert.target)}",
              f"Owner: {alert.owner}; rule level: {alert.level or 'n/a'}"]
     if alert.note:
@@ -78,7 +60,7 @@ class LaContext:
 def la_alert(alert: Alert, ctx: LaContext) -> tuple[str, str, str]:
     """To the LA's SEN team: what is due from them, with enough to find the case."""
     subject = f"SEND mediation deadline {KIND_WORDS[alert.kind]}: our ref {alert.case_ref} ({_short(alert.target)})"
-    facts = [f"Our reference: {alert.case_ref}", f"What: {clock_label(alert.clock)}",
+    facts = [f"Our reference: {alert.case_ref}", f"What: {clock_title(alert.clock)}",
              f"Legal date: {long_date(alert.due)}"]
     if ctx.child_name:
         facts.append(f"Child or young person: {ctx.child_name}")
@@ -123,7 +105,7 @@ def digest(today: date, groups: Sequence[tuple[str, str, Sequence[DigestRow]]], 
     for code, name, rows in groups:
         paras.append(f"{name} ({code})")
         paras.append([
-            f"{r.case_ref} — {r.clock}: {'MISSED, target was' if r.state == 'missed' else 'target'} {_short(r.target)}"
+            f"{r.case_ref} — {clock_title(r.clock)}: {'MISSED, target was' if r.state == 'missed' else 'target'} {_short(r.target)}"
             f"{'' if r.state == 'missed' else f' ({r.working_days_left} WD)'}, owner {r.owner}"
             for r in rows
         ])

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from models.db import Case, Certificate, Clock, ExpenseClaim, MediationSession, OutboxEmail
+from models.domain.clock_labels import clock_title
 from tasks.db import unit_of_work
 from tasks.settings import get_settings
 
@@ -98,9 +99,10 @@ def build_today(today: date, now: datetime) -> TodayView:
 
     sections = [
         _section("Clocks due today", "No clock has its target today.",
-                 [f"{r.ref} — {r.name} (due {r.due:%d %b}, owner: {r.owner})" for r in due_rows], due_total),
+                 [f"{r.ref} — {clock_title(r.name)} (due {r.due:%d %b}, owner: {r.owner})" for r in due_rows], due_total),
         _section("Clocks missed or overdue", "Nothing missed.",
-                 [f"{r.ref} — {r.name} (target was {r.target:%d %b}, owner: {r.owner})" for r in missed_rows], missed_total),
+                 [f"{r.ref} — {clock_title(r.name)} (target was {r.target:%d %b}, owner: {r.owner})" for r in missed_rows],
+                 missed_total),
         _section("Certificates awaiting approval", "No certificate is waiting for approval.",
                  [f"{r.ref} — certificate {r.number} ({r.type}, trigger {r.trigger_on:%d %b})" for r in certs], cert_total),
         _section("Expense claims held or queried", "No claim is held.",

@@ -5,7 +5,7 @@ holidays from the ``holidays`` package, country GB, subdivision ENG, plus an adm
 proclaimed one-off holidays read with :func:`parse_extra_holidays`); this module never looks
 them up itself, so it is deterministic and fast to test.
 
-Counting rules (``domain/statutory-rules.md`` §1, VERIFIED):
+Counting rules (``docs/rules.md`` §1, VERIFIED):
 
 * a **working day** is Monday–Friday and not a bank holiday; 24 and 31 December are ordinary
   working days;
@@ -35,7 +35,7 @@ def add_months(d: date, n: int) -> date:
 
     Corresponding-date rule; a day that does not exist in the target month clamps to that
     month's last day: ``add_months(date(2025, 12, 31), 2) == date(2026, 2, 28)``.
-    Source: statutory-rules.md §1 (months), VERIFIED.
+    Source: docs/rules.md §1 (months), VERIFIED.
     """
     month_index = d.year * 12 + (d.month - 1) + n
     year, month = divmod(month_index, 12)
@@ -87,7 +87,7 @@ class WorkingCalendar:
         ``n == 0`` returns ``d`` unchanged. A trigger on a weekend or holiday starts counting
         at the next working day, so the result of ``n >= 1`` is always a working day.
         A negative ``n`` counts backwards (see :meth:`subtract_working_days`).
-        Source: statutory-rules.md §1 (Dodds v Walker), VERIFIED.
+        Source: docs/rules.md §1 (Dodds v Walker), VERIFIED.
         """
         if n < 0:
             return self.subtract_working_days(d, -n)

@@ -5,14 +5,17 @@ always give the same clocks, so it can be recomputed whenever a case changes or
 :data:`~models.domain.rules.CURRENT_RULES_VERSION` moves. Every period, level and citation
 comes from the :class:`~models.domain.rules.RuleSet` in force on each clock's trigger date;
 nothing statutory is written here. Clock names, owners and levels follow
-``domain/statutory-rules.md`` §2–§4 and CONTRACT.md ("Case").
+``docs/rules.md`` §2–§4 and CONTRACT.md ("Case").
 
 States: ``met`` (the clock's event happened, on ``met_on``), ``missed`` (not met and
 ``today`` is after ``target``), ``open``, ``not_applicable`` (no certificate needed, mediation
 ended early, or the case was closed before the clock fell due). ``contact_adviser_by``,
 ``mediation_by`` and ``notice_by`` are met only on time; the others are met by their event
-whenever it happens, so ``met_on`` may be after ``due`` and
-``calendar.working_days_between(due, met_on)`` is how many working days late it was.
+whenever it happens, so ``met_on`` may be after ``due``: ``late_wd`` is how many working days
+after ``target`` it was met (0 on time, None when not met). A ``notice_by`` booked late with the
+family's agreement to shorter notice counts 0. ``appeal_deadline`` met by ``appeal_lodged`` has
+no date recorded, so its ``met_on`` and ``late_wd`` stay None. Every rule, period and level is
+summarised for readers in ``docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from models.domain.calendar import WorkingCalendar, add_months, yearly_window_en
 from models.domain.rules import RULESETS, RuleSet, ruleset_for, with_overrides
 
 __all__ = ["CaseFacts", "Clock", "Event", "NextSession", "certificate_needed", "clock_to_json",
-           "compute_clocks"]
+           "compute_clocks", "late_working_days"]
 
 OPEN, MET, MISSED, NOT_APPLICABLE = "open", "met", "missed", "not_applicable"
 
@@ -100,13 +103,14 @@ class Clock:
     source: str
     met_on: date | None = None
     note: str = ""
+    late_wd: int | None = None  # working days after ``target`` it was met; 0 on time; None if not met
 
 
 def certificate_needed(facts: CaseFacts) -> bool:
     """Return whether the family needs a mediation certificate before appealing.
 
     False for DRS (CFA s.57: no certificate), and for a ``plan_contents`` appeal only about
-    the school or type of school in section I (CFA s.55; statutory-rules.md §2). A mix of I
+    the school or type of school in section I (CFA s.55; docs/rules.md §2). A mix of I
     with B or F still needs one; unknown sections are treated as needing one.
     """
     if facts.service != "mediation":
@@ -119,9 +123,19 @@ def certificate_needed(facts: CaseFacts) -> bool:
 
 def clock_to_json(clock: Clock) -> dict:
     """Return the clock as CONTRACT.md shows it: ``due``, ``target`` (ISO dates), ``state``,
-    ``owner``, ``level``."""
+    ``owner``, ``level``, ``met_on`` (ISO date or None) and ``late_wd`` (int or None)."""
     return {"due": clock.due.isoformat(), "target": clock.target.isoformat(),
-            "state": clock.state, "owner": clock.owner, "level": clock.level}
+            "state": clock.state, "owner": clock.owner, "level": clock.level,
+            "met_on": clock.met_on.isoformat() if clock.met_on else None, "late_wd": clock.late_wd}
+
+
+def late_working_days(target: date, met_on: date | None, calendar: WorkingCalendar) -> int | None:
+    """Return how many working days after ``target`` a clock was met: 0 on or before it (a
+    non-working day after ``target`` but on or before ``due`` counts 0 too, since ``target`` is
+    the last working day on or before ``due``); None when ``met_on`` is None."""
+    if met_on is None:
+        return None
+    return max(0, calendar.working_days_between(target, met_on))
 
 
 def compute_clocks(
@@ -155,7 +169,9 @@ def compute_clocks(
 
 
 def _replace_state(clock: Clock, state: str) -> Clock:
-    return dataclasses.replace(clock, state=state, met_on=clock.met_on if state == MET else None)
+    met = state == MET
+    return dataclasses.replace(clock, state=state, met_on=clock.met_on if met else None,
+                               late_wd=clock.late_wd if met else None)
 
 
 class _Engine:
@@ -178,15 +194,18 @@ class _Engine:
         return next((e for e in self.events if e.name == name and e.on >= on_or_after), None)
 
     def clock(self, name, *, due, owner, rs, rule, started_on, met_on=None, target=None,
-              state=None, note="") -> Clock:
-        """Build a clock; without an explicit ``state``: met if ``met_on``, else by today."""
+              state=None, note="", on_time=False) -> Clock:
+        """Build a clock; without an explicit ``state``: met if ``met_on``, else by today.
+        ``on_time``: a met clock counts as on time (``late_wd`` 0) whatever its ``met_on``."""
         if target is None:
             target = self.cal.working_day_on_or_before(due)
         if state is None:
             state = MET if met_on is not None else (MISSED if self.today > target else OPEN)
+        met_on = met_on if state == MET else None
+        late_wd = None if met_on is None else 0 if on_time else late_working_days(target, met_on, self.cal)
         return Clock(name=name, due=due, target=target, state=state, owner=owner,
                      level=rs.level(rule), started_on=started_on, source=rs.source(rule),
-                     met_on=met_on if state == MET else None, note=note)
+                     met_on=met_on, note=note, late_wd=late_wd)
 
     def wd_clock(self, name, start, field, rule, owner, met_on=None, note="") -> Clock:
         rs = self.rules(start)
@@ -286,7 +305,7 @@ class _Engine:
         on_time = session.booked_on <= due or session.short_notice_agreed
         return self.clock("notice_by", due=due, target=due, owner="adviser", rs=rs,
                           rule="notice", started_on=session.starts_on,
-                          met_on=session.booked_on, state=MET if on_time else MISSED,
+                          met_on=session.booked_on, state=MET if on_time else MISSED, on_time=on_time,
                           note="short notice agreed" if session.short_notice_agreed else "")
 
     def certificate_due(self) -> Clock | None:
@@ -307,7 +326,7 @@ class _Engine:
         return clock if certificate_needed(self.facts) else _replace_state(clock, NOT_APPLICABLE)
 
     def appeal_deadline(self) -> Clock | None:
-        """HESC rules 20 and 12 (VERIFIED; "by 5pm" UNVERIFIED), statutory-rules.md §3:
+        """HESC rules 20 and 12 (VERIFIED; "by 5pm" UNVERIFIED), docs/rules.md §3:
         D = the later of letter + 2 months and latest certificate + 1 month; a D in the
         Christmas window (25 Dec-1 Jan) or August moves to the first working day after the
         window; otherwise a non-working D moves to the next working day. target == due."""

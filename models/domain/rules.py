@@ -5,7 +5,7 @@ date, never as a literal in the engine: the law is under review (2026 SEND White
 when it changes a new ``RuleSet`` is appended to :data:`RULESETS`; clocks whose trigger falls
 on or after its ``effective_from`` then use it (:func:`ruleset_for`).
 
-Each rule carries its level from ``domain/statutory-rules.md``: **VERIFIED** (seen in the
+Each rule carries its level from ``docs/rules.md``: **VERIFIED** (seen in the
 primary text), **SECONDARY** (reputable guidance, not yet read in the regulation),
 **UNVERIFIED** (sources silent or in conflict), or **SERVICE** (a service standard from the
 provider's contract, not law; overridable per local authority with :func:`with_overrides`).
@@ -90,7 +90,7 @@ _CITATIONS = {
     "drs_meeting_offered": Citation(SERVICE, "service standard (contract)"),
 }
 
-#: The fields a local authority's contract may override (statutory-rules.md §4).
+#: The fields a local authority's contract may override (docs/rules.md §4).
 SERVICE_STANDARDS: frozenset[str] = frozenset(
     {"acknowledge_wd", "first_contact_wd", "la_informed_wd", "drs_meeting_offered_wd"}
 )
@@ -108,7 +108,7 @@ class RuleSet:
 
     version: str
     effective_from: date
-    # Statutory periods (statutory-rules.md §2-§3)
+    # Statutory periods (docs/rules.md §2-§3)
     contact_adviser_months: int = 2
     certificate_declined_wd: int = 3
     certificate_withdrawn_wd: int = 3
@@ -127,7 +127,7 @@ class RuleSet:
         default_factory=lambda: _frozen(_AGREEMENT_WEEKS), hash=False
     )
     icb_health_agreement_weeks: int = 1
-    # Service standards (statutory-rules.md §4; contract, not law; per-LA overridable)
+    # Service standards (docs/rules.md §4; contract, not law; per-LA overridable)
     acknowledge_wd: int = 1
     first_contact_wd: int = 2
     la_informed_wd: int = 1

@@ -5,9 +5,15 @@ from collections.abc import Iterable
 
 
 def case_status(events: Iterable[str], session_scheduled: bool = False) -> str:
-    """The status after `events` (names in date order). One of `vocabulary.CASE_STATUSES`."""
+    """The status after `events` (names in date order). One of `vocabulary.CASE_STATUSES`.
+
+    The latest status-changing event decides: `mediation-declined` / `la-cannot-arrange` →
+    `certificate-pending` (the family is owed a certificate); `withdrawn` → `withdrawn`;
+    `mediation-concluded` → `mediation-concluded` (its after-mediation certificate is due) until
+    a certificate is issued (`certificate-issued`) or the case is closed; `closed` ends it. A
+    scheduled meeting makes a new, informed or requested case `mediation-arranged`.
+    """
     status = "new"
-    certificate_pending = False
     for name in events:
         if name == "closed":
             return "closed"
@@ -16,15 +22,13 @@ def case_status(events: Iterable[str], session_scheduled: bool = False) -> str:
         elif name == "mediation-requested":
             status = "mediation-requested"
         elif name in ("mediation-declined", "la-cannot-arrange"):
-            certificate_pending, status = True, "certificate-pending"
+            status = "certificate-pending"
         elif name == "withdrawn":
-            certificate_pending, status = True, "withdrawn"
+            status = "withdrawn"
         elif name == "mediation-concluded":
-            certificate_pending, status = True, "mediation-concluded"
+            status = "mediation-concluded"
         elif name == "certificate-issued":
-            certificate_pending, status = False, "certificate-issued"
+            status = "certificate-issued"
     if session_scheduled and status in ("mediation-requested", "information-given", "new"):
         return "mediation-arranged"
-    if certificate_pending and status == "mediation-concluded":
-        return "certificate-pending"
     return status

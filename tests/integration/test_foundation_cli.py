@@ -64,7 +64,7 @@ def test_case_show_json_gives_the_worked_example_clock(drs, las, example):
     doc = drs("case", "show", ref, "--json", "--today", events[-1][1]).json()
     assert doc["clocks"][clock]["due"] == due
     assert doc["clocks"][clock]["target"] == target
-    assert set(doc["clocks"][clock]) == {"due", "target", "state", "owner", "level"}
+    assert set(doc["clocks"][clock]) == {"due", "target", "state", "owner", "level", "met_on", "late_wd"}
 
 
 def test_case_show_json_has_the_contract_shape(drs, las):
@@ -78,7 +78,7 @@ def test_case_show_json_has_the_contract_shape(drs, las):
     assert doc["received_on"] == "2026-11-20"
     assert doc["events"] == [{"event": "mediation-declined", "on": "2026-11-23"}]
     assert doc["clocks"]["certificate_due"] == {"due": "2026-11-26", "target": "2026-11-26", "state": "open",
-                                               "owner": "adviser", "level": "SECONDARY"}
+                                               "owner": "adviser", "level": "SECONDARY", "met_on": None, "late_wd": None}
     assert doc["clocks"]["appeal_deadline"]["due"] == "2027-01-12"
     assert doc["clocks"]["appeal_deadline"]["level"] == "VERIFIED"
     assert doc["status"] == "certificate-pending"

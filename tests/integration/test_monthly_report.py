@@ -201,10 +201,10 @@ def test_presentation_frozen_filtered_formatted_and_charted(november, tmp_path):
     assert len(charts) == 2  # referrals per LA (bar) and certificates trend (line)
     clocks = wb["Clocks"]
     lines = {(r[0].value, r[2].value): r for r in clocks.iter_rows(min_row=5)}
-    cert_b = lines[(november["B"], "certificate_due")]  # due Wed 25 Nov, issued Mon 30 Nov
+    cert_b = lines[(november["B"], "Issue the mediation certificate [certificate_due]")]  # due Wed 25 Nov, issued Mon 30 Nov
     assert cert_b[7].value == "met late" and cert_b[8].value == 3
     assert isinstance(cert_b[4].value, datetime) and cert_b[4].number_format == "DD/MM/YYYY"
-    assert lines[(november["A"], "certificate_due")][7].value == "met"
+    assert lines[(november["A"], "Issue the mediation certificate [certificate_due]")][7].value == "met"
 
 
 def test_la_sheet_lists_its_cases_by_reference_without_names(november, tmp_path):

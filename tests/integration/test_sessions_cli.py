@@ -100,7 +100,8 @@ def test_the_case_clock_shows_the_notice_then_forgets_a_cancelled_meeting(drs, b
     ref, session_id = booked
     doc = drs("case", "show", ref, "--json", "--today", "2026-10-05").json()
     assert doc["clocks"]["notice_by"] == {"due": "2026-11-23", "target": "2026-11-23", "state": "met",
-                                         "owner": "adviser", "level": "VERIFIED"}
+                                         "owner": "adviser", "level": "VERIFIED", "met_on": "2026-10-05",
+                                         "late_wd": 0}  # booked 5 Oct, in time
     assert doc["status"] == "mediation-arranged"
     r = drs("session", "cancel", str(session_id), "--by", "la", "--now", "2026-10-06T21:30+01:00")
     assert r.exit_code == 0, r.stderr

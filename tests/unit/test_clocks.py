@@ -47,7 +47,8 @@ def test_clock_to_json_has_exactly_the_contract_keys():
     clock = clocks_of(facts(ev("mediation-declined", 10)))["certificate_due"]
 
     assert clock_to_json(clock) == {"due": "2026-03-13", "target": "2026-03-13",
-                                    "state": "open", "owner": "adviser", "level": "SECONDARY"}
+                                    "state": "open", "owner": "adviser", "level": "SECONDARY",
+                                    "met_on": None, "late_wd": None}
 
 
 def test_drs_case_has_only_acknowledge_and_first_contact_clocks():
