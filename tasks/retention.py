@@ -76,7 +76,7 @@ class RetentionSummary:
     claims_waiting_for_payment: int = 0
     claim_workbooks: int = 0
     case_files: dict[str, int] = field(default_factory=dict)
-    file_errors: list[str] = field(default_factory=list)
+    case_file_errors: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
     refs: list[str] | None = None
 
@@ -298,7 +298,26 @@ def delete_files(files: list[Path], home: Path, summary: RetentionSummary) -> No
                 path.unlink()
                 summary.case_files[folder] = summary.case_files.get(folder, 0) + 1
         except OSError as exc:
-            summary.file_errors.append(f"{folder}/{path.name}: {exc.strerror or type(exc).__name__}")
+            summary.case_file_errors.append(f"{folder}/{path.name}: {exc.strerror or type(exc).__name__}")
+
+
+def compact_sqlite() -> str | None:
+    """On SQLite, rewrite the database file so removed values do not linger in free pages or the
+    write-ahead log (`VACUUM`, then a truncating checkpoint). Returns a one-line problem, or None.
+    (PostgreSQL's own VACUUM, run by autovacuum, reclaims the old row versions there.)"""
+    from tasks.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return None
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute("VACUUM")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception as exc:  # busy: the next run compacts
+        return f"database not compacted ({type(exc).__name__}); the next run tries again"
+    return None
 
 
 def anonymise_closed_cases(today: date, now: datetime, *, actor: str = "retention") -> RetentionSummary:
@@ -324,6 +343,10 @@ def anonymise_closed_cases(today: date, now: datetime, *, actor: str = "retentio
     with unit_of_work() as db:
         _clear_paid_claims(db, summary)
         db.commit()
+    if summary.cases or summary.claims:
+        problem = compact_sqlite()
+        if problem:
+            summary.case_file_errors.append(problem)
     return summary
 
 
@@ -363,4 +386,7 @@ def erase_case(ref: str, reason: str, now: datetime, *, actor: str = "cli:case-e
         db.commit()
         summary.cases, summary.refs = 1, [case.ref]
     delete_files(files, home, summary)
+    problem = compact_sqlite()
+    if problem:
+        summary.case_file_errors.append(problem)
     return summary
