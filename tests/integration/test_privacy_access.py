@@ -121,3 +121,18 @@ def test_audit_log_is_append_only(las, drs, drs_env, tmp_path):
                  and "migrations" not in str(p)]
     assert offenders == []
     assert family.ref
+
+
+def test_admin_forms_require_your_name_and_record_it(las, drs, drs_env, tmp_path):
+    from flows import admin
+    from tasks.audit_trail import set_operator
+
+    family = build_family(drs, drs_env.home, tmp_path)
+    try:
+        with pytest.raises(ValueError, match="your_name is required"):
+            admin.record_case_event.fn(family.ref, "information-given", datetime(2024, 6, 1).date(), "  ")
+        admin.record_case_event.fn(family.ref, "information-given", datetime(2024, 6, 1).date(), "Sam  Admin")
+    finally:
+        set_operator(None)
+    entry = [e for e in drs("audit", family.ref, "--json").json() if e["action"] == "event:information-given"][-1]
+    assert (entry["operator"], entry["actor"]) == ("Sam Admin", "dashboard")
