@@ -75,7 +75,7 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
     click.echo(f"decision: {doc['decision']['type']} sent {doc['decision']['letter_sent_on']}; received {doc['received_on']}")
     if doc.get("legal_hold"):
         hold = doc["legal_hold"]
-        click.echo(f"LEGAL HOLD since {hold['since']} by {hold['by']}: {hold['reason']}")
+        click.echo(f"LEGAL HOLD since {(hold['since'] or '')[:16].replace('T', ' ')} UTC by {hold['by']}: {hold['reason']}")
     for e in doc["events"]:
         click.echo(f"  {e['on']}  {e['event']}")
     for name, c in doc["clocks"].items():
