@@ -92,9 +92,14 @@ def prefect_server_url() -> str | None:
             return None
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=1.0) as response:
-            return url if response.status == 200 else None
+            if response.status != 200:
+                return None
     except OSError:
         return None
+    from cli.prefect_auth import check_api_auth
+
+    check_api_auth(url)  # a password-protected server without PREFECT_API_AUTH_STRING: exit 2, one line
+    return url
 
 
 def configure_prefect_env(api_url: str | None = None) -> None:

@@ -61,8 +61,10 @@ def _port_in_use(port: int) -> bool:
 
 def _api(api_url: str, method: str, path: str, body: dict | None = None) -> dict | None:
     data = None if body is None else json.dumps(body).encode()
+    from cli.prefect_auth import auth_header
+
     request = urllib.request.Request(api_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **auth_header()})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
@@ -143,6 +145,13 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C
     raise KeyboardInterrupt
 
 
+def share_auth_string() -> None:
+    """Under a dashboard password (PREFECT_SERVER_API_AUTH_STRING), our own clients — the first runs
+    started here and `drs serve` — send it too (PREFECT_API_AUTH_STRING, unless set already)."""
+    if os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", os.environ["PREFECT_SERVER_API_AUTH_STRING"])
+
+
 def main() -> int:
     from cli.common import configure_prefect_env
     from tasks.settings import get_settings
@@ -152,6 +161,7 @@ def main() -> int:
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     configure_prefect_env()
+    share_auth_string()
     prefect_home = Path(os.environ["PREFECT_HOME"])
     prefect_home.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_PORT)

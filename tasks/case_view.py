@@ -48,6 +48,9 @@ def case_document(db: Session, case: Case, today: date, *, redact: bool = False)
         "events": events,
         "clocks": {name: clock_to_json(clock) for name, clock in sorted(clocks.items(), key=lambda kv: (kv[1].due, kv[0]))},
     }
+    from tasks.legal_hold import hold_json  # issue 17: additive
+
+    doc["legal_hold"] = hold_json(case)
     if not redact:
         doc["requester"] = {
             "role": case.requester_role, "name": case.requester_name, "email": case.requester_email,

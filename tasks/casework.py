@@ -218,8 +218,12 @@ def record_event(
 
 
 def audit(db: Session, actor: str, action: str, case_id: int | None, now: datetime, detail: dict | None = None) -> None:
-    """Write an audit-log line (references and codes only, never personal data)."""
-    db.add(AuditEntry(at=now, actor=actor, action=action, case_id=case_id, detail=detail))
+    """Write an audit-log line (references and codes only, never personal data). `now` is the
+    effective time; the real time and the person acting are recorded beside it (tasks.audit_trail)."""
+    from tasks.audit_trail import current_operator, wall_clock
+
+    db.add(AuditEntry(at=now, actor=actor, action=action, case_id=case_id, detail=detail,
+                      recorded_at=wall_clock(), operator=current_operator()))
 
 
 def new_case(

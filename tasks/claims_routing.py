@@ -33,6 +33,7 @@ from tasks.claims import FAMILY_HEADINGS, tell_family
 from tasks.db import unit_of_work
 from tasks.email_layout import long_date, render_email
 from tasks.outbox import Attachment, queue_email
+from tasks.privacy_keys import address_token
 from tasks.settings import get_settings
 
 ACTOR = "expense-routing"
@@ -161,7 +162,7 @@ def _tell_families_sent(db, claims: list[ExpenseClaim], cases: dict[int, Case], 
              f"Total: {pounds(sum(c.amount_pence for c in items))}.",
              "We will email you again when they tell us it has been paid. You do not need to do anything now."],
         )
-        queue_email(db, key=f"claim-sent:{batch_ref}:{case.ref}:{to}"[:200], kind="claim-sent", to=to,
+        queue_email(db, key=f"claim-sent:{batch_ref}:{case.ref}:{address_token(to)}", kind="claim-sent", to=to,
                     subject=FAMILY_HEADINGS["sent"][1].format(ref=case.ref), text=text_body, html=html,
                     now=now, case_id=case.id)
 

@@ -193,6 +193,7 @@ def queue_monthly_emails(month: str, workbooks: dict[str, Any], now: datetime, r
     from tasks.db import unit_of_work
     from tasks.email_layout import render_email
     from tasks.outbox import Attachment, queue_email
+    from tasks.privacy_keys import address_token
 
     settings = get_settings()
     title = parse_month(month).strftime("%B %Y")
@@ -229,7 +230,7 @@ def queue_monthly_emails(month: str, workbooks: dict[str, Any], now: datetime, r
                               f"and each one on its own sheet. Each LA's contract contact receives their own "
                               f"workbook separately."]
             text, html = render_email(heading, paragraphs, footer=None)
-            key = _next_key(db, f"{KIND}:{month}:{r.address}", resend)
+            key = _next_key(db, f"{KIND}:{month}:{address_token(r.address)}", resend)
             row = queue_email(
                 db, key=key, kind=KIND, to=r.address, subject=heading, text=text, html=html, now=now,
                 attachments=[Attachment(f.name, XLSX, f.read_bytes()) for f in files],

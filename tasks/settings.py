@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     smtp_rate_per_minute: int | None = None
     demo: bool = True
+    operator: str | None = None  # DRS_OPERATOR: the person named in the audit trail (default: the OS user)
 
     @property
     def db_url(self) -> str:

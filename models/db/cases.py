@@ -79,6 +79,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)  # 0014: on hold = never anonymised
+    legal_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    legal_hold_by: Mapped[str | None] = mapped_column(String(120))
     local_authority: Mapped[LocalAuthority] = relationship()
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="(CaseEvent.on, CaseEvent.id)")
     clocks: Mapped[list["Clock"]] = relationship(back_populates="case", cascade="all, delete-orphan")
@@ -165,6 +168,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 0014: real wall-clock time
+    operator: Mapped[str | None] = mapped_column(String(120))  # 0014: the person (DRS_OPERATOR, OS user, form)
 
 
 class Meta(Base):
