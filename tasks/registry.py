@@ -133,7 +133,7 @@ def parse_register(text: str) -> list[tuple[int, LaRow]]:
     a repeated code, or a name/alias used by two rows is refused."""
     if "\x00" in text:
         raise RegistryError("the file holds NUL characters: not a CSV text file")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), strict=True)  # strict: a broken quote is an error
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
@@ -154,13 +154,13 @@ def parse_register(text: str) -> list[tuple[int, LaRow]]:
     seen_codes: dict[str, int] = {}
     seen_keys: dict[str, tuple[int, str]] = {}
     while True:
+        line = reader.line_num + 1  # where the next record starts (a quoted field may span lines)
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            raise RegistryError(f"line {reader.line_num}: not valid CSV ({exc})") from None
-        line = reader.line_num
+            raise RegistryError(f"line {line}: not valid CSV ({exc})") from None
         if len(rows) >= MAX_ROWS:
             raise RegistryError(f"line {line}: more than {MAX_ROWS} local authorities: not a register")
         if None in row:

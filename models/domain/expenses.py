@@ -193,7 +193,9 @@ def _limit_reasons(claim: ClaimLine, amount: int, limits: Policy, prior: list[Pr
                                "we can pay for one item without a check. The team will look at it and let you know.",
                                f"{pounds(amount)} over the {pounds(limits.max_item_pence)} limit for one item"))
     same_meeting = [p for p in prior if p is not duplicate]
-    total = amount + sum(max(p.amount_pence, 0) for p in same_meeting)
+    # the total counts what is on its way to payment; a claim held for an admin is not (yet), so
+    # one absurd claim held does not hold the claimant's ordinary ones
+    total = amount + sum(max(p.amount_pence, 0) for p in same_meeting if p.status != HELD)
     if total > limits.max_meeting_pence and amount <= limits.max_item_pence:
         reasons.append(_reason("over-meeting-limit", HELD,
                                f"Your claims for this meeting come to {pounds(total)}, more than the "

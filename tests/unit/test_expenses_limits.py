@@ -70,6 +70,9 @@ def test_one_claimants_total_for_a_meeting_is_capped():
     d = check_claim(line("public_transport", amount=DEFAULT_MAX_MEETING_PENCE - 90_000 + 1), SILENT, SESSION, TODAY,
                     prior=earlier)
     assert d.codes == ("over-meeting-limit",) and "total £1,000.01" in d.finance_text
+    # a claim held for an admin (e.g. absurd miles) does not hold the claimant's ordinary ones
+    absurd = [prior("C-0", "mileage", 449_999_955, status="held")]
+    assert check_claim(line("parking", amount=400), SILENT, SESSION, TODAY, prior=absurd).status == "approved"
     # another meeting's claims do not count
     other_day = [prior("C-0", "childcare", 45_000, day=date(2026, 11, 3))]
     assert check_claim(line("childcare", amount=45_000), SILENT, SESSION, TODAY, prior=other_day).status == "approved"
