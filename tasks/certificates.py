@@ -9,6 +9,11 @@ meets `certificate_due` and moves `appeal_deadline`), writes the PDF under
 Raises `CertificateError` (a `CaseworkError`) with a one-line reason when no certificate is
 needed, no trigger is recorded, the date is wrong, or one was already issued for the trigger.
 Unique `(case_id, type, trigger_on)` in the `certificates` table is the last guard.
+
+Names in any script are drawn with the embedded Noto fonts (`tasks.certificate_fonts`). Before
+anything is written, every character of the certificate is checked; one that no font can draw
+raises `CertificateError` (case reference and field only), and the team is emailed once about it
+in a transaction of its own (`tell_team_not_printable`): no PDF, no email to the family, no event.
 """
 from __future__ import annotations
 
