@@ -180,9 +180,19 @@ def _prior(db: Session, claim: ExpenseClaim) -> list[PriorClaim]:
         or_(ExpenseClaim.case_id == claim.case_id,
             func.lower(ExpenseClaim.claimant_email) == (claim.claimant_email or "").lower()),
     )).all()
-    return [PriorClaim(claim_id=r.claim_id, claimant=_key(r.claimant_name, r.claimant_email),
+    mine = _key(claim.claimant_name, claim.claimant_email)
+    return [PriorClaim(claim_id=r.claim_id, claimant=mine if same_claimant(claim, r) else _key(r.claimant_name, r.claimant_email),
                        session_date=r.session_date, category=r.category, amount_pence=r.amount_pence,
                        status=r.status) for r in rows]
+
+
+def same_claimant(a: ExpenseClaim, b: ExpenseClaim) -> bool:
+    """The same person: the same email; or, when either claim gives no email, the same name
+    (so a claim by name only still meets the same person's claim by email)."""
+    if a.claimant_email and b.claimant_email:
+        return a.claimant_email.strip().lower() == b.claimant_email.strip().lower()
+    names = [" ".join((n or "").lower().split()) for n in (a.claimant_name, b.claimant_name)]
+    return bool(names[0]) and names[0] == names[1]
 
 
 def check_stored_claim(db: Session, claim: ExpenseClaim, case: Case, today: date, now: datetime,

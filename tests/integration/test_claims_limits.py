@@ -76,3 +76,10 @@ def test_a_remittance_date_that_cannot_be_right_leaves_the_claim_sent(las, drs, 
     remit.write_text("claim_id,paid_on\nP-1,2026-12-04\n")
     assert drs("claims", "paid", str(remit), "--today", "2026-12-07", "--json").json()["paid"] == 1
     assert claims_by_id()["P-1"].paid_on == date(2026, 12, 4)
+
+
+def test_a_second_mileage_claim_by_name_only_still_meets_the_first_by_email(las, drs, tmp_path):
+    ref = make_case(SALFORD, 1)
+    rows = [claim("N-1", ref, 1, miles="20"), claim("N-2", ref, 1, miles="24", email="")]
+    doc = drs("claims", "import", str(write_csv(tmp_path / "n.csv", rows)), "--today", "2026-11-27", "--json").json()
+    assert {r["claim_id"]: r["status"] for r in doc["results"]} == {"N-1": "approved", "N-2": "held"}
