@@ -134,12 +134,20 @@ def _key(name: str | None, email: str | None) -> str:
 
 def _policies(db: Session, la_id: int) -> list[Policy]:
     rows = db.scalars(select(LaPolicy).where(LaPolicy.la_id == la_id)).all()
-    return [Policy(
+    return [policy_from_row(p) for p in rows]
+
+
+def policy_from_row(p: LaPolicy) -> Policy:
+    """The pure `Policy` of an `LaPolicy` row; a sanity limit the register leaves empty is the built-in one."""
+    limits = {key: value for key, value in (("max_miles", p.max_miles), ("max_item_pence", p.max_item_pence),
+                                            ("max_meeting_pence", p.max_meeting_pence),
+                                            ("remittance_days", p.remittance_days)) if value is not None}
+    return Policy(
         effective_from=p.effective_from, mileage_rate_pence=p.mileage_rate_pence,
         receipt_threshold_pence=p.receipt_threshold_pence, claim_window_days=p.claim_window_days,
         categories=tuple(p.categories or ()), per_claim_cap_pence=p.per_claim_cap_pence,
-        category_caps_pence={k: int(v) for k, v in (p.category_caps_pence or {}).items()},
-    ) for p in rows]
+        category_caps_pence={k: int(v) for k, v in (p.category_caps_pence or {}).items()}, **limits,
+    )
 
 
 def session_that_took_place(db: Session, case: Case, on: date, now: datetime) -> MediationSession | None:
@@ -172,9 +180,19 @@ def _prior(db: Session, claim: ExpenseClaim) -> list[PriorClaim]:
         or_(ExpenseClaim.case_id == claim.case_id,
             func.lower(ExpenseClaim.claimant_email) == (claim.claimant_email or "").lower()),
     )).all()
-    return [PriorClaim(claim_id=r.claim_id, claimant=_key(r.claimant_name, r.claimant_email),
+    mine = _key(claim.claimant_name, claim.claimant_email)
+    return [PriorClaim(claim_id=r.claim_id, claimant=mine if same_claimant(claim, r) else _key(r.claimant_name, r.claimant_email),
                        session_date=r.session_date, category=r.category, amount_pence=r.amount_pence,
                        status=r.status) for r in rows]
+
+
+def same_claimant(a: ExpenseClaim, b: ExpenseClaim) -> bool:
+    """The same person: the same email; or, when either claim gives no email, the same name
+    (so a claim by name only still meets the same person's claim by email)."""
+    if a.claimant_email and b.claimant_email:
+        return a.claimant_email.strip().lower() == b.claimant_email.strip().lower()
+    names = [" ".join((n or "").lower().split()) for n in (a.claimant_name, b.claimant_name)]
+    return bool(names[0]) and names[0] == names[1]
 
 
 def check_stored_claim(db: Session, claim: ExpenseClaim, case: Case, today: date, now: datetime,

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Numeric
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db.base import Base, UTCDateTime
@@ -41,6 +43,11 @@ class LaPolicy(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # categories the LA pays
     per_claim_cap_pence: Mapped[int | None] = mapped_column(Integer)
     category_caps_pence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # sanity limits from the register (issue 12); NULL = the built-in default (models.domain.expenses)
+    max_miles: Mapped[Decimal | None] = mapped_column(Numeric(9, 2))
+    max_item_pence: Mapped[int | None] = mapped_column(Integer)
+    max_meeting_pence: Mapped[int | None] = mapped_column(Integer)
+    remittance_days: Mapped[int | None] = mapped_column(Integer)
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="policies")
 
 
