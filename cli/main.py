@@ -47,6 +47,13 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def drs() -> None:
     """drs-flows: SEND mediation casework, deadlines, reminders, claims and reports."""
+    from cli.common import InputError
+    from tasks.settings import SettingsError, get_settings
+
+    try:  # every setting is checked before any command does anything (exit 2, one line)
+        get_settings()
+    except SettingsError as exc:
+        raise InputError(str(exc)) from None
 
 
 def main() -> None:
