@@ -251,7 +251,9 @@ class SmtpMailer:
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
         try:
-            smtp.ehlo()
+            code, reply = smtp.ehlo()
+            if not 200 <= code < 300:
+                raise smtplib.SMTPResponseException(code, reply)
             if s.smtp_security == "starttls":
                 smtp.starttls(context=context)
                 smtp.ehlo()
