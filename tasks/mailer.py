@@ -240,12 +240,15 @@ class SmtpMailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._tls: ssl.SSLContext | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.smtp_user and not s.smtp_password:
             raise smtplib.SMTPException("DRS_SMTP_USER is set but DRS_SMTP_PASSWORD is not")
-        context = ssl.create_default_context()
+        if s.smtp_security != "none" and self._tls is None:  # loading the CA store costs ~50 ms: once
+            self._tls = ssl.create_default_context()
+        context = self._tls
         if s.smtp_security == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
         else:
