@@ -282,3 +282,49 @@ def test_a_bad_setting_stops_drs_before_any_email_is_claimed(faulty, drs, monkey
     row = state("test:0")
     assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
     assert faulty.attempts == {}
+
+
+def test_a_run_stopped_mid_batch_leaves_nothing_in_sending(drs_env):
+    """Whatever stops a batch (here an interrupt on the second email), its unsent rows go back
+    to pending, uncharged, in the same process."""
+    from tasks.delivery import deliver_pending
+    from tasks.mailer import SendOutcome
+
+    class Interrupted:
+        calls = 0
+
+        def attempt(self, email):
+            self.calls += 1
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return SendOutcome("sent")
+
+        def send(self, email):  # pragma: no cover - attempt() is used
+            raise AssertionError
+
+        def close(self):
+            pass
+
+    queue("a@families.example", "b@families.example", "c@families.example")
+    with pytest.raises(KeyboardInterrupt):
+        deliver_pending(NOW, mailer=Interrupted())
+    with unit_of_work() as db:
+        got = {r.key: (r.status, r.attempts, r.claimed_by) for r in db.scalars(select(OutboxEmail))}
+    assert got == {"test:0": ("sent", 1, None), "test:1": ("pending", 0, None), "test:2": ("pending", 0, None)}
+
+
+def test_record_rejection_also_fails_a_row_already_sent(drs_env):
+    """The bounce reader (issue 15) calls it for a row that went out and bounced later."""
+    from tasks.mail_failures import record_rejection
+
+    queue("a@families.example")
+    assert deliver()["sent"] == 1
+    with unit_of_work() as db:
+        row = db.scalar(select(OutboxEmail).where(OutboxEmail.key == "test:0"))
+        for _ in range(2):  # reported twice: told once
+            record_rejection(db, row, smtp_code=550, enhanced_status="5.1.1",
+                             reason="the recipient's server reported the address does not exist", now=NOW)
+        db.commit()
+    row = state("test:0")
+    assert (row.status, row.outcome, row.smtp_code, row.enhanced_status) == ("failed", "permanent", 550, "5.1.1")
+    assert [k for k in _keys() if k.startswith("delivery-failed:")] == [f"delivery-failed:{row.id}"]
