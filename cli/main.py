@@ -15,7 +15,7 @@ COMMANDS = {
     "mediator": ("cli.mediator:mediator", "Register mediators."),
     "case": ("cli.case:case", "Cases: list, show with clocks, record events."),
     "intake": ("cli.intake:intake", "Run referral intake over inbox files."),
-    "mail": ("cli.mail:mail", "Deliver the email outbox now."),
+    "mail": ("cli.mail:mail", "The email outbox: deliver now, retry failed emails."),
     "monitor": ("cli.monitor:monitor", "Deadline monitoring now (alerts, digest, certificates)."),
     "certificate": ("cli.certificate:certificate", "Issue a mediation certificate."),
     "session": ("cli.session:session", "Mediation meetings: schedule, reschedule, cancel, outcome."),
