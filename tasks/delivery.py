@@ -65,8 +65,8 @@ def worker_name() -> str:
 
 def _claimer_dead(worker: str | None) -> bool:
     """True when `worker` names a process of this machine that is no longer running."""
-    host, _, rest = (worker or "").rpartition(":")
-    host, _, pid = host.rpartition(":")
+    host_pid = (worker or "").rpartition(":")[0]
+    host, _, pid = host_pid.rpartition(":")
     if host != _host() or not pid.isdigit():
         return False
     return int(pid) != os.getpid() and not pid_alive(int(pid))
@@ -76,15 +76,16 @@ def take_back_dead_claims(db) -> int:
     """Rows left in `sending` by a delivery process of this machine that was killed go back to
     `pending` at once, not charged (the one it was sending may have arrived: the retry carries the
     same Message-ID). Returns how many. Commits nothing."""
-    rows = db.execute(select(OutboxEmail.id, OutboxEmail.claimed_by).where(OutboxEmail.status == "sending")).all()
-    dead = [r.id for r in rows if _claimer_dead(r.claimed_by)]
-    if dead:
-        db.execute(update(OutboxEmail)
-                   .where(OutboxEmail.id.in_(dead), OutboxEmail.status == "sending")
-                   .values(status="pending", claimed_by=None, outcome="unknown",
-                           last_error="taken back from a delivery process that stopped")
-                   .execution_options(synchronize_session=False))
-    return len(dead)
+    claimers = set(db.scalars(select(OutboxEmail.claimed_by).where(OutboxEmail.status == "sending").distinct()))
+    dead = sorted(w for w in claimers if _claimer_dead(w))
+    if not dead:
+        return 0
+    result = db.execute(update(OutboxEmail)
+                        .where(OutboxEmail.status == "sending", OutboxEmail.claimed_by.in_(dead))
+                        .values(status="pending", claimed_by=None,
+                                last_error="taken back from a delivery process that stopped (outcome unknown)")
+                        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def _due(now: datetime, retry_waiting: bool = False):
@@ -157,12 +158,12 @@ def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: 
     """Write the outcome of one attempt on `row` (see `tasks.mailer` for the classes)."""
     row.claimed_by = None
     row.outcome = outcome.status
+    row.smtp_code, row.enhanced_status = outcome.smtp_code, outcome.enhanced_status
     if outcome.status == UNREACHABLE:  # the server's fault, before this message: no attempt charged
         row.status, row.last_error = "pending", outcome.reason[:1000]
         summary.retrying += 1
         return
     row.attempts += 1
-    row.smtp_code, row.enhanced_status = outcome.smtp_code, outcome.enhanced_status
     if outcome.status == SENT:
         row.status, row.sent_at, row.last_error = "sent", now, None
         summary.sent += 1
