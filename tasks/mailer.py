@@ -280,13 +280,13 @@ class SmtpMailer:
                     self._drop()
                     code, enhanced = exc.smtp_code, enhanced_status_of(exc.smtp_error)
                     words = server_words(exc.smtp_error)
-                    return SendOutcome(UNREACHABLE, f"the mail server refused the connection "
+                    return SendOutcome(UNREACHABLE, f"the mail server refused the connection or the login "
                                        f"({code}{' ' + enhanced if enhanced else ''})" + (f": {words}" if words else ""),
                                        code, enhanced)
                 except (OSError, smtplib.SMTPException) as exc:
                     self._drop()
                     detail = str(exc) if "DRS_SMTP" in str(exc) else type(exc).__name__
-                    return SendOutcome(UNREACHABLE, f"the mail server could not be reached ({detail})")
+                    return SendOutcome(UNREACHABLE, f"the mail server could not be reached or used ({detail})")
             smtp = self._smtp
             assert smtp is not None
             options = ["BODY=8BITMIME"] if eight_bit and smtp.has_extn("8bitmime") else []

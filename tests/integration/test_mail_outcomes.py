@@ -328,3 +328,4 @@ def test_record_rejection_also_fails_a_row_already_sent(drs_env):
     row = state("test:0")
     assert (row.status, row.outcome, row.smtp_code, row.enhanced_status) == ("failed", "permanent", 550, "5.1.1")
     assert [k for k in _keys() if k.startswith("delivery-failed:")] == [f"delivery-failed:{row.id}"]
+

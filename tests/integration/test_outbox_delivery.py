@@ -72,7 +72,7 @@ def test_a_refused_connection_charges_no_attempt_and_the_next_sweep_sends(drs, i
     assert r.json() == {"sent": 0, "retrying": 3, "failed": 0, "remaining": 3}
     for status, attempts, error, next_at, *_ in rows().values():
         assert (status, attempts) == ("pending", 0)
-        assert "could not be reached (ConnectionRefusedError)" in error
+        assert "could not be reached or used (ConnectionRefusedError)" in error
         assert next_at <= NOW  # still due: not pushed back
     from tasks.delivery import deliver_pending
 
