@@ -68,6 +68,6 @@ def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str |
     for r in done:
         click.echo(f"outbox #{r.id} ({r.kind}{', case ' + r.case_ref if r.case_ref else ''}) is back in the queue")
     for key in skipped:
-        click.echo(f"{key}: not failed (already sent or still queued), left as it is")
+        click.echo(f"{key}: not failed (already sent or still queued) or emptied under the retention policy; left as it is")
     click.echo(f"{len(done)} email{'s' if len(done) != 1 else ''} back in the queue"
                + ("; `drs mail deliver` sends them now" if done else ""))

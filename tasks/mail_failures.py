@@ -114,8 +114,11 @@ def requeue_failed(db: Session, *, keys: Iterable[str] = (), all_failed: bool = 
                    actor: str = "cli:mail-retry") -> tuple[list[Requeued], list[str]]:
     """Put failed emails back in the queue: the rows with `keys` (a key, or an outbox id as `12`
     or `#12`) and, with `all_failed`, every failed row. Attempts reset to 0, due at once, audited.
-    Returns (requeued, keys given that are not failed — already sent or still pending). Raises
+    Returns (requeued, keys given that are not failed — already sent or still pending — or were
+    emptied under the retention policy). Raises
     `UnknownEmails` before changing anything when a key matches no row. Commits nothing."""
+    from tasks.retention import ANONYMISED_ADDRESS  # emptied under the retention policy: never re-sent
+
     rows: dict[int, OutboxEmail] = {}
     skipped: list[str] = []
     unknown: list[str] = []
@@ -125,14 +128,15 @@ def requeue_failed(db: Session, *, keys: Iterable[str] = (), all_failed: bool = 
             row = db.get(OutboxEmail, int(given.lstrip("#")))
         if row is None:
             unknown.append(given)
-        elif row.status != "failed":
+        elif row.status != "failed" or row.to_addr == ANONYMISED_ADDRESS:
             skipped.append(given)
         else:
             rows[row.id] = row
     if unknown:
         raise UnknownEmails("no email in the outbox with key " + ", ".join(repr(k) for k in unknown))
     if all_failed:
-        for row in db.scalars(select(OutboxEmail).where(OutboxEmail.status == "failed")):
+        for row in db.scalars(select(OutboxEmail).where(OutboxEmail.status == "failed",
+                                                         OutboxEmail.to_addr != ANONYMISED_ADDRESS)):
             rows.setdefault(row.id, row)
     done: list[Requeued] = []
     for row in sorted(rows.values(), key=lambda r: r.id):

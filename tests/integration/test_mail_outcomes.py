@@ -209,6 +209,13 @@ def test_drs_mail_retry_puts_failed_emails_back(faulty, drs):
     with unit_of_work() as db:
         retries = [a.detail for a in db.scalars(select(AuditEntry).where(AuditEntry.action == "mail:retry"))]
     assert len(retries) == 2 and all("families.example" not in str(d) for d in retries)
+    from tasks.retention import ANONYMISED_ADDRESS
+
+    with unit_of_work() as db:  # emptied under the retention policy: never put back
+        db.scalar(select(OutboxEmail).where(OutboxEmail.key == "test:1")).to_addr = ANONYMISED_ADDRESS
+        db.commit()
+    assert "0 emails back in the queue" in drs("mail", "retry", "--failed").stdout
+    assert "not failed" in drs("mail", "retry", "test:1").stdout and state("test:1").status == "failed"
 
 
 def _keys() -> list[str]:
