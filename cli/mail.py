@@ -1,4 +1,5 @@
-"""`drs mail deliver [--json]`: deliver the outbox now, in this process."""
+"""`drs mail deliver [--json]`: deliver the outbox now, in this process; `drs mail retry`: put
+failed emails back in the queue."""
 from __future__ import annotations
 
 import click
@@ -33,3 +34,40 @@ def deliver(today: str | None, now: str | None, as_json: bool) -> None:
         return
     click.echo(f"{summary['sent']} sent, {summary['retrying']} to retry, {summary['failed']} failed, "
                f"{summary['remaining']} still pending")
+
+
+@mail.command("retry")
+@click.argument("keys", nargs=-1)
+@click.option("--failed", "all_failed", is_flag=True, help="every failed email")
+@today_options
+@json_option
+def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str | None, as_json: bool) -> None:
+    """Put failed emails back in the queue: those named by KEY (the outbox key, or its id number) and,
+    with --failed, every failed email. Attempts start again from 0; each is audited. The next
+    delivery (within a minute, or `drs mail deliver`) sends them.
+
+    Without KEY and without --failed nothing is chosen for you: exit 2.
+    """
+    from cli.common import InputError
+
+    if not keys and not all_failed:
+        raise InputError("say which emails to retry: drs mail retry KEY… (outbox key or id), or --failed for every failed email")
+    _, moment = resolve_clock(today, now)
+    from tasks.db import unit_of_work
+    from tasks.mail_failures import UnknownEmails, requeue_failed
+
+    with unit_of_work() as db:
+        try:
+            done, skipped = requeue_failed(db, keys=keys, all_failed=all_failed, now=moment)
+        except UnknownEmails as exc:
+            raise InputError(str(exc)) from None
+        db.commit()
+    if as_json:
+        emit_json({"requeued": [r.as_dict() for r in done], "not_failed": skipped})
+        return
+    for r in done:
+        click.echo(f"outbox #{r.id} ({r.kind}{', case ' + r.case_ref if r.case_ref else ''}) is back in the queue")
+    for key in skipped:
+        click.echo(f"{key}: not failed (already sent or still queued) or emptied under the retention policy; left as it is")
+    click.echo(f"{len(done)} email{'s' if len(done) != 1 else ''} back in the queue"
+               + ("; `drs mail deliver` sends them now" if done else ""))

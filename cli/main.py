@@ -15,7 +15,7 @@ COMMANDS = {
     "mediator": ("cli.mediator:mediator", "Register mediators."),
     "case": ("cli.case:case", "Cases: list, show with clocks, record events."),
     "intake": ("cli.intake:intake", "Run referral intake over inbox files."),
-    "mail": ("cli.mail:mail", "Deliver the email outbox now."),
+    "mail": ("cli.mail:mail", "The email outbox: deliver now, retry failed emails."),
     "monitor": ("cli.monitor:monitor", "Deadline monitoring now (alerts, digest, certificates)."),
     "certificate": ("cli.certificate:certificate", "Issue a mediation certificate."),
     "session": ("cli.session:session", "Mediation meetings: schedule, reschedule, cancel, outcome."),
@@ -50,6 +50,13 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def drs() -> None:
     """drs-flows: SEND mediation casework, deadlines, reminders, claims and reports."""
+    from cli.common import InputError
+    from tasks.settings import SettingsError, get_settings
+
+    try:  # every setting is checked before any command does anything (exit 2, one line)
+        get_settings()
+    except SettingsError as exc:
+        raise InputError(str(exc)) from None
 
 
 def main() -> None:

@@ -80,7 +80,8 @@ def build_today(today: date, now: datetime) -> TodayView:
         claim_total = db.scalar(select(func.count()).select_from(claim_stmt.subquery()))
         claims = db.execute(claim_stmt.order_by(ExpenseClaim.session_date).limit(LIMIT)).all()
 
-        mail_stmt = (select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.attempts, Case.ref)
+        mail_stmt = (select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.attempts, Case.ref,
+                            OutboxEmail.smtp_code, OutboxEmail.enhanced_status)
                      .outerjoin(Case, Case.id == OutboxEmail.case_id).where(OutboxEmail.status == "failed"))
         mail_total = db.scalar(select(func.count()).select_from(mail_stmt.subquery()))
         mails = db.execute(mail_stmt.order_by(OutboxEmail.id.desc()).limit(LIMIT)).all()
@@ -108,12 +109,20 @@ def build_today(today: date, now: datetime) -> TodayView:
         _section("Expense claims held or queried", "No claim is held.",
                  [f"{r.ref} — claim {r.claim_id} ({r.category}, £{r.amount_pence / 100:.2f})" for r in claims], claim_total),
         _section("Emails that failed", "No email has failed.",
-                 [f"outbox #{r.id} ({r.kind}{', case ' + r.ref if r.ref else ''}, {r.attempts} attempts)" for r in mails], mail_total),
+                 [_failed_mail_line(r) for r in mails], mail_total),
         _section("Meetings today", "No mediation meeting today.",
                  [f"{local(r.start_at)}–{local(r.end_at)} {r.ref} (meeting #{r.id}{', online' if r.online_url else ''})"
                   for r in meetings], meet_total),
     ]
     return TodayView(today, now, sections)
+
+
+def _failed_mail_line(r) -> str:
+    """`REF — outbox #id (kind, refused 550 5.1.1) — retry: drs mail retry id`: the case first,
+    never the address."""
+    why = (f"refused {r.smtp_code}{' ' + r.enhanced_status if r.enhanced_status else ''}"
+           if r.smtp_code and r.smtp_code >= 500 else f"{r.attempts} attempts")
+    return f"{r.ref or 'no case'} — outbox #{r.id} ({r.kind}, {why}) — retry: `drs mail retry {r.id}`"
 
 
 def render_today(view: TodayView) -> str:
