@@ -129,7 +129,7 @@ def _scrub_detail(detail: dict | None) -> dict | None:
 
 def eml_names(row_id: int, key: str) -> set[str]:
     """The names an outbox email's `.eml` copy can have under `outbox/sent/`: by outbox id
-    (`<id>.eml`, `<id>-….eml`) and the older name made from its key."""
+    (`outbox-<id>-<kind>.eml` today, `<id>.eml` and `<id>-….eml`) and the older name made from its key."""
     return {f"{row_id}.eml", re.sub(r"[^A-Za-z0-9.\-]", "_", key)[:150] + ".eml"}
 
 
@@ -142,8 +142,13 @@ def eml_files(home: Path, rows: list[tuple[int, str]]) -> list[Path]:
     ids = {str(i) for i, _ in rows}
     for row_id, key in rows:
         names |= eml_names(row_id, key)
-    return [p for p in folder.rglob("*.eml")
-            if p.name in names or re.split(r"[-_.]", p.name, maxsplit=1)[0] in ids]
+    return [p for p in folder.rglob("*.eml") if p.name in names or _eml_outbox_id(p.name) in ids]
+
+
+def _eml_outbox_id(name: str) -> str:
+    """The outbox id in an `.eml` name: `outbox-0000042-ack.eml` (today's FileMailer) or `42….eml`."""
+    match = re.match(r"outbox-0*(\d+)-", name)
+    return match.group(1) if match else re.split(r"[-_.]", name, maxsplit=1)[0]
 
 
 def _file_text(path: Path) -> str:
