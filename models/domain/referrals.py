@@ -123,8 +123,12 @@ def _text(value) -> str:
 
 
 def form_id_of(fields: Mapping) -> str | None:
-    """The record's `form_id` as stored (trimmed text; a spreadsheet's 48213.0 is "48213")."""
-    return _text(fields.get("form_id")) or None
+    """The record's `form_id` as stored (trimmed text; a spreadsheet's 48213.0 is "48213"); None when
+    it is not acceptable text (an object, a list, control characters, too long)."""
+    value = fields.get("form_id")
+    if not isinstance(value, (int, float)) and text_problem(value, limit=_LIMITS["form_id"]):
+        return None
+    return _text(value) or None
 
 
 def parse_date(value) -> date | None:
