@@ -52,7 +52,8 @@ class FieldError(ValueError):
 
 def text_problem(value, *, limit: int = NAME_MAX, single_line: bool = True) -> str | None:
     """Why `value` is not acceptable text (value-free), or None. None and "" are acceptable
-    (whether a field is required is the caller's rule)."""
+    (whether a field is required is the caller's rule). Judged after trimming surrounding
+    whitespace (callers store the trimmed text)."""
     if value is None:
         return None
     if isinstance(value, (Mapping, list, tuple, set, frozenset)):
@@ -61,7 +62,7 @@ def text_problem(value, *, limit: int = NAME_MAX, single_line: bool = True) -> s
         return "is not text"
     if isinstance(value, bool):
         return None
-    text = value if isinstance(value, str) else str(value)
+    text = (value if isinstance(value, str) else str(value)).strip()  # surrounding whitespace is trimmed, not refused
     if "\x00" in text:
         return "contains a NUL character"
     if len(text) > limit:
