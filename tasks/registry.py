@@ -88,6 +88,12 @@ def parse_la_csv(text: str) -> list[LaRow]:
             raise RegistryError(f"line {line}: code {code!r} is not an ONS code like E08000006")
         if not name:
             raise RegistryError(f"line {line}: name is empty")
+        from models.domain.fields import text_problem
+
+        for key in ("name", "aliases"):
+            problem = text_problem(row.get(key), limit=2_000 if key == "aliases" else 200)
+            if problem:
+                raise RegistryError(f"line {line}: {key} {problem}")
         emails = {}
         for key in ("sen_team_email", "finance_email", "contract_email"):
             value = (row.get(key) or "").strip() or None
