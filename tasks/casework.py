@@ -59,6 +59,10 @@ def next_case_ref(db: Session, year: int) -> str:
 
 def get_case(db: Session, ref: str, *, for_update: bool = False) -> Case:
     """The case `ref`, or `CaseworkError` naming it."""
+    from models.domain.fields import text_problem
+
+    if text_problem(ref, limit=64):  # NUL or a control character: no such case (PostgreSQL would refuse the query)
+        raise CaseworkError("unknown case (the reference is not a case reference)")
     stmt = select(Case).where(Case.ref == ref.strip().upper())
     if for_update:
         stmt = stmt.with_for_update()

@@ -255,8 +255,8 @@ def schedule_session(
             case = get_case(db, case_ref, for_update=True)
         except CaseworkError as exc:
             raise SessionError(str(exc)) from None
-        mediator = db.scalar(select(Mediator).where(Mediator.email == (mediator_email or "").strip().lower())
-                             .with_for_update())
+        mediator = None if not looks_like_email(mediator_email) else db.scalar(
+            select(Mediator).where(Mediator.email == (mediator_email or "").strip().lower()).with_for_update())
         if mediator is None or not mediator.active:
             raise SessionError(f"unknown mediator {mediator_email!r} (register one with drs mediator add)")
         _check_slot(db, Booking(mediator.id, start, end, venue), now)

@@ -158,7 +158,11 @@ def test_user_errors_exit_2_with_one_line(las, drs, tmp_path):
                  ("mediator", "add", "--name", "Mo\x00", "--email", "mo@service.example.org"),
                  ("report", "monthly", "--month", "2026-13"),
                  ("report", "monthly", "--month", "2026-10", "--out", str(blocker / "sub")),
-                 ("case", "show", "DRS-2026-99999")):
+                 ("case", "show", "DRS-2026-99999"),
+                 ("case", "show", "DRS-2026-00001\x00"),
+                 ("case", "event", "DRS-2026-\x0000001", "closed", "--on", "2026-11-23"),
+                 ("session", "schedule", _case(), "--start", "2026-12-14T10:00", "--venue", "Hall",
+                  "--mediator", "mia\x00@service.example.org", "--now", "2026-11-23T10:00+00:00")):
         r = drs(*args)
         assert r.exit_code == 2, (args, r.exit_code, r.stderr)
         assert len([line for line in r.stderr.splitlines() if line.startswith("drs: error")]) == 1, r.stderr
