@@ -152,6 +152,13 @@ def reopen_not_yet_missed(db, today: date, now: datetime) -> int:
     return len(ids)
 
 
+def _within(db):
+    """The caller's open unit of work (`db`), or a new one."""
+    from contextlib import nullcontext
+
+    return nullcontext(db) if db is not None else unit_of_work()
+
+
 @dataclass
 class SweepResult:
     """What `sweep` did, in one transaction."""
@@ -203,17 +210,15 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -
                Case.status != "closed")
         .order_by(Clock.target, Case.ref, Clock.name)
     )
-    if db is None:
-        with unit_of_work() as own:
-            return watched_clocks(today, policy, db=own)
     out = []
-    for r in db.execute(stmt):
-        settled = (r.cert_state in ("met", "not_applicable") if r.cert_state is not None
-                   else not _needs_certificate(r.service, r.decision_type, r.sections))
-        out.append(WatchedClock(
-            case_ref=r.ref, la_code=r.code, name=r.name, due=r.due, target=r.target, state=r.state,
-            owner=r.owner, level=r.level, started_on=r.started_on, note=r.note or "", case_id=r.case_id,
-            certificate_settled=settled, appeal_lodged=bool(r.appeal_lodged)))
+    with _within(db) as db:  # the caller's transaction, or one of its own
+        for r in db.execute(stmt):
+            settled = (r.cert_state in ("met", "not_applicable") if r.cert_state is not None
+                       else not _needs_certificate(r.service, r.decision_type, r.sections))
+            out.append(WatchedClock(
+                case_ref=r.ref, la_code=r.code, name=r.name, due=r.due, target=r.target, state=r.state,
+                owner=r.owner, level=r.level, started_on=r.started_on, note=r.note or "", case_id=r.case_id,
+                certificate_settled=settled, appeal_lodged=bool(r.appeal_lodged)))
     return out
 
 
@@ -222,11 +227,7 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -
 def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> int:
     """Queue each alert to each of its audiences once; returns how many outbox rows are new.
     With `db`, the rows join the caller's transaction (the caller commits); without, one of its own."""
-    if db is None:
-        with unit_of_work() as own:
-            queued = queue_alerts(alerts, now, policy, db=own)
-            own.commit()
-            return queued
+    own = db is None
     from tasks.calendar_source import working_calendar
     from tasks.outbox import queue_email
     from tasks.templates_monitor import LaContext, family_reminder, la_alert, team_alert
@@ -235,29 +236,32 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
     calendar = working_calendar()
     local_now = now.astimezone(ZoneInfo(settings.timezone))
     queued = 0
-    case_ids = {a.case_id for a in alerts if a.case_id is not None and (FAMILY in a.audiences or LA in a.audiences)}
-    cases = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
-    for alert in alerts:
-        for audience in alert.audiences:
-            case = cases.get(alert.case_id)
-            if audience == TEAM:
-                la_emailed = bool(case and case.local_authority and case.local_authority.sen_team_email)
-                to, (subject, text, html) = settings.team_email, team_alert(alert, la_emailed or LA not in alert.audiences)
-            elif audience == LA:
-                la = case.local_authority if case else None
-                if la is None or not la.sen_team_email:
-                    continue  # the team's copy says the LA was to be told; the digest lists it
-                ctx = LaContext(la.name, case.child_name if case.consent_to_contact_la else None,
-                                case.decision_letter_sent_on)
-                to, (subject, text, html) = la.sen_team_email, la_alert(alert, ctx)
-            else:
-                if case is None or not case.requester_email:
-                    continue
-                to, (subject, text, html) = case.requester_email, family_reminder(alert, case.requester_name)
-            row = queue_email(db, key=alert_key(alert, audience), kind=f"alert-{alert.kind}", to=to,
-                              subject=subject, text=text, html=html, now=now, case_id=alert.case_id,
-                              not_before=not_before_for(audience, local_now, calendar, policy))
-            queued += row is not None
+    with _within(db) as db:
+        case_ids = {a.case_id for a in alerts if a.case_id is not None and (FAMILY in a.audiences or LA in a.audiences)}
+        cases = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
+        for alert in alerts:
+            for audience in alert.audiences:
+                case = cases.get(alert.case_id)
+                if audience == TEAM:
+                    la_emailed = bool(case and case.local_authority and case.local_authority.sen_team_email)
+                    to, (subject, text, html) = settings.team_email, team_alert(alert, la_emailed or LA not in alert.audiences)
+                elif audience == LA:
+                    la = case.local_authority if case else None
+                    if la is None or not la.sen_team_email:
+                        continue  # the team's copy says the LA was to be told; the digest lists it
+                    ctx = LaContext(la.name, case.child_name if case.consent_to_contact_la else None,
+                                    case.decision_letter_sent_on)
+                    to, (subject, text, html) = la.sen_team_email, la_alert(alert, ctx)
+                else:
+                    if case is None or not case.requester_email:
+                        continue
+                    to, (subject, text, html) = case.requester_email, family_reminder(alert, case.requester_name)
+                row = queue_email(db, key=alert_key(alert, audience), kind=f"alert-{alert.kind}", to=to,
+                                  subject=subject, text=text, html=html, now=now, case_id=alert.case_id,
+                                  not_before=not_before_for(audience, local_now, calendar, policy))
+                queued += row is not None
+        if own:
+            db.commit()
     return queued
 
 
