@@ -24,8 +24,6 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from email_validator import EmailNotValidError, validate_email
-
 #: Length limits, in characters.
 NAME_MAX = 200
 NOTE_MAX = 10_000
@@ -98,6 +96,8 @@ def email_problem(address) -> str | None:
     problem = text_problem(address, limit=EMAIL_MAX, single_line=True)
     if problem:
         return problem
+    from email_validator import EmailNotValidError, validate_email  # here: the CLI's date parsing stays light
+
     try:
         validate_email(str(address).strip(), check_deliverability=False)
     except EmailNotValidError:
