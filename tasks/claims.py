@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case, ExpenseClaim, LaPolicy, MediationSession, SessionAttendee
 from models.domain.expenses import CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, check_claim, pounds, to_pence
+from models.domain.fields import NAME_MAX, date_problem, is_email, text_problem
 from models.domain.vocabulary import CLAIM_CATEGORIES
 from tasks.casework import audit
 from tasks.claim_files import SUFFIXES, ClaimFileError, as_bool, as_date, as_miles, read_rows, text
@@ -77,9 +78,14 @@ class ImportSummary:
         return asdict(self)
 
 
+CLAIM_DESCRIPTION_MAX = 2_000
+
+
 def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
     """A validated claim from one record, or (None, errors naming each bad field)."""
-    errors: list[str] = []
+    errors: list[str] = field_problems(raw)
+    if errors:  # an object, a list, NUL or a control character where text is expected
+        return None, errors
     claim_id = text(raw.get("claim_id"))
     if not claim_id:
         errors.append("claim_id is missing")
@@ -117,8 +123,10 @@ def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
     name, email = text(raw.get("claimant_name")), text(raw.get("claimant_email"))
     if not name and not email:
         errors.append("claimant_name or claimant_email is needed")
-    if email and ("@" not in email or len(email) > 254):
+    if email and not is_email(email):
         errors.append("claimant_email is not an email address")
+    if session_date is not None and date_problem(session_date):
+        errors.append(f"session_date {date_problem(session_date)}")
     if errors:
         return None, errors
     return ClaimInput(
@@ -269,6 +277,26 @@ def tell_family(db: Session, claim: ExpenseClaim, case: Case, what: str, lines: 
                 subject=subject.format(ref=case.ref), text=text_body, html=html, now=now, case_id=case.id)
 
 
+#: claim record fields and how long each may be (one line, except the description)
+_CLAIM_TEXT = {"claim_id": (64, True), "case_ref": (64, True), "claimant_name": (NAME_MAX, True),
+               "claimant_email": (254, True), "category": (64, True), "session_date": (64, True),
+               "miles": (64, True), "amount": (64, True), "receipt": (16, True),
+               "description": (CLAIM_DESCRIPTION_MAX, False)}
+
+
+def field_problems(raw: dict[str, Any]) -> list[str]:
+    """Each claim field that is not acceptable text (models.domain.fields.text_problem)."""
+    problems = []
+    for name, (limit, single_line) in _CLAIM_TEXT.items():
+        value = raw.get(name)
+        if isinstance(value, (date, datetime, int, float, Decimal)) and not isinstance(value, bool):
+            continue
+        problem = text_problem(value, limit=limit, single_line=single_line)
+        if problem:
+            problems.append(f"{name} {problem}")
+    return problems
+
+
 def import_record(raw: dict[str, Any], source: str, today: date, now: datetime) -> dict[str, Any]:
     """Import one record in its own transaction; returns its result line (references only)."""
     parsed, errors = parse_claim(raw)
@@ -283,9 +311,11 @@ def import_record(raw: dict[str, Any], source: str, today: date, now: datetime) 
                     "errors": [f"unknown case {parsed.case_ref}"]}
         existing = db.scalar(select(ExpenseClaim).where(ExpenseClaim.claim_id == parsed.claim_id))
         created = existing is None
-        if existing is not None and existing.case_id != case.id:
+        if existing is not None and (existing.case_id != case.id or _other_claimant(existing, parsed)):
+            other = db.scalar(select(Case.ref).where(Case.id == existing.case_id))
+            whom = "case" if existing.case_id != case.id else "claimant"
             return {"source": source, "claim_id": parsed.claim_id, "status": "invalid", "case_ref": case.ref,
-                    "errors": ["claim_id is already used by a claim on another case"]}
+                    "errors": [f"claim {parsed.claim_id} was already imported for another {whom}: see {other}"]}
         if existing is not None:
             if existing.status not in EDITABLE or _same(existing, parsed):
                 return {"source": source, "claim_id": parsed.claim_id, "status": "duplicate", "case_ref": case.ref,
@@ -312,6 +342,15 @@ def import_record(raw: dict[str, Any], source: str, today: date, now: datetime) 
             return {"source": source, "claim_id": parsed.claim_id, "status": "duplicate", "case_ref": case.ref, "errors": []}
         return {"source": source, "claim_id": parsed.claim_id, "status": decision.status, "case_ref": case.ref,
                 "new": created, "amount_pence": decision.amount_pence, "reasons": list(decision.codes), "errors": []}
+
+
+def _other_claimant(claim: ExpenseClaim, parsed: ClaimInput) -> bool:
+    """The stored claim and the record name different claimants (by email when both give one, else by name)."""
+    if claim.claimant_email and parsed.claimant_email:
+        return claim.claimant_email.strip().lower() != parsed.claimant_email.strip().lower()
+    if claim.claimant_name and parsed.claimant_name and not (claim.claimant_email or parsed.claimant_email):
+        return _key(claim.claimant_name, None) != _key(parsed.claimant_name, None)
+    return False
 
 
 def _same(claim: ExpenseClaim, parsed: ClaimInput) -> bool:

@@ -52,7 +52,10 @@ class LaRow:
 
 
 def looks_like_email(value: str | None) -> bool:
-    return bool(value and EMAIL.match(value.strip()))
+    """The one email check (models.domain.fields: email-validator, syntax only, no network)."""
+    from models.domain.fields import is_email
+
+    return bool(value) and is_email(value.strip())
 
 
 def _int(row: dict, key: str, default: int | None, line: int, low: int, high: int) -> int | None:
@@ -276,6 +279,11 @@ def add_mediator(db: Session, name: str, email: str, now: datetime) -> tuple[Med
     """Register a mediator (idempotent by email). Returns (mediator, created)."""
     if not name.strip():
         raise RegistryError("mediator name is empty")
+    from models.domain.fields import text_problem
+
+    problem = text_problem(name)
+    if problem:
+        raise RegistryError(f"mediator name {problem}")
     if not looks_like_email(email):
         raise RegistryError(f"{email!r} is not an email address")
     email = email.strip().lower()
