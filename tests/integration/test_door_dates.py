@@ -114,8 +114,8 @@ def test_a_monitor_run_that_fails_marks_nothing_missed_and_queues_nothing(las, d
         monitor.run_monitor(date(2026, 12, 3), at(date(2026, 12, 3), 6, 45))
     # nothing half-done: mediation_by is not marked missed without its missed alert
     assert _db_states(ref)["mediation_by"] == "open"
+    assert _counts() == before  # before `case show --json`, which itself writes an audit line (a read)
     assert _db_states(ref) == _shown_states(drs, ref, date(2026, 11, 30))
-    assert _counts() == before
     summary = monitor.run_monitor(date(2026, 12, 3), at(date(2026, 12, 3), 6, 45))
     assert summary["clocks_marked_missed"] == 1 and summary["alerts"] == {"missed": 1}
     assert _db_states(ref) == _shown_states(drs, ref, date(2026, 12, 3))
