@@ -20,6 +20,7 @@ from sqlalchemy import and_, or_, select, update
 
 from models.db import Case, OutboxEmail
 from tasks.db import unit_of_work
+from tasks.bounces import smtp_rejection  # issue 15 hook
 from tasks.mailer import Mailer, OutgoingAttachment, OutgoingEmail, mailer_from_settings
 from tasks.outbox import queue_email
 from tasks.settings import get_settings
@@ -134,6 +135,7 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
                 if row is None or row.status != "sending" or row.claimed_by != worker:
                     continue
                 error = down
+                refused = None  # issue 15: the enhanced status of a refused recipient
                 if error is None:
                     if n and pause:
                         time.sleep(pause)
@@ -144,8 +146,22 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
                         error = f"{type(exc).__name__}: {exc}"[:1000]
                         if _unreachable(exc):
                             down = error
+                        refused = smtp_rejection(exc)
                 row.attempts += 1
                 row.claimed_by = None
+                # --- issue 15 (bounces) hook: a recipient refused with 5xx is a hard bounce (the row
+                # becomes `bounced`, a contact problem, escalated if it must be); a 4xx is recorded as
+                # a soft bounce and retried below as before. Lead: at merge, move this into h12-mail's
+                # `record_rejection`. ---
+                if refused is not None:
+                    from tasks.bounces import record_bounce
+
+                    record_bounce(db, row.id, status=refused, now=now, source="smtp")
+                    if row.status == "bounced":
+                        summary.failed += 1
+                        db.commit()
+                        continue
+                # --- end of the issue 15 hook ---
                 if error is None:
                     row.status, row.sent_at, row.last_error = "sent", now, None
                     summary.sent += 1

@@ -4,7 +4,8 @@ What is removed (set to NULL, or replaced where the column cannot be empty):
 - the case: requester name, email, phone and postcode, child's name and date of birth, notes;
 - its events' free-text notes;
 - its meetings' attendees (names, emails), access notes and online links;
-- its emails in the outbox that were sent or failed: address, bodies and attachments;
+- its emails in the outbox that were sent, failed or bounced: address, bodies and attachments;
+- the free-text note of how a family was reached after a bounce (issue 15);
 - its certificates' PDF files (the certificate row — number, type, dates — stays);
 - its expense claims' payee name, email and description, once the claim is `paid` or `rejected`
   (an unpaid claim keeps them until it is paid: the next weekly run clears them).
@@ -23,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import and_, delete, func, select, update
 
 from models.db import (
-    Case, CaseEvent, Certificate, ExpenseClaim, MediationSession, OutboxAttachment, OutboxEmail, SessionAttendee,
+    Case, CaseEvent, Certificate, ContactProblem, ExpenseClaim, MediationSession, OutboxAttachment, OutboxEmail, SessionAttendee,
 )
 from models.domain.operations import closed_before_for_retention
 from tasks.casework import audit
@@ -73,12 +74,14 @@ def _anonymise_batch(db, ids: list[int], now: datetime, summary: RetentionSummar
     db.execute(update(MediationSession).where(MediationSession.case_id.in_(ids))
                .values(access_notes=None, online_url=None))
     email_ids = list(db.scalars(select(OutboxEmail.id).where(
-        OutboxEmail.case_id.in_(ids), OutboxEmail.status.in_(("sent", "failed")))))
+        OutboxEmail.case_id.in_(ids), OutboxEmail.status.in_(("sent", "failed", "bounced")))))
     if email_ids:
         db.execute(delete(OutboxAttachment).where(OutboxAttachment.email_id.in_(email_ids)))
         db.execute(update(OutboxEmail).where(OutboxEmail.id.in_(email_ids))
                    .values(to_addr=ANONYMISED_ADDRESS, body_text=REMOVED, body_html=None, last_error=None))
         summary.emails += len(email_ids)
+    db.execute(update(ContactProblem).where(ContactProblem.case_id.in_(ids), ContactProblem.resolution_note.is_not(None))
+               .values(resolution_note=None))  # issue 15: how the family was reached, in free text
     for cert in db.scalars(select(Certificate).where(Certificate.case_id.in_(ids), Certificate.pdf_path.is_not(None))):
         Path(cert.pdf_path).unlink(missing_ok=True)
         cert.pdf_path = None

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"
     smtp_rate_per_minute: int | None = None
     demo: bool = True
+    # the bounce mailbox (issue 15): a local Maildir and/or an IMAP mailbox (IMAPS by default)
+    bounce_maildir: Path | None = None
+    bounce_imap_host: str | None = None
+    bounce_imap_port: int | None = Field(default=None, ge=1, le=65535)
+    bounce_imap_user: str | None = None
+    bounce_imap_password: SecretStr | None = None
+    bounce_imap_folder: str = Field(default="INBOX", min_length=1, pattern=r"^[^\r\n]+$")
+    bounce_imap_security: Literal["ssl", "starttls", "none"] = "ssl"
 
     @property
     def db_url(self) -> str:
