@@ -163,7 +163,8 @@ class ImapSource:
             raise BounceMailboxError(f"cannot open the bounce mailbox on {s.bounce_imap_host}:{port}: "
                                      f"{type(exc).__name__}") from None
         self.conn = conn
-        self.can_move = "MOVE" in conn.capabilities
+        typ, data = conn.capability()  # servers announce more (MOVE) once logged in
+        self.can_move = typ == "OK" and b"MOVE" in (data[0] or b"").upper().split()
         typ, _ = conn.select(_quote(s.bounce_imap_folder))
         if typ != "OK":
             self.__exit__()
