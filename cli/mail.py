@@ -64,6 +64,8 @@ def bounces(today: str | None, now: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(summary)
         return
+    if not summary["sources"]:
+        click.echo("no bounce mailbox configured (set DRS_BOUNCE_MAILDIR or DRS_BOUNCE_IMAP_HOST)", err=True)
     click.echo(f"{summary['read']} notices read: {summary['hard']} hard bounces, {summary['soft']} soft, "
                f"{summary['not_bounces']} not bounces, {summary['unmatched']} unmatched; "
                f"{summary['escalated']} escalated to the team", err=True)
