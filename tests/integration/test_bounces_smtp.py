@@ -3,7 +3,7 @@ the email is `bounced`, a contact problem on the case, and a certificate is esca
 from __future__ import annotations
 
 import socket
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import select
