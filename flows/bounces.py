@@ -22,26 +22,14 @@ from flows.hooks import notify_team_of_failure
 from tasks.timekeeping import resolve_now
 
 
-@task(name="read-bounce-mailbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[30, 120],
-      retry_condition_fn=lambda task, run, state: _is_mailbox_error(state))
+@task(name="read-bounce-mailbox", cache_policy=NO_CACHE)
 def read_bounce_mailbox(now: datetime) -> dict:
     """Read every configured bounce source and record what it says; returns counts and the open
-    contact problems (references only)."""
+    contact problems (references only). No retries here: a mailbox that cannot be reached fails
+    the run (the team is told) and the next run, 15 minutes later, reads what is waiting."""
     from tasks.bounce_mailbox import check_bounces
 
     return check_bounces(now).as_dict()
-
-
-def _is_mailbox_error(state) -> bool:
-    from tasks.bounce_mailbox import BounceMailboxError
-
-    try:
-        state.result()
-    except BounceMailboxError:
-        return True
-    except Exception:
-        return False
-    return False
 
 
 def render_summary(summary: dict) -> str:
