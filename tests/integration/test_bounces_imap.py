@@ -15,7 +15,11 @@ from tests.integration.test_bounces import NOW, certificate_case, outbox, sent_m
 
 @pytest.fixture(scope="module")
 def dovecot():
+    import shutil
+
     binary = ensure_dovecot()
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the test server's certificate")
     if binary is None:
         pytest.skip("dovecot is not installed and cannot be installed here (needs root and apt-get: "
                     "apt-get install -y dovecot-imapd; .ci/run does it)")
@@ -87,3 +91,39 @@ def test_an_untrusted_certificate_is_refused(las, drs, drs_env, imap_box, monkey
     r = drs("mail", "bounces", "--now", NOW)
     assert r.exit_code == 1 and "SSL" in r.stderr
 
+
+
+def test_without_move_a_notice_is_copied_to_processed_before_it_leaves_the_inbox(las, drs, drs_env, imap_box):
+    from tasks.bounce_mailbox import ImapSource, check_bounces
+    from tasks.settings import get_settings
+
+    class NoMove(ImapSource):  # a server without the MOVE extension
+        def __enter__(self):
+            super().__enter__()
+            self.can_move = False
+            return self
+
+    certificate_case(drs)
+    row_id, original = sent_message(drs, drs_env, "certificate")
+    imap_box.append("INBOX", None, None, samples.gmail_report(original))
+    from datetime import datetime
+
+    summary = check_bounces(datetime.fromisoformat(NOW), sources=[NoMove(get_settings())])
+    assert (summary.read, summary.hard) == (1, 1)
+    assert (count(imap_box, "INBOX"), count(imap_box, "processed")) == (0, 1)
+
+
+def test_retention_empties_the_imap_processed_folder_of_old_notices(las, drs_env, imap_box):
+    import time
+    from datetime import date
+
+    from tasks.file_retention import remove_old_copies
+
+    imap_box.create("processed")
+    old = time.mktime((2024, 1, 10, 12, 0, 0, 0, 0, -1))
+    recent = time.mktime((2026, 11, 20, 12, 0, 0, 0, 0, -1))
+    imap_box.append("processed", None, old, b"Subject: old bounce\r\n\r\nx\r\n")
+    imap_box.append("processed", None, recent, b"Subject: recent bounce\r\n\r\nx\r\n")
+    summary = remove_old_copies(date(2026, 11, 27))
+    assert summary.removed.get("bounces/processed") == 1 and summary.errors == []
+    assert count(imap_box, "processed") == 1
