@@ -9,7 +9,7 @@
   family was told another way; their open problems close. The note is personal data: it is kept
   on the problem only until retention clears it, never in the audit log.
 - `settle_la_problems(db, now)` (every `bounce-check`): an LA problem closes once the register
-  holds a different address for that field; a statutory email that bounced is re-sent there.
+  holds a different address for that field; a bounced LA request or claims batch is re-sent there.
 """
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from tasks.outbox import Attachment, queue_email
 
 ROLES = ("family", "supporter", "icb", "mediator", "other")
 REACHED_BY = ("phone", "letter")
+#: sent again to a corrected LA register address: the request to arrange mediation, and the claims
+#: batch the LA must pay from (CFA s.56)
+LA_RESEND_KINDS = frozenset({"la-mediation-request", "claim-batch"})
 
 
 @dataclass
@@ -138,7 +141,7 @@ def settle_la_problems(db: Session, now: datetime) -> int:
         current = (getattr(la, problem.la_field) if problem.la_field else None) or ""
         if row is None or not current.strip() or current.strip().lower() == row.to_addr.strip().lower():
             continue
-        if problem.statutory and problem.hard:
+        if problem.hard and (problem.statutory or row.kind in LA_RESEND_KINDS):
             new = resend(db, row, current.strip(), now)
             if new is not None:
                 db.flush()

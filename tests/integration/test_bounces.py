@@ -319,3 +319,27 @@ def test_retention_empties_the_processed_folder_after_the_retention_period(las, 
     summary = remove_old_copies(date(2026, 11, 27))
     assert summary.removed.get("bounces/processed") == 1
     assert not old.exists() and recent.exists()
+
+
+def test_a_bounced_claims_batch_is_sent_again_once_the_finance_address_is_fixed(las, drs, drs_env, tmp_path):
+    from tasks.db import unit_of_work
+    from tasks.outbox import Attachment, queue_email
+    from tests.conftest import LA_CSV
+
+    with unit_of_work() as db:
+        queue_email(db, key="claim-batch:E08000001-2026-11", kind="claim-batch", to="finance@bolton.example.org",
+                    subject="Expense claims batch E08000001-2026-11", text="The batch is attached.",
+                    now=datetime.fromisoformat(NOW), attachments=[Attachment("batch.xlsx", "application/octet-stream", b"PK")])
+        db.commit()
+    assert drs("mail", "deliver", "--now", NOW).exit_code == 0
+    (row,) = outbox("claim-batch:")
+    bounce(row.id, "5.2.1")
+    listed = {r["code"]: r["contact_problems"] for r in drs("la", "list", "--json").json()}
+    assert [(p["field"], p["reason"]) for p in listed["E08000001"]] == [("finance_email", "the mailbox is closed or disabled")]
+    fixed = tmp_path / "las.csv"
+    fixed.write_text(LA_CSV.replace("finance@bolton.example.org", "payments@bolton.example.org"))
+    assert drs("la", "import", str(fixed)).exit_code == 0
+    assert drs("mail", "bounces", "--now", "2026-11-30T10:00:00+00:00", "--json").json()["la_settled"] == 1
+    assert drs("mail", "bounces", "--now", "2026-11-30T10:15:00+00:00", "--json").json()["la_settled"] == 0
+    (resent,) = outbox("resend:")
+    assert (resent.kind, resent.to_addr, resent.subject) == ("claim-batch", "payments@bolton.example.org", row.subject)
