@@ -38,6 +38,8 @@ from tasks.settings import Settings, get_settings
 
 PROCESSED = "processed"
 IMAP_TIMEOUT_SECONDS = 30
+#: a notice larger than this is not parsed (counted as not a bounce, moved like the others)
+MAX_NOTICE_BYTES = 25 * 1024 * 1024
 
 
 class BounceMailboxError(Exception):
@@ -223,7 +225,9 @@ def handle_message(raw: bytes, now: datetime, summary: BounceCheckSummary) -> No
     from tasks.bounces import record_bounce
 
     try:
-        report: BounceReport | None = parse_bounce(message_from_bytes(raw, policy=policy.compat32))
+        report: BounceReport | None = None
+        if len(raw) <= MAX_NOTICE_BYTES:
+            report = parse_bounce(message_from_bytes(raw, policy=policy.compat32))
     except Exception:  # a malformed message is not a bounce we can use; it is still moved
         report = None
     if report is None:

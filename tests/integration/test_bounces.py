@@ -343,3 +343,20 @@ def test_a_bounced_claims_batch_is_sent_again_once_the_finance_address_is_fixed(
     assert drs("mail", "bounces", "--now", "2026-11-30T10:15:00+00:00", "--json").json()["la_settled"] == 0
     (resent,) = outbox("resend:")
     assert (resent.kind, resent.to_addr, resent.subject) == ("claim-batch", "payments@bolton.example.org", row.subject)
+
+
+def test_the_admin_run_forms_do_the_same_as_the_commands(las, drs, drs_env):
+    from flows.admin import ContactRole, ReachedBy, correct_contact, record_contact_reached
+    from models.db import AuditEntry
+    from tasks.db import unit_of_work
+
+    ref = certificate_case(drs)
+    assert drs("mail", "deliver", "--now", NOW).exit_code == 0
+    cert = [o for o in outbox() if o.kind == "certificate"][0]
+    bounce(cert.id)
+    done = correct_contact.fn(case_ref=f" {ref} ", email="parent.right@families.example", role=ContactRole.family)
+    assert (done["resolved"], done["resent"]) == (1, [f"resend:{cert.id}"])
+    assert record_contact_reached.fn(case_ref=ref, by=ReachedBy.letter, on=date(2026, 11, 30))["resolved"] == 0
+    with unit_of_work() as db:
+        actors = {(e.action, e.actor) for e in db.scalars(select(AuditEntry).where(AuditEntry.action.like("contact:%")))}
+    assert actors == {("contact:corrected", "dashboard"), ("contact:reached", "dashboard")}
