@@ -80,3 +80,33 @@ def test_smtp_rejection_reads_the_refused_recipient_through_the_mailers_wrapper(
     assert smtp_rejection(wrapped(smtplib.SMTPDataError(554, b"5.7.1 Rejected"))) == "5.7.1"
     assert smtp_rejection(wrapped(smtplib.SMTPSenderRefused(553, b"5.7.1 no", "me@x"))) is None
     assert smtp_rejection(ConnectionRefusedError()) is None
+
+
+def test_any_text_reply_without_a_failed_delivery_in_it_is_not_a_bounce():
+    from email.message import EmailMessage
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.text(max_size=400), st.sampled_from(["Automatic reply", "Out of Office", "Re: your email", ""]))
+    def check(body, subject):
+        msg = EmailMessage()
+        msg["Subject"] = subject
+        msg["In-Reply-To"] = MID
+        msg["Auto-Submitted"] = "auto-replied"
+        msg.set_content(body + "\n\nI am away until Monday.\n" + f"Message-ID: {MID}\n")
+        lowered = body.lower()
+        report = parse(msg.as_bytes())
+        if not any(w in lowered for w in ("deliver", "undeliver", "error", "unknown", "rejected", "failed",
+                                          "not found", "unavailable", "returning", "warning", "delay", "trying",
+                                          "full", "non-delivery", "notification", "incomplete")):
+            assert report is None
+
+    check()
+
+
+def test_garbage_never_raises():
+    for raw in (b"", b"\x00\xff" * 50, b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\n\n--x\n",
+                b"Content-Type: message/delivery-status\n\nAction: failed\nStatus: 9.9.9\n"):
+        parse(raw)
