@@ -208,10 +208,6 @@ def main() -> int:
     previous_handler = signal.signal(signal.SIGTERM, _terminate)
     env = dict(os.environ)
     env["PREFECT_API_URL"] = api_url
-    if settings.demo and not (settings.smtp_host or settings.bounce_maildir or settings.bounce_imap_host):
-        # issue 15: the embedded demo reads bounce notices dropped into a local Maildir
-        env["DRS_BOUNCE_MAILDIR"] = str((settings.home / "mail" / "bounces").resolve())
-        say(f"bounce mailbox: the Maildir {env['DRS_BOUNCE_MAILDIR']} (demo; set DRS_BOUNCE_MAILDIR or DRS_BOUNCE_IMAP_HOST)")
     env["PREFECT_UI_URL"] = f"http://{HOST}:{port}"
     env["PYTHONUNBUFFERED"] = "1"
     bin_dir = Path(sys.executable).parent

@@ -1,7 +1,8 @@
 """The bounce mailbox: read delivery-status notifications, match them to outbox rows, record them.
 
 Two sources (settings, CONTRACT §Configuration):
-- a local Maildir, `DRS_BOUNCE_MAILDIR` (a relay or mail rule delivers there; no server needed):
+- a local Maildir, `DRS_BOUNCE_MAILDIR` (a relay or mail rule delivers there; no server needed;
+  in the embedded demo set-up — no SMTP relay — `$DRS_HOME/mail/bounces`):
   each message in `new/` and `cur/` is read and then MOVED to the `processed` sub-maildir
   (Maildir++ `.processed/cur/`);
 - an IMAP mailbox (stdlib `imaplib`): `DRS_BOUNCE_IMAP_HOST`, `_PORT` (993), `_USER`,
@@ -211,8 +212,8 @@ def _quote(folder: str) -> str:
 
 def configured_sources(settings: Settings) -> list:
     sources: list = []
-    if settings.bounce_maildir:
-        sources.append(MaildirSource(settings.bounce_maildir))
+    if settings.bounce_maildir_path:
+        sources.append(MaildirSource(settings.bounce_maildir_path))
     if settings.bounce_imap_host:
         sources.append(ImapSource(settings))
     return sources
@@ -287,8 +288,8 @@ def remove_old_processed(cutoff_ts: float, settings: Settings | None = None) -> 
     `.processed` files, and IMAP `processed` messages received before it. Returns how many."""
     settings = settings or get_settings()
     removed = 0
-    if settings.bounce_maildir:
-        folder = settings.bounce_maildir / f".{PROCESSED}"
+    if settings.bounce_maildir_path:
+        folder = settings.bounce_maildir_path / f".{PROCESSED}"
         for sub in ("cur", "new"):
             if not (folder / sub).is_dir():
                 continue

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         return self.home / "certificates"
 
     @property
+    def bounce_maildir_path(self) -> Path | None:
+        """The bounce Maildir read: `DRS_BOUNCE_MAILDIR`; unset, in the embedded demo set-up (demo
+        on, no SMTP relay, no IMAP bounce mailbox) `$DRS_HOME/mail/bounces`; else none."""
+        if self.bounce_maildir:
+            return self.bounce_maildir
+        if self.demo and not self.smtp_host and not self.bounce_imap_host:
+            return self.home / "mail" / "bounces"
+        return None
+
+    @property
     def prefect_home(self) -> Path:
         return Path(os.environ.get("PREFECT_HOME") or (self.home / "prefect"))
 

@@ -24,6 +24,19 @@ def test_unset_by_default_and_imaps(env):
     assert (s.bounce_imap_folder, s.bounce_imap_security) == ("INBOX", "ssl")
 
 
+def test_the_embedded_demo_reads_a_maildir_in_the_data_folder_and_a_real_set_up_nothing_unless_told(env):
+    env.delenv("DRS_SMTP_HOST", raising=False)
+    env.delenv("DRS_DEMO", raising=False)
+    env.setenv("DRS_HOME", "/srv/drs")
+    assert str(get_settings().bounce_maildir_path) == "/srv/drs/mail/bounces"
+    env.setenv("DRS_SMTP_HOST", "relay.example.org")
+    get_settings.cache_clear()
+    assert get_settings().bounce_maildir_path is None
+    env.setenv("DRS_BOUNCE_MAILDIR", "/var/mail/drs-bounces")
+    get_settings.cache_clear()
+    assert str(get_settings().bounce_maildir_path) == "/var/mail/drs-bounces"
+
+
 def test_the_password_never_shows(env):
     env.setenv("DRS_BOUNCE_IMAP_PASSWORD", "very-secret-value")
     s = get_settings()
