@@ -48,6 +48,8 @@ KIND_WORDS = {
     "session-invite": "meeting invitation", "session-update": "meeting change", "session-cancel": "meeting cancellation",
 }
 LA_FIELDS = ("sen_team_email", "finance_email", "contract_email")
+#: lines of "phone these families" in the daily digest
+DIGEST_LIMIT = 50
 
 #: RFC 3463 subject.detail → plain words (the class, 4 or 5, says whether it is still retried)
 _REASONS = {
@@ -296,7 +298,8 @@ def phone_these_families(db: Session, limit: int | None = None) -> tuple[list[Ph
     stmt = (select(Case.ref, OutboxEmail.kind, ContactProblem.recipient_role, ContactProblem.reason,
                    ContactProblem.since, ContactProblem.statutory)
             .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id).join(Case, Case.id == ContactProblem.case_id)
-            .where(*_open_hard(), ContactProblem.recipient_role != "la").order_by(ContactProblem.since, ContactProblem.id))
+            .where(*_open_hard(), ContactProblem.recipient_role != "la", Case.anonymised_at.is_(None))
+            .order_by(ContactProblem.since, ContactProblem.id))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -318,11 +321,12 @@ def la_address_lines(db: Session) -> list[str]:
 def digest_paragraphs(db: Session) -> list:
     """Paragraphs for the team's daily digest: the families to phone and LA addresses to fix."""
     tz = ZoneInfo(get_settings().timezone)
-    lines, total = phone_these_families(db)
+    lines, total = phone_these_families(db, DIGEST_LIMIT)
     out: list = []
     if lines:
         out.append(f"Phone these families ({total}): an email to them could not be delivered.")
-        out.append([line.text(tz) for line in lines])
+        more = [f"… and {total - len(lines)} more (drs mail bounces lists them all)"] if total > len(lines) else []
+        out.append([line.text(tz) for line in lines] + more)
     la_lines = la_address_lines(db)
     if la_lines:
         out.append("LA addresses that bounce:")

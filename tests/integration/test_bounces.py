@@ -207,6 +207,9 @@ def test_a_corrected_address_resends_exactly_the_bounced_statutory_emails_once(l
     bounce(rows["certificate"].id)
     bounce(rows["outcome-nudge"].id)
     assert len(drs("case", "show", ref, "--json", "--today", "2026-11-27").json()["contact_problems"]) == 2
+    text = drs("case", "show", ref, "--today", "2026-11-27").stdout
+    assert "contact problem: family — the mailbox does not exist since 2026-11-27 (statutory)" in text
+    assert "@" not in text
 
     new = "parent.right@families.example"
     r = drs("case", "contact", ref, "--email", new, "--now", "2026-11-30T10:00:00+00:00", "--json")
