@@ -1,5 +1,6 @@
-"""A real IMAP server for tests: Debian's Dovecot on a loopback port, IMAPS with a throwaway
-self-signed certificate, one passwd-file user, all under a temporary folder (issue 15).
+"""A real IMAP server for tests: Debian's Dovecot on loopback ports — IMAPS, and IMAP that
+requires STARTTLS — with a throwaway self-signed certificate, one passwd-file user, all under a
+temporary folder (issue 15).
 
 `.ci/run` installs `dovecot-imapd` when it is missing; `ensure_dovecot()` does the same when the
 tests run as root with apt available, and otherwise returns None so the test can skip saying why.
@@ -38,6 +39,7 @@ class Dovecot:
     cafile: Path
     folder: Path
     process: subprocess.Popen
+    starttls_port: int  # plain IMAP where STARTTLS is required before login (ssl = required)
 
     def client(self):
         import imaplib
@@ -86,7 +88,7 @@ def start_dovecot(binary: str) -> Dovecot:
     else:
         internal = login = getpass.getuser()
         uid, gid = os.getuid(), os.getgid()
-    port = _free_port()
+    port, starttls_port = _free_port(), _free_port()
     (folder / "dovecot.conf").write_text(f"""
 protocols = imap
 listen = 127.0.0.1
@@ -112,7 +114,8 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     address = 127.0.0.1
@@ -143,4 +146,4 @@ service imap-login {{
     else:
         process.kill()
         raise RuntimeError("dovecot did not listen within 20 s")
-    return Dovecot("127.0.0.1", port, USER, PASSWORD, folder / "cert.pem", folder, process)
+    return Dovecot("127.0.0.1", port, USER, PASSWORD, folder / "cert.pem", folder, process, starttls_port)

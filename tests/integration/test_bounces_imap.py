@@ -127,3 +127,16 @@ def test_retention_empties_the_imap_processed_folder_of_old_notices(las, drs_env
     summary = remove_old_copies(date(2026, 11, 27))
     assert summary.removed.get("bounces/processed") == 1 and summary.errors == []
     assert count(imap_box, "processed") == 1
+
+
+def test_starttls_works_too(las, drs, drs_env, dovecot, imap_box, monkeypatch):
+    certificate_case(drs)
+    row_id, original = sent_message(drs, drs_env, "certificate")
+    imap_box.append("INBOX", None, None, samples.postfix_report(original))
+    monkeypatch.setenv("DRS_BOUNCE_IMAP_PORT", str(dovecot.starttls_port))
+    monkeypatch.setenv("DRS_BOUNCE_IMAP_SECURITY", "starttls")
+    summary = drs("mail", "bounces", "--now", NOW, "--json").json()
+    assert (summary["read"], summary["hard"]) == (1, 1)
+    assert [o.status for o in outbox() if o.id == row_id] == ["bounced"]
+    last_login = [line for line in (dovecot.folder / "dovecot.log").read_text().splitlines() if "Login: user=" in line][-1]
+    assert ", TLS," in last_login  # the login went over the upgraded connection
