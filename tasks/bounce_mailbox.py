@@ -130,13 +130,19 @@ class MaildirSource:
         for sub in ("new", "cur"):
             for path in sorted((self.root / sub).iterdir()):
                 if path.is_file() and not path.name.startswith("."):
-                    yield f"{sub}/{path.name}", path.read_bytes()
+                    try:
+                        yield f"{sub}/{path.name}", path.read_bytes()
+                    except FileNotFoundError:  # another reader (the CLI and the schedule) took it
+                        continue
 
     def done(self, name: str) -> None:
         sub, _, base = name.partition("/")
         if ":2," not in base:
             base += ":2,S"  # Maildir: info "seen", as a mail client would mark it
-        os.replace(self.root / sub / name.partition("/")[2], self.root / f".{PROCESSED}" / "cur" / base)
+        try:
+            os.replace(self.root / sub / name.partition("/")[2], self.root / f".{PROCESSED}" / "cur" / base)
+        except FileNotFoundError:  # moved by another reader meanwhile: recording it twice changed nothing
+            pass
 
 
 class ImapSource:

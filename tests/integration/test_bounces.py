@@ -363,3 +363,20 @@ def test_the_admin_run_forms_do_the_same_as_the_commands(las, drs, drs_env):
     with unit_of_work() as db:
         actors = {(e.action, e.actor) for e in db.scalars(select(AuditEntry).where(AuditEntry.action.like("contact:%")))}
     assert actors == {("contact:corrected", "dashboard"), ("contact:reached", "dashboard")}
+
+
+def test_two_readers_of_the_same_maildir_record_a_bounce_once(las, drs, drs_env, maildir):
+    from tasks.bounce_mailbox import MaildirSource, check_bounces
+
+    certificate_case(drs)
+    _, original = sent_message(drs, drs_env, "certificate")
+    drop(maildir, "1.M1P1.x", samples.postfix_report(original))
+
+    class Racing(MaildirSource):  # the other reader moves the notice while this one records it
+        def done(self, name):
+            MaildirSource(self.root).__enter__().done(name)
+            super().done(name)
+
+    summary = check_bounces(datetime.fromisoformat(NOW), sources=[Racing(maildir)])
+    assert (summary.hard, summary.escalated) == (1, 1)
+    assert len(list((maildir / ".processed" / "cur").iterdir())) == 1
