@@ -47,10 +47,11 @@ def sent_message(drs, drs_env, kind: str):
     with unit_of_work() as db:
         row = db.scalar(select(OutboxEmail).where(OutboxEmail.kind == kind).order_by(OutboxEmail.id.desc()))
         assert row.status == "sent"
-        row_id, key = row.id, row.key
-    files = [p for p in (drs_env.outbox_dir / "sent").iterdir() if p.name.startswith(key.replace(":", "_")[:40])]
-    assert len(files) == 1, files
-    return row_id, message_from_bytes(files[0].read_bytes(), policy=policy.default)
+        row_id, to, subject = row.id, row.to_addr, row.subject
+    sent = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (drs_env.outbox_dir / "sent").glob("*.eml")]
+    found = [m for m in sent if str(m["To"]) == to and str(m["Subject"]) == subject]
+    assert len(found) == 1, [str(m["Subject"]) for m in sent]
+    return row_id, found[0]
 
 
 def drop(maildir: Path, name: str, raw: bytes) -> None:
