@@ -1,4 +1,4 @@
-"""`drs case list | show | event`."""
+"""`drs case list | show | event | contact`."""
 from __future__ import annotations
 
 import click
@@ -88,6 +88,9 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
         click.echo(f"  {clock_title(name)}")
         click.echo(f"      due {c['due']}  target {c['target']}  {state_words(c['state'], met_on, c.get('late_wd'))}"
                    f"  owner {c['owner']}  {c['level']}")
+    for p in doc.get("contact_problems", ()):  # issue 15
+        click.echo(f"  contact problem: {p['recipient_role']} — {p['reason']} since {p['since'][:10]}"
+                   f"{' (statutory)' if p['statutory'] else ''}")
 
 
 @case.command("event")
@@ -214,3 +217,43 @@ def erase(ref: str, reason: str, today: str | None, now: str | None, as_json: bo
                f"{result['attachments']} attachments, {result['claims']} claims, {files} files removed)")
     for error in result["case_file_errors"]:
         click.echo(f"drs: could not delete {error}", err=True)
+@case.command("contact")
+@click.argument("ref")
+@click.option("--email", "email", default=None, help="the corrected address (re-sends the statutory emails that bounced)")
+@click.option("--role", default="family", show_default=True,
+              type=click.Choice(("family", "supporter", "icb", "mediator", "other")), help="whose address")
+@click.option("--reached", is_flag=True, help="the family was told another way: close the contact problem")
+@click.option("--by", "by", type=click.Choice(("phone", "letter")), help="--reached: how they were told")
+@click.option("--on", "on", default=None, help="--reached: the date they were told (YYYY-MM-DD)")
+@click.option("--note", default=None, help="--reached: a short note (no personal details)")
+@today_options
+@json_option
+def contact(ref: str, email: str | None, role: str, reached: bool, by: str | None, on: str | None,
+            note: str | None, today: str | None, now: str | None, as_json: bool) -> None:
+    """After a bounce: correct the address (--email NEW) or record the family was reached (--reached)."""
+    from tasks.casework import CaseworkError
+    from tasks.contact_fix import correct_address, record_reached
+
+    if bool(email) == reached:
+        raise InputError("give either --email NEW or --reached --by phone|letter --on DATE")
+    day, moment = resolve_clock(today, now)
+    try:
+        if email:
+            result = correct_address(ref, email, role=role, now=moment, actor="cli:case-contact")
+        else:
+            if not by or not on:
+                raise InputError("--reached needs --by phone|letter and --on DATE")
+            result = record_reached(ref, by=by, on=parse_date(on, "--on"), note=note, role=role,
+                                    now=moment, today=day, actor="cli:case-contact")
+    except CaseworkError as exc:
+        raise InputError(str(exc)) from None
+    doc = result.as_dict()
+    if as_json:
+        emit_json(doc)
+        return
+    if email:
+        click.echo(f"{doc['case_ref']}: {role} address corrected; {doc['resolved']} contact problem(s) closed, "
+                   f"{len(doc['resent'])} statutory email(s) sent again, {doc['readdressed']} waiting email(s) re-addressed",
+                   err=True)
+    else:
+        click.echo(f"{doc['case_ref']}: reached by {by}; {doc['resolved']} contact problem(s) closed", err=True)

@@ -44,8 +44,11 @@ def list_(as_json: bool) -> None:
     from models.db import LocalAuthority
     from tasks.db import unit_of_work
 
+    from tasks.bounces import la_contact_problems
+
     with unit_of_work() as db:
         rows = []
+        problems = la_contact_problems(db)  # issue 15: register addresses that bounce
         for la_ in db.scalars(select(LocalAuthority).order_by(LocalAuthority.name)):
             policy = la_.policies[-1] if la_.policies else None
             rows.append({
@@ -56,12 +59,15 @@ def list_(as_json: bool) -> None:
                 "receipt_threshold_pounds": policy.receipt_threshold_pence / 100 if policy else None,
                 "claim_window_days": policy.claim_window_days if policy else None,
                 **_limits(policy),
+                "contact_problems": problems.get(la_.id, []),
             })
     if as_json:
         emit_json(rows)
         return
     for row in rows:
         click.echo(f"{row['code']}  {row['name']}")
+        for p in row["contact_problems"]:
+            click.echo(f"    {p['field']} bounced: {p['reason']} (since {p['since'][:10]}) — fix it with drs la import")
 
 
 def _limits(policy) -> dict:

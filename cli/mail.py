@@ -1,5 +1,5 @@
 """`drs mail deliver [--json]`: deliver the outbox now, in this process; `drs mail retry`: put
-failed emails back in the queue."""
+failed emails back in the queue; `drs mail bounces`: read the bounce mailbox (issue 15)."""
 from __future__ import annotations
 
 import click
@@ -71,3 +71,41 @@ def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str |
         click.echo(f"{key}: not failed (already sent or still queued) or emptied under the retention policy; left as it is")
     click.echo(f"{len(done)} email{'s' if len(done) != 1 else ''} back in the queue"
                + ("; `drs mail deliver` sends them now" if done else ""))
+def _bounces_direct(now) -> dict:
+    from tasks.bounce_mailbox import check_bounces
+
+    return check_bounces(now).as_dict()
+
+
+@mail.command("bounces")
+@today_options
+@json_option
+def bounces(today: str | None, now: str | None, as_json: bool) -> None:
+    """Read the bounce mailbox now (DRS_BOUNCE_MAILDIR or DRS_BOUNCE_IMAP_*); list open contact problems.
+
+    Each bounce is matched to the email it returns by Message-ID: a hard bounce makes it a contact
+    problem on its case (and, for a certificate or appeal reminder, emails the team at once).
+    Auto-replies and out-of-office messages change nothing. Read notices are moved to the
+    mailbox's `processed` folder.
+    """
+    from cli.common import fail
+    from tasks.bounce_mailbox import BounceMailboxError
+
+    _, moment = resolve_clock(today, now)
+    try:
+        summary = run_flow("flows.bounces:bounce_check", direct=_bounces_direct, now=moment)
+    except BounceMailboxError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        emit_json(summary)
+        return
+    if not summary["sources"]:
+        click.echo("no bounce mailbox configured (set DRS_BOUNCE_MAILDIR or DRS_BOUNCE_IMAP_HOST)", err=True)
+    click.echo(f"{summary['read']} notices read: {summary['hard']} hard bounces, {summary['soft']} soft, "
+               f"{summary['not_bounces']} not bounces, {summary['unmatched']} unmatched; "
+               f"{summary['escalated']} escalated to the team", err=True)
+    for p in summary["contact_problems"]:
+        who = p["case_ref"] or p["la"] or "-"
+        click.echo(f"{who}  {p['kind']:<22} {p['recipient_role']:<9} {p['status']:<7} {p['reason']}"
+                   f"{'  (statutory)' if p['statutory'] else ''}")

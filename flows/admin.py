@@ -9,7 +9,7 @@ dashboard; only a crash emails the team.
 
 Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
 admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
-admin-record-outcome, admin-decide-claim.
+admin-record-outcome, admin-decide-claim; admin-correct-contact, admin-record-contact-reached (issue 15).
 """
 from __future__ import annotations
 
@@ -211,3 +211,56 @@ def _uow():
 
     return unit_of_work()
 
+
+
+# --- issue 15: contact problems (a bounced email) ---------------------------------------------------
+
+class ContactRole(str, Enum):
+    family = "family"
+    supporter = "supporter"
+    icb = "icb"
+    mediator = "mediator"
+    other = "other"
+
+
+class ReachedBy(str, Enum):
+    phone = "phone"
+    letter = "letter"
+
+
+@flow(name="admin-correct-contact", **_hooks())
+def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole = ContactRole.family) -> dict:
+    """Correct an address that bounced; the statutory emails that bounced are sent again to it.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        email: The new, correct address (it replaces the old one on the case; audited).
+        your_name: Your name — required; the audit trail records who did this.
+        role: Whose address it is.
+    """
+    from tasks.contact_fix import correct_address
+
+    require_operator(your_name)
+    _, now = resolve_now(None, None)
+    return correct_address(case_ref.strip(), email, role=_value(role), now=now, actor=ACTOR).as_dict()
+
+
+@flow(name="admin-record-contact-reached", **_hooks())
+def record_contact_reached(case_ref: str, by: ReachedBy, on: date, your_name: str, note: str | None = None,
+                           role: ContactRole = ContactRole.family) -> dict:
+    """Record that the family was told another way after an email bounced; closes the problem.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        by: How they were told.
+        on: The date they were told (never in the future).
+        your_name: Your name — required; the audit trail records who did this.
+        note: A short note (kept until the case's retention; write no one's personal details).
+        role: Whose contact problem it closes.
+    """
+    from tasks.contact_fix import record_reached
+
+    require_operator(your_name)
+    today, now = resolve_now(None, None)
+    return record_reached(case_ref.strip(), by=_value(by), on=on, note=note, role=_value(role),
+                          now=now, today=today, actor=ACTOR).as_dict()

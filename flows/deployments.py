@@ -93,6 +93,11 @@ SCHEDULED: tuple[DeploymentSpec, ...] = (
         "Weekdays 09:05 and hourly: email the team if the deadline monitor has not completed "
         "today or the outbox holds messages older than an hour; refresh the 'today' artifact.",
         ("operations",)),
+    DeploymentSpec(
+        "bounce-check", "flows.bounces:bounce_check", ("*/15 9-17 * * 1-5",),
+        "Every 15 minutes in office hours (weekdays 09:00-17:45): read the bounce mailbox; a bounced "
+        "email becomes a contact problem on its case, a bounced certificate or appeal reminder emails "
+        "the team at once; refresh the 'today' artifact.", ("email",)),
 )
 
 ADMIN: tuple[DeploymentSpec, ...] = (
@@ -117,6 +122,12 @@ ADMIN: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         "admin-decide-claim", "flows.admin:decide_claim", (),
         "Approve or refuse a held expense claim.", ("admin",)),
+    DeploymentSpec(
+        "admin-correct-contact", "flows.admin:correct_contact", (),
+        "Correct an address that bounced; the statutory emails that bounced are sent again.", ("admin",)),
+    DeploymentSpec(
+        "admin-record-contact-reached", "flows.admin:record_contact_reached", (),
+        "Record that a family was told by phone or letter after an email bounced.", ("admin",)),
 )
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = SCHEDULED + ADMIN

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 
 from models.db import OutboxEmail
 from tasks.db import unit_of_work
-from tasks.mail_failures import record_gave_up, record_rejection
+from tasks.mail_failures import record_gave_up, record_refused_for_now, record_rejection
 from tasks.mailer import (PERMANENT, SENT, TRANSIENT, UNREACHABLE, Mailer, OutgoingAttachment, OutgoingEmail,
                           SendOutcome, attempt_with, mailer_from_settings)
 from tasks.outbox import new_message_id
@@ -178,6 +178,9 @@ def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: 
         row.status, row.last_error = "pending", outcome.reason[:1000]
         row.next_attempt_at = now + backoff(row.attempts)
         summary.retrying += 1
+        if outcome.smtp_code and 400 <= outcome.smtp_code < 500 and not outcome.sender_refused:  # recipient: for now
+            record_refused_for_now(db, row, enhanced_status=outcome.enhanced_status, smtp_code=outcome.smtp_code,
+                                   now=now)
 
 
 def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, worker: str | None = None) -> DeliverySummary:

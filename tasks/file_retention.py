@@ -99,4 +99,21 @@ def remove_old_copies(today: date, home: Path | None = None) -> FileRetentionSum
             summary.removed[relative] = summary.removed.get(relative, 0) + 1
         except OSError as exc:
             summary.errors.append(f"{relative}/{path.name}: {exc.strerror or type(exc).__name__}")
+    _remove_old_bounces(files_cutoff(today), ZoneInfo(get_settings().timezone), summary)  # issue 15
     return summary
+
+
+def _remove_old_bounces(cutoff: date, zone: ZoneInfo, summary: FileRetentionSummary) -> None:
+    """Issue 15: bounce notices kept in the bounce mailbox's `processed` folder (Maildir or IMAP)
+    past the retention period are deleted too; a mailbox that cannot be reached is reported."""
+    from datetime import time as time_of_day
+
+    from tasks.bounce_mailbox import remove_old_processed
+
+    try:
+        removed = remove_old_processed(datetime.combine(cutoff, time_of_day(0), zone).timestamp())
+    except Exception as exc:  # the mailbox is another system: never stop retention for it
+        summary.errors.append(f"bounce mailbox processed folder: {type(exc).__name__}")
+        return
+    if removed:
+        summary.removed["bounces/processed"] = removed

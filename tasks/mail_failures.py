@@ -54,11 +54,31 @@ def record_rejection(db: Session, row: OutboxEmail, *, smtp_code: int | None, en
     `reason` is plain words without an address (it goes to the team and the audit log's outbox row);
     `smtp_code`/`enhanced_status` are what the server replied (550, "5.1.1"), None when unknown.
     """
+    from tasks.bounces import record_bounce
+
     row.outcome = "permanent"
     row.smtp_code = smtp_code
     row.enhanced_status = enhanced_status
+    bounce = record_bounce(db, row.id, status=enhanced_status or f"{(smtp_code or 550) // 100}.0.0", now=now,
+                           source="smtp")
+    if row.status == "bounced":  # a hard bounce (issue 15): a contact problem on the case or the LA register
+        row.claimed_by = None
+        audit(db, ACTOR, "mail:rejected", row.case_id, now,
+              {"outbox_id": row.id, "kind": row.kind, "smtp_code": smtp_code, "enhanced_status": enhanced_status})
+        if not (bounce and bounce.escalated):  # an escalated certificate/appeal reminder already told the team
+            tell_team(db, row, now)
+        return
     _fail(db, row, reason=reason, now=now, action="mail:rejected",
           detail={"smtp_code": smtp_code, "enhanced_status": enhanced_status})
+
+
+def record_refused_for_now(db: Session, row: OutboxEmail, *, enhanced_status: str | None, smtp_code: int,
+                           now: datetime) -> None:
+    """A 4xx to RCPT or DATA: retried as any transient failure, and recorded as a soft bounce, which
+    becomes a contact problem if it still fails after 3 working days (issue 15). Commits nothing."""
+    from tasks.bounces import record_bounce
+
+    record_bounce(db, row.id, status=enhanced_status or f"{smtp_code // 100}.0.0", now=now, source="smtp")
 
 
 def record_gave_up(db: Session, row: OutboxEmail, *, reason: str, now: datetime) -> None:
@@ -82,6 +102,19 @@ def tell_team(db: Session, row: OutboxEmail, now: datetime) -> None:
     else:
         what = f"could not be delivered after {row.attempts} attempts{code}"
     look = f"the address on the case (drs case show {case_ref})" if case_ref else "the address"
+    if row.status == "bounced":
+        fix = (f"correct the address with `drs case contact {case_ref} --email NEW` (it is sent again), or record "
+               f"that the family was told another way with `drs case contact {case_ref} --reached --by phone --on DATE`."
+               if case_ref else "correct the address in the LA register (`drs la import`); the next bounce check "
+               "sends it again.")
+        queue_email(
+            db, key=key, kind="delivery-failed", to=team, now=now,
+            subject=f"An email could not be delivered (outbox #{row.id}{', ' + case_ref if case_ref else ''})",
+            text=(f"Outbox email #{row.id} ({row.kind}){ref} {what}.\nReason: {row.last_error}\n\n"
+                  f"The address is probably wrong: {fix}"),
+            case_id=row.case_id,
+        )
+        return
     queue_email(
         db, key=key, kind="delivery-failed", to=team, now=now,
         subject=f"An email could not be delivered (outbox #{row.id}{', ' + case_ref if case_ref else ''})",

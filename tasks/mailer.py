@@ -35,7 +35,7 @@ import hashlib
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -59,6 +59,7 @@ class SendOutcome:
     reason: str = ""
     smtp_code: int | None = None
     enhanced_status: str | None = None
+    sender_refused: bool = False  # the reply was to MAIL FROM (our sender setting), not to the recipient
 
     @property
     def delivered(self) -> bool:
@@ -301,7 +302,8 @@ class SmtpMailer:
         else:  # pragma: no cover - the loop breaks or returns
             return SendOutcome(UNREACHABLE, "the mail server closed the connection")
         if code != 250:
-            return self._refused(code, reply, "the mail server refused the sender (check DRS_MAIL_FROM)", permanent=False)
+            return replace(self._refused(code, reply, "the mail server refused the sender (check DRS_MAIL_FROM)",
+                                         permanent=False), sender_refused=True)
         try:
             code, reply = smtp.rcpt(email.to)
             if code not in (250, 251):

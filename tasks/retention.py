@@ -10,6 +10,7 @@ What is removed (set to NULL, or replaced where the column cannot be empty):
 - every email of the case in the outbox, whatever its status: address, subject, bodies, last error
   and attachments; an email not yet sent is cancelled (status `cancelled`), never delivered; the
   `.eml` copies of those emails under `outbox/sent/` are deleted;
+- the free-text note of how a family was reached after a bounce (issue 15);
 - its certificates' PDF files and approval notes (the certificate row — number, type, dates — stays);
 - its expense claims' refusal/query reason at once, and payee name, email and description once the
   claim is `paid` or `rejected` (an unpaid claim keeps them until it is paid: the next weekly run
@@ -39,7 +40,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 
 from models.db import (
-    Case, CaseEvent, Certificate, ClaimBatch, ExpenseClaim, MediationSession, OutboxAttachment, OutboxEmail,
+    Case, CaseEvent, Certificate, ClaimBatch, ContactProblem, ExpenseClaim, MediationSession, OutboxAttachment, OutboxEmail,
     Referral, SessionAttendee,
 )
 from models.domain.operations import closed_before_for_retention
@@ -267,6 +268,8 @@ def _anonymise_batch(db, ids: list[int], now: datetime, summary: RetentionSummar
         if cert.pdf_path:
             summary.certificates += 1
         cert.pdf_path, cert.approval_note = None, None
+    db.execute(update(ContactProblem).where(ContactProblem.case_id.in_(ids), ContactProblem.resolution_note.is_not(None))
+               .values(resolution_note=None))  # issue 15: how the family was reached, in free text
     db.execute(update(ExpenseClaim).where(ExpenseClaim.case_id.in_(ids), ExpenseClaim.reason.is_not(None)).values(reason=None))
     if erase:
         summary.claims += db.execute(

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         if value is not None and (not value.strip() or any(c.isspace() for c in value.strip()) or "/" in value):
             raise ValueError("not a host name or address")
         return value.strip() if value else value
+    # the bounce mailbox (issue 15): a local Maildir and/or an IMAP mailbox (IMAPS by default)
+    bounce_maildir: Path | None = None
+    bounce_imap_host: str | None = None
+    bounce_imap_port: int | None = Field(default=None, ge=1, le=65535)
+    bounce_imap_user: str | None = None
+    bounce_imap_password: SecretStr | None = None
+    bounce_imap_folder: str = Field(default="INBOX", min_length=1, pattern=r"^[^\r\n]+$")
+    bounce_imap_security: Literal["ssl", "starttls", "none"] = "ssl"
 
     @property
     def db_url(self) -> str:
@@ -106,6 +114,16 @@ class Settings(BaseSettings):
     @property
     def certificates_dir(self) -> Path:
         return self.home / "certificates"
+
+    @property
+    def bounce_maildir_path(self) -> Path | None:
+        """The bounce Maildir read: `DRS_BOUNCE_MAILDIR`; unset, in the embedded demo set-up (demo
+        on, no SMTP relay, no IMAP bounce mailbox) `$DRS_HOME/mail/bounces`; else none."""
+        if self.bounce_maildir:
+            return self.bounce_maildir
+        if self.demo and not self.smtp_host and not self.bounce_imap_host:
+            return self.home / "mail" / "bounces"
+        return None
 
     @property
     def prefect_home(self) -> Path:

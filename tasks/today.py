@@ -3,7 +3,8 @@
 Sections: clocks whose working-day target is today, clocks the service, the mediator or the LA
 missed in the last 30 days (or left open past their target; a family's own deadlines are not the
 team's task),
-certificates awaiting approval, held expense claims, emails that failed, and meetings today.
+certificates awaiting approval, held expense claims, emails that failed, and meetings today;
+first, the families to phone because an email to them bounced, and LA addresses that bounce.
 References only — case references, clock names, ids, dates and times; never names, email
 addresses or free text. Each section lists at most `LIMIT` lines and says how many more there are.
 
@@ -95,10 +96,18 @@ def build_today(today: date, now: datetime) -> TodayView:
         meet_total = db.scalar(select(func.count()).select_from(meet_stmt.subquery()))
         meetings = db.execute(meet_stmt.order_by(MediationSession.start_at).limit(LIMIT)).all()
 
+        from tasks.bounces import la_address_lines, phone_these_families  # issue 15: contact problems
+
+        phone, phone_total = phone_these_families(db, LIMIT)
+        la_lines = la_address_lines(db)
+
     def local(t: datetime) -> str:
         return t.astimezone(tz).strftime("%H:%M")
 
     sections = [
+        _section("Phone these families", "Every email was delivered (no bounce to follow up).",  # issue 15
+                 [p.text(tz) for p in phone], phone_total),
+        _section("LA addresses that bounce", "No LA address bounced.", la_lines, len(la_lines)),  # issue 15
         _section("Clocks due today", "No clock has its target today.",
                  [f"{r.ref} — {clock_title(r.name)} (due {r.due:%d %b}, owner: {r.owner})" for r in due_rows], due_total),
         _section("Clocks missed or overdue", "Nothing missed.",

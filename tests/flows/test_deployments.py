@@ -29,6 +29,7 @@ PARAMETERS = {
     "expense-routing": {"today": TODAY.isoformat(), "now": NOW.isoformat()},
     "monthly-report": {"today": TODAY.isoformat(), "now": NOW.isoformat()},
     "retention": {"today": TODAY.isoformat()},
+    "bounce-check": {"now": NOW.isoformat()},
 }
 REPO = Path(__file__).resolve().parents[2]
 
