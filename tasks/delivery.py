@@ -181,6 +181,9 @@ def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: 
         if outcome.smtp_code and 400 <= outcome.smtp_code < 500 and not outcome.sender_refused:  # recipient: for now
             record_refused_for_now(db, row, enhanced_status=outcome.enhanced_status, smtp_code=outcome.smtp_code,
                                    now=now)
+            if row.status == "bounced":  # still refused 3 working days on: a contact problem now
+                summary.retrying -= 1
+                summary.failed += 1
 
 
 def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, worker: str | None = None) -> DeliverySummary:

@@ -105,8 +105,8 @@ def tell_team(db: Session, row: OutboxEmail, now: datetime) -> None:
     if row.status == "bounced":
         fix = (f"correct the address with `drs case contact {case_ref} --email NEW` (it is sent again), or record "
                f"that the family was told another way with `drs case contact {case_ref} --reached --by phone --on DATE`."
-               if case_ref else "correct the address in the LA register (`drs la import`); the next bounce check "
-               "sends it again.")
+               if case_ref else "if it is an LA's address, correct the LA register (`drs la import`): the next "
+               f"bounce check sends it again; otherwise, once the address is right, `{retry_command(row)}`.")
         queue_email(
             db, key=key, kind="delivery-failed", to=team, now=now,
             subject=f"An email could not be delivered (outbox #{row.id}{', ' + case_ref if case_ref else ''})",
@@ -146,7 +146,8 @@ class UnknownEmails(LookupError):
 def requeue_failed(db: Session, *, keys: Iterable[str] = (), all_failed: bool = False, now: datetime,
                    actor: str = "cli:mail-retry") -> tuple[list[Requeued], list[str]]:
     """Put failed emails back in the queue: the rows with `keys` (a key, or an outbox id as `12`
-    or `#12`) and, with `all_failed`, every failed row. Attempts reset to 0, due at once, audited.
+    or `#12`) and, with `all_failed`, every failed or bounced row (a bounce goes to the same address
+    again: use it after fixing our own relay; a wrong address is fixed with `drs case contact`). Attempts reset to 0, due at once, audited.
     Returns (requeued, keys given that are not failed — already sent or still pending — or were
     emptied under the retention policy). Raises
     `UnknownEmails` before changing anything when a key matches no row. Commits nothing."""
@@ -161,14 +162,14 @@ def requeue_failed(db: Session, *, keys: Iterable[str] = (), all_failed: bool = 
             row = db.get(OutboxEmail, int(given.lstrip("#")))
         if row is None:
             unknown.append(given)
-        elif row.status != "failed" or row.to_addr == ANONYMISED_ADDRESS:
+        elif row.status not in ("failed", "bounced") or row.to_addr == ANONYMISED_ADDRESS:
             skipped.append(given)
         else:
             rows[row.id] = row
     if unknown:
         raise UnknownEmails("no email in the outbox with key " + ", ".join(repr(k) for k in unknown))
     if all_failed:
-        for row in db.scalars(select(OutboxEmail).where(OutboxEmail.status == "failed",
+        for row in db.scalars(select(OutboxEmail).where(OutboxEmail.status.in_(("failed", "bounced")),
                                                          OutboxEmail.to_addr != ANONYMISED_ADDRESS)):
             rows.setdefault(row.id, row)
     done: list[Requeued] = []

@@ -80,8 +80,8 @@ def test_a_5xx_fails_that_email_at_once_and_tells_the_team_once(faulty, drs, sta
     assert deliver() == {"sent": 2, "retrying": 0, "failed": 1, "remaining": 0}  # good, then the notice
     row = state("test:0")
     assert (row.status, row.attempts, row.outcome, row.smtp_code, row.enhanced_status) == \
-        ("failed", 1, "permanent", code, enhanced)
-    assert "will not be retried" in row.last_error and "families.example" not in row.last_error
+        ("bounced", 1, "permanent", code, enhanced)  # a hard bounce (issue 15): a contact problem
+    assert row.last_error.startswith(f"bounced ({enhanced})") and "families.example" not in row.last_error
     assert len(faulty.accepted_to("good@families.example")) == 1  # the others of the run still go
     deliver(NOW + timedelta(hours=6))
     deliver(NOW + timedelta(days=1))
@@ -185,7 +185,7 @@ def test_drs_mail_retry_puts_failed_emails_back(faulty, drs):
     assert r.exit_code == 2 and "--failed" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = drs("mail", "retry", "no-such-key")
     assert r.exit_code == 2 and "no-such-key" in r.stderr
-    assert state("test:0").status == "failed"
+    assert state("test:0").status == "bounced"  # a 5xx is a hard bounce (issue 15); retry takes it when named
     del faulty.always["bad@families.example"]
     r = drs("mail", "retry", "test:0", "--json", "--now", (NOW + timedelta(hours=1)).isoformat())
     assert r.exit_code == 0, r.stderr
@@ -193,7 +193,7 @@ def test_drs_mail_retry_puts_failed_emails_back(faulty, drs):
     assert [x["key"] for x in done["requeued"]] == ["test:0"] and done["not_failed"] == []
     row = state("test:0")
     assert (row.status, row.attempts, row.requeued) == ("pending", 0, 1)
-    assert state("test:1").status == "failed"
+    assert state("test:1").status == "bounced"
     assert deliver(NOW + timedelta(hours=1))["sent"] >= 1
     assert state("test:0").status == "sent" and len(faulty.accepted_to("bad@families.example")) == 1
     r = drs("mail", "retry", "test:0")  # sent: left alone, said so
@@ -233,9 +233,18 @@ def test_the_today_screen_links_failed_emails_to_their_case(faulty, drs, las, dr
     from tasks.today import build_today, render_today
 
     text = render_today(build_today(date(2026, 11, 23), NOW + timedelta(hours=1)))
-    section = text.split("## Emails that failed")[1].split("##")[0]
     row = state("ack:DRS-2026-00001")
-    assert f"DRS-2026-00001 — outbox #{row.id} ({row.kind}, refused 550 5.1.1)" in section
+    assert row.status == "bounced"  # refused by the family's server: a contact problem (issue 15), not a retry
+    phone = text.split("Phone these families")[1].split("##")[0]
+    assert "DRS-2026-00001" in phone and "@" not in phone
+    with unit_of_work() as db:  # an email that gave up after its attempts is listed with its retry command
+        row = db.get(OutboxEmail, row.id)
+        row.status, row.outcome, row.smtp_code, row.enhanced_status, row.last_error = \
+            "failed", "transient", 451, "4.3.0", "the mail server said to try later"
+        db.commit()
+    text = render_today(build_today(date(2026, 11, 23), NOW + timedelta(hours=1)))
+    section = text.split("## Emails that failed")[1].split("##")[0]
+    assert f"DRS-2026-00001 — outbox #{row.id} ({row.kind}, 1 attempts)" in section
     assert f"drs mail retry {row.id}" in section
     assert "@" not in section
 
@@ -333,6 +342,6 @@ def test_record_rejection_also_fails_a_row_already_sent(drs_env):
                              reason="the recipient's server reported the address does not exist", now=NOW)
         db.commit()
     row = state("test:0")
-    assert (row.status, row.outcome, row.smtp_code, row.enhanced_status) == ("failed", "permanent", 550, "5.1.1")
+    assert (row.status, row.outcome, row.smtp_code, row.enhanced_status) == ("bounced", "permanent", 550, "5.1.1")
     assert [k for k in _keys() if k.startswith("delivery-failed:")] == [f"delivery-failed:{row.id}"]
 
