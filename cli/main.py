@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from cli.recorded import exit_fast
+
 #: command name -> ("module:attribute" of its click command or group, one-line help)
 COMMANDS = {
     "db": ("cli.db:db", "Create or migrate the database schema."),
@@ -49,6 +51,7 @@ def drs() -> None:
     """drs-flows: SEND mediation casework, deadlines, reminders, claims and reports."""
 
 
+@exit_fast
 def main() -> None:
     """Console entry point: click's usage errors become one line on stderr, exit 2."""
     try:

@@ -5,7 +5,9 @@ description on every field — that carry case references, ids and codes only, n
 addresses or dates of birth. Each calls the same plain function as the matching `drs` command,
 so a change made from the dashboard is the same change, audited the same way (`recorded_by` =
 `dashboard`). A refused action fails its run with the reason (case reference only), shown in the
-dashboard; only a crash emails the team.
+dashboard, and one line in the log — no traceback (`refusal_fails_run`); a database error is said
+plainly, never with its SQL; only a crash emails the team. A date-time without an offset is UK
+time, as on the command line.
 
 Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
 admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
@@ -18,7 +20,7 @@ from enum import Enum
 
 from prefect import flow
 
-from flows.hooks import notify_team_of_failure
+from flows.hooks import notify_team_of_failure, refusal_fails_run
 from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS, OUTCOMES
 from tasks.timekeeping import resolve_now
 
@@ -53,6 +55,7 @@ def _value(v):
 
 
 @flow(name="admin-record-case-event", **_hooks())
+@refusal_fails_run
 def record_case_event(
     case_ref: str,
     event: CaseEventCode,
@@ -84,6 +87,7 @@ def record_case_event(
 
 
 @flow(name="admin-issue-certificate", **_hooks())
+@refusal_fails_run
 def issue_certificate(case_ref: str, on: date, certificate_type: CertificateType | None = None) -> dict:
     """Issue a mediation certificate: the PDF, and the email to the family through the outbox.
 
@@ -99,6 +103,7 @@ def issue_certificate(case_ref: str, on: date, certificate_type: CertificateType
 
 
 @flow(name="admin-schedule-session", **_hooks())
+@refusal_fails_run
 def schedule_session(case_ref: str, start: datetime, mediator_email: str, end: datetime | None = None,
                      venue: str | None = None, online_url: str | None = None,
                      short_notice_agreed: bool = False) -> dict:
@@ -109,7 +114,7 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, end: d
 
     Args:
         case_ref: The case reference, e.g. DRS-2026-00042.
-        start: When the meeting starts (Europe/London).
+        start: When the meeting starts; without an offset it is UK time (Europe/London).
         mediator_email: The mediator's work address, as registered with `drs mediator add`.
         end: When it ends (default: 2 hours after the start).
         venue: The venue's name and address (a public place; no personal data).
@@ -119,30 +124,34 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, end: d
     from tasks.sessions import schedule_session as schedule
 
     _, now = resolve_now(None, None)
+    start, end = _local(start), _local(end)
     return schedule(case_ref.strip(), start=start, end=end, mediator_email=mediator_email.strip(), now=now,
                     venue=venue, online_url=online_url, short_notice_agreed=short_notice_agreed,
                     actor=ACTOR).as_dict()
 
 
 @flow(name="admin-reschedule-session", **_hooks())
+@refusal_fails_run
 def reschedule_session(session_id: int, start: datetime, end: datetime | None = None,
                        short_notice_agreed: bool = False) -> dict:
     """Move a mediation meeting; updated invitations go to everyone invited.
 
     Args:
         session_id: The meeting's number (shown by `drs session schedule` and on the Today screen).
-        start: The new start (Europe/London).
+        start: The new start; without an offset it is UK time (Europe/London).
         end: The new end (default: 2 hours after the start).
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
     from tasks.sessions import reschedule_session as reschedule
 
     _, now = resolve_now(None, None)
+    start, end = _local(start), _local(end)
     return reschedule(session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed,
                       actor=ACTOR).as_dict()
 
 
 @flow(name="admin-cancel-session", **_hooks())
+@refusal_fails_run
 def cancel_session(session_id: int, cancelled_by: CancelledBy = CancelledBy.service) -> dict:
     """Cancel a mediation meeting; cancellations go to everyone invited.
 
@@ -157,6 +166,7 @@ def cancel_session(session_id: int, cancelled_by: CancelledBy = CancelledBy.serv
 
 
 @flow(name="admin-record-outcome", **_hooks())
+@refusal_fails_run
 def record_outcome(session_id: int, result: SessionOutcome, on: date,
                    agreement_items: list[AgreementItem] | None = None) -> dict:
     """Record how a mediation meeting ended (the after-mediation certificate clock starts).
@@ -175,6 +185,7 @@ def record_outcome(session_id: int, result: SessionOutcome, on: date,
 
 
 @flow(name="admin-decide-claim", **_hooks())
+@refusal_fails_run
 def decide_claim(claim_id: str, decision: ClaimDecision, reason: str | None = None) -> dict:
     """Approve or refuse a held expense claim.
 
@@ -188,6 +199,18 @@ def decide_claim(claim_id: str, decision: ClaimDecision, reason: str | None = No
     _, now = resolve_now(None, None)
     return decide_held_claim(claim_id.strip(), _value(decision) == "approve", reason, now,
                              decided_by=f"admin ({ACTOR})")
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A date-time without an offset is the service's local time (`DRS_TIMEZONE`, Europe/London),
+    the same rule as `drs session schedule --start`."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    from zoneinfo import ZoneInfo
+
+    from tasks.settings import get_settings
+
+    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
 
 
 def _uow():
