@@ -28,8 +28,11 @@ def monthly(month: str | None, out: str | None, resend: bool, today: str | None,
         month = resolve_month(month, day)
     except ReportError as exc:
         raise InputError(str(exc)) from None
-    result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
-                      month=month, now=moment, out=out, resend=resend)
+    from tasks import progress
+
+    with progress.shown("report monthly", "LA workbooks", enabled=not as_json):
+        result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
+                          month=month, now=moment, out=out, resend=resend)
     if as_json:
         emit_json(result)
         return

@@ -45,11 +45,11 @@ async def watch(interval_s: float = INTERVAL_S, rounds: int | None = None) -> No
                 last_error[name] = text
 
 
-async def check_outbox() -> int:
+async def check_outbox(now: datetime | None = None) -> int:
     """Queue background delivery of what is due and not on its way; returns how many emails."""
     from tasks.waiting import outbox_waiting
 
-    ids = await asyncio.to_thread(outbox_waiting, datetime.now(timezone.utc))
+    ids = await asyncio.to_thread(outbox_waiting, now or datetime.now(timezone.utc))
     if ids:
         from flows.delivery import enqueue_delivery
 

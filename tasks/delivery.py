@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from models.db import Case, OutboxEmail
+from tasks import progress
 from tasks.db import unit_of_work
 from tasks.mailer import Mailer, OutgoingAttachment, OutgoingEmail, mailer_from_settings
 from tasks.outbox import queue_email
@@ -128,7 +129,7 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
     summary = DeliverySummary()
     down: str | None = None
     try:
-        for n, email_id in enumerate(ids):
+        for n, email_id in enumerate(progress.counted(ids)):
             with unit_of_work() as db:
                 row = db.get(OutboxEmail, email_id)
                 if row is None or row.status != "sending" or row.claimed_by != worker:
