@@ -75,6 +75,7 @@ def refusal_fails_run(fn):
             reason = (f"the database refused the change ({type(getattr(exc, 'orig', None) or exc).__name__}); "
                       "nothing was saved")
         get_run_logger().warning(reason)
+        _quiet_engine_traceback()
         return Failed(message=reason)
 
     # Prefect builds the Run form and validates parameters from the signature: give it the
@@ -82,6 +83,31 @@ def refusal_fails_run(fn):
     wrapper.__signature__ = inspect.signature(fn, eval_str=True)
     wrapper.__annotations__ = typing.get_type_hints(fn)
     return wrapper
+
+
+REFUSED = ("refused: ", "the database refused the change")
+
+
+class _RefusalTracebackFilter:
+    """Drops the engine's "Engine execution exited with unexpected exception" record (with the
+    traceback of `FailedRun`) that Prefect logs when a deployment run ends Failed — for our own
+    refusals only: the run's reason is already logged in one line and is the state's message."""
+
+    def filter(self, record) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or type(exc).__name__ != "FailedRun":
+            return True
+        return not str(exc).startswith(REFUSED)
+
+
+_filter = _RefusalTracebackFilter()
+
+
+def _quiet_engine_traceback() -> None:
+    """Install `_RefusalTracebackFilter` on the flow-run logger of this process (once)."""
+    run_logger = logging.getLogger("prefect.flow_runs")
+    if _filter not in run_logger.filters:
+        run_logger.addFilter(_filter)
 
 
 def _one_line(exc: Exception) -> str:
