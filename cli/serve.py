@@ -177,6 +177,8 @@ def serve(names: tuple[str, ...], register_only: bool, start_now: tuple[str, ...
     # run logs at INFO reach the dashboard (each run's Logs tab); the terminal shows warnings only
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # background task runs log outside any flow run: keep them off the API without a warning each
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     configure_prefect_env(url)
     import asyncio
     import signal
