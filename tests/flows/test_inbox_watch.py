@@ -23,6 +23,19 @@ def test_the_watch_starts_one_intake_run_when_files_wait(prefect_harness, drs_en
         with get_client(sync_client=True) as client:
             return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
 
+    def delete_runs() -> None:  # nothing executes them here; the next test starts clean
+        with get_client(sync_client=True) as client:
+            for run in runs():
+                client.delete_flow_run(run.id)
+
+    delete_runs()
+    try:
+        _check(runs, check_inbox, inbox_dir)
+    finally:
+        delete_runs()
+
+
+def _check(runs, check_inbox, inbox_dir) -> None:
     assert asyncio.run(check_inbox()) is False  # nothing waiting: no run
     assert runs() == []
     inbox = inbox_dir()
