@@ -143,7 +143,9 @@ def run_flow(flow_ref: str, direct: Callable[..., Any], **kwargs: Any) -> Any:
     configure_prefect_env(url)
     module, name = flow_ref.split(":")
     flow = getattr(importlib.import_module(module), name)
-    return flow(**kwargs)
+    from cli.recorded import run_recorded  # no heartbeat; `cli.main` exits fast afterwards
+
+    return run_recorded(flow, kwargs)
 
 
 def fail(message: str) -> None:

@@ -51,8 +51,11 @@ def intake(paths: tuple[str, ...], today: str | None, now: str | None, as_json: 
         check_paths(list(paths))
     except IntakeInputError as exc:
         raise InputError(str(exc)) from None
-    summary = run_flow("flows.intake:referral_intake", direct=_direct,
-                       paths=list(paths) or _inbox_now() or None, today=day, now=moment)
+    from tasks import progress
+
+    with progress.shown("intake", "records", enabled=not as_json):
+        summary = run_flow("flows.intake:referral_intake", direct=_direct,
+                           paths=list(paths) or _inbox_now() or None, today=day, now=moment)
     if as_json:
         emit_json(summary)
         return

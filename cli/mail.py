@@ -28,7 +28,10 @@ def deliver(today: str | None, now: str | None, as_json: bool) -> None:
     job waits for their back-off); quiet-hours holds are kept. Nothing needs a task worker.
     """
     _, moment = resolve_clock(today, now)
-    summary = run_flow("flows.delivery:deliver_email", direct=_direct, now=moment, retry_waiting=True)
+    from tasks import progress
+
+    with progress.shown("mail deliver", "emails", enabled=not as_json):
+        summary = run_flow("flows.delivery:deliver_email", direct=_direct, now=moment, retry_waiting=True)
     if as_json:
         emit_json(summary)
         return

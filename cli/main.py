@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from cli.recorded import exit_fast
+
 #: command name -> ("module:attribute" of its click command or group, one-line help)
 COMMANDS = {
     "db": ("cli.db:db", "Create or migrate the database schema."),
@@ -59,6 +61,7 @@ def drs() -> None:
         raise InputError(str(exc)) from None
 
 
+@exit_fast
 def main() -> None:
     """Console entry point: click's usage errors become one line on stderr, exit 2."""
     try:

@@ -38,8 +38,11 @@ def monthly(month: str | None, out: str | None, resend: bool, today: str | None,
             raise InputError(f"--out {out}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
         if not os.access(out, os.W_OK | os.X_OK):
             raise InputError(f"--out {out}: the folder is not writable")
-    result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
-                      month=month, now=moment, out=out, resend=resend)
+    from tasks import progress
+
+    with progress.shown("report monthly", "LA workbooks", enabled=not as_json):
+        result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
+                          month=month, now=moment, out=out, resend=resend)
     if as_json:
         emit_json(result)
         return

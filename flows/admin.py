@@ -4,8 +4,10 @@ Each flow has typed parameters — enums (dropdowns), dates and date-times (pick
 description on every field — that carry case references, ids and codes only, never names, email
 addresses or dates of birth. Each calls the same plain function as the matching `drs` command,
 so a change made from the dashboard is the same change, audited the same way (`recorded_by` =
-`dashboard`; every form asks for "your name", recorded as the audit line's operator). A refused action fails its run with the reason (case reference only), shown in the
-dashboard; only a crash emails the team.
+`dashboard`; every form asks for "your name", recorded as the audit line's operator). A refused
+action fails its run with the reason (case reference only), shown in the dashboard, and one line
+in the log — no traceback (`refusal_fails_run`); a database error is said plainly, never with its
+SQL; only a crash emails the team. A date-time without an offset is UK time, as on the command line.
 
 Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
 admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
@@ -18,7 +20,7 @@ from enum import Enum
 
 from prefect import flow
 
-from flows.hooks import notify_team_of_failure
+from flows.hooks import notify_team_of_failure, refusal_fails_run
 from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS, OUTCOMES
 from tasks.audit_trail import require_operator
 from tasks.timekeeping import resolve_now
@@ -54,6 +56,7 @@ def _value(v):
 
 
 @flow(name="admin-record-case-event", **_hooks())
+@refusal_fails_run
 def record_case_event(
     case_ref: str,
     event: CaseEventCode,
@@ -88,6 +91,7 @@ def record_case_event(
 
 
 @flow(name="admin-issue-certificate", **_hooks())
+@refusal_fails_run
 def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type: CertificateType | None = None) -> dict:
     """Issue a mediation certificate: the PDF, and the email to the family through the outbox.
 
@@ -105,6 +109,7 @@ def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type:
 
 
 @flow(name="admin-schedule-session", **_hooks())
+@refusal_fails_run
 def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_name: str, end: datetime | None = None,
                      venue: str | None = None, online_url: str | None = None,
                      short_notice_agreed: bool = False) -> dict:
@@ -115,7 +120,7 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_n
 
     Args:
         case_ref: The case reference, e.g. DRS-2026-00042.
-        start: When the meeting starts (Europe/London).
+        start: When the meeting starts; without an offset it is UK time (Europe/London).
         mediator_email: The mediator's work address, as registered with `drs mediator add`.
         your_name: Your name — required; the audit trail records who did this.
         end: When it ends (default: 2 hours after the start).
@@ -127,19 +132,21 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_n
     from tasks.sessions import schedule_session as schedule
 
     _, now = resolve_now(None, None)
+    start, end = _local(start), _local(end)
     return schedule(case_ref.strip(), start=start, end=end, mediator_email=mediator_email.strip(), now=now,
                     venue=venue, online_url=online_url, short_notice_agreed=short_notice_agreed,
                     actor=ACTOR).as_dict()
 
 
 @flow(name="admin-reschedule-session", **_hooks())
+@refusal_fails_run
 def reschedule_session(session_id: int, start: datetime, your_name: str, end: datetime | None = None,
                        short_notice_agreed: bool = False) -> dict:
     """Move a mediation meeting; updated invitations go to everyone invited.
 
     Args:
         session_id: The meeting's number (shown by `drs session schedule` and on the Today screen).
-        start: The new start (Europe/London).
+        start: The new start; without an offset it is UK time (Europe/London).
         your_name: Your name — required; the audit trail records who did this.
         end: The new end (default: 2 hours after the start).
         short_notice_agreed: The family agreed to less than 5 working days' notice.
@@ -148,11 +155,13 @@ def reschedule_session(session_id: int, start: datetime, your_name: str, end: da
     from tasks.sessions import reschedule_session as reschedule
 
     _, now = resolve_now(None, None)
+    start, end = _local(start), _local(end)
     return reschedule(session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed,
                       actor=ACTOR).as_dict()
 
 
 @flow(name="admin-cancel-session", **_hooks())
+@refusal_fails_run
 def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = CancelledBy.service) -> dict:
     """Cancel a mediation meeting; cancellations go to everyone invited.
 
@@ -169,6 +178,7 @@ def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = 
 
 
 @flow(name="admin-record-outcome", **_hooks())
+@refusal_fails_run
 def record_outcome(session_id: int, result: SessionOutcome, on: date, your_name: str,
                    agreement_items: list[AgreementItem] | None = None) -> dict:
     """Record how a mediation meeting ended (the after-mediation certificate clock starts).
@@ -189,6 +199,7 @@ def record_outcome(session_id: int, result: SessionOutcome, on: date, your_name:
 
 
 @flow(name="admin-decide-claim", **_hooks())
+@refusal_fails_run
 def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason: str | None = None) -> dict:
     """Approve or refuse a held expense claim.
 
@@ -204,6 +215,18 @@ def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason:
     _, now = resolve_now(None, None)
     return decide_held_claim(claim_id.strip(), _value(decision) == "approve", reason, now,
                              decided_by=f"{require_operator(your_name)} ({ACTOR})"[:64])
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A date-time without an offset is the service's local time (`DRS_TIMEZONE`, Europe/London),
+    the same rule as `drs session schedule --start`."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    from zoneinfo import ZoneInfo
+
+    from tasks.settings import get_settings
+
+    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
 
 
 def _uow():
@@ -229,6 +252,7 @@ class ReachedBy(str, Enum):
 
 
 @flow(name="admin-correct-contact", **_hooks())
+@refusal_fails_run
 def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole = ContactRole.family) -> dict:
     """Correct an address that bounced; the statutory emails that bounced are sent again to it.
 
@@ -246,6 +270,7 @@ def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole
 
 
 @flow(name="admin-record-contact-reached", **_hooks())
+@refusal_fails_run
 def record_contact_reached(case_ref: str, by: ReachedBy, on: date, your_name: str, note: str | None = None,
                            role: ContactRole = ContactRole.family) -> dict:
     """Record that the family was told another way after an email bounced; closes the problem.

@@ -9,6 +9,9 @@ Scheduling rules (issue 8):
 - nothing is scheduled between 01:00 and 03:00 local time: that is where the clocks change
   (01:00→02:00 in March, 02:00→01:00 in October), so a run there could happen twice or never.
   The frequent jobs (intake, delivery sweep, outbox watchdog) therefore pause for those two hours;
+- at most 100 scheduled flow runs a day in all (`tasks.schedule_load`, tested): intake and the
+  delivery sweep are hourly safety sweeps, because `drs serve` watches the inbox and the outbox
+  every minute and starts work only when there is some (`cli.watch`);
 - after downtime nothing piles up: each flow works out what is due from the database.
 
 Nothing here imports Prefect or the flow modules at import time: `load_flow` imports one flow
@@ -61,13 +64,16 @@ class DeploymentSpec:
 
 SCHEDULED: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
-        "referral-intake", "flows.intake:referral_intake", ("*/5 0,3-23 * * *",),
-        "Every 5 minutes: take new referral files from the inbox, open or link cases, queue the "
-        "acknowledgements. Idempotent by form id.", ("intake",)),
+        "referral-intake", "flows.intake:referral_intake", ("0 0,3-23 * * *",),
+        "Take new referral files from the inbox, open or link cases, queue the acknowledgements "
+        "(idempotent by form id). `drs serve` starts a run within a minute of a file arriving; "
+        "this hourly schedule is the safety sweep.", ("intake",)),
     DeploymentSpec(
-        "deliver-email", "flows.delivery:deliver_email", ("* 0,3-23 * * *",),
-        "Every minute, a safety sweep: deliver whatever is due in the outbox (the background "
-        "task worker normally sends each batch as soon as it is queued).", ("email",)),
+        "deliver-email", "flows.delivery:deliver_email", ("0 0,3-23 * * *", "59 0 * * *"),
+        "Hourly safety sweep (and 00:59, so no gap exceeds the 01:00-03:00 pause): deliver whatever "
+        "is due in the outbox. New mail goes at once through the background task worker, and "
+        "`drs serve` hands it anything due (retries, held mail, mail queued without a server) "
+        "every minute.", ("email",)),
     DeploymentSpec(
         "deadline-monitor", "flows.monitor:deadline_monitor", ("45 6,12 * * *",),
         "06:45 and 12:45: recompute clocks at risk, alert the team and the owners, publish the "

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from models.db import OutboxEmail
+from tasks import progress
 from tasks.db import unit_of_work
 from tasks.mail_failures import record_gave_up, record_refused_for_now, record_rejection
 from tasks.mailer import (PERMANENT, SENT, TRANSIENT, UNREACHABLE, Mailer, OutgoingAttachment, OutgoingEmail,
@@ -201,7 +202,7 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
     down: SendOutcome | None = None
     tried = 0
     try:
-        for email_id in ids:
+        for email_id in progress.counted(ids):
             with unit_of_work() as db:
                 row = db.get(OutboxEmail, email_id)
                 if row is None or row.status != "sending" or row.claimed_by != worker:

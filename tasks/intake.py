@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from tasks import referral_files as rf
+from tasks import progress
 from tasks.intake_records import RecordResult, import_record
 from tasks.settings import get_settings
 
@@ -141,7 +142,7 @@ def _import_file(path: Path, name: str, source: str, outcome: IntakeOutcome, *, 
     except OSError as exc:
         return None, f"the file cannot be read ({exc.strerror or type(exc).__name__})"
     results = [import_record(fields, source=source, locator=locator, today=today, now=now)
-               for locator, fields in records]
+               for locator, fields in progress.counted(records)]
     outcome.results += results
     return results, None
 

@@ -35,6 +35,7 @@ from reports.monthly_figures import (
     CaseRow, CertificateRow, ClaimRow, ClockRow, EventRow, LaInfo, MonthlyReport, ReportInput, SessionRow,
     build_report, headline_kpis, parse_month, previous_month,
 )
+from tasks import progress
 from tasks.calendar_source import working_calendar
 from tasks.settings import get_settings
 from tasks.timekeeping import local_tz, resolve_now
@@ -160,7 +161,7 @@ def write_monthly_workbooks(month: str, now: datetime, out: str | None = None) -
     full = folder / f"drs-monthly-{month}.xlsx"
     _write(full, render_workbook(report, generated))
     la_paths: dict[str, str] = {}
-    for scope in report.by_la:
+    for scope in progress.counted(report.by_la):
         path = folder / f"drs-monthly-{month}-{scope.code}.xlsx"
         _write(path, render_workbook(build_report(data.for_la(scope.code), calendar), generated))
         la_paths[scope.code] = str(path)

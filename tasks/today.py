@@ -159,8 +159,10 @@ def publish_today_markdown(today: date, now: datetime) -> dict:
     from prefect.artifacts import create_markdown_artifact
 
     view = build_today(today, now)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=render_today(view),
-                             description="What the team needs to do today (references only)")
+    markdown = render_today(view)
+    # The dashboard's page for a key (Artifacts -> today, /artifacts/key/today) shows the latest
+    # version's description, not its data: the screen is the description too, so it is one click.
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=markdown, description=markdown)
     return view.counts()
 
 

@@ -175,6 +175,11 @@ def test_each_deployment_runs_to_completion_when_triggered_by_name(served):
                                                  "your_name": "Sam Admin"}})
     assert last["watchdog"].state.is_completed(), served["log"].read_text()[-4000:]
     assert last["admin-record-case-event"].state.is_failed()
+    # a refusal is not a crash: the reason as the state message, one line in the terminal, no traceback
+    assert last["admin-record-case-event"].state.message.startswith("refused: ")
+    time.sleep(2)  # the run's process output reaches the log
+    output = served["log"].read_text()
+    assert output.count("DRS-1999-99999") == 1 and "Traceback" not in output, output[-4000:]
 
     import httpx
 

@@ -75,19 +75,39 @@ def test_cli_names_the_missing_setting_in_one_line(protected_server, las, drs, m
     assert auth_problem(protected_server) is None  # the right value is accepted
 
 
+def _api(url: str, method: str, path: str, body: dict | None = None) -> dict | list | None:
+    """A raw call to the server, with the auth header when PREFECT_API_AUTH_STRING is set; None if refused."""
+    import json
+    import urllib.request
+
+    from cli.prefect_auth import auth_header
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **auth_header()})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+    except (OSError, ValueError):
+        return None
+
+
 def test_make_run_sends_the_header_for_its_first_runs(protected_server, monkeypatch):
-    from cli import run
+    import asyncio
+
+    from cli import run, serve
 
     monkeypatch.setenv("PREFECT_API_AUTH_STRING", "")  # so that teardown removes what share_auth_string sets
     monkeypatch.delenv("PREFECT_API_AUTH_STRING")
-    flow = run._api(protected_server, "POST", "/flows/", {"name": "watchdog"})
+    flow = _api(protected_server, "POST", "/flows/", {"name": "watchdog"})
     assert flow is None  # without the header: refused, which is why the first runs never started
     monkeypatch.setenv("PREFECT_SERVER_API_AUTH_STRING", SECRET)
-    run.share_auth_string()  # what `make run` does first
+    run.share_auth_string()  # what `make run` does first; `drs serve --start-now` inherits it
     assert os.environ["PREFECT_API_AUTH_STRING"] == SECRET
-    flow = run._api(protected_server, "POST", "/flows/", {"name": "watchdog"})
+    flow = _api(protected_server, "POST", "/flows/", {"name": "watchdog"})
     assert flow and flow["id"]
-    assert run._api(protected_server, "POST", "/deployments/", {"name": "watchdog", "flow_id": flow["id"]})
-    assert run.kick_off(protected_server, ["watchdog"], wait_s=5) == ["watchdog"]
-    runs = run._api(protected_server, "POST", "/flow_runs/filter", {})
+    assert _api(protected_server, "POST", "/deployments/", {"name": "watchdog", "flow_id": flow["id"]})
+    monkeypatch.setenv("PREFECT_API_URL", protected_server)
+    assert asyncio.run(serve._start_now(("watchdog",))) == ["watchdog"]  # `drs serve --start-now watchdog`
+    runs = _api(protected_server, "POST", "/flow_runs/filter", {})
     assert len(runs) == 1
