@@ -107,7 +107,11 @@ def test_make_run_sends_the_header_for_its_first_runs(protected_server, monkeypa
     flow = _api(protected_server, "POST", "/flows/", {"name": "watchdog"})
     assert flow and flow["id"]
     assert _api(protected_server, "POST", "/deployments/", {"name": "watchdog", "flow_id": flow["id"]})
-    monkeypatch.setenv("PREFECT_API_URL", protected_server)
-    assert asyncio.run(serve._start_now(("watchdog",))) == ["watchdog"]  # `drs serve --start-now watchdog`
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+
+    # `drs serve` starts with this environment; in this process Prefect's settings were read at import
+    with temporary_settings(updates={PREFECT_API_URL: protected_server,
+                                     PREFECT_API_AUTH_STRING: os.environ["PREFECT_API_AUTH_STRING"]}):
+        assert asyncio.run(serve._start_now(("watchdog",))) == ["watchdog"]  # `drs serve --start-now watchdog`
     runs = _api(protected_server, "POST", "/flow_runs/filter", {})
     assert len(runs) == 1
