@@ -64,10 +64,10 @@ class DeploymentSpec:
 
 SCHEDULED: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
-        "referral-intake", "flows.intake:referral_intake", ("0 0,3-23 * * *",),
+        "referral-intake", "flows.intake:referral_intake", ("0 0,4-22/2 * * *",),
         "Take new referral files from the inbox, open or link cases, queue the acknowledgements "
         "(idempotent by form id). `drs serve` starts a run within a minute of a file arriving; "
-        "this hourly schedule is the safety sweep.", ("intake",)),
+        "this two-hourly schedule is the safety sweep.", ("intake",)),
     DeploymentSpec(
         "deliver-email", "flows.delivery:deliver_email", ("0 0,3-23 * * *", "59 0 * * *"),
         "Hourly safety sweep (and 00:59, so no gap exceeds the 01:00-03:00 pause): deliver whatever "
@@ -95,8 +95,8 @@ SCHEDULED: tuple[DeploymentSpec, ...] = (
         "Sundays 04:30: anonymise the personal data of cases closed more than the retention "
         "period ago (figures are kept).", ("operations",)),
     DeploymentSpec(
-        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3-23 * * *"),
-        "Weekdays 09:05 and hourly: email the team if the deadline monitor has not completed "
+        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3-23/2 * * *"),
+        "Weekdays 09:05 and every two hours: email the team if the deadline monitor has not completed "
         "today or the outbox holds messages older than an hour; refresh the 'today' artifact.",
         ("operations",)),
     DeploymentSpec(
