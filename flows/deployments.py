@@ -64,7 +64,7 @@ class DeploymentSpec:
 
 SCHEDULED: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
-        "referral-intake", "flows.intake:referral_intake", ("0 0,4-22/2 * * *",),
+        "referral-intake", "flows.intake:referral_intake", ("0 0,4,6,8,10,12,14,16,18,20,22 * * *",),
         "Take new referral files from the inbox, open or link cases, queue the acknowledgements "
         "(idempotent by form id). `drs serve` starts a run within a minute of a file arriving; "
         "this two-hourly schedule is the safety sweep.", ("intake",)),
@@ -95,7 +95,7 @@ SCHEDULED: tuple[DeploymentSpec, ...] = (
         "Sundays 04:30: anonymise the personal data of cases closed more than the retention "
         "period ago (figures are kept).", ("operations",)),
     DeploymentSpec(
-        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3-23/2 * * *"),
+        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3,5,7,9,11,13,15,17,19,21,23 * * *"),
         "Weekdays 09:05 and every two hours: email the team if the deadline monitor has not completed "
         "today or the outbox holds messages older than an hour; refresh the 'today' artifact.",
         ("operations",)),
