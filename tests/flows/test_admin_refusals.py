@@ -30,7 +30,7 @@ def test_an_unknown_case_fails_the_run_with_the_reason_and_no_traceback(prefect_
     tests/flows/test_deployments.py: the reason once, no traceback.)"""
     from flows.admin import record_case_event
 
-    state = record_case_event(case_ref="DRS-1999-99999", event="closed", on="2026-11-27", return_state=True)
+    state = record_case_event(case_ref="DRS-1999-99999", event="closed", on="2026-11-27", your_name="Test Admin", return_state=True)
     assert state.is_failed()
     assert state.message.startswith("refused:") and "DRS-1999-99999" in state.message
     logs = _logs(state)
@@ -50,11 +50,11 @@ def test_a_meeting_booked_without_an_offset_is_uk_time(prefect_harness, las):
         db.commit()
     ref = make_case()
     # far ahead: the admin forms book from the real clock
-    booked = schedule_session(case_ref=ref, start="2035-07-10T10:00:00", mediator_email=MEDIATOR,
+    booked = schedule_session(case_ref=ref, start="2035-07-10T10:00:00", mediator_email=MEDIATOR, your_name="Test Admin",
                               venue="Community Hall", short_notice_agreed=True, return_state=True)
     assert booked.is_completed(), booked.message
     session_id = booked.result()["session_id"]
-    moved = reschedule_session(session_id=session_id, start="2035-12-10T10:00:00", end="2035-12-10T12:00:00",
+    moved = reschedule_session(session_id=session_id, start="2035-12-10T10:00:00", end="2035-12-10T12:00:00", your_name="Test Admin",
                                short_notice_agreed=True, return_state=True)
     assert moved.is_completed(), moved.message
     with unit_of_work() as db:
@@ -75,7 +75,7 @@ def test_a_database_error_is_said_plainly_without_sql(prefect_harness, las, monk
 
     monkeypatch.setattr(tasks.casework, "record_event", broken)
     ref = make_case()
-    state = record_case_event(case_ref=ref, event="closed", on="2026-11-27", return_state=True)
+    state = record_case_event(case_ref=ref, event="closed", on="2026-11-27", your_name="Test Admin", return_state=True)
     assert state.is_failed()
     assert "database refused the change" in state.message
     assert "INSERT" not in state.message and "case_events" not in state.message
