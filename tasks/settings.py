@@ -71,10 +71,14 @@ class Settings(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
+        from sqlalchemy.exc import NoSuchModuleError
+
         try:
-            make_url(value)
+            make_url(value).get_dialect()
         except (ArgumentError, ValueError):
             raise ValueError("not a database URL (e.g. postgresql+psycopg://user@host/db)") from None
+        except (NoSuchModuleError, ImportError):
+            raise ValueError("not a database this installation can use (sqlite:///… or postgresql+psycopg://…)") from None
         return value
 
     @field_validator("smtp_host")
