@@ -267,6 +267,10 @@ def _read_csv(data: bytes, schema: Schema, limits: Limits) -> list[tuple[str, di
                 raise UnreadableFile(f"the file has more than {limits.max_records:,} rows; split it into smaller files")
             if not any(cell.strip() for cell in row):
                 continue
+            beyond = [c for c, cell in enumerate(row[len(header):], start=len(header) + 1) if cell.strip()]
+            if beyond:  # this record alone is rejected: a value with no column is never dropped
+                records.append((f"row {n}", {NOT_A_RECORD: _beyond(beyond[0], len(header))}))
+                continue
             _check_cells(row, f"row {n}", limits)
             records.append((f"row {n}", schema.record({h: v for h, v in zip(header, row) if h})))
     except csv.Error as exc:
@@ -288,24 +292,27 @@ def _read_xlsx(fh, schema: Schema, limits: Limits) -> list[tuple[str, dict]]:
     try:
         if not wb.worksheets:
             raise UnreadableFile("the workbook has no sheet")
-        rows = wb.worksheets[0].iter_rows(values_only=True, max_col=limits.max_columns + 1)
-        first = next(rows, None)  # the header must be row 1, as the contract says
-        if first is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in first):
-            raise UnreadableFile("the first sheet is empty (the header row must be row 1)")
-        if first[limits.max_columns:limits.max_columns + 1] not in ((), (None,)):
-            raise UnreadableFile(f"the header row has more than {limits.max_columns} columns")
-        header = [norm_key(h) for h in first[:limits.max_columns]]
-        _check_header(header, schema, limits)
+        header: list[str] | None = None
         records = []
-        for n, row in enumerate(rows, start=2):
-            if n > limits.max_records + 1:
-                raise UnreadableFile(f"the first sheet has more than {limits.max_records:,} rows; split it into smaller files")
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        for n, row in _sheet_rows(wb, limits):
+            values = {column: value for column, value in row if not _blank(value)}
+            if header is None:
+                if n != 1 or not values:
+                    raise UnreadableFile("the first sheet has no header row (the header must be row 1)")
+                width = max(values)
+                header = [norm_key(values.get(c)) for c in range(1, width + 1)]
+                _check_header(header, schema, limits)
                 continue
-            if row[limits.max_columns:] not in ((), (None,)):
-                raise UnreadableFile(f"row {n} has more than {limits.max_columns} columns")
-            _check_cells(row, f"row {n}", limits)
-            records.append((f"row {n}", schema.record({h: v for h, v in zip(header, row) if h})))
+            if not values:
+                continue
+            if max(values) > len(header):  # this record alone is rejected: a value with no column is never dropped
+                extra = min(c for c in values if c > len(header))
+                records.append((f"row {n}", {NOT_A_RECORD: _beyond(extra, len(header))}))
+                continue
+            _check_cells(values.values(), f"row {n}", limits)
+            records.append((f"row {n}", schema.record({header[c - 1]: v for c, v in values.items() if header[c - 1]})))
+        if header is None:
+            raise UnreadableFile("the first sheet is empty (the header row must be row 1)")
         return records
     except UnreadableFile:
         raise
@@ -313,6 +320,42 @@ def _read_xlsx(fh, schema: Schema, limits: Limits) -> list[tuple[str, dict]]:
         raise UnreadableFile(f"the file is not a readable Excel workbook ({type(exc).__name__})") from None
     finally:
         wb.close()
+
+
+def _beyond(column: int, width: int) -> str:
+    return (f"has a value in column {column}, beyond the header row's {width} columns "
+            "(a separator inside a value that is not quoted?)")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _sheet_rows(wb, limits: Limits):
+    """(row number, [(column, value)]) of the first sheet's stored cells, streamed by openpyxl's own
+    sheet parser. Unlike `iter_rows` it neither trusts the sheet's declared dimension (which can
+    hide rows) nor pads rows to the widest column (a cell in column XFD would cost 16,384 cells
+    a row); rows, columns and the rows parsed are bounded by `limits`."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    sheet = wb.worksheets[0]
+    parsed = 0
+    with sheet._get_source() as src:
+        parser = WorkSheetParser(src, sheet._shared_strings, data_only=True, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for n, cells in parser.parse():
+            parsed += 1
+            if n > limits.max_records + 1 or parsed > limits.max_records + 1:
+                raise UnreadableFile(f"the first sheet has more than {limits.max_records:,} rows; split it into smaller files")
+            row = []
+            for cell in cells:
+                column = cell["column"]
+                if column > limits.max_columns:
+                    if _blank(cell["value"]):
+                        continue
+                    raise UnreadableFile(f"row {n} has more than {limits.max_columns} columns")
+                row.append((column, cell["value"]))
+            yield n, row
 
 
 def _check_zip(fh, limits: Limits) -> None:

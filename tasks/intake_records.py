@@ -79,11 +79,11 @@ def import_record(fields: dict, *, source: str, locator: str, today: date, now: 
 
 def _import(db: Session, fields: dict, *, form_id: str | None, source: str, locator: str,
             today: date, now: datetime) -> RecordResult:
-    from tasks.referral_files import NOT_A_RECORD
+    from tasks.inbox_files import NOT_A_RECORD
 
     if NOT_A_RECORD in fields:
         return RecordResult(source, None, "rejected", locator=locator,
-                            errors=[f"{locator} {fields[NOT_A_RECORD]}"], reasons=["record is not a JSON object"])
+                            errors=[f"{locator} {fields[NOT_A_RECORD]}"], reasons=["record could not be read as a referral"])
     if form_id:
         seen = db.scalar(select(Referral).where(Referral.form_id == form_id))
         if seen is not None:
