@@ -19,8 +19,10 @@ Hand-off — `claim_inbox(inbox)` takes each ready entry by an atomic rename int
   seconds apart (`DRS_INBOX_STABLE_SECONDS`, default 2; the wait is skipped when every
   candidate has been untouched for `SETTLED_SECONDS` already); temporary names (`.part`, `~$…`,
   a leading `.`) are left alone;
-- symbolic links, folders, pipes, sockets, devices and files with other hard links are taken
-  too, but only to be refused (`ClaimedFile.refusal`): their target is never opened;
+- symbolic links, folders, pipes, sockets and devices are taken too, but only to be refused
+  (`ClaimedFile.refusal`): their target is never opened. (A file with other hard links is read —
+  refusing it could lose a file an uploader links in and then unlinks elsewhere — but it is
+  never copied into `rejected/`: its `.errors.json` says so);
 - a claim is named after its owner (pid + process start time + host). It belongs to that
   process for as long as it lives: on the same host it is taken back only when the owner is
   gone (or its pid now belongs to another process); a claim of another host is taken back when
@@ -254,15 +256,14 @@ def _read_csv(data: bytes, schema: Schema, limits: Limits) -> list[tuple[str, di
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header_row = next(reader, None)
-        while header_row is not None and not any(cell.strip() for cell in header_row):
-            header_row = next(reader, None)
         if header_row is None:
             raise UnreadableFile("the file is empty")
         header = [norm_key(h) for h in header_row]
         _check_header(header, schema, limits)
         records = []
+        n = 1
         for row in reader:
-            n = reader.line_num
+            n += 1  # the row as a spreadsheet shows it (a quoted value may span lines)
             if len(records) >= limits.max_records:
                 raise UnreadableFile(f"the file has more than {limits.max_records:,} rows; split it into smaller files")
             if not any(cell.strip() for cell in row):
@@ -537,8 +538,6 @@ def refusal_of(st: os.stat_result) -> str | None:
         return "it is a folder: put files directly in the inbox"
     if not stat.S_ISREG(mode):
         return "it is not a regular file (a pipe, socket or device): it was not read"
-    if st.st_nlink > 1:
-        return "it has another hard link elsewhere: such files are refused and were not read"
     return None
 
 
@@ -717,10 +716,11 @@ def _already_rejected(folder: Path, name: str, source: Path, report: dict) -> Pa
     return None
 
 
-def write_rejected(source: Path, name: str, inbox: Path, report: dict, *, move: bool = False) -> Path:
+def write_rejected(source: Path, name: str, inbox: Path, report: dict, *, move: bool = False,
+                   follow: bool = False) -> Path:
     """Put `source` (copied, or moved when `move`) in `rejected/` beside `<name>.errors.json`.
-    `source` is a claimed regular file or a file the user named; it is copied, never followed
-    from the inbox (claims are checked to be regular files before they are read)."""
+    `source` is a claimed file (never followed, not copied when it has other hard links) or, with
+    `follow`, a file the user named outside the inbox."""
     folder = inbox / REJECTED
     folder.mkdir(parents=True, exist_ok=True)
     same = _already_rejected(folder, name, source, report)
@@ -731,19 +731,44 @@ def write_rejected(source: Path, name: str, inbox: Path, report: dict, *, move: 
     target = _unique(folder, name)
     errors = target.with_name(target.name + ".errors.json")
     tmp_errors = folder / _tmp_name("errors")
-    tmp_errors.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    tmp_copy = folder / _tmp_name("copy")
     try:
         if move:
+            tmp_errors.write_text(_report_text(report), encoding="utf-8")
             source.rename(target)
+        elif not _copy_regular(source, tmp_copy, follow=follow):
+            report = {**report, "copy": "no copy was kept: the file has other hard links or is not a plain file"}
+            tmp_errors.write_text(_report_text(report), encoding="utf-8")
         else:
-            tmp_copy = folder / _tmp_name("copy")
-            shutil.copyfile(source, tmp_copy, follow_symlinks=False)
+            tmp_errors.write_text(_report_text(report), encoding="utf-8")
             tmp_copy.rename(target)
         tmp_errors.replace(errors)
     finally:
-        if tmp_errors.exists():
-            tmp_errors.unlink()
+        for tmp in (tmp_errors, tmp_copy):
+            if os.path.lexists(tmp):
+                tmp.unlink()
     return target
+
+
+def _report_text(report: dict) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _copy_regular(source: Path, target: Path, *, follow: bool) -> bool:
+    """Copy `source` through one handle opened without following links; False (nothing copied)
+    when it is not a regular file or has other hard links (its content may live outside the inbox)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(source, flags)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as src:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (not follow and st.st_nlink > 1):
+            return False
+        with open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return True
 
 
 def reject_entry(item: ClaimedFile, inbox: Path, report: dict) -> Path:

@@ -175,13 +175,13 @@ def _process_in_place(path: Path, source: str, inbox: Path, outcome: IntakeOutco
         report = {"file": path.name, "readable": False, "error": reason, "records": [], "checked_at": now.isoformat()}
         try:
             if path.is_file():
-                rf.write_rejected(path, path.name, inbox, report)
+                rf.write_rejected(path, path.name, inbox, report, follow=True)
         except OSError:  # the file itself cannot be read: the summary already says why
             pass
         return
     results = _import_records(records, source, outcome, today=today, now=now)
     if any(r.status == "rejected" for r in results):
-        rf.write_rejected(path, path.name, inbox, _report(path.name, results, now))
+        rf.write_rejected(path, path.name, inbox, _report(path.name, results, now), follow=True)
 
 
 def _report(name: str, results: list[RecordResult], now: datetime) -> dict:

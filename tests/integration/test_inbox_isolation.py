@@ -144,7 +144,9 @@ def test_links_and_odd_entries_are_refused_and_never_read(inbox, tmp_path):
     os.mkfifo(inbox / "pipe.json")
     (inbox / "odd folder.json").mkdir()
     (inbox / "odd folder.json" / "inner.json").write_text(json.dumps(referral("TT-I")))
-    os.link(outside, inbox / "hard.json")
+    hard_target = tmp_path / "outside" / "not-a-referral.json"
+    hard_target.write_text('{"private": ')
+    os.link(hard_target, inbox / "hard.json")  # read (an uploader may link files in) but never copied
     write_json(inbox / "good.json", referral("TT-1"))
     before = outside.read_bytes()
     started = time.monotonic()
@@ -154,15 +156,18 @@ def test_links_and_odd_entries_are_refused_and_never_read(inbox, tmp_path):
     refused = {r["source"]: r["errors"][0] for r in doc["results"] if r["status"] == "rejected"}
     assert set(refused) == {"link.json", "dangling.csv", "pipe.json", "odd folder.json", "hard.json"}
     assert "symbolic link" in refused["link.json"] and "folder" in refused["odd folder.json"]
-    assert "pipe, socket or device" in refused["pipe.json"] and "hard link" in refused["hard.json"]
+    assert "pipe, socket or device" in refused["pipe.json"] and "JSON is not valid" in refused["hard.json"]
     rejected = inbox / "rejected"
-    for name in refused:
+    for name in set(refused) - {"hard.json"}:
         assert json.loads((rejected / f"{name}.errors.json").read_text())["refused"] is True
+    hard_report = json.loads((rejected / "hard.json.errors.json").read_text())
+    assert "other hard links" in hard_report["copy"] and not (rejected / "hard.json").exists()
+    assert hard_target.read_text() == '{"private": ' 
     # nothing from outside the inbox was read or copied: no copy of the target anywhere in rejected/
     for path in rejected.rglob("*"):
         assert path.is_symlink() is False
         if path.is_file() and not path.name.endswith(".errors.json"):
-            assert path.read_bytes() != before and b"TT-S" not in path.read_bytes()
+            assert path.read_bytes() != before and b"TT-S" not in path.read_bytes() and b"private" not in path.read_bytes()
     assert outside.read_bytes() == before and outside.exists()
     assert (rejected / "odd folder.json" / "inner.json").exists()  # moved as it is, unread
     assert [p.name for p in inbox.iterdir() if p.name not in ("processed", "rejected", ".claimed", ".leases")] == []
