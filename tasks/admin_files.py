@@ -33,6 +33,10 @@ def read_policy():
     if not path.exists():
         return DEFAULT_POLICY, None
     try:
+        if not path.is_file():  # a folder or a pipe: never block on it
+            raise ValueError("not a plain file")
+        if path.stat().st_size > POLICY_MAX_BYTES:
+            raise ValueError(f"the file is larger than {POLICY_MAX_BYTES // 1024} KB")
         raw = path.read_bytes()
         if len(raw) > POLICY_MAX_BYTES:
             raise ValueError(f"the file is larger than {POLICY_MAX_BYTES // 1024} KB")
@@ -71,6 +75,8 @@ def _keep(target: Path, raw: bytes) -> None:
 
 def _digest(path: Path) -> str:
     try:
+        if not path.is_file():
+            return "not-a-file"
         return hashlib.sha256(path.read_bytes()[:1024 * 1024]).hexdigest()[:12]
     except OSError:
         return "unreadable"

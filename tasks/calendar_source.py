@@ -80,6 +80,8 @@ def _read_admin(path: Path) -> tuple[str | None, str | None]:
     try:
         if not path.exists():
             return None, None
+        if not path.is_file():  # a folder or a pipe: never block on it
+            return None, f"{FILE_NAME}: not a plain file"
         if path.stat().st_size > MAX_BYTES:
             return None, f"{FILE_NAME}: the file is larger than {MAX_BYTES // 1024} KB"
         raw = path.read_bytes()
@@ -140,8 +142,9 @@ def admin_problem() -> tuple[str, str] | None:
     text, problem = admin_holidays()
     if problem is None:
         return None
+    path = get_settings().extra_holidays_file
     try:
-        content = get_settings().extra_holidays_file.read_bytes()[:MAX_BYTES]
+        content = path.read_bytes()[:MAX_BYTES] if path.is_file() else problem.encode()
     except OSError:
         content = problem.encode()
     return problem, hashlib.sha256(content).hexdigest()[:12]

@@ -447,8 +447,28 @@ def hold_lease(inbox: Path) -> Path:
     return lease
 
 
+MAX_NAME_BYTES = 160  # leaves room for the claim prefix and `-N.errors.json` within 255 bytes
+
+
+def safe_name(name: str) -> str:
+    """The name a file is filed and reported under: valid UTF-8, no control characters, short
+    enough to claim and to file beside its `.errors.json` (a long name keeps its start, a
+    digest of the whole and its extension)."""
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", "replace")
+    text = "".join(ch if ch >= " " and ch != "\x7f" else "_" for ch in text) or "_"
+    if len(text.encode("utf-8")) <= MAX_NAME_BYTES:
+        return text
+    import hashlib
+
+    ext = Path(text).suffix[:10]
+    digest = hashlib.sha256(raw).hexdigest()[:10]
+    head = text.encode("utf-8")[:MAX_NAME_BYTES - len(ext) - 12].decode("utf-8", "ignore")
+    return f"{head}~{digest}{ext}"
+
+
 def claim_name(name: str, wall: float) -> str:
-    return f"{int(wall)}.{owner_id()}__{name}"
+    return f"{int(wall)}.{owner_id()}__{safe_name(name)}"
 
 
 @dataclass(frozen=True)
@@ -568,11 +588,17 @@ def stable_interval() -> float:
 
 
 def _take(entry: Path, inbox: Path, name: str, wall: float) -> ClaimedFile | None:
+    name = safe_name(name)
     target = inbox / CLAIMED / claim_name(name, wall)
     try:
         entry.rename(target)  # atomic; a link or a folder is moved as itself, never followed
         st = os.lstat(target)
     except FileNotFoundError:  # another run took it between listing and renaming
+        return None
+    except OSError as exc:  # cannot be moved (permissions, another file system): left where it is
+        import logging
+
+        logging.getLogger(__name__).error("an inbox entry could not be claimed: %s", exc.strerror or type(exc).__name__)
         return None
     return ClaimedFile(name, target, refusal_of(st), signature_of(st))
 

@@ -4,7 +4,8 @@
 - refused entries (links, folders, pipes, devices, hard links): never read; `<name>.errors.json`
   in `rejected/` says why; the team is told once;
 - a file that cannot be read — whatever the reader raised, down to a RecursionError or a
-  parser's own exception — gets a copy in `rejected/` beside `<name>.errors.json` naming the
+  parser's own exception — and was changed in the last `SETTLED_SECONDS` goes back to the inbox
+  (it may be half-written; the next run decides); once settled it gets a copy in `rejected/` beside `<name>.errors.json` naming the
   reason in plain words, the claim goes to `processed/`, and the team is told once (outbox key
   `inbox-rejected:<kind>:<reference>`; no file name, no contents: the reference is a digest that
   the `.errors.json` carries too);
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +54,15 @@ def unexpected(exc: BaseException, what: str = "reading it") -> str:
     if isinstance(exc, MemoryError):
         return "the file needs too much memory to be read"
     return f"an unexpected error ({type(exc).__name__}) while {what}; the team has been told"
+
+
+def _recent(item: inf.ClaimedFile) -> bool:
+    """Changed in the last `SETTLED_SECONDS` (file-system time): an unreadable file this fresh may be
+    a half-written one, so it is given to the next run rather than rejected."""
+    try:
+        return time.time() - os.lstat(item.path).st_mtime < inf.SETTLED_SECONDS
+    except FileNotFoundError:
+        return False
 
 
 def reference_of(item: inf.ClaimedFile) -> str:
@@ -118,8 +129,8 @@ def process_claimed(item: inf.ClaimedFile, inbox: Path, *, schema: inf.Schema, n
             log.error("a %s file could not be read: %s", kind, type(exc).__name__)
             reason = unexpected(exc)
         if reason is not None:
-            if inf.changed_since(item, item.seen):  # still being written: the next run reads it whole
-                inf.put_back(item, inbox)
+            if inf.changed_since(item, item.seen) or _recent(item):  # perhaps still being written:
+                inf.put_back(item, inbox)  # the next run reads it whole, or rejects it once it is settled
                 return Done("returned")
             reference = reference_of(item)
             inf.write_rejected(item.path, item.name, inbox, {

@@ -94,6 +94,19 @@ def test_a_mistyped_alert_policy_keeps_the_service_running_and_names_the_setting
     assert len(notices()) == 2 and "not valid JSON" in notices()[1][2]
 
 
+def test_a_pipe_or_folder_in_place_of_an_admin_file_never_blocks(drs_env):
+    import os
+
+    from tasks.admin_files import admin_problems
+    from tasks.monitor import load_policy
+
+    os.mkfifo(drs_env.home / "extra-holidays.csv")
+    (drs_env.home / "alert-policy.json").mkdir()
+    assert calendar().is_working_day(PROCLAIMED)
+    load_policy()
+    assert sorted(label for label, *_ in admin_problems()) == ["alert-policy.json", "extra-holidays.csv"]
+
+
 def test_a_bad_policy_with_no_good_version_uses_the_defaults(drs_env):
     from models.domain.alerts import DEFAULT_POLICY
     from tasks.admin_files import check_admin_files

@@ -137,6 +137,33 @@ def test_a_failure_while_filing_puts_the_file_back_and_the_next_run_finishes_it(
     assert (inbox / "processed" / "a.json").exists() and left_claimed(inbox) == []
 
 
+def test_an_unreadable_file_changed_moments_ago_waits_for_the_next_run(inbox):
+    half = inbox / "half.json"
+    half.write_text('[{"form_id": "TT-1", ')  # the uploader paused mid-file
+    os.utime(half, (time.time() - 5, time.time() - 5))
+    outcome = intake()
+    assert outcome.results == [] and outcome.skipped == ["half.json"] and half.exists()
+    half.write_text(json.dumps([referral("TT-1")]))  # finished
+    settle(half)
+    assert intake().document()["imported"] == 1 and left_claimed(inbox) == [] and notices() == []
+
+
+def test_long_and_undecodable_names_are_claimed_and_filed(inbox):
+    long_name = "r" * 240 + ".json"
+    write_json(inbox / long_name, referral("TT-1"))
+    odd = os.fsdecode(b"caf\xe9\n\x01.json")
+    write_json(inbox / odd, referral("TT-2", child_name="Other Child"))
+    (inbox / ("b" * 240 + ".json")).write_text("{")
+    settle(inbox / ("b" * 240 + ".json"))
+    doc = intake().document()
+    assert form_ids() == ["TT-1", "TT-2"] and doc["rejected"] == 1
+    json.dumps(doc, ensure_ascii=False).encode("utf-8")  # the summary prints
+    assert left_claimed(inbox) == [] and [p for p in inbox.iterdir() if p.is_file()] == []
+    names = sorted(p.name for p in (inbox / "processed").iterdir())
+    assert "caf\ufffd__.json" in names and any(n.startswith("r" * 100) and n.endswith(".json") for n in names)
+    assert len([p for p in (inbox / "rejected").iterdir() if p.name.endswith(".errors.json")]) == 1
+
+
 def test_links_and_odd_entries_are_refused_and_never_read(inbox, tmp_path):
     outside = write_json(tmp_path / "outside" / "secret.json", referral("TT-S"))
     (inbox / "link.json").symlink_to(outside)
@@ -146,6 +173,7 @@ def test_links_and_odd_entries_are_refused_and_never_read(inbox, tmp_path):
     (inbox / "odd folder.json" / "inner.json").write_text(json.dumps(referral("TT-I")))
     hard_target = tmp_path / "outside" / "not-a-referral.json"
     hard_target.write_text('{"private": ')
+    settle(hard_target)
     os.link(hard_target, inbox / "hard.json")  # read (an uploader may link files in) but never copied
     write_json(inbox / "good.json", referral("TT-1"))
     before = outside.read_bytes()
