@@ -33,6 +33,7 @@ Hand-off — `claim_inbox(inbox)` takes each ready entry by an atomic rename int
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -140,7 +141,7 @@ def read_records(path: Path, name: str | None = None, *, schema: Schema = REFERR
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == getattr(__import__("errno"), "ELOOP", -1):
+        if exc.errno == errno.ELOOP:
             raise UnreadableFile("the file is a symbolic link; links are refused and were not followed") from None
         raise UnreadableFile(f"the file cannot be opened ({exc.strerror or type(exc).__name__})") from None
     with os.fdopen(fd, "rb") as fh:
@@ -383,7 +384,8 @@ def _check_zip(fh, limits: Limits) -> None:
                         raise UnreadableFile("the workbook contains XML declarations Excel never writes (a DTD)")
     except UnreadableFile:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, RuntimeError,
+            OSError) as exc:  # RuntimeError: an encrypted part
         raise UnreadableFile(f"the file is not a readable Excel workbook ({type(exc).__name__})") from None
 
 

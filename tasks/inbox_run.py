@@ -114,11 +114,11 @@ def process_claimed(item: inf.ClaimedFile, inbox: Path, *, schema: inf.Schema, n
     try:
         if item.refusal is not None:
             reference = reference_of(item)
+            if notify:  # told first: a run killed after this tells again under the same key, never not at all
+                tell_team(kind, reference, item.refusal, now)
             inf.reject_entry(item, inbox, {"file": item.name, "readable": False, "refused": True,
                                            "error": item.refusal, "records": [], "reference": reference,
                                            "checked_at": now.isoformat()})
-            if notify:
-                tell_team(kind, reference, item.refusal, now)
             return Done("refused", item.refusal)
         try:
             read = inf.read_records(item.path, item.name, schema=schema)
@@ -136,9 +136,9 @@ def process_claimed(item: inf.ClaimedFile, inbox: Path, *, schema: inf.Schema, n
             inf.write_rejected(item.path, item.name, inbox, {
                 "file": item.name, "readable": False, "error": reason, "records": [], "reference": reference,
                 "checked_at": now.isoformat()})
-            inf.file_away(item, inbox)  # every file taken ends in processed/, a copy in rejected/
-            if notify:
+            if notify:  # before filing away: a run killed in between tells again (same key), never not at all
                 tell_team(kind, reference, reason, now)
+            inf.file_away(item, inbox)  # every file taken ends in processed/, a copy in rejected/
             return Done("unreadable", reason)
         rejected = import_records(read.records)
         if inf.changed_since(item, read.signature):

@@ -306,7 +306,7 @@ def test_kill_9_at_random_points_of_intake_loses_nothing(torture_env):
     inbox = _inbox(torture_env.home, "referrals")
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)
-    files_per_trial, per_file = (6, 40) if LARGE else (2, 3)
+    files_per_trial, per_file = (6, 40) if LARGE else (2, 2)
     expected: set[str] = set()
     zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], env=env, cwd=os.getcwd(), stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -386,3 +386,35 @@ def test_a_real_xlsx_bomb_is_refused_quickly_in_little_memory(tmp_path):
     assert lines[0].startswith("refused:"), out
     seconds, rss_kb = lines[-1].split()
     assert float(seconds) < 5 and int(rss_kb) < 300 * 1024
+
+
+@pytest.mark.skipif(not LARGE, reason="DRS_TORTURE=large: a 60 MB inline string inside the unpack limit")
+def test_a_huge_inline_string_within_the_unpack_limit_is_refused_in_bounded_memory(tmp_path):
+    path = tmp_path / "inline.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        zf.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        zf.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        zf.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        with zf.open("xl/worksheets/sheet1.xml", "w") as out:
+            out.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                      b'<row r="1"><c r="A1" t="inlineStr"><is><t>form_id</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>')
+            for _ in range(60):
+                out.write(b"a" * (1 << 20))
+            out.write(b"</t></is></c></row></sheetData></worksheet>")
+    assert path.stat().st_size < 1024 * 1024
+    script = ("import resource, sys, time; from pathlib import Path; from tasks import inbox_files as inf\n"
+              "t = time.monotonic()\n"
+              "try:\n    inf.read_records(Path(sys.argv[1]))\nexcept inf.UnreadableFile as e:\n    print('refused:', e)\n"
+              "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60,
+                         cwd=os.getcwd())
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith("refused:") and "longer than" in lines[0], out
+    seconds, rss_kb = lines[-1].split()
+    assert float(seconds) < 10 and int(rss_kb) < 300 * 1024
