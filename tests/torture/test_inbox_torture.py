@@ -39,6 +39,14 @@ TRIALS = 20
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
 SEQ = count(1)
+TALLY = {"referral files": 0, "unreadable referral files": 0, "referral records": 0, "claim files": 0,
+         "unreadable claim files": 0, "claim records": 0, "intake runs": 0, "killed with SIGKILL": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _figures():
+    yield
+    print("\ntorture figures:", json.dumps(TALLY))  # for the notes' Reliability figures (pytest -s)
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
@@ -170,6 +178,9 @@ def test_hostile_referral_files(torture_env, data):
         before = db.scalar(select(func.count()).select_from(Referral))
     doc = run_intake(today=TODAY, now=NOW).document()
     results = doc["results"]
+    TALLY["referral files"] += len(files)
+    TALLY["unreadable referral files"] += sum(1 for f in files if f[2] is None)
+    TALLY["referral records"] += sum(f[2] or 0 for f in files)
     assert doc["imported"] + doc["duplicates"] + doc["rejected"] == len(results)
     for name, _, expected, kinds in files:
         mine = [r for r in results if r["source"] == name]
@@ -250,6 +261,9 @@ def test_hostile_claim_files(torture_env, data):
         before = db.scalar(select(func.count()).select_from(ExpenseClaim))
     doc = import_claims(None, TODAY, NOW)
     results = doc["results"]
+    TALLY["claim files"] += len(files)
+    TALLY["unreadable claim files"] += sum(1 for f in files if f[2] is None)
+    TALLY["claim records"] += sum(f[2] or 0 for f in files)
     assert doc["imported"] + doc["updated"] + doc["duplicates"] + doc["invalid"] == len(results)
     assert doc["approved"] + doc["query"] + doc["held"] + doc["rejected"] == doc["imported"] + doc["updated"]
     for name, _, expected in files:
@@ -351,9 +365,11 @@ def test_kill_9_at_random_points_of_intake_loses_nothing(torture_env):
             drop_files(trial)
             pid = spawn()
             time.sleep(rng.uniform(0, 0.8 * span))
+            TALLY["intake runs"] += 2
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
+                TALLY["killed with SIGKILL"] += 1
             except ProcessLookupError:  # it had finished
                 pass
             deadline = time.monotonic() + 30
