@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks.inbox_files import (  # noqa: F401 — re-exported
-    CLAIMED, NOT_A_RECORD, PROCESSED, REJECTED, SUFFIXES, TEMP_SUFFIXES, ClaimedFile, UnreadableFile, claim_name,
-    ensure_folders, file_away, is_temporary, write_rejected,
-)
 from tasks import inbox_files as _inbox
-from tasks.inbox_files import REFERRALS
+from tasks.inbox_files import (  # noqa: F401 — re-exported
+    CLAIMED, NOT_A_RECORD, PROCESSED, REFERRALS, REJECTED, SUFFIXES, TEMP_SUFFIXES, ClaimedFile, UnreadableFile,
+    claim_name, ensure_folders, file_away, is_temporary, write_rejected,
+)
 from tasks.inbox_files import host as _host  # noqa: F401
 
 REQUIRED_COLUMNS = REFERRALS.required
