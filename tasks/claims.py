@@ -385,16 +385,30 @@ def import_claims(paths: list[str | Path] | None, today: date, now: datetime) ->
     from tasks.inbox_run import process_claimed, unexpected
 
     summary = ImportSummary()
-    if not paths:
-        inbox = get_settings().inbox_dir / "claims"
+    inbox = get_settings().inbox_dir / "claims"
+
+    def take(item: inf.ClaimedFile) -> None:
+        done = process_claimed(item, inbox, schema=inf.CLAIMS, now=now,
+                               import_records=lambda records: _import_records(records, item.name, summary, today, now))
+        if done.status in ("unreadable", "refused"):
+            _unreadable(summary, item.name, done.reason or "")
+
+    def same(a: Path, b: Path) -> bool:
+        try:
+            return a.resolve() == b.resolve()
+        except OSError:
+            return False
+
+    named = [Path(p) for p in paths or []]
+    if not named or any(same(p, inbox) for p in named):  # the inbox: claimed and filed away
         for item in inf.claim_inbox(inbox).claimed:
-            done = process_claimed(item, inbox, schema=inf.CLAIMS, now=now,
-                                   import_records=lambda records, name=item.name: _import_records(
-                                       records, name, summary, today, now))
-            if done.status in ("unreadable", "refused"):
-                _unreadable(summary, item.name, done.reason or "")
-        return summary.as_dict()
-    for path in claim_files([Path(p) for p in paths]):
+            take(item)
+    in_inbox = [p for p in named if not same(p, inbox) and same(p.parent, inbox)]
+    for path in in_inbox:  # a file of the inbox named: claimed now (no stability wait)
+        item = inf.claim_one(path, inbox)
+        if item is not None:
+            take(item)
+    for path in claim_files([p for p in named if not same(p, inbox) and p not in in_inbox]):
         try:
             records = inf.read_records(path, path.name, schema=inf.CLAIMS, follow=True).records
         except inf.UnreadableFile as exc:

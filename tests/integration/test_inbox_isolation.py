@@ -321,3 +321,20 @@ def test_claims_inbox_gets_the_same_reader_and_hand_off(drs_env, las, monkeypatc
     assert [p.name for p in (box / ".claimed").iterdir()] == []
     told = notices()
     assert len(told) == 2 and all(k.startswith("inbox-rejected:claim:") for k, *_ in told)
+
+
+def test_naming_the_claims_inbox_takes_and_files_its_files(drs_env, las, drs, monkeypatch):
+    from tests.integration.test_claims_support import claim, make_case, write_csv
+
+    monkeypatch.setenv("DRS_INBOX_STABLE_SECONDS", "0")
+    ref = make_case("E08000006", 1)
+    box = drs_env.home / "inbox" / "claims"
+    box.mkdir(parents=True)
+    write_csv(box / "a.csv", [claim("C-1", ref, 1, miles="10")])
+    write_csv(box / "b.csv", [claim("C-2", ref, 1, miles="4")])
+    r = drs("claims", "import", str(box / "b.csv"), "--today", "2026-11-23", "--json")
+    assert r.exit_code == 0 and [x["claim_id"] for x in r.json()["results"]] == ["C-2"]
+    r = drs("claims", "import", str(box), "--today", "2026-11-23", "--json")
+    assert [x["claim_id"] for x in r.json()["results"]] == ["C-1"]
+    assert sorted(p.name for p in (box / "processed").iterdir()) == ["a.csv", "b.csv"]
+    assert [p.name for p in box.iterdir() if p.is_file()] == [] and list((box / ".claimed").iterdir()) == []
