@@ -636,9 +636,22 @@ def claim_inbox(inbox: Path, *, wall: float | None = None, interval: float | Non
                 out.claimed.append(taken)
             continue
         first[entry.name] = signature_of(st)
-    if first and interval > 0 and any(wall - sig[1] / 1e9 < SETTLED_SECONDS for sig in first.values()):
-        time.sleep(interval)  # the second look
-    for name, seen in first.items():
+    settled = {name: sig for name, sig in first.items() if wall - sig[1] / 1e9 >= SETTLED_SECONDS}
+    fresh = {name: sig for name, sig in first.items() if name not in settled}
+    for name, seen in settled.items():  # untouched for SETTLED_SECONDS: stable already, taken at once
+        try:
+            st = os.lstat(inbox / name)
+        except FileNotFoundError:
+            continue
+        if signature_of(st) != seen:
+            out.skipped.append(name)
+            continue
+        taken = _take(inbox / name, inbox, name, wall)
+        if taken is not None:
+            out.claimed.append(taken)
+    if fresh and interval > 0:
+        time.sleep(interval)  # the second look, for the files changed lately
+    for name, seen in fresh.items():
         try:
             st = os.lstat(inbox / name)
         except FileNotFoundError:
