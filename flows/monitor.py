@@ -36,8 +36,10 @@ class CertificateApproval(RunInput):
 def refresh(today: date, now: datetime) -> dict:
     """Recompute stale clocks, record web-form declines (missed clocks are marked by `send_alerts`,
     in the same transaction as the alerts that follow from them)."""
+    from tasks.admin_files import check_admin_files
     from tasks.monitor import record_web_form_declines, refresh_clocks
 
+    check_admin_files(now)  # a wrong admin file: the team is told once a day, the last good one is used
     recomputed = refresh_clocks(today, now)
     declines = record_web_form_declines(today, now)
     return {"cases_recomputed": recomputed, "web_form_declines": len(declines)}

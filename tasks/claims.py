@@ -17,7 +17,6 @@ Each record is its own transaction (the claim and its email commit together). No
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -369,53 +368,113 @@ def _result_line(result: dict[str, Any]) -> dict[str, Any]:
             "errors": result.get("errors", [])}
 
 
-def claim_files(paths: list[Path]) -> list[tuple[Path, bool]]:
-    """(file, from_inbox) for each path; folders give their claim files; none means the inbox."""
-    if not paths:
-        inbox = get_settings().inbox_dir / "claims"
-        return [(p, True) for p in sorted(inbox.glob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES]
+def claim_files(paths: list[Path]) -> list[Path]:
+    """The claim files named: folders give their claim files (read where they are, never moved)."""
     out = []
     for path in paths:
         if path.is_dir():
-            out += [(p, False) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
+            out += [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
         else:
-            out.append((path, False))
+            out.append(path)
     return out
 
 
+def _count(summary: ImportSummary, result: dict[str, Any]) -> None:
+    summary.results.append(result)
+    status = result["status"]
+    if status == "invalid":
+        summary.invalid += 1
+    elif status == "duplicate":
+        summary.duplicates += 1
+    else:
+        if result.get("new"):
+            summary.imported += 1
+        else:
+            summary.updated += 1
+        setattr(summary, status, getattr(summary, status) + 1)
+
+
+def _import_one(raw: dict[str, Any], source: str, today: date, now: datetime) -> dict[str, Any]:
+    """One record's result line; never raises (one bad record never stops the others)."""
+    from tasks.inbox_files import NOT_A_RECORD
+
+    if NOT_A_RECORD in raw:
+        return _result_line({"source": source, "claim_id": None, "status": "invalid", "case_ref": None,
+                             "errors": [raw[NOT_A_RECORD]]})
+    try:
+        return _result_line(import_record(raw, source, today, now))
+    except Exception as exc:  # noqa: BLE001 — no personal data: the type only
+        import logging
+
+        logging.getLogger(__name__).error("a claim record could not be imported: %s", type(exc).__name__)
+        return _result_line({"source": source, "claim_id": text(raw.get("claim_id")) if isinstance(raw, dict) else None,
+                             "status": "invalid", "case_ref": None,
+                             "errors": ["could not be imported because of an internal error; give the file again"]})
+
+
+def _import_records(records: list[tuple[str, dict]], source: str, summary: ImportSummary, today: date,
+                    now: datetime) -> list[dict[str, Any]]:
+    """Import each record; returns the rows for the rejected-records report."""
+    rejected = []
+    for locator, raw in records:
+        result = _import_one(raw, source, today, now)
+        _count(summary, result)
+        if result["status"] == "invalid":
+            rejected.append({"record": locator, "claim_id": result["claim_id"], "errors": result["errors"]})
+    return rejected
+
+
+def _unreadable(summary: ImportSummary, source: str, reason: str) -> None:
+    _count(summary, _result_line({"source": source, "claim_id": None, "status": "invalid", "case_ref": None,
+                                  "errors": [f"{source}: {reason}"]}))
+
+
 def import_claims(paths: list[str | Path] | None, today: date, now: datetime) -> dict[str, Any]:
-    """Import claim files (default: `$DRS_HOME/inbox/claims/`, moved to `processed/` after).
+    """Import claim files (default: `$DRS_HOME/inbox/claims/`, taken and filed exactly like referral
+    files — `tasks.inbox_files` / `tasks.inbox_run`: stable files only, links refused, each file in
+    isolation, `processed/` and `rejected/` with `<name>.errors.json`, the team told once about a
+    file that cannot be read). Named paths are read where they are and never moved.
 
     Returns the summary as a plain dict. A file that cannot be read is reported as one
     `invalid` result; it never stops the others.
     """
+    from tasks import inbox_files as inf
+    from tasks.inbox_run import process_claimed, unexpected
+
     summary = ImportSummary()
-    for path, from_inbox in claim_files([Path(p) for p in paths or []]):
+    inbox = get_settings().inbox_dir / "claims"
+
+    def take(item: inf.ClaimedFile) -> None:
+        done = process_claimed(item, inbox, schema=inf.CLAIMS, now=now,
+                               import_records=lambda records: _import_records(records, item.name, summary, today, now))
+        if done.status in ("unreadable", "refused"):
+            _unreadable(summary, item.name, done.reason or "")
+
+    def same(a: Path, b: Path) -> bool:
         try:
-            records = read_rows(path)
-        except ClaimFileError as exc:
-            summary.invalid += 1
-            summary.results.append(_result_line({"source": path.name, "claim_id": None, "status": "invalid",
-                                                 "case_ref": None, "errors": [str(exc)]}))
+            return a.resolve() == b.resolve()
+        except OSError:
+            return False
+
+    named = [Path(p) for p in paths or []]
+    if not named or any(same(p, inbox) for p in named):  # the inbox: claimed and filed away
+        for item in inf.claim_inbox(inbox).claimed:
+            take(item)
+    in_inbox = [p for p in named if not same(p, inbox) and same(p.parent, inbox)]
+    for path in in_inbox:  # a file of the inbox named: claimed now (no stability wait)
+        item = inf.claim_one(path, inbox)
+        if item is not None:
+            take(item)
+    for path in claim_files([p for p in named if not same(p, inbox) and p not in in_inbox]):
+        try:
+            records = inf.read_records(path, path.name, schema=inf.CLAIMS, follow=True).records
+        except inf.UnreadableFile as exc:
+            _unreadable(summary, path.name, str(exc))
             continue
-        for raw in records:
-            result = _result_line(import_record(raw, path.name, today, now))
-            summary.results.append(result)
-            status = result["status"]
-            if status == "invalid":
-                summary.invalid += 1
-            elif status == "duplicate":
-                summary.duplicates += 1
-            else:
-                if result.get("new"):
-                    summary.imported += 1
-                else:
-                    summary.updated += 1
-                setattr(summary, status, getattr(summary, status) + 1)
-        if from_inbox:
-            done = path.parent / "processed"
-            done.mkdir(exist_ok=True)
-            shutil.move(str(path), done / path.name)
+        except Exception as exc:  # noqa: BLE001 — whatever the parser raised, this file alone fails
+            _unreadable(summary, path.name, unexpected(exc))
+            continue
+        _import_records(records, path.name, summary, today, now)
     return summary.as_dict()
 
 

@@ -54,7 +54,7 @@ class RecordResult:
 
 
 def import_record(fields: dict, *, source: str, locator: str, today: date, now: datetime,
-                  retries: int = 8) -> RecordResult:
+                  retries: int = 25) -> RecordResult:
     """Validate and import one flattened record in its own transaction (see module docstring)."""
     form_id = form_id_of(fields)
     for attempt in range(retries):
@@ -66,7 +66,9 @@ def import_record(fields: dict, *, source: str, locator: str, today: date, now: 
                 return result
         except IntegrityError:  # a concurrent run took the same form_id or case reference
             if attempt + 1 < retries:
-                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # de-synchronise the racers
+                # de-synchronise the racers; long enough that a run importing a big file meanwhile
+                # cannot starve this one (each retry reads the next free case reference again)
+                time.sleep(random.uniform(0.01, 0.1) * min(attempt + 1, 10))
                 continue
             log.error("record %s of a referral file hit a database conflict %d times", locator, retries)
         except Exception as exc:  # one bad record never stops the others; no personal data logged
@@ -79,11 +81,11 @@ def import_record(fields: dict, *, source: str, locator: str, today: date, now: 
 
 def _import(db: Session, fields: dict, *, form_id: str | None, source: str, locator: str,
             today: date, now: datetime) -> RecordResult:
-    from tasks.referral_files import NOT_A_RECORD
+    from tasks.inbox_files import NOT_A_RECORD
 
     if NOT_A_RECORD in fields:
         return RecordResult(source, None, "rejected", locator=locator,
-                            errors=[f"{locator} {fields[NOT_A_RECORD]}"], reasons=["record is not a JSON object"])
+                            errors=[f"{locator} {fields[NOT_A_RECORD]}"], reasons=["record could not be read as a referral"])
     if form_id:
         seen = db.scalar(select(Referral).where(Referral.form_id == form_id))
         if seen is not None:

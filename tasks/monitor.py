@@ -65,19 +65,11 @@ class MonitorSummary:
 def load_policy() -> AlertPolicy:
     """The alert policy: defaults, with `$DRS_HOME/alert-policy.json` applied when it exists, e.g.
     `{"due_soon_wd": 3, "due_soon_wd_by_clock": {"certificate_due": 3}, "kinds": ["due-today", "missed"]}`.
-    A bad file raises `ValueError` naming the setting."""
-    import json
+    A bad file never stops the monitor: the last good version (or the defaults) is used and
+    `tasks.admin_files.check_admin_files` tells the team, naming the setting."""
+    from tasks.admin_files import read_policy
 
-    from models.domain.alerts import policy_from_mapping
-
-    path = get_settings().home / POLICY_FILE
-    if not path.exists():
-        return DEFAULT_POLICY
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{POLICY_FILE}: not valid JSON ({exc})") from None
-    return policy_from_mapping(values)
+    return read_policy()[0]
 
 
 # --- 1. stale clocks -------------------------------------------------------------------------------
@@ -375,9 +367,11 @@ def issue_automatic(work: list[CertificateWork], today: date, now: datetime, sum
 def run_monitor(today: date, now: datetime, policy: AlertPolicy | None = None) -> dict:
     """The monitor as plain functions (the `drs monitor` path with no Prefect server): certificates
     needing approval are held and reported as awaiting approval."""
+    from tasks.admin_files import check_admin_files
     from tasks.calendar_source import working_calendar
     from tasks.digest import queue_digest
 
+    check_admin_files(now)  # a wrong admin file: the team is told once a day, the last good one is used
     policy = policy or load_policy()
 
     summary = MonitorSummary(today=today.isoformat())
