@@ -89,16 +89,23 @@ async def _start_now(names: tuple[str, ...]) -> list[str]:
     Returns the names started; says on stderr which ones."""
     from prefect.client.orchestration import get_client
 
+    import asyncio
+
     started = []
     async with get_client() as client:
         for name in names:
-            try:
-                deployment = await client.read_deployment_by_name(f"{name}/{name}")
-                await client.create_flow_run_from_deployment(deployment.id, tags=["start-now"])
-            except Exception as exc:  # noqa: BLE001 — a missing extra run must not stop serving
-                click.echo(f"drs serve: could not start {name} now ({type(exc).__name__})", err=True)
-                continue
-            started.append(name)
+            for attempt in range(5):  # a busy server (its SQLite locked a moment) is asked again
+                try:
+                    deployment = await client.read_deployment_by_name(f"{name}/{name}")
+                    await client.create_flow_run_from_deployment(deployment.id, tags=["start-now"])
+                except Exception as exc:  # noqa: BLE001 — a missing extra run must not stop serving
+                    if attempt < 4:
+                        await asyncio.sleep(1 + attempt)
+                        continue
+                    click.echo(f"drs serve: could not start {name} now ({type(exc).__name__})", err=True)
+                    break
+                started.append(name)
+                break
     if started:
         click.echo(f"drs serve: started now: {', '.join(started)}", err=True)
     return started
