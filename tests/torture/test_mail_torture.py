@@ -118,7 +118,7 @@ def test_flaky_smtp_delivers_every_email_once_except_its_own_5xx(smtp_env, seed)
         seen = {m["Message-ID"] for m in handler.received_to(address)}
         assert seen <= {message_id}, address  # every copy, even unconfirmed ones, has the row's id
         if address in permanent:
-            assert (status, attempts, outcome) == ("failed", 1, "permanent") and code >= 500, address
+            assert (status, attempts, outcome) == ("bounced", 1, "permanent") and code >= 500, address  # a hard bounce
             assert handler.accepted_to(address) == []
         else:
             assert status == "sent", (address, rows[address])
@@ -127,7 +127,7 @@ def test_flaky_smtp_delivers_every_email_once_except_its_own_5xx(smtp_env, seed)
     assert len(notices) == len(permanent)
     assert len({m["Subject"] for m in notices}) == len(permanent)
     with unit_of_work() as db:
-        assert set(db.scalars(select(OutboxEmail.status))) <= {"sent", "failed"}
+        assert set(db.scalars(select(OutboxEmail.status))) <= {"sent", "failed", "bounced"}
     injected["sweeps"] = sweeps
     print(f"\nflaky smtp seed={seed}: {size} emails, faults {dict(injected)}, "
           f"{len(handler.received)} messages received, {len(handler.accepted)} accepted")
