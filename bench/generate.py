@@ -324,11 +324,23 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
     with engine.begin() as conn:
         conn.execute(insert(Meta.__table__), [{"key": "holidays_version", "value": holidays_version()},
                                               {"key": "rules_version", "value": CURRENT_RULES_VERSION}])
+        _move_sequences(conn)
     engine.dispose()
     counts["open_clocks"] = open_clocks
     counts["by_status"] = dict(sorted(by_status.items()))
     counts["open_cases"] = sum(v for k, v in by_status.items() if k != "closed")
     return counts
+
+
+def _move_sequences(conn) -> None:
+    """PostgreSQL: rows were inserted with explicit ids, so move each id sequence past them."""
+    from sqlalchemy import text
+
+    if conn.dialect.name != "postgresql":
+        return
+    for table in ("local_authorities", "mediators", "cases", "mediation_sessions"):
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
 
 
 def generate_empty(url: str, n_las: int = 150) -> None:
@@ -343,6 +355,7 @@ def generate_empty(url: str, n_las: int = 150) -> None:
         conn.execute(insert(LaPolicy.__table__), [
             {"la_id": i + 1, "effective_from": date(2014, 9, 1), "categories": list(CLAIM_CATEGORIES)}
             for i in range(n_las)])
+        _move_sequences(conn)
     engine.dispose()
 
 
@@ -367,7 +380,8 @@ def referral_records(n: int, *, seed: int = 1, n_las: int = 150, day: date = RUN
         if left_in_group and template is not None:
             rec = json.loads(json.dumps(template))
             rec["form_id"] = form_id
-            rec["submitted_at"] = submitted.isoformat()
+            first = datetime.fromisoformat(template["submitted_at"])  # sent in again a little later
+            rec["submitted_at"] = (first + timedelta(minutes=3 * left_in_group)).isoformat()
             rec["notes"] = f"resubmitted ({left_in_group})"
             left_in_group -= 1
             out.append(rec)

@@ -518,6 +518,25 @@ class Bench:
                      "compute_clocks for one case; baseline = one add_working_days"))
 
 
+    def measure(self, name: str, url: str, folder: Path, counts: dict, empty_url: str) -> None:
+        if name == "intake":
+            self.measure_intake(url, folder)
+        elif name == "monitor":
+            self.measure_monitor(url, counts)
+        elif name == "recompute":
+            self.measure_recompute(url, counts)
+        elif name == "report":
+            self.measure_report(url)
+        elif name == "delivery":
+            self.measure_delivery(empty_url)
+        elif name == "idle":
+            self.measure_idle(empty_url)
+        elif name == "classic":
+            self.measure_classic()
+        else:
+            raise ValueError(f"unknown measure {name!r} (one of {', '.join(MEASURES)})")
+
+
 def print_table(rows: list[Row], scale: Scale, machine: str) -> None:
     print(f"\ndrs-flows benchmark, scale {scale.factor:g} ({scale.cases:,} cases), {machine}")
     print(f"{'measure':24} {'value':>12} {'unit':12} {'baseline':>12} {'ratio':>7} {'RSS MB':>7}  goal / workload")
@@ -563,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         only = [m for m in only if m != "idle"]
     bench = Bench(args, scale)
     started = time.perf_counter()
+    failed: list[str] = []
     try:
         if ("monitor" in only or "idle" in only) and not args.no_prefect:
             bench.start_server()  # starts while the data set is made
@@ -574,22 +594,11 @@ def main(argv: list[str] | None = None) -> int:
             bench.wait_server()
         for name in only:
             log(bench.quiet, f"{name} …")
-            if name == "intake":
-                bench.measure_intake(url, folder)
-            elif name == "monitor":
-                bench.measure_monitor(url, counts)
-            elif name == "recompute":
-                bench.measure_recompute(url, counts)
-            elif name == "report":
-                bench.measure_report(url)
-            elif name == "delivery":
-                bench.measure_delivery(empty_url)
-            elif name == "idle":
-                bench.measure_idle(empty_url)
-            elif name == "classic":
-                bench.measure_classic()
-            else:
-                raise SystemExit(f"bench: unknown measure {name!r}")
+            try:
+                bench.measure(name, url, folder, counts, empty_url)
+            except Exception as exc:  # one broken measure must not hide the others' figures
+                failed.append(name)
+                log(False, f"bench: {name} failed: {exc}")
     finally:
         bench.stop_server()
         if not args.keep:
@@ -601,8 +610,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(document))
     else:
         print_table(bench.rows, scale, machine())
-        print(f"\n{time.perf_counter() - started:.0f} s in all")
-    return 0
+        print(f"\n{time.perf_counter() - started:.0f} s in all" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
