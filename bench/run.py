@@ -85,11 +85,12 @@ class Scale:
     @classmethod
     def of(cls, factor: float, repeat: int) -> "Scale":
         """The issue's sizes times `factor`; below 0.01 (tests) 5 LAs instead of 150 and no second
-        delivery size, so that a tiny run takes seconds."""
+        delivery size, so that a tiny run takes seconds. Measures that take a minute or more at
+        full scale (intake, recompute, report, delivery of more than 1,000) run once."""
         tiny = factor < 0.01
         return cls(factor=factor, cases=max(300, int(1_000_000 * factor)), referrals=max(10, int(10_000 * factor)),
                    emails=max(10, int(5_000 * factor)), emails_small=0 if tiny else max(5, int(500 * factor)),
-                   repeat=repeat, repeat_costly=repeat if factor <= 0.1 else 1, las=5 if tiny else 150,
+                   repeat=repeat, repeat_costly=1, las=5 if tiny else 150,
                    rate_cap_messages=4 if tiny else 12)
 
 
@@ -169,6 +170,12 @@ class Store:
     def __init__(self, work: Path, database_url: str | None):
         self.work = work
         self.pg = database_url if database_url and not database_url.startswith("sqlite") else None
+        self.copies: set[str] = set()
+
+    def cleanup(self) -> None:
+        """Drop this run's PostgreSQL copies (the cached data sets stay)."""
+        if self.pg and self.copies:
+            self._pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.copies])
 
     def _pg_url(self, name: str) -> str:
         from sqlalchemy.engine import make_url
@@ -200,6 +207,7 @@ class Store:
         if self.pg:
             name = source_url.rsplit("/", 1)[-1]
             copy = f"drs_bench_run_{os.getpid()}"
+            self.copies.add(copy)
             self._pg_admin([f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)',
                             f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'])
             return self._pg_url(copy)
@@ -603,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.stop_server()
         if not args.keep:
             shutil.rmtree(bench.runs, ignore_errors=True)
+            bench.store.cleanup()
     document = [r.as_json() for r in bench.rows]
     if args.save:
         args.save.write_text(json.dumps(document, indent=1))
