@@ -177,9 +177,17 @@ class _CaseMaker:
                     events.append(("agreement-reached", held, False, None, items))
                 if status == "closed" or rng.random() < 0.5:
                     events.append(("certificate-issued", day(held, 0, 3), False, "after-mediation", ()))
+        elif final == "certificate-pending" and rng.random() < 0.9:
+            # waiting for the adviser after the LA could not arrange mediation (deemed certificate);
+            # a declined one is issued by the monitor the same day, so only today's declines wait
+            wants = "yes"
+            events.append(("mediation-requested", day(info, 0, 7), False, None, ()))
+            rec = day(events[-1][1], 0, 3)
+            events.append(("la-received-request", rec, False, None, ()))
+            events.append(("la-cannot-arrange", day(rec, 5, 25), False, None, ()))
         elif final in ("certificate-pending", "certificate-issued"):
             wants = "no"
-            trig = day(info, 0, 10)
+            trig = as_of if final == "certificate-pending" else day(info, 0, 10)
             events.append(("mediation-declined", trig, False, None, ()))
             if final == "certificate-issued":
                 events.append(("certificate-issued", day(trig, 0, 3), False, "declined", ()))
@@ -213,7 +221,7 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
                    progress: bool = False) -> dict:
     """Fill the (migrated, empty) database at `url`; returns counts by table and by status."""
     from models.db import (
-        Case, CaseEvent, Clock, ExpenseClaim, LaPolicy, LocalAuthority, MediationSession, Mediator, Meta,
+        Case, CaseEvent, Certificate, Clock, ExpenseClaim, LaPolicy, LocalAuthority, MediationSession, Mediator, Meta,
         OutboxEmail, Referral,
     )
     from models.domain.clocks import CaseFacts, Event, NextSession, compute_clocks
@@ -226,7 +234,8 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
     sqlite_fast(engine)
     stamp = _at(as_of, 18)
     maker = _CaseMaker(seed, n_las, as_of)
-    counts = {"cases": 0, "events": 0, "clocks": 0, "sessions": 0, "claims": 0, "outbox": 0, "referrals": 0}
+    counts = {"cases": 0, "events": 0, "clocks": 0, "sessions": 0, "claims": 0, "outbox": 0, "referrals": 0,
+              "certificates": 0}
     by_status: dict[str, int] = {}
     open_clocks = 0
     with engine.begin() as conn:
@@ -239,10 +248,10 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
             {"id": i + 1, "name": f"Mediator {i + 1:02d}", "email": f"mediator{i + 1:02d}@example.org", "active": True,
              "created_at": stamp} for i in range(40)])
     per_year: dict[int, int] = {}
-    session_id = claim_no = 0
+    session_id = claim_no = cert_no = 0
     started = time.perf_counter()
     for lo in range(0, n_cases, BATCH):
-        cases, events, clocks, sessions, claims, outbox, referrals = [], [], [], [], [], [], []
+        cases, events, clocks, sessions, claims, outbox, referrals, certificates = [], [], [], [], [], [], [], []
         for i in range(lo, min(n_cases, lo + BATCH)):
             received_on = maker.received(i, n_cases)
             per_year[received_on.year] = per_year.get(received_on.year, 0) + 1
@@ -291,7 +300,15 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
             referrals.append({"form_id": f"BENCH-{case['id']:08d}", "case_id": case["id"],
                               "submitted_at": _at(received_on, 9), "source_file": "bench.json", "linked": False,
                               "received_at": _at(received_on, 9, 5)})
+            trigger_on = None
             for name, on, health, cert_type, items in p.events:
+                if name in ("mediation-declined", "withdrawn", "la-cannot-arrange", "mediation-concluded"):
+                    trigger_on = on
+                if name == "certificate-issued":
+                    cert_no += 1
+                    certificates.append({"number": f"BENCH-C-{cert_no:08d}", "case_id": case["id"], "type": cert_type,
+                                         "trigger_on": trigger_on or on, "issued_on": on, "adviser": "Bench adviser",
+                                         "status": "issued", "created_at": _at(on, 15)})
                 events.append({"case_id": case["id"], "event": name, "on": on, "health": health,
                                "cert_type": cert_type, "items": list(items), "recorded_at": _at(on, 12),
                                "recorded_by": "bench"})
@@ -312,11 +329,13 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
                                    "created_at": at, "sent_at": at})
         with engine.begin() as conn:
             for table, rows in ((Case, cases), (Referral, referrals), (CaseEvent, events), (Clock, clocks),
-                                (MediationSession, sessions), (ExpenseClaim, claims), (OutboxEmail, outbox)):
+                                (MediationSession, sessions), (ExpenseClaim, claims), (OutboxEmail, outbox),
+                                (Certificate, certificates)):
                 if rows:
                     conn.execute(insert(table.__table__), rows)
         for key, rows in (("cases", cases), ("events", events), ("clocks", clocks), ("sessions", sessions),
-                          ("claims", claims), ("outbox", outbox), ("referrals", referrals)):
+                          ("claims", claims), ("outbox", outbox), ("referrals", referrals),
+                          ("certificates", certificates)):
             counts[key] += len(rows)
         if progress:
             done = min(n_cases, lo + BATCH)
