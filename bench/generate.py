@@ -15,7 +15,9 @@ and written straight to the database with SQLAlchemy Core bulk inserts (executem
 - mediation sessions (booked ahead for `mediation-arranged`, held for concluded cases) and
   expense claims after held sessions;
 - `meta` rows (holiday digest, rules version) as the monitor leaves them, so the next monitor run
-  recomputes nothing unless the holidays change.
+  recomputes nothing unless the holidays change; then (`settle`, from the command line) the
+  project's own monitor runs for `AS_OF` and its emails are marked sent, so the benchmark's
+  monitor run is an ordinary next-day sweep.
 
 `write_referral_files` writes an intake drop (JSON and CSV, same records) in which a share of the
 forms are near-identical (same child, LA and decision letter, different form ids).
@@ -351,6 +353,24 @@ def generate_cases(url: str, n_cases: int, *, seed: int = 1, n_las: int = 150, a
     return counts
 
 
+def settle(url: str, as_of: date = AS_OF) -> dict:
+    """Leave the data as the service would after `as_of`'s midday sweep: run the project's own
+    monitor for `as_of` (declined certificates issued, alerts and digest queued) and mark every
+    queued email sent. The benchmark's monitor run is then the next day's, not a first run."""
+    from sqlalchemy import update
+
+    from models.db import OutboxEmail
+    from tasks.monitor import run_monitor
+
+    summary = run_monitor(as_of, _at(as_of, 12, 45))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(update(OutboxEmail.__table__).where(OutboxEmail.__table__.c.status == "pending")
+                     .values(status="sent", attempts=1, sent_at=_at(as_of, 13)))
+    engine.dispose()
+    return summary
+
+
 def _move_sequences(conn) -> None:
     """PostgreSQL: rows were inserted with explicit ids, so move each id sequence past them."""
     from sqlalchemy import text
@@ -512,6 +532,10 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{args.out.resolve() / 'drs.sqlite3'}"
     upgrade(url)
     counts = generate_cases(url, args.cases, seed=args.seed, n_las=args.las, progress=args.progress)
+    if args.database_url:
+        os.environ["DRS_DATABASE_URL"] = args.database_url
+    sweep = settle(url)
+    counts["settled"] = {"emails_queued": sweep["emails_queued"], "certificates_issued": len(sweep["certificates_issued"])}
     write_referral_files(args.out, args.referrals, seed=args.seed, n_las=args.las)
     similar = max(10, args.referrals // 10)  # ten children, each sent in again and again
     write_referral_files(args.out, similar, seed=args.seed, n_las=args.las, similar_share=1.0,
