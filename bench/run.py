@@ -291,7 +291,7 @@ class Bench:
 
     # the Prefect server -----------------------------------------------------------------------------
     def start_server(self) -> None:
-        home = self.work / f"prefect-server-{os.getpid()}"
+        home = self.server_home = self.work / f"prefect-server-{os.getpid()}"
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         with socket.socket() as s:
@@ -323,14 +323,17 @@ class Bench:
         raise RuntimeError("prefect server did not become healthy")
 
     def stop_server(self) -> None:
-        if self.server is None or self.server.poll() is not None:
+        if self.server is None:
             return
-        os.killpg(self.server.pid, signal.SIGTERM)  # its own session: the server and its workers
-        try:
-            self.server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.server.pid, signal.SIGKILL)
-            self.server.wait()
+        if self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)  # its own session: the server and its workers
+            try:
+                self.server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+                self.server.wait()
+        if not self.args.keep:
+            shutil.rmtree(self.server_home, ignore_errors=True)
 
     # measures ---------------------------------------------------------------------------------------
     def rounds(self, project: list) -> "Iterator[int]":
