@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test clean bench
+.PHONY: install run test clean bench torture
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+torture: install
+	DRS_TORTURE=large $(BIN)/python -m pytest tests/torture -q
 
 # the national-scale benchmark (issue 14; not part of `make test`): `make bench ARGS=--small`
 bench: install

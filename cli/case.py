@@ -1,4 +1,4 @@
-"""`drs case list | show | event`."""
+"""`drs case list | show | event | contact`."""
 from __future__ import annotations
 
 import click
@@ -57,17 +57,26 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
     from tasks.casework import CaseworkError, get_case
     from tasks.db import unit_of_work
 
-    day, _ = resolve_clock(today, now)
+    day, moment = resolve_clock(today, now)
     with unit_of_work() as db:
         try:
-            doc = case_document(db, get_case(db, ref), day, redact=redact or not as_json)
+            case_ = get_case(db, ref)
+            doc = case_document(db, case_, day, redact=redact or not as_json)
         except CaseworkError as exc:
             raise InputError(str(exc)) from None
+        if as_json and not redact:  # personal data shown: audited (issue 17)
+            from tasks.audit_trail import log_read
+
+            log_read(db, "case-show", case_.id, moment, {"ref": case_.ref}, actor="cli:case-show")
+            db.commit()
     if as_json:
         emit_json(doc)
         return
     click.echo(f"{doc['ref']}  {doc['service']}  {doc['status']}  LA {doc['local_authority']}")
     click.echo(f"decision: {doc['decision']['type']} sent {doc['decision']['letter_sent_on']}; received {doc['received_on']}")
+    if doc.get("legal_hold"):
+        hold = doc["legal_hold"]
+        click.echo(f"LEGAL HOLD since {(hold['since'] or '')[:16].replace('T', ' ')} UTC by {hold['by']}: {hold['reason']}")
     for e in doc["events"]:
         click.echo(f"  {e['on']}  {e['event']}")
     from datetime import date
@@ -79,6 +88,9 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
         click.echo(f"  {clock_title(name)}")
         click.echo(f"      due {c['due']}  target {c['target']}  {state_words(c['state'], met_on, c.get('late_wd'))}"
                    f"  owner {c['owner']}  {c['level']}")
+    for p in doc.get("contact_problems", ()):  # issue 15
+        click.echo(f"  contact problem: {p['recipient_role']} — {p['reason']} since {p['since'][:10]}"
+                   f"{' (statutory)' if p['statutory'] else ''}")
 
 
 @case.command("event")
@@ -107,3 +119,141 @@ def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_ty
             raise InputError(str(exc)) from None
         db.commit()
         click.echo(f"{case_.ref}: {event} on {on_date.isoformat()} recorded; status {case_.status}", err=True)
+
+
+# --- data protection (issue 17): legal hold, subject access export, erasure --------------------------
+
+@case.command("hold")
+@click.argument("ref")
+@click.option("--reason", required=True, help="why (complaint, tribunal appeal, court order); no personal details")
+@today_options
+@json_option
+def hold(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
+    """Put a case on legal hold: retention, erasure and file clean-up leave it alone."""
+    from tasks.casework import CaseworkError
+    from tasks.db import unit_of_work
+    from tasks.legal_hold import place_hold
+
+    _, moment = resolve_clock(today, now)
+    with unit_of_work() as db:
+        try:
+            result = place_hold(db, ref, reason, moment)
+        except CaseworkError as exc:
+            raise InputError(str(exc)) from None
+        db.commit()
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"{result['ref']}: on legal hold ({result['legal_hold']['reason']})")
+
+
+@case.command("release")
+@click.argument("ref")
+@today_options
+@json_option
+def release(ref: str, today: str | None, now: str | None, as_json: bool) -> None:
+    """Take a case off legal hold (retention applies to it again)."""
+    from tasks.casework import CaseworkError
+    from tasks.db import unit_of_work
+    from tasks.legal_hold import release_hold
+
+    _, moment = resolve_clock(today, now)
+    with unit_of_work() as db:
+        try:
+            result = release_hold(db, ref, moment)
+        except CaseworkError as exc:
+            raise InputError(str(exc)) from None
+        db.commit()
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"{result['ref']}: legal hold released")
+
+
+@case.command("export")
+@click.argument("ref")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="folder to write (created)")
+@today_options
+@json_option
+def export(ref: str, out: str, today: str | None, now: str | None, as_json: bool) -> None:
+    """Subject access: everything held about the case's family, as JSON plus files, with a README."""
+    from pathlib import Path
+
+    from tasks.casework import CaseworkError
+    from tasks.subject_access import export_case
+
+    _, moment = resolve_clock(today, now)
+    try:
+        result = export_case(ref, Path(out), moment)
+    except CaseworkError as exc:
+        raise InputError(str(exc)) from None
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"{', '.join(result['refs'])}: {result['files']} files written to {result['out']} (see README.txt)")
+
+
+@case.command("erase")
+@click.argument("ref")
+@click.option("--reason", required=True, help="why (e.g. erasure request received on D); no personal details")
+@today_options
+@json_option
+def erase(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
+    """Erasure on request: anonymise the case now, every copy (refused while on legal hold)."""
+    from tasks.casework import CaseworkError
+    from tasks.retention import erase_case
+
+    _, moment = resolve_clock(today, now)
+    try:
+        summary = erase_case(ref, reason, moment)
+    except CaseworkError as exc:
+        raise InputError(str(exc)) from None
+    result = summary.as_dict()
+    if as_json:
+        emit_json(result)
+        return
+    files = sum(result["case_files"].values())
+    click.echo(f"{', '.join(result['refs'])}: anonymised ({result['emails'] + result['emails_cancelled']} emails, "
+               f"{result['attachments']} attachments, {result['claims']} claims, {files} files removed)")
+    for error in result["case_file_errors"]:
+        click.echo(f"drs: could not delete {error}", err=True)
+@case.command("contact")
+@click.argument("ref")
+@click.option("--email", "email", default=None, help="the corrected address (re-sends the statutory emails that bounced)")
+@click.option("--role", default="family", show_default=True,
+              type=click.Choice(("family", "supporter", "icb", "mediator", "other")), help="whose address")
+@click.option("--reached", is_flag=True, help="the family was told another way: close the contact problem")
+@click.option("--by", "by", type=click.Choice(("phone", "letter")), help="--reached: how they were told")
+@click.option("--on", "on", default=None, help="--reached: the date they were told (YYYY-MM-DD)")
+@click.option("--note", default=None, help="--reached: a short note (no personal details)")
+@today_options
+@json_option
+def contact(ref: str, email: str | None, role: str, reached: bool, by: str | None, on: str | None,
+            note: str | None, today: str | None, now: str | None, as_json: bool) -> None:
+    """After a bounce: correct the address (--email NEW) or record the family was reached (--reached)."""
+    from tasks.casework import CaseworkError
+    from tasks.contact_fix import correct_address, record_reached
+
+    if bool(email) == reached:
+        raise InputError("give either --email NEW or --reached --by phone|letter --on DATE")
+    day, moment = resolve_clock(today, now)
+    try:
+        if email:
+            result = correct_address(ref, email, role=role, now=moment, actor="cli:case-contact")
+        else:
+            if not by or not on:
+                raise InputError("--reached needs --by phone|letter and --on DATE")
+            result = record_reached(ref, by=by, on=parse_date(on, "--on"), note=note, role=role,
+                                    now=moment, today=day, actor="cli:case-contact")
+    except CaseworkError as exc:
+        raise InputError(str(exc)) from None
+    doc = result.as_dict()
+    if as_json:
+        emit_json(doc)
+        return
+    if email:
+        click.echo(f"{doc['case_ref']}: {role} address corrected; {doc['resolved']} contact problem(s) closed, "
+                   f"{len(doc['resent'])} statutory email(s) sent again, {doc['readdressed']} waiting email(s) re-addressed",
+                   err=True)
+    else:
+        click.echo(f"{doc['case_ref']}: reached by {by}; {doc['resolved']} contact problem(s) closed", err=True)

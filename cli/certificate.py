@@ -28,8 +28,12 @@ def issue(ref: str, on: str, cert_type: str | None, adviser: str | None, today: 
     from tasks.casework import CaseworkError
     from tasks.certificates import issue_certificate
 
+    from models.domain.fields import text_problem
+
     day, moment = resolve_clock(today, now)
     on_date = parse_date(on, "--on")
+    if text_problem(adviser):
+        raise InputError(f"--adviser {text_problem(adviser)}")
     try:
         result = issue_certificate(ref, on_date, today=day, now=moment, actor="cli:certificate-issue",
                                    cert_type=cert_type, adviser=adviser)

@@ -110,7 +110,8 @@ def decide(claim_id: str, approve: bool, reason: str, today: str | None, now: st
 
 
 @claims.command("list")
-@click.option("--status", default=None, help="pending|approved|query|held|rejected|sent|paid")
+@click.option("--status", default=None, type=click.Choice(["pending", "approved", "query", "held", "rejected", "sent", "paid"]),
+              help="only claims with this status")
 @json_option
 def list_(status: str | None, as_json: bool) -> None:
     """Claims with their status (references, amounts and reasons; no names)."""

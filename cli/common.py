@@ -37,9 +37,20 @@ def parse_date(value: str | None, name: str = "date") -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"{name} {value!r} is not a date (use YYYY-MM-DD)") from None
+    _in_window(parsed, name)
+    return parsed
+
+
+def _in_window(value: date | datetime, name: str) -> None:
+    """Dates a person types must fall in the sane window (2000-01-01 to 2100-12-31): exit 2 otherwise."""
+    from models.domain.fields import date_problem
+
+    problem = date_problem(value)
+    if problem:
+        raise InputError(f"{name} {value.isoformat()} {problem}")
 
 
 def parse_datetime(value: str | None, name: str = "time") -> datetime | None:
@@ -50,6 +61,7 @@ def parse_datetime(value: str | None, name: str = "time") -> datetime | None:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"{name} {value!r} is not a date-time (use ISO-8601, e.g. 2026-11-28T09:30+00:00)") from None
+    _in_window(parsed, name)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=local_tz())
     return parsed
@@ -60,9 +72,12 @@ def resolve_clock(today: str | None = None, now: str | None = None) -> tuple[dat
 
     `--now` wins over `--today`; with `--today` alone, now is 09:00 local on that day.
     """
-    from tasks.timekeeping import resolve_now
+    from tasks.timekeeping import DateWindowError, resolve_now
 
-    return resolve_now(parse_datetime(now, "--now"), parse_date(today, "--today"))
+    try:
+        return resolve_now(parse_datetime(now, "--now"), parse_date(today, "--today"))
+    except DateWindowError as exc:
+        raise InputError(f"--{exc}") from None
 
 
 def today_options(func: Callable) -> Callable:
@@ -92,9 +107,14 @@ def prefect_server_url() -> str | None:
             return None
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=1.0) as response:
-            return url if response.status == 200 else None
+            if response.status != 200:
+                return None
     except OSError:
         return None
+    from cli.prefect_auth import check_api_auth
+
+    check_api_auth(url)  # a password-protected server without PREFECT_API_AUTH_STRING: exit 2, one line
+    return url
 
 
 def configure_prefect_env(api_url: str | None = None) -> None:
@@ -123,7 +143,9 @@ def run_flow(flow_ref: str, direct: Callable[..., Any], **kwargs: Any) -> Any:
     configure_prefect_env(url)
     module, name = flow_ref.split(":")
     flow = getattr(importlib.import_module(module), name)
-    return flow(**kwargs)
+    from cli.recorded import run_recorded  # no heartbeat; `cli.main` exits fast afterwards
+
+    return run_recorded(flow, kwargs)
 
 
 def fail(message: str) -> None:

@@ -14,8 +14,10 @@ def demo(today: str | None, now: str | None, cases: int) -> None:
     from tasks.db import unit_of_work
     from tasks.demo import load_demo
 
+    from tasks import progress
+
     day, moment = resolve_clock(today, now)
-    with unit_of_work() as db:
+    with progress.shown("demo", "cases"), unit_of_work() as db:
         counts = load_demo(db, day, moment, cases=cases)
         db.commit()
     click.echo("demo data loaded: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()), err=True)

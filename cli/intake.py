@@ -13,25 +13,12 @@ def _direct(paths: list[str] | None, today, now) -> dict:
 
 
 def _inbox_now() -> list[str]:
-    """No PATH: the user asks for the inbox now, so a file written a moment ago is taken too (the
-    scheduled run leaves files changed in the last few seconds for its next run): the folder (ready
-    files, claims left by a crashed run), then each such fresh file by name."""
-    import time
-
+    """No PATH: the inbox, as the scheduled run reads it (a file written a moment ago is taken once
+    it has stayed the same across two looks `DRS_INBOX_STABLE_SECONDS` apart)."""
     from tasks.intake import inbox_dir
-    from tasks.referral_files import SETTLE_SECONDS, is_temporary
 
     inbox = inbox_dir()
-    if not inbox.is_dir():
-        return []
-    wall, fresh = time.time(), []
-    for p in sorted(inbox.iterdir()):
-        try:
-            if p.is_file() and not is_temporary(p.name) and wall - p.stat().st_mtime < SETTLE_SECONDS + 5:
-                fresh.append(str(p))
-        except FileNotFoundError:  # another run took it meanwhile
-            continue
-    return [str(inbox), *fresh]
+    return [str(inbox)] if inbox.is_dir() else []
 
 
 @click.command()
@@ -51,8 +38,11 @@ def intake(paths: tuple[str, ...], today: str | None, now: str | None, as_json: 
         check_paths(list(paths))
     except IntakeInputError as exc:
         raise InputError(str(exc)) from None
-    summary = run_flow("flows.intake:referral_intake", direct=_direct,
-                       paths=list(paths) or _inbox_now() or None, today=day, now=moment)
+    from tasks import progress
+
+    with progress.shown("intake", "records", enabled=not as_json):
+        summary = run_flow("flows.intake:referral_intake", direct=_direct,
+                           paths=list(paths) or _inbox_now() or None, today=day, now=moment)
     if as_json:
         emit_json(summary)
         return

@@ -17,23 +17,22 @@ def la() -> None:
 @la.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_(file: Path) -> None:
-    """Add or update local authorities from a CSV file (all rows or none)."""
-    from tasks.db import unit_of_work
-    from tasks.registry import RegistryError, parse_la_csv, upsert_local_authority
+    """Add or update local authorities from a CSV file (all rows or none).
+
+    A wrong line is named (file and line) on one line of stderr, exit 2, and nothing changes: the
+    register stays as it was."""
+    from tasks.registry import MAX_FILE_BYTES, RegistryError, import_register
 
     try:
-        rows = parse_la_csv(file.read_text(encoding="utf-8"))
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # a bigger file is refused, never read whole
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        count, created = import_register(data, datetime.now(timezone.utc))
     except RegistryError as exc:
-        raise InputError(f"{file.name}: {exc}") from None
-    now = datetime.now(timezone.utc)
-    created = 0
-    with unit_of_work() as db:
-        for row in rows:
-            created += upsert_local_authority(db, row, now)[1]
-        db.commit()
-    click.echo(f"{len(rows)} local authorities imported ({created} new)", err=True)
+        raise InputError(f"{file.name}: {exc}; nothing was changed") from None
+    click.echo(f"{count} local authorities imported ({created} new)", err=True)
 
 
 @la.command("list")
@@ -45,8 +44,11 @@ def list_(as_json: bool) -> None:
     from models.db import LocalAuthority
     from tasks.db import unit_of_work
 
+    from tasks.bounces import la_contact_problems
+
     with unit_of_work() as db:
         rows = []
+        problems = la_contact_problems(db)  # issue 15: register addresses that bounce
         for la_ in db.scalars(select(LocalAuthority).order_by(LocalAuthority.name)):
             policy = la_.policies[-1] if la_.policies else None
             rows.append({
@@ -56,9 +58,25 @@ def list_(as_json: bool) -> None:
                 "mileage_rate_pence": policy.mileage_rate_pence if policy else None,
                 "receipt_threshold_pounds": policy.receipt_threshold_pence / 100 if policy else None,
                 "claim_window_days": policy.claim_window_days if policy else None,
+                **_limits(policy),
+                "contact_problems": problems.get(la_.id, []),
             })
     if as_json:
         emit_json(rows)
         return
     for row in rows:
         click.echo(f"{row['code']}  {row['name']}")
+        for p in row["contact_problems"]:
+            click.echo(f"    {p['field']} bounced: {p['reason']} (since {p['since'][:10]}) — fix it with drs la import")
+
+
+def _limits(policy) -> dict:
+    """The LA's sanity limits as `drs la list --json` shows them (the built-in one where the register is silent)."""
+    from models.domain.expenses import BUILT_IN_LIMITS as built_in
+
+    def pick(attr: str):
+        value = getattr(policy, attr, None) if policy is not None else None
+        return getattr(built_in, attr) if value is None else value
+
+    return {"max_miles": float(pick("max_miles")), "max_item_pounds": pick("max_item_pence") / 100,
+            "max_meeting_pounds": pick("max_meeting_pence") / 100, "remittance_days": pick("remittance_days")}

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from cli.recorded import exit_fast
+
 #: command name -> ("module:attribute" of its click command or group, one-line help)
 COMMANDS = {
     "db": ("cli.db:db", "Create or migrate the database schema."),
@@ -15,7 +17,7 @@ COMMANDS = {
     "mediator": ("cli.mediator:mediator", "Register mediators."),
     "case": ("cli.case:case", "Cases: list, show with clocks, record events."),
     "intake": ("cli.intake:intake", "Run referral intake over inbox files."),
-    "mail": ("cli.mail:mail", "Deliver the email outbox now."),
+    "mail": ("cli.mail:mail", "The email outbox: deliver now, retry failed emails."),
     "monitor": ("cli.monitor:monitor", "Deadline monitoring now (alerts, digest, certificates)."),
     "certificate": ("cli.certificate:certificate", "Issue a mediation certificate."),
     "session": ("cli.session:session", "Mediation meetings: schedule, reschedule, cancel, outcome."),
@@ -23,6 +25,9 @@ COMMANDS = {
     "claims": ("cli.claims:claims", "Expense claims: import, route to LAs, record payments."),
     "report": ("cli.report:report", "The monthly Excel report."),
     "serve": ("cli.serve:serve", "Serve every deployment on its schedule."),
+    "retention": ("cli.retention:retention", "Anonymise long-closed cases now (--dry-run lists them)."),
+    "audit": ("cli.audit:audit", "Read the audit trail (who did what, when)."),
+    "subject-access": ("cli.subject_access:subject_access", "Export everything held about an email address."),
 }
 
 
@@ -47,8 +52,16 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def drs() -> None:
     """drs-flows: SEND mediation casework, deadlines, reminders, claims and reports."""
+    from cli.common import InputError
+    from tasks.settings import SettingsError, get_settings
+
+    try:  # every setting is checked before any command does anything (exit 2, one line)
+        get_settings()
+    except SettingsError as exc:
+        raise InputError(str(exc)) from None
 
 
+@exit_fast
 def main() -> None:
     """Console entry point: click's usage errors become one line on stderr, exit 2."""
     try:

@@ -28,8 +28,21 @@ def monthly(month: str | None, out: str | None, resend: bool, today: str | None,
         month = resolve_month(month, day)
     except ReportError as exc:
         raise InputError(str(exc)) from None
-    result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
-                      month=month, now=moment, out=out, resend=resend)
+    if out is not None:  # a folder that cannot be made or written is the user's mistake (exit 2)
+        import os
+        from pathlib import Path
+
+        try:
+            Path(out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--out {out}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise InputError(f"--out {out}: the folder is not writable")
+    from tasks import progress
+
+    with progress.shown("report monthly", "LA workbooks", enabled=not as_json):
+        result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
+                          month=month, now=moment, out=out, resend=resend)
     if as_json:
         emit_json(result)
         return

@@ -9,9 +9,12 @@
    Prefect's home in `$DRS_HOME/prefect`, analytics off and the task-run recorder batch settings;
    waits for `/api/health`; records `{"api_url", "pid", ...}` in `$PREFECT_HOME/server.json` so
    every `drs` command finds it.
-5. Starts `drs serve` (every deployment on its schedule, plus the task worker), kicks off one
-   watchdog run (the "today" screen) and, on a fresh demo, one deadline-monitor run, and prints
-   the dashboard address.
+   Prefect's own database is kept bounded (`PREFECT_RETENTION`): flow runs, their logs and
+   artifacts go 90 days after they ended, events after 7 days.
+5. Starts `drs serve --start-now watchdog` (every deployment on its schedule, plus the task worker;
+   once the deployments are registered it starts one watchdog run — the "today" screen — and, on a
+   fresh demo, one deadline-monitor and one session-reminders run), and prints the dashboard
+   address and the `today` screen's.
 6. Ctrl-C (or SIGTERM) stops `drs serve`, then the server, and removes the record.
 
 The children run in their own process groups so that Ctrl-C reaches only this process, which then
@@ -35,6 +38,16 @@ from tasks.processes import pid_alive
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
+
+#: Prefect's own retention, for a year unattended (Prefect 3.9 settings; a value already in the
+#: environment wins). The database vacuum deletes terminal flow runs — with their logs and
+#: artifacts — that ended more than the retention period ago (one period for every final state:
+#: Prefect cannot keep failed runs longer), and events older than the events retention period.
+PREFECT_RETENTION = {
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(90 * 24 * 3600),
+    "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": "P7D",  # a duration (ISO 8601); the vacuum one is seconds
+}
 HEALTH_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 20
 
@@ -59,36 +72,26 @@ def _port_in_use(port: int) -> bool:
         return s.connect_ex((HOST, port)) == 0
 
 
-def _api(api_url: str, method: str, path: str, body: dict | None = None) -> dict | None:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(api_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
-    except (OSError, ValueError):
-        return None
+def server_port() -> int:
+    """The dashboard's port: `PREFECT_SERVER_API_PORT`, default 4200; `ValueError` names a bad one."""
+    raw = (os.environ.get("PREFECT_SERVER_API_PORT") or "").strip()
+    if not raw:
+        return DEFAULT_PORT
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"PREFECT_SERVER_API_PORT={raw!r} is not a port number (1-65535)")
+    return int(raw)
 
 
-def kick_off(api_url: str, names: list[str], wait_s: float = 90.0) -> list[str]:
-    """Create one flow run of each deployment in `names` (deployment name = flow name).
-
-    Waits (up to `wait_s`) for `drs serve` to register the first one, then tries the others once;
-    a deployment that is not served (its flow does not exist yet) is left out.
-    """
-    started, deadline = [], time.monotonic() + wait_s
-    for n, name in enumerate(names):
-        while True:
-            deployment = _api(api_url, "GET", f"/deployments/name/{name}/{name}")
-            # not paused = served now (`drs serve` un-pauses what the previous run paused on exit)
-            if deployment and deployment.get("id") and not deployment.get("paused"):
-                if _api(api_url, "POST", f"/deployments/{deployment['id']}/create_flow_run", {}) is not None:
-                    started.append(name)
-                break
-            if n or time.monotonic() > deadline:
-                break
-            time.sleep(1)
-    return started
+def server_env(environ: dict[str, str], api_url: str, ui_url: str) -> dict[str, str]:
+    """The environment of the server and `drs serve`: `environ` plus the API and UI addresses and
+    Prefect's retention settings (`PREFECT_RETENTION`, unless `environ` sets them)."""
+    env = dict(environ)
+    for key, value in PREFECT_RETENTION.items():
+        env.setdefault(key, value)
+    env["PREFECT_API_URL"] = api_url
+    env["PREFECT_UI_URL"] = ui_url
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
 
 
 class Supervisor:
@@ -143,6 +146,13 @@ def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C
     raise KeyboardInterrupt
 
 
+def share_auth_string() -> None:
+    """Under a dashboard password (PREFECT_SERVER_API_AUTH_STRING), our own clients — the first runs
+    started here and `drs serve` — send it too (PREFECT_API_AUTH_STRING, unless set already)."""
+    if os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", os.environ["PREFECT_SERVER_API_AUTH_STRING"])
+
+
 def main() -> int:
     from cli.common import configure_prefect_env
     from tasks.settings import get_settings
@@ -152,9 +162,14 @@ def main() -> int:
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     configure_prefect_env()
+    share_auth_string()
     prefect_home = Path(os.environ["PREFECT_HOME"])
     prefect_home.mkdir(parents=True, exist_ok=True)
-    port = int(os.environ.get("PREFECT_SERVER_API_PORT") or DEFAULT_PORT)
+    try:
+        port = server_port()
+    except ValueError as exc:
+        say(str(exc))
+        return 2
     api_url = f"http://{HOST}:{port}/api"
     record = prefect_home / "server.json"
 
@@ -206,10 +221,7 @@ def main() -> int:
     # 4. server
     supervisor = Supervisor()
     previous_handler = signal.signal(signal.SIGTERM, _terminate)
-    env = dict(os.environ)
-    env["PREFECT_API_URL"] = api_url
-    env["PREFECT_UI_URL"] = f"http://{HOST}:{port}"
-    env["PYTHONUNBUFFERED"] = "1"
+    env = server_env(dict(os.environ), api_url, f"http://{HOST}:{port}")
     bin_dir = Path(sys.executable).parent
     logs = prefect_home / "logs"
     logs.mkdir(exist_ok=True)
@@ -238,12 +250,13 @@ def main() -> int:
         serve_env = dict(env)
         if user_log_level is None:
             serve_env.pop("PREFECT_LOGGING_LEVEL", None)
-        supervisor.start("drs serve", [str(bin_dir / "drs"), "serve"], serve_env)
-        print(f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)\n", flush=True)
+        # the first runs are started by `drs serve` itself once it has registered the deployments
+        # (so they cannot race the registration)
         kicks = ["watchdog"] + (["deadline-monitor", "session-reminders"] if demo_loaded else [])
-        kicked = kick_off(api_url, kicks)
-        if kicked:
-            say("started now: " + ", ".join(kicked))
+        supervisor.start("drs serve", [str(bin_dir / "drs"), "serve"]
+                         + [arg for name in kicks for arg in ("--start-now", name)], serve_env)
+        print(f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)"
+              f"\n  Today:     http://{HOST}:{port}/artifacts/key/today   (or Artifacts -> today)\n", flush=True)
         while True:
             for label, proc in supervisor.children:
                 if proc.poll() is not None:

@@ -6,8 +6,10 @@ server would register deployments nobody can see.
 
 What it does: loads each deployment of `flows/deployments.py` (a deployment whose flow module does
 not exist yet is skipped and named on stderr), registers it with its Europe/London cron schedules
-and a concurrency limit of one, then polls for scheduled runs (each run executes in a child
-process) while a task worker in the same event loop runs background tasks (`task.delay(...)`).
+and a concurrency limit of one, starts one run of each `--start-now` deployment (after the
+registration, so it cannot race it), then polls for scheduled runs (each run executes in a child
+process) while a task worker in the same event loop runs background tasks (`task.delay(...)`)
+and a watch (`cli.watch`) hands due email to it and starts intake when files wait, every minute.
 Ctrl-C or SIGTERM stops both; Prefect pauses the schedules on the way out and `drs serve`
 un-pauses them on the next start.
 """
@@ -55,8 +57,9 @@ def build_deployments(names: tuple[str, ...] = (), echo=None) -> tuple[list, lis
     return deployments, skipped
 
 
-async def _serve(deployments: list, tasks: list, run_once: bool = False) -> None:
-    """Register `deployments`, then run the scheduler and the task worker until cancelled."""
+async def _serve(deployments: list, tasks: list, run_once: bool = False, start_now: tuple[str, ...] = ()) -> None:
+    """Register `deployments`, start one run of each of `start_now`, then run the scheduler, the
+    task worker and the inbox/outbox watch (`cli.watch`) until cancelled."""
     import asyncio
 
     from prefect.runner import Runner
@@ -65,14 +68,47 @@ async def _serve(deployments: list, tasks: list, run_once: bool = False) -> None
     for deployment in deployments:
         await runner.aadd_deployment(deployment)
     await _resume_schedules(deployments)
+    if start_now:
+        await _start_now(start_now)
     if run_once:
         return
     jobs = [runner.start()]
     if tasks:
         from prefect.task_worker import aserve as serve_tasks
 
+        from cli.watch import watch
+
         jobs.append(serve_tasks(*tasks, limit=4))
+        jobs.append(watch())
     await asyncio.gather(*jobs)
+
+
+async def _start_now(names: tuple[str, ...]) -> list[str]:
+    """Create one flow run of each deployment in `names`, now that they are registered and
+    un-paused (so the first `watchdog` run — the `today` screen — never races the registration).
+    Returns the names started; says on stderr which ones."""
+    from prefect.client.orchestration import get_client
+
+    import asyncio
+
+    started = []
+    async with get_client() as client:
+        for name in names:
+            for attempt in range(5):  # a busy server (its SQLite locked a moment) is asked again
+                try:
+                    deployment = await client.read_deployment_by_name(f"{name}/{name}")
+                    await client.create_flow_run_from_deployment(deployment.id, tags=["start-now"])
+                except Exception as exc:  # noqa: BLE001 — a missing extra run must not stop serving
+                    if attempt < 4:
+                        await asyncio.sleep(1 + attempt)
+                        continue
+                    click.echo(f"drs serve: could not start {name} now ({type(exc).__name__})", err=True)
+                    break
+                started.append(name)
+                break
+    if started:
+        click.echo(f"drs serve: started now: {', '.join(started)}", err=True)
+    return started
 
 
 #: A scheduled run this much overdue at start-up is backlog from downtime (see `_drop_late_backlog`).
@@ -137,7 +173,9 @@ async def _drop_late_backlog(client, deployment_ids: list) -> int:
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--register-only", is_flag=True, help="register the deployments with the server and exit")
-def serve(names: tuple[str, ...], register_only: bool) -> None:
+@click.option("--start-now", "start_now", multiple=True, metavar="NAME",
+              help="once registered, start one run of this deployment at once (repeatable)")
+def serve(names: tuple[str, ...], register_only: bool, start_now: tuple[str, ...]) -> None:
     """Serve all deployments on their schedules (what `make run` runs), with the task worker.
 
     NAMES limits it to some deployments (default: all).
@@ -146,6 +184,8 @@ def serve(names: tuple[str, ...], register_only: bool) -> None:
     # run logs at INFO reach the dashboard (each run's Logs tab); the terminal shows warnings only
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # background task runs log outside any flow run: keep them off the API without a warning each
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     configure_prefect_env(url)
     import asyncio
     import signal
@@ -157,6 +197,9 @@ def serve(names: tuple[str, ...], register_only: bool) -> None:
         click.echo(f"drs serve: skipped {line}", err=True)
     if not deployments:
         raise InputError("no deployment could be loaded")
+    unknown = [n for n in start_now if n not in {d.name for d in deployments}]
+    if unknown:
+        raise InputError(f"--start-now {unknown[0]}: not a deployment served here")
     tasks: list = []
     if not register_only:
         from flows.deployments import load_background_tasks
@@ -169,7 +212,7 @@ def serve(names: tuple[str, ...], register_only: bool) -> None:
     if tasks:
         click.echo(f"drs serve: task worker for {', '.join(t.name for t in tasks)}", err=True)
     try:
-        asyncio.run(_serve(deployments, tasks, run_once=register_only))
+        asyncio.run(_serve(deployments, tasks, run_once=register_only, start_now=start_now))
     except KeyboardInterrupt:
         click.echo("drs serve: stopped", err=True)
         sys.exit(0)

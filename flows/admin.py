@@ -4,12 +4,14 @@ Each flow has typed parameters — enums (dropdowns), dates and date-times (pick
 description on every field — that carry case references, ids and codes only, never names, email
 addresses or dates of birth. Each calls the same plain function as the matching `drs` command,
 so a change made from the dashboard is the same change, audited the same way (`recorded_by` =
-`dashboard`). A refused action fails its run with the reason (case reference only), shown in the
-dashboard; only a crash emails the team.
+`dashboard`; every form asks for "your name", recorded as the audit line's operator). A refused
+action fails its run with the reason (case reference only), shown in the dashboard, and one line
+in the log — no traceback (`refusal_fails_run`); a database error is said plainly, never with its
+SQL; only a crash emails the team. A date-time without an offset is UK time, as on the command line.
 
 Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
 admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
-admin-record-outcome, admin-decide-claim.
+admin-record-outcome, admin-decide-claim; admin-correct-contact, admin-record-contact-reached (issue 15).
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from enum import Enum
 
 from prefect import flow
 
-from flows.hooks import notify_team_of_failure
+from flows.hooks import notify_team_of_failure, refusal_fails_run
 from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS, OUTCOMES
+from tasks.audit_trail import require_operator
 from tasks.timekeeping import resolve_now
 
 ACTOR = "dashboard"
@@ -53,10 +56,12 @@ def _value(v):
 
 
 @flow(name="admin-record-case-event", **_hooks())
+@refusal_fails_run
 def record_case_event(
     case_ref: str,
     event: CaseEventCode,
     on: date,
+    your_name: str,
     health: bool = False,
     certificate_type: CertificateType | None = None,
     agreement_items: list[AgreementItem] | None = None,
@@ -67,11 +72,13 @@ def record_case_event(
         case_ref: The case reference, e.g. DRS-2026-00042.
         event: What happened.
         on: The date it happened (may be in the past, never in the future).
+        your_name: Your name — required; the audit trail records who did this.
         health: For la-received-request: the issues include health care.
         certificate_type: For certificate-issued: which certificate.
         agreement_items: For agreement-reached: what was agreed (one or more). For
             agreement-step-done: the items whose next step the LA has done.
     """
+    require_operator(your_name)
     from tasks.casework import get_case, record_event
 
     today, now = resolve_now(None, None)
@@ -84,14 +91,17 @@ def record_case_event(
 
 
 @flow(name="admin-issue-certificate", **_hooks())
-def issue_certificate(case_ref: str, on: date, certificate_type: CertificateType | None = None) -> dict:
+@refusal_fails_run
+def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type: CertificateType | None = None) -> dict:
     """Issue a mediation certificate: the PDF, and the email to the family through the outbox.
 
     Args:
         case_ref: The case reference, e.g. DRS-2026-00042.
         on: The issue date.
+        your_name: Your name — required; the audit trail records who did this.
         certificate_type: Which certificate (default: the one the case's events call for).
     """
+    require_operator(your_name)
     from tasks.certificates import issue_certificate as issue
 
     today, now = resolve_now(None, None)
@@ -99,7 +109,8 @@ def issue_certificate(case_ref: str, on: date, certificate_type: CertificateType
 
 
 @flow(name="admin-schedule-session", **_hooks())
-def schedule_session(case_ref: str, start: datetime, mediator_email: str, end: datetime | None = None,
+@refusal_fails_run
+def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_name: str, end: datetime | None = None,
                      venue: str | None = None, online_url: str | None = None,
                      short_notice_agreed: bool = False) -> dict:
     """Book a mediation meeting; invitations go to the family (from the case) and the mediator.
@@ -109,47 +120,57 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, end: d
 
     Args:
         case_ref: The case reference, e.g. DRS-2026-00042.
-        start: When the meeting starts (Europe/London).
+        start: When the meeting starts; without an offset it is UK time (Europe/London).
         mediator_email: The mediator's work address, as registered with `drs mediator add`.
+        your_name: Your name — required; the audit trail records who did this.
         end: When it ends (default: 2 hours after the start).
         venue: The venue's name and address (a public place; no personal data).
         online_url: The link for an online meeting, instead of a venue.
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
+    require_operator(your_name)
     from tasks.sessions import schedule_session as schedule
 
     _, now = resolve_now(None, None)
+    start, end = _local(start), _local(end)
     return schedule(case_ref.strip(), start=start, end=end, mediator_email=mediator_email.strip(), now=now,
                     venue=venue, online_url=online_url, short_notice_agreed=short_notice_agreed,
                     actor=ACTOR).as_dict()
 
 
 @flow(name="admin-reschedule-session", **_hooks())
-def reschedule_session(session_id: int, start: datetime, end: datetime | None = None,
+@refusal_fails_run
+def reschedule_session(session_id: int, start: datetime, your_name: str, end: datetime | None = None,
                        short_notice_agreed: bool = False) -> dict:
     """Move a mediation meeting; updated invitations go to everyone invited.
 
     Args:
         session_id: The meeting's number (shown by `drs session schedule` and on the Today screen).
-        start: The new start (Europe/London).
+        start: The new start; without an offset it is UK time (Europe/London).
+        your_name: Your name — required; the audit trail records who did this.
         end: The new end (default: 2 hours after the start).
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
+    require_operator(your_name)
     from tasks.sessions import reschedule_session as reschedule
 
     _, now = resolve_now(None, None)
+    start, end = _local(start), _local(end)
     return reschedule(session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed,
                       actor=ACTOR).as_dict()
 
 
 @flow(name="admin-cancel-session", **_hooks())
-def cancel_session(session_id: int, cancelled_by: CancelledBy = CancelledBy.service) -> dict:
+@refusal_fails_run
+def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = CancelledBy.service) -> dict:
     """Cancel a mediation meeting; cancellations go to everyone invited.
 
     Args:
         session_id: The meeting's number.
+        your_name: Your name — required; the audit trail records who did this.
         cancelled_by: Who called it off.
     """
+    require_operator(your_name)
     from tasks.sessions import cancel_session as cancel
 
     _, now = resolve_now(None, None)
@@ -157,7 +178,8 @@ def cancel_session(session_id: int, cancelled_by: CancelledBy = CancelledBy.serv
 
 
 @flow(name="admin-record-outcome", **_hooks())
-def record_outcome(session_id: int, result: SessionOutcome, on: date,
+@refusal_fails_run
+def record_outcome(session_id: int, result: SessionOutcome, on: date, your_name: str,
                    agreement_items: list[AgreementItem] | None = None) -> dict:
     """Record how a mediation meeting ended (the after-mediation certificate clock starts).
 
@@ -165,8 +187,10 @@ def record_outcome(session_id: int, result: SessionOutcome, on: date,
         session_id: The meeting's number.
         result: Agreed, partly agreed, or not agreed.
         on: The date the mediation concluded.
+        your_name: Your name — required; the audit trail records who did this.
         agreement_items: For an agreed or partial outcome: what was agreed (starts the follow-up clocks).
     """
+    require_operator(your_name)
     from tasks.sessions import record_outcome as outcome
 
     _, now = resolve_now(None, None)
@@ -175,19 +199,34 @@ def record_outcome(session_id: int, result: SessionOutcome, on: date,
 
 
 @flow(name="admin-decide-claim", **_hooks())
-def decide_claim(claim_id: str, decision: ClaimDecision, reason: str | None = None) -> dict:
+@refusal_fails_run
+def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason: str | None = None) -> dict:
     """Approve or refuse a held expense claim.
 
     Args:
         claim_id: The claim's id, e.g. TT-C-1042.
         decision: Approve (it joins the next batch to the LA) or refuse.
+        your_name: Your name — required; the audit trail records who did this.
         reason: Why — required to refuse; the family reads it, so write no one's personal details.
     """
+    require_operator(your_name)
     from tasks.claims import decide_held_claim
 
     _, now = resolve_now(None, None)
     return decide_held_claim(claim_id.strip(), _value(decision) == "approve", reason, now,
-                             decided_by=f"admin ({ACTOR})")
+                             decided_by=f"{require_operator(your_name)} ({ACTOR})"[:64])
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A date-time without an offset is the service's local time (`DRS_TIMEZONE`, Europe/London),
+    the same rule as `drs session schedule --start`."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    from zoneinfo import ZoneInfo
+
+    from tasks.settings import get_settings
+
+    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
 
 
 def _uow():
@@ -195,3 +234,58 @@ def _uow():
 
     return unit_of_work()
 
+
+
+# --- issue 15: contact problems (a bounced email) ---------------------------------------------------
+
+class ContactRole(str, Enum):
+    family = "family"
+    supporter = "supporter"
+    icb = "icb"
+    mediator = "mediator"
+    other = "other"
+
+
+class ReachedBy(str, Enum):
+    phone = "phone"
+    letter = "letter"
+
+
+@flow(name="admin-correct-contact", **_hooks())
+@refusal_fails_run
+def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole = ContactRole.family) -> dict:
+    """Correct an address that bounced; the statutory emails that bounced are sent again to it.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        email: The new, correct address (it replaces the old one on the case; audited).
+        your_name: Your name — required; the audit trail records who did this.
+        role: Whose address it is.
+    """
+    from tasks.contact_fix import correct_address
+
+    require_operator(your_name)
+    _, now = resolve_now(None, None)
+    return correct_address(case_ref.strip(), email, role=_value(role), now=now, actor=ACTOR).as_dict()
+
+
+@flow(name="admin-record-contact-reached", **_hooks())
+@refusal_fails_run
+def record_contact_reached(case_ref: str, by: ReachedBy, on: date, your_name: str, note: str | None = None,
+                           role: ContactRole = ContactRole.family) -> dict:
+    """Record that the family was told another way after an email bounced; closes the problem.
+
+    Args:
+        case_ref: The case reference, e.g. DRS-2026-00042.
+        by: How they were told.
+        on: The date they were told (never in the future).
+        your_name: Your name — required; the audit trail records who did this.
+        note: A short note (kept until the case's retention; write no one's personal details).
+        role: Whose contact problem it closes.
+    """
+    from tasks.contact_fix import record_reached
+
+    require_operator(your_name)
+    today, now = resolve_now(None, None)
+    return record_reached(case_ref.strip(), by=_value(by), on=on, note=note, role=_value(role),
+                          now=now, today=today, actor=ACTOR).as_dict()

@@ -9,6 +9,9 @@ Scheduling rules (issue 8):
 - nothing is scheduled between 01:00 and 03:00 local time: that is where the clocks change
   (01:00→02:00 in March, 02:00→01:00 in October), so a run there could happen twice or never.
   The frequent jobs (intake, delivery sweep, outbox watchdog) therefore pause for those two hours;
+- at most 100 scheduled flow runs a day in all (`tasks.schedule_load`, tested): intake and the
+  delivery sweep are hourly safety sweeps, because `drs serve` watches the inbox and the outbox
+  every minute and starts work only when there is some (`cli.watch`);
 - after downtime nothing piles up: each flow works out what is due from the database.
 
 Nothing here imports Prefect or the flow modules at import time: `load_flow` imports one flow
@@ -61,13 +64,16 @@ class DeploymentSpec:
 
 SCHEDULED: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
-        "referral-intake", "flows.intake:referral_intake", ("*/5 0,3-23 * * *",),
-        "Every 5 minutes: take new referral files from the inbox, open or link cases, queue the "
-        "acknowledgements. Idempotent by form id.", ("intake",)),
+        "referral-intake", "flows.intake:referral_intake", ("0 0,4,6,8,10,12,14,16,18,20,22 * * *",),
+        "Take new referral files from the inbox, open or link cases, queue the acknowledgements "
+        "(idempotent by form id). `drs serve` starts a run within a minute of a file arriving; "
+        "this two-hourly schedule is the safety sweep.", ("intake",)),
     DeploymentSpec(
-        "deliver-email", "flows.delivery:deliver_email", ("* 0,3-23 * * *",),
-        "Every minute, a safety sweep: deliver whatever is due in the outbox (the background "
-        "task worker normally sends each batch as soon as it is queued).", ("email",)),
+        "deliver-email", "flows.delivery:deliver_email", ("0 0,3-23 * * *", "59 0 * * *"),
+        "Hourly safety sweep (and 00:59, so no gap exceeds the 01:00-03:00 pause): deliver whatever "
+        "is due in the outbox. New mail goes at once through the background task worker, and "
+        "`drs serve` hands it anything due (retries, held mail, mail queued without a server) "
+        "every minute.", ("email",)),
     DeploymentSpec(
         "deadline-monitor", "flows.monitor:deadline_monitor", ("45 6,12 * * *",),
         "06:45 and 12:45: recompute clocks at risk, alert the team and the owners, publish the "
@@ -89,10 +95,15 @@ SCHEDULED: tuple[DeploymentSpec, ...] = (
         "Sundays 04:30: anonymise the personal data of cases closed more than the retention "
         "period ago (figures are kept).", ("operations",)),
     DeploymentSpec(
-        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3-23 * * *"),
-        "Weekdays 09:05 and hourly: email the team if the deadline monitor has not completed "
+        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3,5,7,9,11,13,15,17,19,21,23 * * *"),
+        "Weekdays 09:05 and every two hours: email the team if the deadline monitor has not completed "
         "today or the outbox holds messages older than an hour; refresh the 'today' artifact.",
         ("operations",)),
+    DeploymentSpec(
+        "bounce-check", "flows.bounces:bounce_check", ("*/15 9-17 * * 1-5",),
+        "Every 15 minutes in office hours (weekdays 09:00-17:45): read the bounce mailbox; a bounced "
+        "email becomes a contact problem on its case, a bounced certificate or appeal reminder emails "
+        "the team at once; refresh the 'today' artifact.", ("email",)),
 )
 
 ADMIN: tuple[DeploymentSpec, ...] = (
@@ -117,6 +128,12 @@ ADMIN: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
         "admin-decide-claim", "flows.admin:decide_claim", (),
         "Approve or refuse a held expense claim.", ("admin",)),
+    DeploymentSpec(
+        "admin-correct-contact", "flows.admin:correct_contact", (),
+        "Correct an address that bounced; the statutory emails that bounced are sent again.", ("admin",)),
+    DeploymentSpec(
+        "admin-record-contact-reached", "flows.admin:record_contact_reached", (),
+        "Record that a family was told by phone or letter after an email bounced.", ("admin",)),
 )
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = SCHEDULED + ADMIN

@@ -39,3 +39,77 @@ def notify_team_of_failure(flow, flow_run, state) -> None:
         log.error("could not email the team about failed run %s: %s", flow_run.name, type(exc).__name__)
     finally:
         mailer.close()
+
+
+#: A message that is one of ours (the reason an action was refused: references only, no SQL).
+def _refusal_types() -> tuple[type[Exception], ...]:
+    from models.domain.sessions import BookingError
+    from tasks.casework import CaseworkError
+    from tasks.claims import ClaimError
+    from tasks.sessions import SessionError
+
+    return (CaseworkError, SessionError, ClaimError, BookingError)
+
+
+def refusal_fails_run(fn):
+    """Wrap an admin flow's function (under `@flow`): a refused action — an unknown case, a date in
+    the future, a meeting that cannot move — ends the run Failed with the reason as its message and
+    one line in the log, not an exception with two tracebacks in the `make run` terminal. A database
+    error is said plainly ("the database refused the change (IntegrityError)"), never with its SQL.
+    Anything else is a bug and is raised as it is (the run crashes and the team is told)."""
+    import functools
+    import inspect
+    import typing
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from prefect.logging import get_run_logger
+        from prefect.states import Failed
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return fn(*args, **kwargs)
+        except _refusal_types() as exc:
+            reason = f"refused: {_one_line(exc)}"
+        except SQLAlchemyError as exc:
+            reason = (f"the database refused the change ({type(getattr(exc, 'orig', None) or exc).__name__}); "
+                      "nothing was saved")
+        get_run_logger().warning(reason)
+        _quiet_engine_traceback()
+        return Failed(message=reason)
+
+    # Prefect builds the Run form and validates parameters from the signature: give it the
+    # resolved annotations (`fn`'s module globals are not the wrapper's).
+    wrapper.__signature__ = inspect.signature(fn, eval_str=True)
+    wrapper.__annotations__ = typing.get_type_hints(fn)
+    return wrapper
+
+
+REFUSED = ("refused: ", "the database refused the change")
+
+
+class _RefusalTracebackFilter:
+    """Drops the engine's "Engine execution exited with unexpected exception" record (with the
+    traceback of `FailedRun`) that Prefect logs when a deployment run ends Failed — for our own
+    refusals only: the run's reason is already logged in one line and is the state's message."""
+
+    def filter(self, record) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or type(exc).__name__ != "FailedRun":
+            return True
+        return not str(exc).startswith(REFUSED)
+
+
+_filter = _RefusalTracebackFilter()
+
+
+def _quiet_engine_traceback() -> None:
+    """Install `_RefusalTracebackFilter` on the flow-run logger of this process (once)."""
+    run_logger = logging.getLogger("prefect.flow_runs")
+    if _filter not in run_logger.filters:
+        run_logger.addFilter(_filter)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -34,12 +34,15 @@ class CertificateApproval(RunInput):
 
 @task(cache_policy=NO_CACHE)
 def refresh(today: date, now: datetime) -> dict:
-    """Recompute stale clocks, record web-form declines, mark missed clocks."""
-    from tasks.monitor import mark_missed, record_web_form_declines, refresh_clocks
+    """Recompute stale clocks, record web-form declines (missed clocks are marked by `send_alerts`,
+    in the same transaction as the alerts that follow from them)."""
+    from tasks.admin_files import check_admin_files
+    from tasks.monitor import record_web_form_declines, refresh_clocks
 
+    check_admin_files(now)  # a wrong admin file: the team is told once a day, the last good one is used
     recomputed = refresh_clocks(today, now)
     declines = record_web_form_declines(today, now)
-    return {"cases_recomputed": recomputed, "web_form_declines": len(declines), "clocks_marked_missed": mark_missed(today)}
+    return {"cases_recomputed": recomputed, "web_form_declines": len(declines)}
 
 
 @task(cache_policy=NO_CACHE)
@@ -57,19 +60,19 @@ def issue_due_certificates(today: date, now: datetime) -> dict:
 
 @task(cache_policy=NO_CACHE)
 def send_alerts(today: date, now: datetime) -> dict:
-    """Decide today's alerts from the persisted clocks and queue each once; build the digest rows."""
+    """Mark missed clocks, decide today's alerts and queue each once — one transaction (`sweep`);
+    build the digest rows."""
     from tasks.calendar_source import working_calendar
     from tasks.digest import digest_table
-    from tasks.monitor import load_policy, queue_alerts, watched_clocks
-    from models.domain.alerts import alerts_due, digest_rows
+    from tasks.monitor import load_policy, sweep
+    from models.domain.alerts import digest_rows
 
-    calendar = working_calendar()
     policy = load_policy()
-    clocks = watched_clocks(today, policy)
-    alerts = alerts_due(clocks, today, calendar, policy)
-    queued = queue_alerts(alerts, now, policy)
-    return {"alerts": dict(Counter(a.kind for a in alerts)), "emails_queued": queued,
-            "digest": digest_table(digest_rows(clocks, today, calendar, policy))}
+    swept = sweep(today, now, policy)
+    calendar = working_calendar()
+    return {"alerts": dict(Counter(a.kind for a in swept.alerts)), "emails_queued": swept.queued,
+            "clocks_marked_missed": swept.marked_missed,
+            "digest": digest_table(digest_rows(swept.clocks, today, calendar, policy))}
 
 
 @task(cache_policy=NO_CACHE)
@@ -204,7 +207,7 @@ def deadline_monitor(
     _publish(today, sent["digest"])
     summary = {
         "today": today.isoformat(), "cases_recomputed": step["cases_recomputed"],
-        "clocks_marked_missed": step["clocks_marked_missed"], "alerts": sent["alerts"],
+        "clocks_marked_missed": sent["clocks_marked_missed"], "alerts": sent["alerts"],
         "emails_queued": sent["emails_queued"], "certificates_issued": list(certs["issued"]),
         "awaiting_approval": [w["case_ref"] for w in certs["waiting"]], "certificates_refused": [],
         "certificate_errors": list(certs["errors"]), "digest_queued": digest_queued, "digest_rows": len(sent["digest"]),

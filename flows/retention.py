@@ -3,7 +3,8 @@
 A case closed more than `models.domain.operations.RETENTION_MONTHS` months ago (24, the service's
 policy) loses its personal data; figures, codes and references stay so reports still add up. See
 `tasks/retention.py` for exactly what is removed; `tasks/file_retention.py` also deletes copies of
-personal data on disk (imported files, .eml copies, claims workbooks) older than the period. Publishes the markdown artifact `retention`
+personal data on disk (imported files, .eml copies, claims workbooks) older than the period; cases
+on legal hold and their files are kept. Publishes the markdown artifact `retention`
 (counts and case references only).
 
 Run it: `prefect deployment run retention/retention`, or in Python `retention(today=...)`.
@@ -54,11 +55,14 @@ def retention(today: date | None = None) -> dict:
         markdown=(f"# Retention — {today:%d %B %Y}\n\n"
                   f"Cases closed on or before {summary['closed_before']} ({RETENTION_MONTHS} months) are anonymised.\n\n"
                   f"- cases anonymised now: {summary['cases']}{': ' + shown if refs else ''}\n"
-                  f"- emails cleared: {summary['emails']}; meeting attendees cleared: {summary['attendees']}; "
-                  f"certificate PDFs removed: {summary['certificates']}\n"
+                  f"- emails cleared: {summary['emails']}; unsent emails cancelled: {summary['emails_cancelled']}; "
+                  f"attachments removed: {summary['attachments']}; meeting attendees cleared: {summary['attendees']}; "
+                  f"certificate PDFs removed: {summary['certificates']}; claims workbooks removed: {summary['claim_workbooks']}\n"
+                  f"- files of the anonymised cases deleted: {sum(summary['case_files'].values())}\n"
+                  f"- on legal hold, kept: {', '.join(summary['held']) or 'none'}\n"
                   f"- claim payee details cleared: {summary['claims']}; kept until paid: {summary['claims_waiting_for_payment']}\n"
                   f"- files last changed before {summary['files_older_than']} deleted: {sum(files.values())}"
                   f"{' (' + ', '.join(f'{k}: {v}' for k, v in files.items()) + ')' if files else ''}\n"
-                  f"{''.join(f'- could not delete {e}' + chr(10) for e in summary['file_errors'])}"),
+                  f"{''.join(f'- could not delete {e}' + chr(10) for e in summary['file_errors'] + summary['case_file_errors'])}"),
     )
     return summary

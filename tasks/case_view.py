@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case
 from models.domain.clocks import clock_to_json, compute_clocks
+from tasks.bounces import case_contact_problems
 from tasks.calendar_source import working_calendar
 from tasks.casework import case_facts
 from tasks.settings import get_settings
@@ -47,7 +48,11 @@ def case_document(db: Session, case: Case, today: date, *, redact: bool = False)
         "flags": list(case.flags or []),
         "events": events,
         "clocks": {name: clock_to_json(clock) for name, clock in sorted(clocks.items(), key=lambda kv: (kv[1].due, kv[0]))},
+        "contact_problems": case_contact_problems(db, case.id, redact=redact),  # issue 15
     }
+    from tasks.legal_hold import hold_json  # issue 17: additive
+
+    doc["legal_hold"] = hold_json(case)
     if not redact:
         doc["requester"] = {
             "role": case.requester_role, "name": case.requester_name, "email": case.requester_email,

@@ -63,6 +63,10 @@ def next_case_ref(db: Session, year: int) -> str:
 
 def get_case(db: Session, ref: str, *, for_update: bool = False) -> Case:
     """The case `ref`, or `CaseworkError` naming it."""
+    from models.domain.fields import text_problem
+
+    if text_problem(ref, limit=64):  # NUL or a control character: no such case (PostgreSQL would refuse the query)
+        raise CaseworkError("unknown case (the reference is not a case reference)")
     stmt = select(Case).where(Case.ref == ref.strip().upper())
     if for_update:
         stmt = stmt.with_for_update()
@@ -200,8 +204,8 @@ def record_event(
     if event == "certificate-issued" and not cert_type:
         cert_type = infer_certificate_type(case, on)
     validate_event(event, cert_type, items)
-    if on > today:
-        raise CaseworkError(f"event date {on.isoformat()} is in the future")
+    check_event_date(case, on, today)
+    note = check_note(note)
     if event == "agreement-step-done":
         agreed = {i for e in case.events if e.event == "agreement-reached" and e.on <= on for i in (e.items or ())}
         missing = [i for i in items if i not in agreed]
@@ -217,9 +221,42 @@ def record_event(
     return row
 
 
+def check_event_date(case: Case, on: date, today: date) -> None:
+    """`CaseworkError` when an event date cannot be: outside the sane window, in the future, before
+    the case's decision letter or before the referral was received."""
+    from models.domain.fields import date_problem
+
+    problem = date_problem(on)
+    if problem:
+        raise CaseworkError(f"event date {on.isoformat()} {problem}")
+    if on > today:
+        raise CaseworkError(f"event date {on.isoformat()} is in the future")
+    letter = case.decision_letter_sent_on
+    if letter is not None and on < letter:
+        raise CaseworkError(f"event date {on.isoformat()} is before the decision letter of {case.ref} "
+                            f"({letter.isoformat()})")
+    if case.received_on is not None and on < case.received_on:
+        raise CaseworkError(f"event date {on.isoformat()} is before {case.ref} was received "
+                            f"({case.received_on.isoformat()})")
+
+
+def check_note(note) -> str | None:
+    """An event's note: text of at most NOTE_MAX characters, no NUL or control characters."""
+    from models.domain.fields import NOTE_MAX, FieldError, clean_text
+
+    try:
+        return clean_text(note, "note", limit=NOTE_MAX, single_line=False)
+    except FieldError as exc:
+        raise CaseworkError(str(exc)) from None
+
+
 def audit(db: Session, actor: str, action: str, case_id: int | None, now: datetime, detail: dict | None = None) -> None:
-    """Write an audit-log line (references and codes only, never personal data)."""
-    db.add(AuditEntry(at=now, actor=actor, action=action, case_id=case_id, detail=detail))
+    """Write an audit-log line (references and codes only, never personal data). `now` is the
+    effective time; the real time and the person acting are recorded beside it (tasks.audit_trail)."""
+    from tasks.audit_trail import current_operator, wall_clock
+
+    db.add(AuditEntry(at=now, actor=actor, action=action, case_id=case_id, detail=detail,
+                      recorded_at=wall_clock(), operator=current_operator()))
 
 
 def new_case(

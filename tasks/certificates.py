@@ -9,6 +9,11 @@ meets `certificate_due` and moves `appeal_deadline`), writes the PDF under
 Raises `CertificateError` (a `CaseworkError`) with a one-line reason when no certificate is
 needed, no trigger is recorded, the date is wrong, or one was already issued for the trigger.
 Unique `(case_id, type, trigger_on)` in the `certificates` table is the last guard.
+
+Names in any script are drawn with the embedded Noto fonts (`tasks.certificate_fonts`). Before
+anything is written, every character of the certificate is checked; one that no font can draw
+raises `CertificateError` (case reference and field only), and the team is emailed once about it
+in a transaction of its own (`tell_team_not_printable`): no PDF, no email to the family, no event.
 """
 from __future__ import annotations
 
@@ -33,7 +38,6 @@ from tasks.outbox import Attachment, queue_email
 from tasks.settings import get_settings
 
 DEFAULT_ADVISER = "Mediation adviser"
-FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf")
 
 
 class CertificateError(CaseworkError):
@@ -173,6 +177,15 @@ def issue(
                                f"{already[0].on.isoformat()} for the trigger of {trigger_on.isoformat()}; "
                                "a second certificate is refused")
     adviser = adviser or DEFAULT_ADVISER
+    try:  # before anything is written: a name no font can draw stops this certificate, and the team is told
+        check_drawable(case, number=row.number if row else certificate_number(issued_on.year, 0), cert_type=cert_type,
+                       issued_on=issued_on, adviser=adviser,
+                       text=wording(cert_type, trigger_on=trigger_on, issued_on=issued_on,
+                                    decision_type=case.decision_type, letter_sent_on=case.decision_letter_sent_on,
+                                    appeal_deadline=None))
+    except CertificateError as exc:
+        tell_team_not_printable(case.ref, cert_type, trigger_on, str(exc), now)
+        raise
     if row is None:
         row = Certificate(number=next_number(db, issued_on.year), case_id=case.id, type=cert_type,
                           trigger_on=trigger_on, created_at=now)
@@ -194,6 +207,34 @@ def issue(
     audit(db, actor, "certificate:issued", case.id, now,
           {"number": row.number, "type": cert_type, "trigger_on": trigger_on.isoformat(), "issued_on": issued_on.isoformat()})
     return IssuedCertificate(case.ref, row.number, cert_type, trigger_on, issued_on, str(path), deadline, emailed_to)
+
+
+def tell_team_not_printable(case_ref: str, cert_type: str, trigger_on: date, reason: str, now: datetime) -> None:
+    """Queue one email to the team (once per certificate: key `certificate-not-printable:<ref>:<type>:<trigger>`)
+    saying this certificate could not be printed and why, in a transaction of its own (the
+    caller's rolls back). The row carries no case id, so it never waits on the caller's lock of
+    the case. A failure here is logged with the case reference only and never hides the error."""
+    import logging
+
+    from models.domain.alerts import TEAM, not_before_for
+    from tasks.calendar_source import working_calendar
+    from tasks.db import unit_of_work
+
+    settings = get_settings()
+    try:
+        with unit_of_work() as db:
+            queue_email(db, key=f"certificate-not-printable:{case_ref}:{cert_type}:{trigger_on.isoformat()}",
+                        kind="certificate-not-printable", to=settings.team_email, now=now,
+                        not_before=not_before_for(TEAM, now.astimezone(ZoneInfo(settings.timezone)), working_calendar()),
+                        subject=f"[{case_ref}] {cert_type} certificate not issued: it cannot be printed",
+                        text=(f"The {cert_type} certificate for case {case_ref} (trigger of {long_date(trigger_on)}) was "
+                              f"not issued, and nothing was sent to the family.\n\nReason: {reason}\n\nPlease check the "
+                              "names on the case. If they are right, issue the certificate by hand and record "
+                              "certificate-issued on the case."))
+            db.commit()
+    except Exception as exc:  # noqa: BLE001 - telling the team must never hide the certificate error itself
+        logging.getLogger(__name__).error("could not queue the not-printable notice for %s (%s)", case_ref,
+                                          type(exc).__name__)
 
 
 def _store(number: str, pdf: bytes) -> Path:
@@ -232,46 +273,11 @@ def _email(db: Session, case: Case, number: str, text, deadline: date | None, pd
     return "team"
 
 
-def _font(pdf) -> str:
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            pdf.add_font("DejaVu", "", candidate)
-            return "DejaVu"
-    return "Helvetica"
-
-
-def _safe(text: str, font: str) -> str:
-    if font != "Helvetica":
-        return text
-    import unicodedata
-
-    return unicodedata.normalize("NFKD", text).encode("latin-1", "ignore").decode("latin-1")
-
-
-def render_pdf(*, number: str, case: Case, cert_type: str, trigger_on: date, issued_on: date, adviser: str, text) -> bytes:
-    """The certificate as PDF bytes (A4, one page): service, adviser, family, LA, decision, type,
-    number, date of issue, and what it means for the appeal deadline."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"Mediation certificate {number}")
-    pdf.set_author(SERVICE_NAME)
-    pdf.set_creation_date(datetime.combine(issued_on, time(12, 0), tzinfo=ZoneInfo("UTC")))
-    pdf.set_margins(20, 20, 20)
-    pdf.add_page()
-    font = _font(pdf)
-    s = lambda t: _safe(t, font)  # noqa: E731
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    pdf.set_font(font, size=11)
-    pdf.multi_cell(width, 6, s(SERVICE_NAME), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font(font, size=18)
-    pdf.multi_cell(width, 9, s("Mediation certificate"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(font, size=13)
-    pdf.multi_cell(width, 7, s(text.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+def _blocks(*, number: str, case: Case, cert_type: str, issued_on: date, adviser: str, text) -> list[tuple[str, str, str]]:
+    """What the certificate says, in order: (key, kind, text); kind is a layout style."""
     decision_words = DECISIONS.get(case.decision_type or "", case.decision_type or "not recorded")
     letter = long_date(case.decision_letter_sent_on) if case.decision_letter_sent_on else "not recorded"
+    blocks = [("service", "small", SERVICE_NAME), ("heading", "h1", "Mediation certificate"), ("title", "h2", text.title)]
     rows = [
         ("Certificate number", number),
         ("Date of issue", long_date(issued_on)),
@@ -284,20 +290,82 @@ def render_pdf(*, number: str, case: Case, cert_type: str, trigger_on: date, iss
         ("Date of the decision letter", letter),
         ("Mediation adviser", adviser),
     ]
-    pdf.set_font(font, size=11)
     for label, value in rows:
-        pdf.multi_cell(60, 7, s(label), new_x="RIGHT", new_y="TOP")
-        pdf.multi_cell(width - 60, 7, s(value), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+        blocks += [(f"label:{label}", "label", label), (label, "value", value)]
     for heading, body in (("What happened", f"{text.decision} {text.statement}"),
                           ("What this means for your appeal deadline", text.appeal_meaning),
                           ("Legal basis", text.legal_basis)):
-        pdf.set_font(font, size=13)
-        pdf.multi_cell(width, 8, s(heading), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(font, size=11)
-        pdf.multi_cell(width, 6, s(body), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
-    pdf.ln(4)
-    pdf.multi_cell(width, 6, s(f"Issued by {adviser}, for the {SERVICE_NAME}, on {long_date(issued_on)}."),
-                   new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        blocks += [(f"heading:{heading}", "h3", heading), (f"body:{heading}", "body", body)]
+    blocks.append(("closing", "closing", f"Issued by {adviser}, for the {SERVICE_NAME}, on {long_date(issued_on)}."))
+    return blocks
+
+
+def check_drawable(case: Case, **layout) -> None:
+    """Raise `CertificateError` (case reference and field only) when any character of the
+    certificate cannot be drawn by the embedded fonts."""
+    from tasks.certificate_fonts import UndrawableText, plan_fonts
+
+    try:
+        plan_fonts({key: value for key, _, value in _blocks(case=case, **layout)})
+    except UndrawableText as exc:
+        raise CertificateError(f"{case.ref}: the certificate cannot be printed: {exc}; nothing was issued or "
+                               "sent (correct the name on the case, or issue this certificate by hand)") from None
+
+
+def render_pdf(*, number: str, case: Case, cert_type: str, trigger_on: date, issued_on: date, adviser: str, text) -> bytes:
+    """The certificate as PDF bytes (A4, one page): service, adviser, family, LA, decision, type,
+    number, date of issue, and what it means for the appeal deadline.
+
+    Every character is drawn with an embedded Noto font (`tasks.certificate_fonts`), right-to-left
+    and complex scripts shaped by HarfBuzz. Raises `CertificateError` when a character cannot be
+    drawn (checked before rendering, and again on the fonts' own record after): never a blank.
+    The font libraries' logs and warnings are silenced while rendering (they would carry names).
+    """
+    from fpdf import FPDF
+    from fpdf.fonts import TTFFont
+
+    from tasks.certificate_fonts import FONT_DIR, UndrawableText, plan_fonts, quiet_fonts
+
+    blocks = _blocks(number=number, case=case, cert_type=cert_type, issued_on=issued_on, adviser=adviser, text=text)
+    try:
+        plan = plan_fonts({key: value for key, _, value in blocks})
+    except UndrawableText as exc:
+        raise CertificateError(f"{case.ref}: the certificate cannot be printed: {exc}") from None
+    with quiet_fonts():
+        pdf = FPDF(format="A4")
+        pdf.set_title(f"Mediation certificate {number}")
+        pdf.set_author(SERVICE_NAME)
+        pdf.set_creation_date(datetime.combine(issued_on, time(12, 0), tzinfo=ZoneInfo("UTC")))
+        pdf.set_margins(20, 20, 20)
+        for filename in plan.fonts:
+            pdf.add_font(Path(filename).stem, "", str(FONT_DIR / filename))
+        font = Path(plan.fonts[0]).stem
+        pdf.set_fallback_fonts([Path(f).stem for f in plan.fonts[1:]], exact_match=False)
+        pdf.set_text_shaping(True)
+        pdf.add_page()
+        width = pdf.w - pdf.l_margin - pdf.r_margin
+        styles = {"small": (11, 6, 2), "h1": (18, 9, 0), "h2": (13, 7, 4), "h3": (13, 8, 0), "body": (11, 6, 3),
+                  "closing": (11, 6, 0)}
+        for key, kind, _ in blocks:
+            value = plan.fields[key]
+            if kind == "label":
+                pdf.set_font(font, size=11)
+                pdf.multi_cell(60, 7, value, new_x="RIGHT", new_y="TOP")
+                continue
+            if kind == "value":
+                pdf.multi_cell(width - 60, 7, value, new_x="LMARGIN", new_y="NEXT")
+                if key == "Mediation adviser":
+                    pdf.ln(4)
+                continue
+            size, height, after = styles[kind]
+            if kind == "closing":
+                pdf.ln(4)
+            pdf.set_font(font, size=size)
+            pdf.multi_cell(width, height, value, new_x="LMARGIN", new_y="NEXT")
+            if after:
+                pdf.ln(after)
+        data = bytes(pdf.output())
+    if any(isinstance(f, TTFFont) and f.missing_glyphs for f in pdf.fonts.values()):
+        raise CertificateError(f"{case.ref}: the certificate cannot be printed: a character has no glyph in the "
+                               "certificate fonts")
+    return data

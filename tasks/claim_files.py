@@ -6,67 +6,30 @@ cannot be read at all; bad *records* are for the caller to report one by one.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-SUFFIXES = (".json", ".csv", ".xlsx")
+from tasks.inbox_files import SUFFIXES  # noqa: F401 — re-exported
 
 
 class ClaimFileError(ValueError):
     """The file as a whole cannot be read (wrong type, not JSON, no header row)."""
 
 
-def _norm_key(key: Any) -> str:
-    return str(key or "").strip().lower().replace(" ", "_")
-
-
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The records in `path` as dicts (keys lower-cased, surrounding spaces trimmed)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-            records = data if isinstance(data, list) else [data]
-            if not all(isinstance(r, dict) for r in records):
-                raise ClaimFileError(f"{path.name}: expected a JSON object or a list of objects")
-            return [{_norm_key(k): v for k, v in r.items()} for r in records]
-        if suffix == ".csv":
-            reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
-            if not reader.fieldnames:
-                raise ClaimFileError(f"{path.name}: no header row")
-            return [{_norm_key(k): v for k, v in row.items() if k is not None} for row in reader]
-        if suffix == ".xlsx":
-            from openpyxl import load_workbook
+    """The records in `path` as dicts (keys lower-cased, spaces as `_`), read by the one inbox
+    reader (`tasks.inbox_files`: encodings, BOM, delimiter sniffing, size limits)."""
+    from tasks.inbox_files import CLAIMS, UnreadableFile, read_records
 
-            wb = load_workbook(path, read_only=True, data_only=True)
-            try:
-                rows = wb.worksheets[0].iter_rows(values_only=True)
-                header = next(rows, None)
-                if not header:
-                    raise ClaimFileError(f"{path.name}: no header row")
-                keys = [_norm_key(h) for h in header]
-                records = []
-                for values in rows:
-                    if values is None or all(v is None or str(v).strip() == "" for v in values):
-                        continue
-                    records.append({k: v for k, v in zip(keys, values) if k})
-                return records
-            finally:
-                wb.close()
-    except ClaimFileError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ClaimFileError(f"{path.name}: cannot read the file ({type(exc).__name__})") from None
-    except json.JSONDecodeError as exc:
-        raise ClaimFileError(f"{path.name}: not valid JSON (line {exc.lineno})") from None
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise ClaimFileError(f"{path.name}: not a readable workbook ({type(exc).__name__})") from None
-    raise ClaimFileError(f"{path.name}: unsupported file type (use {', '.join(SUFFIXES)})")
+    path = Path(path)
+    try:
+        return [fields for _, fields in read_records(path, path.name, schema=CLAIMS, follow=True).records]
+    except UnreadableFile as exc:
+        raise ClaimFileError(f"{path.name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 — whatever a parser raised: this file cannot be read
+        raise ClaimFileError(f"{path.name}: cannot be read ({type(exc).__name__})") from None
 
 
 def text(value: Any) -> str | None:

@@ -17,7 +17,6 @@ Each record is its own transaction (the claim and its email commit together). No
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case, ExpenseClaim, LaPolicy, MediationSession, SessionAttendee
 from models.domain.expenses import CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, check_claim, pounds, to_pence
+from models.domain.fields import NAME_MAX, date_problem, is_email, text_problem
 from models.domain.vocabulary import CLAIM_CATEGORIES
 from tasks.casework import audit
 from tasks.claim_files import SUFFIXES, ClaimFileError, as_bool, as_date, as_miles, read_rows, text
@@ -77,9 +77,14 @@ class ImportSummary:
         return asdict(self)
 
 
+CLAIM_DESCRIPTION_MAX = 2_000
+
+
 def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
     """A validated claim from one record, or (None, errors naming each bad field)."""
-    errors: list[str] = []
+    errors: list[str] = field_problems(raw)
+    if errors:  # an object, a list, NUL or a control character where text is expected
+        return None, errors
     claim_id = text(raw.get("claim_id"))
     if not claim_id:
         errors.append("claim_id is missing")
@@ -117,8 +122,10 @@ def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
     name, email = text(raw.get("claimant_name")), text(raw.get("claimant_email"))
     if not name and not email:
         errors.append("claimant_name or claimant_email is needed")
-    if email and ("@" not in email or len(email) > 254):
+    if email and not is_email(email):
         errors.append("claimant_email is not an email address")
+    if session_date is not None and date_problem(session_date):
+        errors.append(f"session_date {date_problem(session_date)}")
     if errors:
         return None, errors
     return ClaimInput(
@@ -134,12 +141,20 @@ def _key(name: str | None, email: str | None) -> str:
 
 def _policies(db: Session, la_id: int) -> list[Policy]:
     rows = db.scalars(select(LaPolicy).where(LaPolicy.la_id == la_id)).all()
-    return [Policy(
+    return [policy_from_row(p) for p in rows]
+
+
+def policy_from_row(p: LaPolicy) -> Policy:
+    """The pure `Policy` of an `LaPolicy` row; a sanity limit the register leaves empty is the built-in one."""
+    limits = {key: value for key, value in (("max_miles", p.max_miles), ("max_item_pence", p.max_item_pence),
+                                            ("max_meeting_pence", p.max_meeting_pence),
+                                            ("remittance_days", p.remittance_days)) if value is not None}
+    return Policy(
         effective_from=p.effective_from, mileage_rate_pence=p.mileage_rate_pence,
         receipt_threshold_pence=p.receipt_threshold_pence, claim_window_days=p.claim_window_days,
         categories=tuple(p.categories or ()), per_claim_cap_pence=p.per_claim_cap_pence,
-        category_caps_pence={k: int(v) for k, v in (p.category_caps_pence or {}).items()},
-    ) for p in rows]
+        category_caps_pence={k: int(v) for k, v in (p.category_caps_pence or {}).items()}, **limits,
+    )
 
 
 def session_that_took_place(db: Session, case: Case, on: date, now: datetime) -> MediationSession | None:
@@ -172,9 +187,19 @@ def _prior(db: Session, claim: ExpenseClaim) -> list[PriorClaim]:
         or_(ExpenseClaim.case_id == claim.case_id,
             func.lower(ExpenseClaim.claimant_email) == (claim.claimant_email or "").lower()),
     )).all()
-    return [PriorClaim(claim_id=r.claim_id, claimant=_key(r.claimant_name, r.claimant_email),
+    mine = _key(claim.claimant_name, claim.claimant_email)
+    return [PriorClaim(claim_id=r.claim_id, claimant=mine if same_claimant(claim, r) else _key(r.claimant_name, r.claimant_email),
                        session_date=r.session_date, category=r.category, amount_pence=r.amount_pence,
                        status=r.status) for r in rows]
+
+
+def same_claimant(a: ExpenseClaim, b: ExpenseClaim) -> bool:
+    """The same person: the same email; or, when either claim gives no email, the same name
+    (so a claim by name only still meets the same person's claim by email)."""
+    if a.claimant_email and b.claimant_email:
+        return a.claimant_email.strip().lower() == b.claimant_email.strip().lower()
+    names = [" ".join((n or "").lower().split()) for n in (a.claimant_name, b.claimant_name)]
+    return bool(names[0]) and names[0] == names[1]
 
 
 def check_stored_claim(db: Session, claim: ExpenseClaim, case: Case, today: date, now: datetime,
@@ -251,6 +276,26 @@ def tell_family(db: Session, claim: ExpenseClaim, case: Case, what: str, lines: 
                 subject=subject.format(ref=case.ref), text=text_body, html=html, now=now, case_id=case.id)
 
 
+#: claim record fields and how long each may be (one line, except the description)
+_CLAIM_TEXT = {"claim_id": (64, True), "case_ref": (64, True), "claimant_name": (NAME_MAX, True),
+               "claimant_email": (254, True), "category": (64, True), "session_date": (64, True),
+               "miles": (64, True), "amount": (64, True), "receipt": (16, True),
+               "description": (CLAIM_DESCRIPTION_MAX, False)}
+
+
+def field_problems(raw: dict[str, Any]) -> list[str]:
+    """Each claim field that is not acceptable text (models.domain.fields.text_problem)."""
+    problems = []
+    for name, (limit, single_line) in _CLAIM_TEXT.items():
+        value = raw.get(name)
+        if isinstance(value, (date, datetime, int, float, Decimal)) and not isinstance(value, bool):
+            continue
+        problem = text_problem(value, limit=limit, single_line=single_line)
+        if problem:
+            problems.append(f"{name} {problem}")
+    return problems
+
+
 def import_record(raw: dict[str, Any], source: str, today: date, now: datetime) -> dict[str, Any]:
     """Import one record in its own transaction; returns its result line (references only)."""
     parsed, errors = parse_claim(raw)
@@ -265,9 +310,11 @@ def import_record(raw: dict[str, Any], source: str, today: date, now: datetime) 
                     "errors": [f"unknown case {parsed.case_ref}"]}
         existing = db.scalar(select(ExpenseClaim).where(ExpenseClaim.claim_id == parsed.claim_id))
         created = existing is None
-        if existing is not None and existing.case_id != case.id:
+        if existing is not None and (existing.case_id != case.id or _other_claimant(existing, parsed)):
+            other = db.scalar(select(Case.ref).where(Case.id == existing.case_id))
+            whom = "case" if existing.case_id != case.id else "claimant"
             return {"source": source, "claim_id": parsed.claim_id, "status": "invalid", "case_ref": case.ref,
-                    "errors": ["claim_id is already used by a claim on another case"]}
+                    "errors": [f"claim {parsed.claim_id} was already imported for another {whom}: see {other}"]}
         if existing is not None:
             if existing.status not in EDITABLE or _same(existing, parsed):
                 return {"source": source, "claim_id": parsed.claim_id, "status": "duplicate", "case_ref": case.ref,
@@ -296,6 +343,15 @@ def import_record(raw: dict[str, Any], source: str, today: date, now: datetime) 
                 "new": created, "amount_pence": decision.amount_pence, "reasons": list(decision.codes), "errors": []}
 
 
+def _other_claimant(claim: ExpenseClaim, parsed: ClaimInput) -> bool:
+    """The stored claim and the record name different claimants (by email when both give one, else by name)."""
+    if claim.claimant_email and parsed.claimant_email:
+        return claim.claimant_email.strip().lower() != parsed.claimant_email.strip().lower()
+    if claim.claimant_name and parsed.claimant_name and not (claim.claimant_email or parsed.claimant_email):
+        return _key(claim.claimant_name, None) != _key(parsed.claimant_name, None)
+    return False
+
+
 def _same(claim: ExpenseClaim, parsed: ClaimInput) -> bool:
     return (claim.session_date, claim.category, claim.claimant_email, claim.claimant_name,
             claim.miles, claim.receipt, claim.description) == (
@@ -312,53 +368,113 @@ def _result_line(result: dict[str, Any]) -> dict[str, Any]:
             "errors": result.get("errors", [])}
 
 
-def claim_files(paths: list[Path]) -> list[tuple[Path, bool]]:
-    """(file, from_inbox) for each path; folders give their claim files; none means the inbox."""
-    if not paths:
-        inbox = get_settings().inbox_dir / "claims"
-        return [(p, True) for p in sorted(inbox.glob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES]
+def claim_files(paths: list[Path]) -> list[Path]:
+    """The claim files named: folders give their claim files (read where they are, never moved)."""
     out = []
     for path in paths:
         if path.is_dir():
-            out += [(p, False) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
+            out += [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
         else:
-            out.append((path, False))
+            out.append(path)
     return out
 
 
+def _count(summary: ImportSummary, result: dict[str, Any]) -> None:
+    summary.results.append(result)
+    status = result["status"]
+    if status == "invalid":
+        summary.invalid += 1
+    elif status == "duplicate":
+        summary.duplicates += 1
+    else:
+        if result.get("new"):
+            summary.imported += 1
+        else:
+            summary.updated += 1
+        setattr(summary, status, getattr(summary, status) + 1)
+
+
+def _import_one(raw: dict[str, Any], source: str, today: date, now: datetime) -> dict[str, Any]:
+    """One record's result line; never raises (one bad record never stops the others)."""
+    from tasks.inbox_files import NOT_A_RECORD
+
+    if NOT_A_RECORD in raw:
+        return _result_line({"source": source, "claim_id": None, "status": "invalid", "case_ref": None,
+                             "errors": [raw[NOT_A_RECORD]]})
+    try:
+        return _result_line(import_record(raw, source, today, now))
+    except Exception as exc:  # noqa: BLE001 — no personal data: the type only
+        import logging
+
+        logging.getLogger(__name__).error("a claim record could not be imported: %s", type(exc).__name__)
+        return _result_line({"source": source, "claim_id": text(raw.get("claim_id")) if isinstance(raw, dict) else None,
+                             "status": "invalid", "case_ref": None,
+                             "errors": ["could not be imported because of an internal error; give the file again"]})
+
+
+def _import_records(records: list[tuple[str, dict]], source: str, summary: ImportSummary, today: date,
+                    now: datetime) -> list[dict[str, Any]]:
+    """Import each record; returns the rows for the rejected-records report."""
+    rejected = []
+    for locator, raw in records:
+        result = _import_one(raw, source, today, now)
+        _count(summary, result)
+        if result["status"] == "invalid":
+            rejected.append({"record": locator, "claim_id": result["claim_id"], "errors": result["errors"]})
+    return rejected
+
+
+def _unreadable(summary: ImportSummary, source: str, reason: str) -> None:
+    _count(summary, _result_line({"source": source, "claim_id": None, "status": "invalid", "case_ref": None,
+                                  "errors": [f"{source}: {reason}"]}))
+
+
 def import_claims(paths: list[str | Path] | None, today: date, now: datetime) -> dict[str, Any]:
-    """Import claim files (default: `$DRS_HOME/inbox/claims/`, moved to `processed/` after).
+    """Import claim files (default: `$DRS_HOME/inbox/claims/`, taken and filed exactly like referral
+    files — `tasks.inbox_files` / `tasks.inbox_run`: stable files only, links refused, each file in
+    isolation, `processed/` and `rejected/` with `<name>.errors.json`, the team told once about a
+    file that cannot be read). Named paths are read where they are and never moved.
 
     Returns the summary as a plain dict. A file that cannot be read is reported as one
     `invalid` result; it never stops the others.
     """
+    from tasks import inbox_files as inf
+    from tasks.inbox_run import process_claimed, unexpected
+
     summary = ImportSummary()
-    for path, from_inbox in claim_files([Path(p) for p in paths or []]):
+    inbox = get_settings().inbox_dir / "claims"
+
+    def take(item: inf.ClaimedFile) -> None:
+        done = process_claimed(item, inbox, schema=inf.CLAIMS, now=now,
+                               import_records=lambda records: _import_records(records, item.name, summary, today, now))
+        if done.status in ("unreadable", "refused"):
+            _unreadable(summary, item.name, done.reason or "")
+
+    def same(a: Path, b: Path) -> bool:
         try:
-            records = read_rows(path)
-        except ClaimFileError as exc:
-            summary.invalid += 1
-            summary.results.append(_result_line({"source": path.name, "claim_id": None, "status": "invalid",
-                                                 "case_ref": None, "errors": [str(exc)]}))
+            return a.resolve() == b.resolve()
+        except OSError:
+            return False
+
+    named = [Path(p) for p in paths or []]
+    if not named or any(same(p, inbox) for p in named):  # the inbox: claimed and filed away
+        for item in inf.claim_inbox(inbox).claimed:
+            take(item)
+    in_inbox = [p for p in named if not same(p, inbox) and same(p.parent, inbox)]
+    for path in in_inbox:  # a file of the inbox named: claimed now (no stability wait)
+        item = inf.claim_one(path, inbox)
+        if item is not None:
+            take(item)
+    for path in claim_files([p for p in named if not same(p, inbox) and p not in in_inbox]):
+        try:
+            records = inf.read_records(path, path.name, schema=inf.CLAIMS, follow=True).records
+        except inf.UnreadableFile as exc:
+            _unreadable(summary, path.name, str(exc))
             continue
-        for raw in records:
-            result = _result_line(import_record(raw, path.name, today, now))
-            summary.results.append(result)
-            status = result["status"]
-            if status == "invalid":
-                summary.invalid += 1
-            elif status == "duplicate":
-                summary.duplicates += 1
-            else:
-                if result.get("new"):
-                    summary.imported += 1
-                else:
-                    summary.updated += 1
-                setattr(summary, status, getattr(summary, status) + 1)
-        if from_inbox:
-            done = path.parent / "processed"
-            done.mkdir(exist_ok=True)
-            shutil.move(str(path), done / path.name)
+        except Exception as exc:  # noqa: BLE001 — whatever the parser raised, this file alone fails
+            _unreadable(summary, path.name, unexpected(exc))
+            continue
+        _import_records(records, path.name, summary, today, now)
     return summary.as_dict()
 
 

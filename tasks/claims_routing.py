@@ -33,6 +33,7 @@ from tasks.claims import FAMILY_HEADINGS, tell_family
 from tasks.db import unit_of_work
 from tasks.email_layout import long_date, render_email
 from tasks.outbox import Attachment, queue_email
+from tasks.privacy_keys import address_token
 from tasks.settings import get_settings
 
 ACTOR = "expense-routing"
@@ -161,7 +162,7 @@ def _tell_families_sent(db, claims: list[ExpenseClaim], cases: dict[int, Case], 
              f"Total: {pounds(sum(c.amount_pence for c in items))}.",
              "We will email you again when they tell us it has been paid. You do not need to do anything now."],
         )
-        queue_email(db, key=f"claim-sent:{batch_ref}:{case.ref}:{to}"[:200], kind="claim-sent", to=to,
+        queue_email(db, key=f"claim-sent:{batch_ref}:{case.ref}:{address_token(to)}", kind="claim-sent", to=to,
                     subject=FAMILY_HEADINGS["sent"][1].format(ref=case.ref), text=text_body, html=html,
                     now=now, case_id=case.id)
 
@@ -219,6 +220,10 @@ def import_remittance(path: str | Path, now: datetime) -> dict[str, Any]:
                 summary["errors"].append({"claim_id": claim_id, "error": f"claim is {claim.status}, not sent"})
                 continue
             case = db.get(Case, claim.case_id)
+            problem = _remittance_problem(db, claim, case, paid_on, now)
+            if problem:  # the claim stays sent; the team sees why the line was not applied
+                summary["errors"].append({"claim_id": claim_id, "error": problem})
+                continue
             claim.status, claim.paid_on, claim.updated_at = "paid", paid_on, now
             la_name = case.local_authority.name if case.local_authority else "Your local authority"
             tell_family(db, claim, case, "paid",
@@ -229,6 +234,18 @@ def import_remittance(path: str | Path, now: datetime) -> dict[str, Any]:
             db.commit()
             summary["paid"] += 1
     return summary
+
+
+def _remittance_problem(db, claim: ExpenseClaim, case: Case, paid_on: date, now: datetime) -> str | None:
+    """Why `paid_on` cannot be right for this claim (models.domain.expenses.remittance_problem), or None."""
+    from models.domain.expenses import BUILT_IN_LIMITS, policy_on, remittance_problem
+    from tasks.claims import _policies
+
+    tz = ZoneInfo(get_settings().timezone)
+    batch = db.get(ClaimBatch, claim.batch_id) if claim.batch_id else None
+    sent_on = batch.generated_at.astimezone(tz).date() if batch else claim.updated_at.astimezone(tz).date()
+    policy = policy_on(_policies(db, case.la_id), claim.session_date) or BUILT_IN_LIMITS
+    return remittance_problem(paid_on, sent_on, now.astimezone(tz).date(), policy.remittance_days)
 
 
 def batches_table(batches: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,14 +2,19 @@
 
 The database is the source of truth. Rows are claimed (`status='sending'`, `claimed_by`) in a
 short transaction first — `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never take
-the same row — then sent one by one, each result committed at once. A failure is recorded with
-its reason and attempt count and retried with back-off; after `MAX_ATTEMPTS` the row is `failed`
-and the team is told. A claim older than `STALE_CLAIM` (a crashed worker) is taken again.
+the same row — then sent one by one, each outcome committed at once. Outcomes are classified per
+message (`tasks.mailer`): sent; the server unreachable before the message was tried (not charged,
+the rest of the run not tried, all stay due); transient 4xx or a broken transaction (back-off,
+retry); a 5xx refusal (failed at once, team told: `tasks.mail_failures.record_rejection`);
+handed over but not confirmed (retried with the same stored Message-ID). After `MAX_ATTEMPTS`
+charged attempts the row is `failed` and the team is told; `drs mail retry` puts it back.
+
+A claim is taken back when its worker is a process of this machine that no longer runs (killed),
+or, for any worker, when it is older than `STALE_CLAIM`.
 """
 from __future__ import annotations
 
 import os
-import smtplib
 import socket
 import time
 import uuid
@@ -18,10 +23,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from models.db import Case, OutboxEmail
+from models.db import OutboxEmail
+from tasks import progress
 from tasks.db import unit_of_work
-from tasks.mailer import Mailer, OutgoingAttachment, OutgoingEmail, mailer_from_settings
-from tasks.outbox import queue_email
+from tasks.mail_failures import record_gave_up, record_refused_for_now, record_rejection
+from tasks.mailer import (PERMANENT, SENT, TRANSIENT, UNREACHABLE, Mailer, OutgoingAttachment, OutgoingEmail,
+                          SendOutcome, attempt_with, mailer_from_settings)
+from tasks.outbox import new_message_id
+from tasks.processes import pid_alive
 from tasks.settings import get_settings
 
 MAX_ATTEMPTS = 6
@@ -45,10 +54,39 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
 
 
+def _host() -> str:
+    return socket.gethostname()[:40]
+
+
 def worker_name() -> str:
     """A name unique to one delivery call (host, process and a random part): two deliveries in
     the same process — a background task and the sweep — must not mistake each other's claims."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claimer_dead(worker: str | None) -> bool:
+    """True when `worker` names a process of this machine that is no longer running."""
+    host_pid = (worker or "").rpartition(":")[0]
+    host, _, pid = host_pid.rpartition(":")
+    if host != _host() or not pid.isdigit():
+        return False
+    return int(pid) != os.getpid() and not pid_alive(int(pid))
+
+
+def take_back_dead_claims(db) -> int:
+    """Rows left in `sending` by a delivery process of this machine that was killed go back to
+    `pending` at once, not charged (the one it was sending may have arrived: the retry carries the
+    same Message-ID). Returns how many. Commits nothing."""
+    claimers = set(db.scalars(select(OutboxEmail.claimed_by).where(OutboxEmail.status == "sending").distinct()))
+    dead = sorted(w for w in claimers if _claimer_dead(w))
+    if not dead:
+        return 0
+    result = db.execute(update(OutboxEmail)
+                        .where(OutboxEmail.status == "sending", OutboxEmail.claimed_by.in_(dead))
+                        .values(status="pending", claimed_by=None,
+                                last_error="taken back from a delivery process that stopped (outcome unknown)")
+                        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def _due(now: datetime, retry_waiting: bool = False):
@@ -78,6 +116,8 @@ def claim_due(now: datetime, limit: int, worker: str, ids: list[int] | None = No
     are picked with `FOR UPDATE SKIP LOCKED` first.
     """
     with unit_of_work() as db:
+        if take_back_dead_claims(db):
+            db.commit()
         due = _due(now, retry_waiting)
         stmt = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit)
         if ids is not None:
@@ -105,76 +145,104 @@ def claim_due(now: datetime, limit: int, worker: str, ids: list[int] | None = No
 def _outgoing(row: OutboxEmail) -> OutgoingEmail:
     return OutgoingEmail(
         to=row.to_addr, subject=row.subject, text=row.body_text, html=row.body_html, message_key=row.key,
+        message_id=row.message_id, outbox_id=row.id, kind=row.kind,
         attachments=tuple(OutgoingAttachment(a.filename, a.mime_type, a.content) for a in row.attachments),
     )
 
 
-def _unreachable(exc: Exception) -> bool:
-    """A transport failure that will hit every message alike (server down, refused, timed out),
-    as opposed to one message or recipient being refused."""
-    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+def _pause_between_messages(rate_per_minute: int | None) -> float:
+    """Seconds to wait between two messages under `DRS_SMTP_RATE_PER_MINUTE` (0 or unset: none)."""
+    return 60.0 / rate_per_minute if rate_per_minute and rate_per_minute > 0 else 0.0
+
+
+def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: DeliverySummary) -> None:
+    """Write the outcome of one attempt on `row` (see `tasks.mailer` for the classes)."""
+    row.claimed_by = None
+    row.outcome = outcome.status
+    row.smtp_code, row.enhanced_status = outcome.smtp_code, outcome.enhanced_status
+    if outcome.status == UNREACHABLE:  # the server's fault, before this message: no attempt charged
+        row.status, row.last_error = "pending", outcome.reason[:1000]
+        summary.retrying += 1
+        return
+    row.attempts += 1
+    if outcome.status == SENT:
+        row.status, row.sent_at, row.last_error = "sent", now, None
+        summary.sent += 1
+    elif outcome.status == PERMANENT:
+        record_rejection(db, row, smtp_code=outcome.smtp_code, enhanced_status=outcome.enhanced_status,
+                         reason=outcome.reason, now=now)
+        summary.failed += 1
+    elif row.attempts >= MAX_ATTEMPTS:  # transient or unknown, for the last time
+        record_gave_up(db, row, reason=outcome.reason, now=now)
+        summary.failed += 1
+    else:
+        row.status, row.last_error = "pending", outcome.reason[:1000]
+        row.next_attempt_at = now + backoff(row.attempts)
+        summary.retrying += 1
+        if outcome.smtp_code and 400 <= outcome.smtp_code < 500 and not outcome.sender_refused:  # recipient: for now
+            record_refused_for_now(db, row, enhanced_status=outcome.enhanced_status, smtp_code=outcome.smtp_code,
+                                   now=now)
+            if row.status == "bounced":  # still refused 3 working days on: a contact problem now
+                summary.retrying -= 1
+                summary.failed += 1
 
 
 def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, worker: str | None = None) -> DeliverySummary:
     """Send the rows `ids` claimed by `worker` (without `worker`: claim those still due first);
     each outcome is committed as soon as it is known. Once the server proves unreachable the
-    rest of the batch is not tried: each row records the same error and waits for its back-off."""
+    rest of the batch is not tried and not charged: those rows stay due for the next sweep.
+    Whatever happens, no row of the batch is left in `sending`."""
     settings = get_settings()
     if worker is None:
         worker = worker_name()
         ids = claim_due(now, len(ids), worker, ids=list(ids))
     mailer = mailer or mailer_from_settings(settings)
-    pause = 60.0 / settings.smtp_rate_per_minute if settings.smtp_rate_per_minute else 0.0
+    pause = _pause_between_messages(settings.smtp_rate_per_minute)
     summary = DeliverySummary()
-    down: str | None = None
+    down: SendOutcome | None = None
+    tried = 0
     try:
-        for n, email_id in enumerate(ids):
+        for email_id in progress.counted(ids):
             with unit_of_work() as db:
                 row = db.get(OutboxEmail, email_id)
                 if row is None or row.status != "sending" or row.claimed_by != worker:
                     continue
-                error = down
-                if error is None:
-                    if n and pause:
+                outcome = down
+                if outcome is None:
+                    if row.message_id is None:  # queued before Message-IDs were stored: fix it first
+                        row.message_id = new_message_id(row.key)
+                        db.commit()
+                    if tried and pause:
                         time.sleep(pause)
+                    tried += 1
                     try:
-                        mailer.send(_outgoing(row))
-                    except Exception as exc:  # every transport error is recorded, none is lost
+                        outcome = attempt_with(mailer, _outgoing(row))
+                    except Exception as exc:  # noqa: BLE001 — a bug building one message must not stop the rest
                         mailer.close()
-                        error = f"{type(exc).__name__}: {exc}"[:1000]
-                        if _unreachable(exc):
-                            down = error
-                row.attempts += 1
-                row.claimed_by = None
-                if error is None:
-                    row.status, row.sent_at, row.last_error = "sent", now, None
-                    summary.sent += 1
-                elif row.attempts >= MAX_ATTEMPTS:
-                    row.status, row.last_error = "failed", error
-                    summary.failed += 1
-                    _tell_team_of_failure(db, row, now, settings.team_email)
-                else:
-                    row.status, row.last_error = "pending", error
-                    row.next_attempt_at = now + backoff(row.attempts)
-                    summary.retrying += 1
+                        outcome = SendOutcome(TRANSIENT, f"the message could not be sent ({type(exc).__name__})")
+                    if outcome.status == UNREACHABLE:
+                        down = outcome
+                _record(db, row, outcome, now, summary)
                 db.commit()
     finally:
         mailer.close()
+        _release(ids, worker)
     return summary
 
 
-def _tell_team_of_failure(db, row: OutboxEmail, now: datetime, team: str) -> None:
-    if row.to_addr.lower() == team.lower():
+def _release(ids: list[int], worker: str) -> None:
+    """Rows of this batch still in `sending` (the run stopped early): back to `pending`, uncharged."""
+    if not ids:
         return
-    case_ref = db.scalar(select(Case.ref).where(Case.id == row.case_id)) if row.case_id else None
-    ref = f" for case {case_ref}" if case_ref else ""
-    queue_email(
-        db, key=f"delivery-failed:{row.id}", kind="delivery-failed", to=team, now=now,
-        subject=f"An email could not be delivered (outbox #{row.id})",
-        text=(f"Outbox email #{row.id} ({row.kind}){ref} could not be delivered after {row.attempts} attempts.\n"
-              f"Last error: {row.last_error}\n\nPlease check the address and the mail relay, then retry it."),
-        case_id=row.case_id,
-    )
+    try:
+        with unit_of_work() as db:
+            db.execute(update(OutboxEmail)
+                       .where(OutboxEmail.id.in_(ids), OutboxEmail.claimed_by == worker, OutboxEmail.status == "sending")
+                       .values(status="pending", claimed_by=None)
+                       .execution_options(synchronize_session=False))
+            db.commit()
+    except Exception:  # noqa: BLE001 — the database itself failed: stale claims are taken back later
+        pass
 
 
 def deliver_pending(now: datetime, *, limit: int = 500, mailer: Mailer | None = None,
@@ -186,6 +254,9 @@ def deliver_pending(now: datetime, *, limit: int = 500, mailer: Mailer | None = 
     leaves them to their time. Quiet-hours holds (`not_before`) are kept either way.
     """
     worker = worker_name()
+    rate = get_settings().smtp_rate_per_minute
+    if rate:  # a throttled batch must end well within STALE_CLAIM, or another host may take it over
+        limit = max(1, min(limit, rate * 5))
     total = DeliverySummary()
     tried: set[int] = set()
     while True:

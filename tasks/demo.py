@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case, ExpenseClaim, LocalAuthority, MediationSession, SessionAttendee
 from models.domain.calendar import add_months
+from tasks import progress
 from tasks.calendar_source import working_calendar
 from tasks.casework import new_case, recompute_clocks, record_event
 from tasks.registry import LaRow, add_mediator, upsert_local_authority
@@ -76,7 +77,7 @@ def load_demo(db: Session, today: date, now: datetime, cases: int = 150) -> dict
     start = add_months(today, -6)
     span = (today - start).days
     withdrawal_left_pending = False  # one withdrawn case still waits for its certificate
-    for i in range(cases):
+    for i in progress.counted(range(cases)):
         scenario = rng.choices(names, weights)[0]
         received = cal.working_day_on_or_after(start + timedelta(days=rng.randrange(span)))
         if received > today:

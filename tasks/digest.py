@@ -42,6 +42,10 @@ def queue_digest(today: date, now: datetime, rows: list[DigestRow], extra: tuple
     if not working_calendar().is_working_day(today):
         return False
     settings = get_settings()
+    with unit_of_work() as db:  # issue 15: the families to phone, LA addresses to fix
+        from tasks.bounces import digest_paragraphs
+
+        extra = (*extra, *digest_paragraphs(db))
     subject, text, html = digest(today, digest_groups(rows), extra)
     local_now = now.astimezone(ZoneInfo(settings.timezone))
     with unit_of_work() as db:

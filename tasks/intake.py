@@ -5,9 +5,12 @@ flow's work, and returns an `IntakeOutcome` whose `document()` is the contract's
 
 Where files come from and where they go:
 - No paths: every ready file in `$DRS_HOME/inbox/referrals/` is claimed (see
-  `tasks.referral_files`), imported, then moved to `processed/`. A file with any rejected record
-  also leaves a copy in `rejected/` beside `<name>.errors.json`; a file that cannot be read at
-  all is moved to `rejected/` whole with its `.errors.json`.
+  `tasks.inbox_files`: stable across two looks, links and odd entries refused), read in
+  isolation and imported, then moved to `processed/` (see `tasks.inbox_run`). A file with any
+  rejected record also leaves a copy in `rejected/` beside `<name>.errors.json`; a file that
+  cannot be read at all — whatever its parser raised — gets the same with the reason for the
+  whole file, and the team is told once. A file that changed while it was read goes back to
+  the inbox: the next run imports what it did not (form ids make the rest duplicates).
 - Paths given explicitly: folders are read one level deep. The inbox folder itself (or a file
   directly in it) is claimed and filed away as above. Anything else is read where it is and
   left there (the user's own file is never moved); its rejected records still get a copy and
@@ -17,13 +20,15 @@ Where files come from and where they go:
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from tasks import inbox_files as inf
 from tasks import referral_files as rf
+from tasks import progress
+from tasks.inbox_run import process_claimed, unexpected
 from tasks.intake_records import RecordResult, import_record
 from tasks.settings import get_settings
 
@@ -92,28 +97,26 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def run_intake(paths: list[str | Path] | None = None, *, today: date, now: datetime,
-               wall: float | None = None) -> IntakeOutcome:
+               wall: float | None = None, interval: float | None = None) -> IntakeOutcome:
     """Import referrals from the inbox (no `paths`) or from `paths`. See the module docstring."""
+    from tasks.admin_files import check_admin_files
+
+    check_admin_files(now)  # a bad extra-holidays.csv / alert-policy.json: the team is told, intake goes on
     inbox = inbox_dir()
-    rf.ensure_folders(inbox)
+    inf.ensure_folders(inbox)
     outcome = IntakeOutcome()
     explicit = check_paths(paths) if paths else None
     if explicit is None:
-        claimed, outcome.skipped = rf.claim_inbox(inbox, wall=wall)
-        for item in claimed:
-            _process_claimed(item, inbox, outcome, today=today, now=now)
+        _drain(inbox, outcome, today=today, now=now, wall=wall, interval=interval)
         return outcome
     for path in explicit:
         if path.is_dir() and _same(path, inbox):
-            claimed, skipped = rf.claim_inbox(inbox, wall=wall)
-            outcome.skipped += skipped
-            for item in claimed:
-                _process_claimed(item, inbox, outcome, today=today, now=now)
+            _drain(inbox, outcome, today=today, now=now, wall=wall, interval=interval)
         elif path.is_dir():
             for file in rf.files_in_folder(path):
                 _process_in_place(file, str(file), inbox, outcome, today=today, now=now)
         elif _same(path.parent, inbox):
-            item = _claim_one(path, inbox)
+            item = inf.claim_one(path, inbox)
             if item is not None:
                 _process_claimed(item, inbox, outcome, today=today, now=now)
         else:
@@ -121,67 +124,69 @@ def run_intake(paths: list[str | Path] | None = None, *, today: date, now: datet
     return outcome
 
 
-def _claim_one(path: Path, inbox: Path) -> rf.ClaimedFile | None:
-    """Claim one named file in the inbox (no settle wait: the user asked for it)."""
-    target = inbox / rf.CLAIMED / rf.claim_name(path.name, time.time())
-    try:
-        path.rename(target)
-    except FileNotFoundError:  # another run took it
-        return None
-    return rf.ClaimedFile(path.name, target)
+def _drain(inbox: Path, outcome: IntakeOutcome, *, today: date, now: datetime, wall: float | None,
+           interval: float | None) -> None:
+    taken = inf.claim_inbox(inbox, wall=wall, interval=interval)
+    outcome.skipped += taken.skipped
+    for item in taken.claimed:
+        _process_claimed(item, inbox, outcome, today=today, now=now)
 
 
-def _import_file(path: Path, name: str, source: str, outcome: IntakeOutcome, *, today: date,
-                 now: datetime) -> tuple[list[RecordResult] | None, str | None]:
-    """(results, None), or (None, reason) when the file cannot be read at all."""
-    try:
-        records = rf.read_records(path, name)
-    except rf.UnreadableFile as exc:
-        return None, str(exc)
-    except OSError as exc:
-        return None, f"the file cannot be read ({exc.strerror or type(exc).__name__})"
-    results = [import_record(fields, source=source, locator=locator, today=today, now=now)
-               for locator, fields in records]
-    outcome.results += results
-    return results, None
+def _import_records(records: list[tuple[str, dict]], source: str, outcome: IntakeOutcome, *, today: date,
+                    now: datetime) -> list[RecordResult]:
+    results = []
+    for locator, fields in progress.counted(records):
+        result = import_record(fields, source=source, locator=locator, today=today, now=now)
+        results.append(result)
+        outcome.results.append(result)
+    return results
 
 
-def _unreadable(source: str, reason: str, outcome: IntakeOutcome) -> dict:
-    outcome.results.append(RecordResult(source, None, "rejected", errors=[reason], reasons=["the file could not be read"]))
-    return {"file": Path(source).name, "readable": False, "error": reason, "records": []}
+def _rejected_rows(results: list[RecordResult]) -> list[dict]:
+    return [{"record": r.locator, "form_id": r.form_id, "errors": r.errors} for r in results if r.status == "rejected"]
 
 
-def _report(name: str, results: list[RecordResult], now: datetime) -> dict:
-    return {
-        "file": name, "readable": True, "checked_at": now.isoformat(),
-        "records": [{"record": r.locator, "form_id": r.form_id, "errors": r.errors}
-                    for r in results if r.status == "rejected"],
-        "note": "Only the records listed here were rejected; the others were imported. Correct these "
-                "records and drop the file in the inbox again: records already imported are recognised "
-                "by their form_id and not imported twice.",
-    }
+def _whole_file(source: str, reason: str, outcome: IntakeOutcome, *, refused: bool = False) -> None:
+    summary = "the entry was refused (not a plain file)" if refused else "the file could not be read"
+    outcome.results.append(RecordResult(source, None, "rejected", errors=[reason], reasons=[summary]))
 
 
-def _process_claimed(item: rf.ClaimedFile, inbox: Path, outcome: IntakeOutcome, *, today: date, now: datetime) -> None:
-    results, reason = _import_file(item.path, item.name, item.name, outcome, today=today, now=now)
-    if results is None:
-        report = _unreadable(item.name, reason, outcome) | {"checked_at": now.isoformat()}
-        rf.write_rejected(item.path, item.name, inbox, report)  # a copy, like any rejected record
-        rf.file_away(item, inbox, rejected_whole=False)  # every file taken ends in processed/
-        return
-    if any(r.status == "rejected" for r in results):
-        rf.write_rejected(item.path, item.name, inbox, _report(item.name, results, now))
-    rf.file_away(item, inbox, rejected_whole=False)
+def _process_claimed(item: inf.ClaimedFile, inbox: Path, outcome: IntakeOutcome, *, today: date, now: datetime) -> None:
+    def import_records(records):
+        return _rejected_rows(_import_records(records, item.name, outcome, today=today, now=now))
+
+    done = process_claimed(item, inbox, schema=inf.REFERRALS, now=now, import_records=import_records)
+    if done.status in ("unreadable", "refused"):
+        _whole_file(item.name, done.reason or "", outcome, refused=done.status == "refused")
+    elif done.status == "returned":
+        outcome.skipped.append(item.name)
 
 
 def _process_in_place(path: Path, source: str, inbox: Path, outcome: IntakeOutcome, *, today: date, now: datetime) -> None:
-    results, reason = _import_file(path, path.name, source, outcome, today=today, now=now)
-    if results is None:
-        report = _unreadable(source, reason, outcome) | {"checked_at": now.isoformat()}
+    """A file the user named outside the inbox: read where it is (never moved)."""
+    try:
+        records = inf.read_records(path, path.name, schema=inf.REFERRALS, follow=True).records
+        reason = None
+    except inf.UnreadableFile as exc:
+        reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 — whatever the parser raised, this file alone fails
+        reason = unexpected(exc)
+    if reason is not None:
+        _whole_file(source, reason, outcome)
+        report = {"file": path.name, "readable": False, "error": reason, "records": [], "checked_at": now.isoformat()}
         try:
-            rf.write_rejected(path, path.name, inbox, report)
+            if path.is_file():
+                rf.write_rejected(path, path.name, inbox, report, follow=True)
         except OSError:  # the file itself cannot be read: the summary already says why
             pass
         return
+    results = _import_records(records, source, outcome, today=today, now=now)
     if any(r.status == "rejected" for r in results):
-        rf.write_rejected(path, path.name, inbox, _report(path.name, results, now))
+        rf.write_rejected(path, path.name, inbox, _report(path.name, results, now), follow=True)
+
+
+def _report(name: str, results: list[RecordResult], now: datetime) -> dict:
+    from tasks.inbox_run import NOTES
+
+    return {"file": name, "readable": True, "checked_at": now.isoformat(), "records": _rejected_rows(results),
+            "note": NOTES["referral"]}

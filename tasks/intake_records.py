@@ -54,7 +54,7 @@ class RecordResult:
 
 
 def import_record(fields: dict, *, source: str, locator: str, today: date, now: datetime,
-                  retries: int = 8) -> RecordResult:
+                  retries: int = 25) -> RecordResult:
     """Validate and import one flattened record in its own transaction (see module docstring)."""
     form_id = form_id_of(fields)
     for attempt in range(retries):
@@ -66,7 +66,9 @@ def import_record(fields: dict, *, source: str, locator: str, today: date, now: 
                 return result
         except IntegrityError:  # a concurrent run took the same form_id or case reference
             if attempt + 1 < retries:
-                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # de-synchronise the racers
+                # de-synchronise the racers; long enough that a run importing a big file meanwhile
+                # cannot starve this one (each retry reads the next free case reference again)
+                time.sleep(random.uniform(0.01, 0.1) * min(attempt + 1, 10))
                 continue
             log.error("record %s of a referral file hit a database conflict %d times", locator, retries)
         except Exception as exc:  # one bad record never stops the others; no personal data logged
@@ -79,17 +81,21 @@ def import_record(fields: dict, *, source: str, locator: str, today: date, now: 
 
 def _import(db: Session, fields: dict, *, form_id: str | None, source: str, locator: str,
             today: date, now: datetime) -> RecordResult:
-    from tasks.referral_files import NOT_A_RECORD
+    from tasks.inbox_files import NOT_A_RECORD
 
     if NOT_A_RECORD in fields:
         return RecordResult(source, None, "rejected", locator=locator,
-                            errors=[f"{locator} {fields[NOT_A_RECORD]}"], reasons=["record is not a JSON object"])
+                            errors=[f"{locator} {fields[NOT_A_RECORD]}"], reasons=["record could not be read as a referral"])
     if form_id:
         seen = db.scalar(select(Referral).where(Referral.form_id == form_id))
         if seen is not None:
-            ref = db.scalar(select(Case.ref).where(Case.id == seen.case_id))
-            return RecordResult(source, form_id, "duplicate", ref, locator=locator,
-                                errors=[f"form {form_id} was imported before (case {ref})"])
+            case = db.get(Case, seen.case_id)
+            if _is_other_child_or_la(db, case, fields):
+                return RecordResult(source, form_id, "rejected", locator=locator,
+                                    errors=[f"form {form_id} was already imported for another child/LA: see {case.ref}"],
+                                    reasons=["form_id already imported for another child or local authority"])
+            return RecordResult(source, form_id, "duplicate", case.ref, locator=locator,
+                                errors=[f"form {form_id} was imported before (case {case.ref})"])
     tz = ZoneInfo(get_settings().timezone)
     form, problems = validate_referral(fields, today=today, tz=tz,
                                        la_known=lambda text: find_local_authority(db, text) is not None)
@@ -127,6 +133,26 @@ def _import(db: Session, fields: dict, *, form_id: str | None, source: str, loca
 
 def _name_key(name: str | None) -> str:
     return " ".join((name or "").casefold().split())
+
+
+def _is_other_child_or_la(db: Session, case: Case, fields: dict) -> bool:
+    """A record reusing `case`'s form_id names another child (name or date of birth) or another LA.
+    What the record leaves blank or unreadable is not a difference (that stays a duplicate)."""
+    from models.domain.referrals import parse_date
+
+    if case is None or case.anonymised_at is not None:
+        return False
+    name, born, la_text = fields.get("child_name"), fields.get("child_date_of_birth"), fields.get("local_authority")
+    if isinstance(name, str) and name.strip() and case.child_name and _name_key(name) != _name_key(case.child_name):
+        return True
+    born_on = parse_date(born) if isinstance(born, (str, date)) else None
+    if born_on is not None and case.child_date_of_birth and born_on != case.child_date_of_birth:
+        return True
+    if isinstance(la_text, str) and la_text.strip():
+        la = find_local_authority(db, la_text)
+        if la is not None and la.id != case.la_id:
+            return True
+    return False
 
 
 def _matching_case(db: Session, la_id: int, form: ReferralForm) -> Case | None:

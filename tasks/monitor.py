@@ -65,19 +65,11 @@ class MonitorSummary:
 def load_policy() -> AlertPolicy:
     """The alert policy: defaults, with `$DRS_HOME/alert-policy.json` applied when it exists, e.g.
     `{"due_soon_wd": 3, "due_soon_wd_by_clock": {"certificate_due": 3}, "kinds": ["due-today", "missed"]}`.
-    A bad file raises `ValueError` naming the setting."""
-    import json
+    A bad file never stops the monitor: the last good version (or the defaults) is used and
+    `tasks.admin_files.check_admin_files` tells the team, naming the setting."""
+    from tasks.admin_files import read_policy
 
-    from models.domain.alerts import policy_from_mapping
-
-    path = get_settings().home / POLICY_FILE
-    if not path.exists():
-        return DEFAULT_POLICY
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{POLICY_FILE}: not valid JSON ({exc})") from None
-    return policy_from_mapping(values)
+    return read_policy()[0]
 
 
 # --- 1. stale clocks -------------------------------------------------------------------------------
@@ -117,13 +109,73 @@ def refresh_clocks(today: date, now: datetime) -> int:
 
 # --- 2. missed ------------------------------------------------------------------------------------
 
+def _mark_missed(db, today: date) -> int:
+    result = db.execute(update(Clock).where(Clock.state == "open", Clock.target < today)
+                        .values(state="missed").execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def mark_missed(today: date) -> int:
-    """Open clocks whose working-day target is before `today` become `missed` (one UPDATE)."""
+    """Open clocks whose working-day target is before `today` become `missed` (one UPDATE, committed
+    on its own; the monitor itself uses `sweep`, which commits it together with its alerts)."""
     with unit_of_work() as db:
-        result = db.execute(update(Clock).where(Clock.state == "open", Clock.target < today)
-                            .values(state="missed").execution_options(synchronize_session=False))
+        count = _mark_missed(db, today)
         db.commit()
-        return result.rowcount or 0
+        return count
+
+
+def reopen_not_yet_missed(db, today: date, now: datetime) -> int:
+    """Cases with a clock marked `missed` whose target is not before `today` (marked by a run dated
+    later than this one, or left by a failed far-future run) are recomputed for `today`, so the
+    database says what `drs case show` says. Returns how many cases were recomputed."""
+    from tasks.casework import recompute_clocks
+
+    ids = sorted(set(db.scalars(select(Clock.case_id).join(Case, Case.id == Clock.case_id)
+                                .where(Clock.state == "missed", Clock.target >= today,
+                                       Case.anonymised_at.is_(None)))))
+    if not ids:
+        return 0
+    from tasks.calendar_source import working_calendar
+
+    calendar = working_calendar()
+    for case in db.scalars(select(Case).where(Case.id.in_(ids))):
+        recompute_clocks(db, case, today, now, calendar)
+    db.flush()
+    return len(ids)
+
+
+def _within(db):
+    """The caller's open unit of work (`db`), or a new one."""
+    from contextlib import nullcontext
+
+    return nullcontext(db) if db is not None else unit_of_work()
+
+
+@dataclass
+class SweepResult:
+    """What `sweep` did, in one transaction."""
+
+    reopened: int
+    marked_missed: int
+    clocks: list  # list[WatchedClock]
+    alerts: list  # list[Alert]
+    queued: int
+
+
+def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> SweepResult:
+    """Steps 2-4 as ONE transaction: clocks marked missed are committed together with the alerts
+    that follow from them, or not at all (a failure rolls both back; the next run does them)."""
+    from tasks.calendar_source import working_calendar
+
+    calendar = working_calendar()
+    with unit_of_work() as db:
+        reopened = reopen_not_yet_missed(db, today, now)
+        marked = _mark_missed(db, today)
+        clocks = watched_clocks(today, policy, db=db)
+        alerts = alerts_due(clocks, today, calendar, policy)
+        queued = queue_alerts(alerts, now, policy, db=db)
+        db.commit()
+    return SweepResult(reopened, marked, clocks, alerts, queued)
 
 
 # --- 3. the one query -----------------------------------------------------------------------------
@@ -133,7 +185,7 @@ def _needs_certificate(service: str, decision_type: str | None, sections) -> boo
                                         received_on=date.min, sections=tuple(sections or ())))
 
 
-def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY) -> list[WatchedClock]:
+def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> list[WatchedClock]:
     """Open or missed clocks with a target from `missed_lookback_days` ago to `horizon_days` ahead,
     with their case's reference, LA and certificate state — one query using `(state, target)`."""
     cert = aliased(Clock)
@@ -151,7 +203,7 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY) -> list[Wa
         .order_by(Clock.target, Case.ref, Clock.name)
     )
     out = []
-    with unit_of_work() as db:
+    with _within(db) as db:  # the caller's transaction, or one of its own
         for r in db.execute(stmt):
             settled = (r.cert_state in ("met", "not_applicable") if r.cert_state is not None
                        else not _needs_certificate(r.service, r.decision_type, r.sections))
@@ -164,8 +216,10 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY) -> list[Wa
 
 # --- 4. alerts ------------------------------------------------------------------------------------
 
-def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> int:
-    """Queue each alert to each of its audiences once; returns how many outbox rows are new."""
+def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> int:
+    """Queue each alert to each of its audiences once; returns how many outbox rows are new.
+    With `db`, the rows join the caller's transaction (the caller commits); without, one of its own."""
+    own = db is None
     from tasks.calendar_source import working_calendar
     from tasks.outbox import queue_email
     from tasks.templates_monitor import LaContext, family_reminder, la_alert, team_alert
@@ -174,7 +228,7 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
     calendar = working_calendar()
     local_now = now.astimezone(ZoneInfo(settings.timezone))
     queued = 0
-    with unit_of_work() as db:
+    with _within(db) as db:
         case_ids = {a.case_id for a in alerts if a.case_id is not None and (FAMILY in a.audiences or LA in a.audiences)}
         cases = {c.id: c for c in db.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
         for alert in alerts:
@@ -198,7 +252,8 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
                                   subject=subject, text=text, html=html, now=now, case_id=alert.case_id,
                                   not_before=not_before_for(audience, local_now, calendar, policy))
                 queued += row is not None
-        db.commit()
+        if own:
+            db.commit()
     return queued
 
 
@@ -259,13 +314,17 @@ def issue_one(case_id: int, today: date, now: datetime, *, actor: str = ACTOR, c
 
     with unit_of_work() as db:
         case = db.get(Case, case_id, with_for_update=db.get_bind().dialect.name == "postgresql")
+        ref = case.ref
         try:
             issued = issue(db, case, today, today=today, now=now, actor=actor, cert_type=cert_type,
                                        approval_note=approval_note)
         except CaseworkError as exc:
-            return case.ref, f"error: {exc}"
+            return ref, f"error: {exc}"
+        except Exception as exc:  # one certificate's unforeseen failure must not stop the run
+            db.rollback()
+            return ref, f"error: {ref}: the certificate could not be issued ({type(exc).__name__})"
         db.commit()
-        return case.ref, issued.number
+        return ref, issued.number
 
 
 def hold(work: list[CertificateWork], now: datetime) -> None:
@@ -308,22 +367,23 @@ def issue_automatic(work: list[CertificateWork], today: date, now: datetime, sum
 def run_monitor(today: date, now: datetime, policy: AlertPolicy | None = None) -> dict:
     """The monitor as plain functions (the `drs monitor` path with no Prefect server): certificates
     needing approval are held and reported as awaiting approval."""
+    from tasks.admin_files import check_admin_files
     from tasks.calendar_source import working_calendar
     from tasks.digest import queue_digest
 
+    check_admin_files(now)  # a wrong admin file: the team is told once a day, the last good one is used
     policy = policy or load_policy()
 
     summary = MonitorSummary(today=today.isoformat())
     summary.cases_recomputed = refresh_clocks(today, now)
     record_web_form_declines(today, now)
-    summary.clocks_marked_missed = mark_missed(today)
     issue_automatic(certificate_work(today), today, now, summary)
+    swept = sweep(today, now, policy)
+    summary.clocks_marked_missed = swept.marked_missed
+    summary.alerts = dict(Counter(a.kind for a in swept.alerts))
+    summary.emails_queued = swept.queued
     calendar = working_calendar()
-    clocks = watched_clocks(today, policy)
-    alerts = alerts_due(clocks, today, calendar, policy)
-    summary.alerts = dict(Counter(a.kind for a in alerts))
-    summary.emails_queued = queue_alerts(alerts, now, policy)
-    rows = digest_rows(clocks, today, calendar, policy)
+    rows = digest_rows(swept.clocks, today, calendar, policy)
     summary.digest_rows = len(rows)
     summary.digest_queued = queue_digest(today, now, rows, policy=policy)
     return summary.as_dict()

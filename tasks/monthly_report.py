@@ -35,6 +35,7 @@ from reports.monthly_figures import (
     CaseRow, CertificateRow, ClaimRow, ClockRow, EventRow, LaInfo, MonthlyReport, ReportInput, SessionRow,
     build_report, headline_kpis, parse_month, previous_month,
 )
+from tasks import progress
 from tasks.calendar_source import working_calendar
 from tasks.settings import get_settings
 from tasks.timekeeping import local_tz, resolve_now
@@ -160,7 +161,7 @@ def write_monthly_workbooks(month: str, now: datetime, out: str | None = None) -
     full = folder / f"drs-monthly-{month}.xlsx"
     _write(full, render_workbook(report, generated))
     la_paths: dict[str, str] = {}
-    for scope in report.by_la:
+    for scope in progress.counted(report.by_la):
         path = folder / f"drs-monthly-{month}-{scope.code}.xlsx"
         _write(path, render_workbook(build_report(data.for_la(scope.code), calendar), generated))
         la_paths[scope.code] = str(path)
@@ -193,6 +194,7 @@ def queue_monthly_emails(month: str, workbooks: dict[str, Any], now: datetime, r
     from tasks.db import unit_of_work
     from tasks.email_layout import render_email
     from tasks.outbox import Attachment, queue_email
+    from tasks.privacy_keys import address_token
 
     settings = get_settings()
     title = parse_month(month).strftime("%B %Y")
@@ -229,7 +231,7 @@ def queue_monthly_emails(month: str, workbooks: dict[str, Any], now: datetime, r
                               f"and each one on its own sheet. Each LA's contract contact receives their own "
                               f"workbook separately."]
             text, html = render_email(heading, paragraphs, footer=None)
-            key = _next_key(db, f"{KIND}:{month}:{r.address}", resend)
+            key = _next_key(db, f"{KIND}:{month}:{address_token(r.address)}", resend)
             row = queue_email(
                 db, key=key, kind=KIND, to=r.address, subject=heading, text=text, html=html, now=now,
                 attachments=[Attachment(f.name, XLSX, f.read_bytes()) for f in files],

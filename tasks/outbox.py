@@ -5,6 +5,8 @@ flow that causes it runs. Always one recipient per row.
 """
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,17 @@ class Attachment:
     filename: str
     mime_type: str
     content: bytes
+
+
+def new_message_id(key: str) -> str:
+    """A Message-ID of its own for one outbox row, generated once and stored with it (a retry
+    after an unknown outcome carries the same one): a hash of the key (never the key itself,
+    which may name a case) plus a random part, at the sender's domain."""
+    from tasks.settings import get_settings
+
+    domain = get_settings().mail_from.rsplit("@", 1)[-1].strip().strip(">") or "drs-flows.invalid"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"<outbox.{digest}.{secrets.token_hex(8)}@{domain}>"
 
 
 def queue_email(
@@ -50,7 +63,7 @@ def queue_email(
         if isinstance(pending, OutboxEmail) and pending.key == key:
             return None
     row = OutboxEmail(
-        key=key, kind=kind, to_addr=to.strip(), subject=subject, body_text=text, body_html=html,
+        key=key, kind=kind, message_id=new_message_id(key), to_addr=to.strip(), subject=subject, body_text=text, body_html=html,
         case_id=case_id, status="pending", attempts=0, not_before=not_before,
         next_attempt_at=not_before or now, created_at=now,
         attachments=[OutboxAttachment(filename=a.filename, mime_type=a.mime_type, content=a.content) for a in attachments],

@@ -50,10 +50,42 @@ class Person:
 
 def parse_person(text: str, option: str = "--attendee") -> Person:
     """'NAME=EMAIL' -> Person; `SessionError` otherwise."""
+    from models.domain.fields import text_problem
+
     name, sep, email = (text or "").rpartition("=")
-    if not sep or not name.strip() or not looks_like_email(email):
-        raise SessionError(f"{option} needs NAME=EMAIL, got {text!r}")
+    if not sep or not name.strip():
+        raise SessionError(f"{option} needs NAME=EMAIL")
+    problem = text_problem(name)
+    if problem:
+        raise SessionError(f"{option}: the name {problem}")
+    if not looks_like_email(email):
+        raise SessionError(f"{option}: the email address is not valid (use NAME=EMAIL)")
     return Person(name.strip(), email.strip().lower())
+
+
+def check_place(venue: str | None, online_url: str | None, access_notes: str | None) -> None:
+    """`SessionError` for a venue or access notes that are not acceptable text, or a meeting link
+    that is not `https://` with a valid host."""
+    from models.domain.fields import LINE_MAX, url_problem, text_problem
+
+    for option, value, single in (("--venue", venue, True), ("--access-notes", access_notes, False)):
+        problem = text_problem(value, limit=LINE_MAX if single else 4 * LINE_MAX, single_line=single)
+        if problem:
+            raise SessionError(f"{option} {problem}")
+    if online_url:
+        problem = url_problem(online_url)
+        if problem:
+            raise SessionError(f"--online link {problem}")
+
+
+def check_times(start: datetime, end: datetime | None) -> None:
+    """`SessionError` for a start or end outside the sane window (2000-01-01 to 2100-12-31)."""
+    from models.domain.fields import date_problem
+
+    for option, value in (("--start", start), ("--end", end)):
+        problem = date_problem(value)
+        if problem:
+            raise SessionError(f"{option} {value.isoformat()} {problem}")
 
 
 @dataclass(frozen=True)
@@ -212,6 +244,8 @@ def schedule_session(
 ) -> SessionResult:
     """Book a meeting for case `case_ref` and invite everyone (family from the case's requester,
     mediator, supporter, LA officer, ICB, others). Raises `SessionError`."""
+    check_place(venue, online_url, access_notes)
+    check_times(start, end)
     venue, online_url = (venue or "").strip() or None, (online_url or "").strip() or None
     if venue is None and online_url is None:
         raise SessionError("give a --venue (address) or an --online link")
@@ -221,8 +255,8 @@ def schedule_session(
             case = get_case(db, case_ref, for_update=True)
         except CaseworkError as exc:
             raise SessionError(str(exc)) from None
-        mediator = db.scalar(select(Mediator).where(Mediator.email == (mediator_email or "").strip().lower())
-                             .with_for_update())
+        mediator = None if not looks_like_email(mediator_email) else db.scalar(
+            select(Mediator).where(Mediator.email == (mediator_email or "").strip().lower()).with_for_update())
         if mediator is None or not mediator.active:
             raise SessionError(f"unknown mediator {mediator_email!r} (register one with drs mediator add)")
         _check_slot(db, Booking(mediator.id, start, end, venue), now)
@@ -271,6 +305,8 @@ def reschedule_session(session_id: int, *, start: datetime, end: datetime | None
     """Move a scheduled meeting (and, when given, change its venue, link or access notes; "" clears
     one): same UID, SEQUENCE + 1, an update to every attendee; reminders start afresh for the new
     version. Raises `SessionError`."""
+    check_place(venue, online_url, access_notes)
+    check_times(start, end)
     end = end or default_end(start)
     with unit_of_work() as db:
         session = _load(db, session_id)

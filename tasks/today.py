@@ -3,7 +3,8 @@
 Sections: clocks whose working-day target is today, clocks the service, the mediator or the LA
 missed in the last 30 days (or left open past their target; a family's own deadlines are not the
 team's task),
-certificates awaiting approval, held expense claims, emails that failed, and meetings today.
+certificates awaiting approval, held expense claims, emails that failed, and meetings today;
+first, the families to phone because an email to them bounced, and LA addresses that bounce.
 References only — case references, clock names, ids, dates and times; never names, email
 addresses or free text. Each section lists at most `LIMIT` lines and says how many more there are.
 
@@ -80,7 +81,8 @@ def build_today(today: date, now: datetime) -> TodayView:
         claim_total = db.scalar(select(func.count()).select_from(claim_stmt.subquery()))
         claims = db.execute(claim_stmt.order_by(ExpenseClaim.session_date).limit(LIMIT)).all()
 
-        mail_stmt = (select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.attempts, Case.ref)
+        mail_stmt = (select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.attempts, Case.ref,
+                            OutboxEmail.smtp_code, OutboxEmail.enhanced_status)
                      .outerjoin(Case, Case.id == OutboxEmail.case_id).where(OutboxEmail.status == "failed"))
         mail_total = db.scalar(select(func.count()).select_from(mail_stmt.subquery()))
         mails = db.execute(mail_stmt.order_by(OutboxEmail.id.desc()).limit(LIMIT)).all()
@@ -94,10 +96,18 @@ def build_today(today: date, now: datetime) -> TodayView:
         meet_total = db.scalar(select(func.count()).select_from(meet_stmt.subquery()))
         meetings = db.execute(meet_stmt.order_by(MediationSession.start_at).limit(LIMIT)).all()
 
+        from tasks.bounces import la_address_lines, phone_these_families  # issue 15: contact problems
+
+        phone, phone_total = phone_these_families(db, LIMIT)
+        la_lines = la_address_lines(db)
+
     def local(t: datetime) -> str:
         return t.astimezone(tz).strftime("%H:%M")
 
     sections = [
+        _section("Phone these families", "Every email was delivered (no bounce to follow up).",  # issue 15
+                 [p.text(tz) for p in phone], phone_total),
+        _section("LA addresses that bounce", "No LA address bounced.", la_lines, len(la_lines)),  # issue 15
         _section("Clocks due today", "No clock has its target today.",
                  [f"{r.ref} — {clock_title(r.name)} (due {r.due:%d %b}, owner: {r.owner})" for r in due_rows], due_total),
         _section("Clocks missed or overdue", "Nothing missed.",
@@ -108,12 +118,20 @@ def build_today(today: date, now: datetime) -> TodayView:
         _section("Expense claims held or queried", "No claim is held.",
                  [f"{r.ref} — claim {r.claim_id} ({r.category}, £{r.amount_pence / 100:.2f})" for r in claims], claim_total),
         _section("Emails that failed", "No email has failed.",
-                 [f"outbox #{r.id} ({r.kind}{', case ' + r.ref if r.ref else ''}, {r.attempts} attempts)" for r in mails], mail_total),
+                 [_failed_mail_line(r) for r in mails], mail_total),
         _section("Meetings today", "No mediation meeting today.",
                  [f"{local(r.start_at)}–{local(r.end_at)} {r.ref} (meeting #{r.id}{', online' if r.online_url else ''})"
                   for r in meetings], meet_total),
     ]
     return TodayView(today, now, sections)
+
+
+def _failed_mail_line(r) -> str:
+    """`REF — outbox #id (kind, refused 550 5.1.1) — retry: drs mail retry id`: the case first,
+    never the address."""
+    why = (f"refused {r.smtp_code}{' ' + r.enhanced_status if r.enhanced_status else ''}"
+           if r.smtp_code and r.smtp_code >= 500 else f"{r.attempts} attempts")
+    return f"{r.ref or 'no case'} — outbox #{r.id} ({r.kind}, {why}) — retry: `drs mail retry {r.id}`"
 
 
 def render_today(view: TodayView) -> str:
@@ -141,8 +159,10 @@ def publish_today_markdown(today: date, now: datetime) -> dict:
     from prefect.artifacts import create_markdown_artifact
 
     view = build_today(today, now)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=render_today(view),
-                             description="What the team needs to do today (references only)")
+    markdown = render_today(view)
+    # The dashboard's page for a key (Artifacts -> today, /artifacts/key/today) shows the latest
+    # version's description, not its data: the screen is the description too, so it is one click.
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=markdown, description=markdown)
     return view.counts()
 
 

@@ -219,3 +219,14 @@ def prefect_harness(tmp_path_factory):
     with prefect_test_harness(server_startup_timeout=120):
         with temporary_settings(restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY}):
             yield
+
+
+@pytest.fixture(autouse=True)
+def _no_operator_left_behind() -> Iterator[None]:
+    """An admin form called in-process names its operator in a context variable; a served run has a
+    process of its own, a test does not: forget the name after each test."""
+    yield
+    import sys
+
+    if "tasks.audit_trail" in sys.modules:
+        sys.modules["tasks.audit_trail"].set_operator(None)

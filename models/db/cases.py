@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Numeric
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db.base import Base, UTCDateTime
@@ -41,6 +43,11 @@ class LaPolicy(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)  # categories the LA pays
     per_claim_cap_pence: Mapped[int | None] = mapped_column(Integer)
     category_caps_pence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # sanity limits from the register (issue 12); NULL = the built-in default (models.domain.expenses)
+    max_miles: Mapped[Decimal | None] = mapped_column(Numeric(9, 2))
+    max_item_pence: Mapped[int | None] = mapped_column(Integer)
+    max_meeting_pence: Mapped[int | None] = mapped_column(Integer)
+    remittance_days: Mapped[int | None] = mapped_column(Integer)
     local_authority: Mapped[LocalAuthority] = relationship(back_populates="policies")
 
 
@@ -79,6 +86,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)  # 0014: on hold = never anonymised
+    legal_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    legal_hold_by: Mapped[str | None] = mapped_column(String(120))
     local_authority: Mapped[LocalAuthority] = relationship()
     events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="(CaseEvent.on, CaseEvent.id)")
     clocks: Mapped[list["Clock"]] = relationship(back_populates="case", cascade="all, delete-orphan")
@@ -165,6 +175,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 0014: real wall-clock time
+    operator: Mapped[str | None] = mapped_column(String(120))  # 0014: the person (DRS_OPERATOR, OS user, form)
 
 
 class Meta(Base):

@@ -17,7 +17,8 @@ class OutboxEmail(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
+                      Index("ux_outbox_message_id", "message_id", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))  # acknowledgement, team-new-case, alert, invite, ...
@@ -35,6 +36,12 @@ class OutboxEmail(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 12 §2: own Message-ID (stable across retries), what the server last said, admin retries
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    outcome: Mapped[str | None] = mapped_column(String(12))  # sent|transient|permanent|unknown|unreachable
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    enhanced_status: Mapped[str | None] = mapped_column(String(16))  # e.g. 5.1.1
+    requeued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attachments: Mapped[list["OutboxAttachment"]] = relationship(cascade="all, delete-orphan", order_by="OutboxAttachment.id")
 
 

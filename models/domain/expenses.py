@@ -10,7 +10,10 @@ an effective date (`Policy`); the policy in force on the *session date* applies.
 - `rejected` — never payable: a DRS meeting, a duplicate, a meeting that has not happened yet.
 - `held`     — outside policy, but an admin may still allow it: a category the LA does not pay,
                late (outside the claim window), over a cap, a claimant we cannot match to the
-               family or their supporter, no policy for the date.
+               family or their supporter, no policy for the date; beyond a sanity limit (miles
+               for one meeting, amount for one item, one claimant's total for one meeting —
+               the LA's own, else the built-in `DEFAULT_*`); a second mileage claim by the
+               same claimant for the same meeting (one journey is paid once).
 - `query`    — the family must send something: a receipt above the LA's threshold, the miles, or
                the amount.
 - `approved` — within policy; `amount_pence` is what finance pays.
@@ -67,9 +70,20 @@ def mileage_pence(miles: Decimal, rate_pence: int) -> int:
     return int((Decimal(miles) * rate_pence).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+#: Built-in sanity limits, used when the LA's register row gives none (README "Expense claims").
+#: Beyond any of them a claim is held for an admin, never paid as it stands.
+DEFAULT_MAX_MILES = Decimal(300)  # miles on one mileage claim (the round trip to one meeting)
+DEFAULT_MAX_ITEM_PENCE = 50_000  # £500 on one claim line
+DEFAULT_MAX_MEETING_PENCE = 100_000  # £1,000: one claimant's claims for one meeting, together
+DEFAULT_REMITTANCE_DAYS = 180  # a remittance's paid_on date within 180 days after the claim was sent
+
+
 @dataclass(frozen=True)
 class Policy:
-    """An LA's expense policy from `effective_from` on (a pure copy of the `LaPolicy` row)."""
+    """An LA's expense policy from `effective_from` on (a pure copy of the `LaPolicy` row).
+
+    The `max_*` limits and `remittance_days` are sanity limits: the built-in defaults apply where
+    the LA's register row is silent."""
 
     effective_from: date
     mileage_rate_pence: int = 45
@@ -78,6 +92,19 @@ class Policy:
     categories: tuple[str, ...] = CLAIM_CATEGORIES
     per_claim_cap_pence: int | None = None
     category_caps_pence: Mapping[str, int] = field(default_factory=dict)
+    max_miles: Decimal = DEFAULT_MAX_MILES
+    max_item_pence: int = DEFAULT_MAX_ITEM_PENCE
+    max_meeting_pence: int = DEFAULT_MAX_MEETING_PENCE
+    remittance_days: int = DEFAULT_REMITTANCE_DAYS
+
+
+BUILT_IN_LIMITS = Policy(effective_from=date.min)
+
+
+def miles_text(miles: Decimal) -> str:
+    """'12.5' from Decimal('12.50'); thousands separated ('9,999,999')."""
+    text = f"{Decimal(miles):,.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def policy_on(policies: Iterable[Policy], day: date) -> Policy | None:
@@ -143,6 +170,63 @@ def _reason(code: str, status: str, family: str, finance: str) -> Reason:
     return Reason(code=code, family=family, finance=finance, status=status)
 
 
+def _live_same_meeting(claim: ClaimLine, prior: Iterable[PriorClaim]) -> list[PriorClaim]:
+    return [p for p in prior if p.claim_id != claim.claim_id and p.status not in DEAD_STATUSES
+            and p.claimant == claim.claimant and p.session_date == claim.session_date]
+
+
+def _limit_reasons(claim: ClaimLine, amount: int, limits: Policy, prior: list[PriorClaim],
+                   duplicate: PriorClaim | None) -> list[Reason]:
+    """The sanity limits (held when beyond them) and a second mileage claim for one meeting."""
+    reasons: list[Reason] = []
+    words = CATEGORY_WORDS.get(claim.category, claim.category)
+    if claim.category == "mileage" and claim.miles is not None and claim.miles > limits.max_miles:
+        reasons.append(_reason("over-mileage-limit", HELD,
+                               f"Your claim is for {miles_text(claim.miles)} miles, more than the "
+                               f"{miles_text(limits.max_miles)} miles we can pay for one meeting without a check. The "
+                               "team will look at it and let you know.",
+                               f"{miles_text(claim.miles)} miles over the {miles_text(limits.max_miles)}-mile limit "
+                               "for one meeting"))
+    if amount > limits.max_item_pence:
+        reasons.append(_reason("over-item-limit", HELD,
+                               f"Your claim for {words} ({pounds(amount)}) is more than the {pounds(limits.max_item_pence)} "
+                               "we can pay for one item without a check. The team will look at it and let you know.",
+                               f"{pounds(amount)} over the {pounds(limits.max_item_pence)} limit for one item"))
+    same_meeting = [p for p in prior if p is not duplicate]
+    # the total counts what is on its way to payment; a claim held for an admin is not (yet), so
+    # one absurd claim held does not hold the claimant's ordinary ones
+    total = amount + sum(max(p.amount_pence, 0) for p in same_meeting if p.status != HELD)
+    if total > limits.max_meeting_pence and amount <= limits.max_item_pence:
+        reasons.append(_reason("over-meeting-limit", HELD,
+                               f"Your claims for this meeting come to {pounds(total)}, more than the "
+                               f"{pounds(limits.max_meeting_pence)} we can pay for one meeting without a check. The "
+                               "team will look at them and let you know.",
+                               f"claims for this meeting total {pounds(total)}, over the "
+                               f"{pounds(limits.max_meeting_pence)} limit for one meeting"))
+    if claim.category == "mileage" and duplicate is None:
+        other = next((p for p in same_meeting if p.category == "mileage"), None)
+        if other is not None:
+            reasons.append(_reason("second-mileage", HELD,
+                                   f"We already have a mileage claim from you for this meeting (claim {other.claim_id}). "
+                                   "Only one can be paid, so the team will check both and let you know.",
+                                   f"a second mileage claim for the same meeting and claimant (claim {other.claim_id}): "
+                                   "only one is paid"))
+    return reasons
+
+
+def remittance_problem(paid_on: date, sent_on: date, today: date, window_days: int = DEFAULT_REMITTANCE_DAYS) -> str | None:
+    """Why an LA's remittance date cannot be right, or None: it may not be in the future, before
+    the claim was sent to the LA (`sent_on`), or more than `window_days` after that."""
+    if paid_on > today:
+        return f"paid_on {paid_on.isoformat()} is in the future"
+    if paid_on < sent_on:
+        return f"paid_on {paid_on.isoformat()} is before the claim was sent to the local authority on {sent_on.isoformat()}"
+    if (paid_on - sent_on).days > window_days:
+        return (f"paid_on {paid_on.isoformat()} is more than {window_days} days after the claim was sent to the local "
+                f"authority on {sent_on.isoformat()}")
+    return None
+
+
 def find_duplicate(claim: ClaimLine, amount_pence: int, prior: Iterable[PriorClaim]) -> PriorClaim | None:
     """A live earlier claim with the same claimant, session date, category and amount."""
     for other in prior:
@@ -201,6 +285,7 @@ def check_claim(
         reasons.append(_reason("meeting-not-held", REJECTED,
                                "Your claim is for a meeting that has not happened yet. Please claim after the meeting.",
                                "session date is in the future"))
+    prior = list(prior)
     dupe = find_duplicate(claim, amount, prior)
     if dupe is not None:
         reasons.append(_reason("duplicate", REJECTED,
@@ -248,6 +333,8 @@ def check_claim(
                                    f"needs a receipt for anything over {pounds(policy.receipt_threshold_pence)}. You can "
                                    "reply to this email with a photo or scan of it.",
                                    f"no receipt above the {pounds(policy.receipt_threshold_pence)} threshold"))
+
+    reasons += _limit_reasons(claim, amount, policy or BUILT_IN_LIMITS, _live_same_meeting(claim, prior), dupe)
 
     status = max((r.status for r in reasons), key=_SEVERITY.__getitem__, default=APPROVED)
     return Decision(status=status, amount_pence=amount, rate_pence=rate, reasons=tuple(reasons))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
 from models.domain.calendar import add_months
+from models.domain.fields import NAME_MAX, NOTE_MAX, date_problem, email_problem, text_problem
 from models.domain.vocabulary import DECISION_TYPES, REQUESTER_ROLES, SECTIONS, SERVICES, WANTS_MEDIATION
 
 FIELDS = (
@@ -38,13 +39,14 @@ FLAG_CONTACT_DEADLINE_PASSED = "contact-deadline-passed"
 FLAG_NO_CERTIFICATE_NEEDED = "no-certificate-needed"
 FLAG_REQUEST_WITHOUT_CONSENT = "mediation-requested-without-la-consent"
 
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _UK_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
-_LIMITS = {"form_id": 64, "requester_name": 200, "requester_email": 254, "requester_phone": 40,
-           "requester_postcode": 12, "child_name": 200, "local_authority": 120}
+_LIMITS = {"form_id": 64, "requester_name": NAME_MAX, "requester_email": 254, "requester_phone": 40,
+           "requester_postcode": 12, "child_name": NAME_MAX, "local_authority": 120}
+#: every field but `notes` (multi-line) and `sections` (a list or text) is one line of text
+_TEXT_LIMIT = {"notes": NOTE_MAX}
 _LABELS = {
     "form_id": "form_id", "submitted_at": "submitted_at", "service": "service",
     "requester_role": "requester role", "requester_name": "requester name", "requester_email": "requester email",
@@ -121,8 +123,12 @@ def _text(value) -> str:
 
 
 def form_id_of(fields: Mapping) -> str | None:
-    """The record's `form_id` as stored (trimmed text; a spreadsheet's 48213.0 is "48213")."""
-    return _text(fields.get("form_id")) or None
+    """The record's `form_id` as stored (trimmed text; a spreadsheet's 48213.0 is "48213"); None when
+    it is not acceptable text (an object, a list, control characters, too long)."""
+    value = fields.get("form_id")
+    if not isinstance(value, (int, float)) and text_problem(value, limit=_LIMITS["form_id"]):
+        return None
+    return _text(value) or None
 
 
 def parse_date(value) -> date | None:
@@ -168,6 +174,14 @@ def parse_moment(value, tz: tzinfo) -> datetime | None:
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
+def _local_day(moment: datetime, tz: tzinfo) -> date | None:
+    """The local date of `moment`, or None when it cannot be one (a year 1 or 9999 with an offset)."""
+    try:
+        return moment.astimezone(tz).date()
+    except (OverflowError, ValueError):
+        return None
+
+
 def parse_bool(value) -> bool | None:
     """True/False from yes/no, true/false, y/n, 1/0 (blank is False); None when unrecognised."""
     if isinstance(value, bool):
@@ -200,15 +214,33 @@ def age_on(born: date, on: date) -> int:
 
 
 def looks_like_email(value: str) -> bool:
-    return bool(_EMAIL.match(value))
+    """The one email check (`models.domain.fields.email_problem`: email-validator, no network)."""
+    return email_problem(value) is None
 
 
 class _Check:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.refused: set[str] = set()  # fields already refused as text: no second problem for them
 
     def add(self, field: str, reason: str, text: str | None = None) -> None:
+        if field in self.refused:
+            return
         self.problems.append(Problem(field, reason, text or f"{_LABELS.get(field, field)} {reason}"))
+
+    def refuse(self, field: str, reason: str) -> None:
+        self.add(field, reason)
+        self.refused.add(field)
+
+
+def _sections_problem(value) -> str | None:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            problem = text_problem(item, limit=20)
+            if problem:
+                return "is not a list of section letters"
+        return None
+    return text_problem(value, limit=200)
 
 
 def validate_referral(
@@ -220,6 +252,15 @@ def validate_referral(
     Returns the typed form, or None and the problems."""
     c = _Check()
     get = {k: fields.get(k) for k in FIELDS}
+    for field in FIELDS:  # text first: an object, a list, NUL or a control character is refused as such
+        value = get[field]
+        if isinstance(value, (date, datetime, bool, int, float)):
+            continue
+        problem = (_sections_problem(value) if field == "sections" else
+                   text_problem(value, limit=_TEXT_LIMIT.get(field, 10 * NAME_MAX), single_line=field != "notes"))
+        if problem:
+            c.refuse(field, problem)
+            get[field] = None
     text = {k: _text(v) for k, v in get.items() if k not in ("sections",)}
     for field, limit in _LIMITS.items():
         if len(text[field]) > limit:
@@ -236,10 +277,12 @@ def validate_referral(
     elif submitted is None:
         c.add("submitted_at", "is not a date and time",
               f"submitted_at {text['submitted_at']!r} is not a date and time (use e.g. 2026-11-20T14:03:00Z)")
-    elif submitted.astimezone(tz).date() > today:
+    elif _local_day(submitted, tz) is None or date_problem(_local_day(submitted, tz)):
+        c.add("submitted_at", date_problem(_local_day(submitted, tz)) or "is not a date and time")
+    elif _local_day(submitted, tz) > today:
         c.add("submitted_at", "is in the future")
     else:
-        received_on = submitted.astimezone(tz).date()
+        received_on = _local_day(submitted, tz)
 
     service = text["service"].lower() or "mediation"
     if service not in SERVICES:

@@ -29,6 +29,7 @@ PARAMETERS = {
     "expense-routing": {"today": TODAY.isoformat(), "now": NOW.isoformat()},
     "monthly-report": {"today": TODAY.isoformat(), "now": NOW.isoformat()},
     "retention": {"today": TODAY.isoformat()},
+    "bounce-check": {"now": NOW.isoformat()},
 }
 REPO = Path(__file__).resolve().parents[2]
 
@@ -134,6 +135,7 @@ def test_schedules_read_back_in_london_time_with_one_run_at_a_time(served):
     assert "closed" in form["definitions"]["CaseEventCode"]["enum"]
     assert form["properties"]["on"]["format"] == "date"
     assert all(p.get("description") for p in form["properties"].values())
+    assert "your_name" in form["required"]  # issue 17: the audit trail names the person
 
 
 def test_each_deployment_runs_to_completion_when_triggered_by_name(served):
@@ -147,8 +149,9 @@ def test_each_deployment_runs_to_completion_when_triggered_by_name(served):
         new_ref = db.scalar(select(Case.ref).where(Case.status == "new").order_by(Case.id))
         meeting = db.scalar(select(MediationSession.id).where(MediationSession.status == "scheduled").order_by(MediationSession.id))
     admin = {
-        "admin-record-case-event": {"case_ref": new_ref, "event": "information-given", "on": TODAY.isoformat()},
-        "admin-cancel-session": {"session_id": meeting, "cancelled_by": "family"},
+        "admin-record-case-event": {"case_ref": new_ref, "event": "information-given", "on": TODAY.isoformat(),
+                                    "your_name": "Sam Admin"},
+        "admin-cancel-session": {"session_id": meeting, "cancelled_by": "family", "your_name": "Sam Admin"},
     }
     states = _run_all({**{spec.name: PARAMETERS[spec.name] for spec in SCHEDULED if spec.name != "watchdog"}, **admin})
     failed = {n: (r.state.name, r.state.message) for n, r in states.items() if not r.state.is_completed()}
@@ -158,14 +161,25 @@ def test_each_deployment_runs_to_completion_when_triggered_by_name(served):
     with unit_of_work(url) as db:
         case = db.scalar(select(Case).where(Case.ref == new_ref))
         assert [(e.event, e.on, e.recorded_by) for e in case.events][-1] == ("information-given", TODAY, "dashboard")
+        from models.db import AuditEntry
+
+        assert db.scalar(select(AuditEntry.operator).where(
+            AuditEntry.case_id == case.id, AuditEntry.action == "event:information-given")
+            .order_by(AuditEntry.id.desc()).limit(1)) == "Sam Admin"  # the form's "your name"
         cancelled = db.get(MediationSession, meeting)
         assert (cancelled.status, cancelled.cancelled_by) == ("cancelled", "family")
 
     # the watchdog last, so the heartbeat it reads has the runs above; a refused admin action fails
     last = _run_all({"watchdog": {"now": NOW.isoformat()},
-                     "admin-record-case-event": {"case_ref": "DRS-1999-99999", "event": "closed", "on": TODAY.isoformat()}})
+                     "admin-record-case-event": {"case_ref": "DRS-1999-99999", "event": "closed", "on": TODAY.isoformat(),
+                                                 "your_name": "Sam Admin"}})
     assert last["watchdog"].state.is_completed(), served["log"].read_text()[-4000:]
     assert last["admin-record-case-event"].state.is_failed()
+    # a refusal is not a crash: the reason as the state message, one line in the terminal, no traceback
+    assert last["admin-record-case-event"].state.message.startswith("refused: ")
+    time.sleep(2)  # the run's process output reaches the log
+    output = served["log"].read_text()
+    assert output.count("DRS-1999-99999") == 1 and "Traceback" not in output, output[-4000:]
 
     import httpx
 

@@ -24,9 +24,17 @@ def days(first: date, last: date):
 
 
 def received_keys(mailbox) -> list[tuple[str, str]]:
-    """(recipient, Message-ID local part) of every message received: the mailer derives the
-    Message-ID from the outbox key (`:` and `_` become `.`)."""
-    return [(str(m["To"]), str(m["Message-ID"]).strip("<>").rsplit("@", 1)[0]) for m in mailbox.messages]
+    """(recipient, outbox key with `:` and `_` as `.`) of every message received, found through the
+    Message-ID each outbox row stores."""
+    from sqlalchemy import select
+
+    from models.db import OutboxEmail
+    from tasks.db import unit_of_work
+
+    with unit_of_work() as db:
+        keys = {mid.strip("<>"): key for mid, key in db.execute(select(OutboxEmail.message_id, OutboxEmail.key)) if mid}
+    return [(str(m["To"]), re.sub(r"[^A-Za-z0-9.\-]", ".", keys[str(m["Message-ID"]).strip("<>")]))
+            for m in mailbox.messages]
 
 
 def as_ids(pairs) -> list[tuple[str, str]]:

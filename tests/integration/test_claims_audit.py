@@ -54,8 +54,8 @@ def test_uk_dates_are_read_day_first(las, drs, tmp_path):
     drs("claims", "route", "--today", "2026-11-27")
     remit = tmp_path / "remit.csv"
     remit.write_text("Claim ID,Paid on\nC-1,04/12/2026\n")
-    paid = drs("claims", "paid", str(remit), "--json")
+    paid = drs("claims", "paid", str(remit), "--today", "2026-12-07", "--json")
     assert paid.exit_code == 0 and paid.json()["paid"] == 1, paid.stdout
     assert claims_by_id()["C-1"].paid_on == date(2026, 12, 4)
     remit.write_text("Claim ID,Paid on\nC-1,12/31/2026\n")  # month first: not a UK date, reported
-    assert drs("claims", "paid", str(remit), "--json").json()["errors"][0]["claim_id"] == "C-1"
+    assert drs("claims", "paid", str(remit), "--today", "2026-12-07", "--json").json()["errors"][0]["claim_id"] == "C-1"

@@ -237,14 +237,14 @@ def test_remittance_marks_claims_paid_and_tells_the_family(routed, drs, smtp_ser
             wb.active.append([r["claim_id"], date.fromisoformat(r["paid_on"])])
         path = tmp_path / "remit.xlsx"
         wb.save(path)
-    result = drs("claims", "paid", str(path), "--json")
+    result = drs("claims", "paid", str(path), "--today", "2026-12-07", "--json")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
     assert doc["paid"] == 2 and len(doc["errors"]) == 2
     stored = claims_by_id()
     assert (stored["S-1"].status, stored["S-1"].paid_on) == ("paid", date(2026, 12, 4))
     assert stored["-2"].paid_on == date(2026, 12, 5)
-    assert drs("claims", "paid", str(path), "--json").json()["already_paid"] == 2
+    assert drs("claims", "paid", str(path), "--today", "2026-12-07", "--json").json()["already_paid"] == 2
     smtp_server.clear()
     deliver_pending(LATER + timedelta(days=10))
     paid = [m for m in smtp_server.to("parent1@families.example.org") if "paid" in str(m["Subject"])]

@@ -38,8 +38,7 @@ def test_mail_deliver_sends_emails_queued_by_a_run_with_a_later_today(drs, inbox
     assert r.exit_code == 0, r.stderr
     assert r.json()["sent"] == 3 and r.json()["remaining"] == 0
     sent = sorted((inbox.parent.parent / "outbox" / "sent").glob("*.eml"))
-    assert [p.name for p in sent] == ["ack_DRS-2026-00001.eml", "la-request_DRS-2026-00001.eml",
-                                      "team-new-case_DRS-2026-00001.eml"]
+    assert len(sent) == 3 and all(p.name.startswith("outbox-") for p in sent)  # ids, never addresses
     for path in sent:
         subject = next(line for line in path.read_text().splitlines() if line.startswith("Subject:"))
         assert CHILD_NAME.split()[0] not in subject and CHILD_NAME.split()[1] not in subject

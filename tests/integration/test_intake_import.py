@@ -327,13 +327,25 @@ def test_the_scheduled_inbox_run_skips_a_file_still_being_written(drs, inbox):
     from tasks.intake import run_intake
 
     now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
-    (inbox / "fresh.json").write_text(json.dumps(referral("TT-1")))
-    outcome = run_intake(today=date(2026, 11, 23), now=now)  # what the referral-intake flow runs
+    fresh = inbox / "fresh.json"
+    fresh.write_text(json.dumps(referral("TT-1")))
+    stop = threading.Event()
+
+    def writer():  # still being written: its mtime changes between the two looks
+        while not stop.is_set():
+            fresh.touch()
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        outcome = run_intake(today=date(2026, 11, 23), now=now, interval=0.3)  # what the flow runs
+    finally:
+        stop.set()
+        thread.join()
     assert outcome.results == [] and outcome.skipped == ["fresh.json"]
-    assert (inbox / "fresh.json").exists()
-    settle(inbox / "fresh.json")
-    assert run_intake(today=date(2026, 11, 23), now=now).document()["imported"] == 1
-    # `drs intake` (a person asking now) takes a file written a moment ago: test_contract_qa.py
+    assert fresh.exists()
+    assert run_intake(today=date(2026, 11, 23), now=now, interval=0.3).document()["imported"] == 1
 
 
 def test_a_numeric_form_id_from_a_spreadsheet_is_the_same_form_twice(drs, inbox, tmp_path):

@@ -187,7 +187,10 @@ def test_lead_times_and_levels_come_from_the_policy_file(las, drs_env):
     (drs_env.home / "alert-policy.json").write_text('{"due_soon_wd_by_clock": {"mediation_by": 4}, "kinds": ["due-soon"]}')
     assert run(date(2026, 11, 26))["alerts"] == {"due-soon": 1}  # 4 WD ahead: 27, 30 Nov, 1, 2 Dec
     assert run(date(2026, 12, 2))["alerts"] == {}  # due-today switched off
+    # a mistyped file never stops the monitor: the last good policy stays in force, the team is told once
     (drs_env.home / "alert-policy.json").write_text('{"due_soon_wd": "soon"}')
-    with pytest.raises(ValueError, match="due_soon_wd"):
-        run(date(2026, 12, 3))
-    assert clock_state(ref, "mediation_by")[0] == "open"
+    assert run(date(2026, 12, 3))["alerts"] == {}  # still due-soon only: the missed alert stays off
+    assert run(date(2026, 12, 3))["alerts"] == {}
+    notices = [r for r in outbox_rows() if r[0].startswith("admin-file:alert-policy.json:")]
+    assert len(notices) == 1 and "due_soon_wd" in notices[0][3] and "alert-policy.json" in notices[0][3]
+    assert clock_state(ref, "mediation_by")[0] == "missed"

@@ -1,5 +1,5 @@
-"""Delivering the outbox: a real aiosmtpd server on loopback receives what yagmail sends;
-a refused connection leaves the rows pending, and the next delivery sends them."""
+"""Delivering the outbox: a real aiosmtpd server on loopback receives what the SMTP mailer sends;
+a refused connection leaves the rows pending (uncharged), and the next delivery sends them."""
 from __future__ import annotations
 
 import socket
@@ -62,78 +62,92 @@ def test_smtp_server_receives_each_email_with_one_recipient(drs, inbox, smtp_ser
     assert len(smtp_server.messages) == 3
 
 
-def test_a_refused_connection_leaves_rows_pending_until_the_next_delivery(drs, inbox, smtp_server, monkeypatch):
+def test_a_refused_connection_charges_no_attempt_and_the_next_sweep_sends(drs, inbox, smtp_server, monkeypatch):
+    """Refused before any message was tried: the server's fault, so no email is charged an attempt;
+    they stay due and the next sweep (a minute later) sends them."""
     queue_three(drs, inbox)
     monkeypatch.setenv("DRS_SMTP_PORT", str(closed_port()))
     r = drs("mail", "deliver", "--json", "--now", NOW.isoformat())
     assert r.exit_code == 0
     assert r.json() == {"sent": 0, "retrying": 3, "failed": 0, "remaining": 3}
     for status, attempts, error, next_at, *_ in rows().values():
-        assert (status, attempts) == ("pending", 1)
-        assert "ConnectionRefusedError" in error
-        assert next_at == NOW + timedelta(minutes=1)
-    # back-off: the scheduled sweep before the retry time does not try again
+        assert (status, attempts) == ("pending", 0)
+        assert "could not be reached or used (ConnectionRefusedError)" in error
+        assert next_at <= NOW  # still due: not pushed back
     from tasks.delivery import deliver_pending
 
-    get_settings.cache_clear()
-    assert deliver_pending(NOW + timedelta(seconds=30)).retrying == 0
-    assert all(attempts == 1 for _, attempts, *_ in rows().values())
     monkeypatch.setenv("DRS_SMTP_PORT", str(smtp_server.port))
     get_settings.cache_clear()
-    later = deliver_pending(NOW + timedelta(minutes=2)).as_dict()
+    later = deliver_pending(NOW + timedelta(minutes=1)).as_dict()
     assert later == {"sent": 3, "retrying": 0, "failed": 0, "remaining": 0}
     assert len(smtp_server.messages) == 3
-    assert all(attempts == 2 and error is None for _, attempts, error, *_ in rows().values())
+    assert all(attempts == 1 and error is None for _, attempts, error, *_ in rows().values())
 
 
 def test_drs_mail_deliver_retries_at_once_when_the_server_is_back(drs, inbox, smtp_server, monkeypatch):
-    """A person running `drs mail deliver` after fixing the relay means "now": emails waiting for
-    their back-off are tried again at once (each once per run), even at the same --now."""
+    """A person running `drs mail deliver` after fixing the relay means "now": emails waiting are
+    tried again at once, even at the same --now; a relay that stays down never uses up attempts."""
     queue_three(drs, inbox)
     monkeypatch.setenv("DRS_SMTP_PORT", str(closed_port()))
     assert drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json()["retrying"] == 3
     again = drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json()
     assert again == {"sent": 0, "retrying": 3, "failed": 0, "remaining": 3}
-    assert all((status, attempts) == ("pending", 2) for status, attempts, *_ in rows().values())
+    assert all((status, attempts) == ("pending", 0) for status, attempts, *_ in rows().values())
     monkeypatch.setenv("DRS_SMTP_PORT", str(smtp_server.port))
     r = drs("mail", "deliver", "--json", "--now", NOW.isoformat())
     assert r.json() == {"sent": 3, "retrying": 0, "failed": 0, "remaining": 0}, r.stderr
     assert len(smtp_server.messages) == 3
 
 
-def test_after_the_last_attempt_the_row_fails_and_the_team_is_told(drs, inbox, smtp_server, monkeypatch):
+def test_after_the_last_attempt_the_row_fails_and_the_team_is_told(drs, inbox, monkeypatch):
+    """4xx every time: retried with back-off; after MAX_ATTEMPTS the row fails and the team is
+    told once, with the command that puts it back."""
     from tasks.delivery import MAX_ATTEMPTS, backoff, deliver_pending
+    from tests.smtp_faults import FaultyHandler, FaultyServer
 
     queue_three(drs, inbox)
-    monkeypatch.setenv("DRS_SMTP_PORT", str(closed_port()))
-    get_settings.cache_clear()
-    now = NOW
-    for attempt in range(MAX_ATTEMPTS):
+    handler = FaultyHandler(script={("family.tt-1@families.example", "rcpt"): ["451"] * MAX_ATTEMPTS,
+                                    ("sen@salford.example.org", "data"): ["452"] * MAX_ATTEMPTS})
+    server = FaultyServer(handler).start()
+    try:
+        monkeypatch.setenv("DRS_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("DRS_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("DRS_SMTP_SECURITY", "none")
+        get_settings.cache_clear()
+        now = NOW
+        for attempt in range(MAX_ATTEMPTS):
+            deliver_pending(now)
+            now += backoff(attempt + 1) + timedelta(seconds=1)
+        state = rows()
+        assert {state[k][0] for k in ("ack:DRS-2026-00001", "la-request:DRS-2026-00001")} == {"failed"}
+        assert state["ack:DRS-2026-00001"][1] == MAX_ATTEMPTS
+        notices = [k for k in state if k.startswith("delivery-failed:")]
+        assert len(notices) == 2  # the ack and the LA request; the team's own mail went through
         deliver_pending(now)
-        now += backoff(attempt + 1) + timedelta(seconds=1)
-    state = rows()
-    assert {state[k][0] for k in ("ack:DRS-2026-00001", "la-request:DRS-2026-00001")} == {"failed"}
-    assert state["ack:DRS-2026-00001"][1] == MAX_ATTEMPTS
-    notices = [k for k in state if k.startswith("delivery-failed:")]
-    assert len(notices) == 2  # the ack and the LA request; the team's own notice is not re-reported
-    monkeypatch.setenv("DRS_SMTP_PORT", str(smtp_server.port))
-    get_settings.cache_clear()
-    deliver_pending(now)
-    told = smtp_server.to("team@service.example.org")
-    assert len(told) == 2
-    body = told[0].get_body(("plain",)).get_content()
-    assert "DRS-2026-00001" in body and "ConnectionRefusedError" in body
+        deliver_pending(now + timedelta(hours=5))
+        told = handler.accepted_to("team@service.example.org")
+        assert len(told) == 3  # the new-case email and the two notices, once each
+        bodies = [m.get_body(("plain",)).get_content() for m in told if "could not be delivered" in m["Subject"]]
+        assert len(bodies) == 2
+        assert all("DRS-2026-00001" in b and "drs mail retry" in b for b in bodies)
+        assert any("451 4.3.0" in b for b in bodies) and any("452 4.2.2" in b for b in bodies)
+        assert not any("families.example" in b for b in bodies)  # the server echoed it: not passed on
+    finally:
+        server.stop()
 
 
 def test_without_smtp_host_each_email_is_an_eml_file(drs, inbox, drs_env):
     queue_three(drs, inbox)
     assert drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json()["sent"] == 3
     sent = sorted(p.name for p in (drs_env.home / "outbox" / "sent").iterdir())
-    assert sent == ["ack_DRS-2026-00001.eml", "la-request_DRS-2026-00001.eml", "team-new-case_DRS-2026-00001.eml"]
+    with unit_of_work() as db:
+        by_id = {r.id: (r.kind, r.message_id) for r in db.scalars(select(OutboxEmail))}
+    assert sent == sorted(f"outbox-{i:07d}-{kind}.eml" for i, (kind, _) in by_id.items())
     from email import message_from_bytes, policy
 
     msg = message_from_bytes((drs_env.home / "outbox" / "sent" / sent[0]).read_bytes(), policy=policy.default)
     assert msg["To"] == "family.tt-1@families.example" and msg.get_body(("html",)) is not None
+    assert msg["Message-ID"] == by_id[1][1]
 
 
 def test_two_workers_never_claim_the_same_email(drs, inbox):
@@ -165,6 +179,7 @@ def test_a_login_user_without_password_fails_fast_instead_of_prompting(drs, inbo
     summary = drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json()
     assert summary["retrying"] == 3
     assert all("DRS_SMTP_PASSWORD" in error for _, _, error, *_ in rows().values())
+    assert all(attempts == 0 for _, attempts, *_ in rows().values())  # a setting, not the emails' fault
 
 
 def test_a_referral_read_at_night_is_acknowledged_from_8am(drs, inbox, smtp_server):

@@ -68,6 +68,11 @@ def test_run_refuses_a_port_taken_by_another_program(drs_env, monkeypatch, capsy
     assert "already in use" in capsys.readouterr().out
 
 
+def _deployment_id(api_url: str, name: str) -> str:
+    with urllib.request.urlopen(f"{api_url}/deployments/name/{name}/{name}", timeout=5) as response:
+        return json.load(response)["id"]
+
+
 def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
     """The real thing: demo loaded, server healthy and recorded, every deployment served; Ctrl-C."""
     port = _free_port()
@@ -98,6 +103,29 @@ def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
             text = log.read_text()
             assert "fictional DEMO data set was loaded" in text
             assert f"Dashboard: http://127.0.0.1:{port}" in text
+            assert f"Today:     http://127.0.0.1:{port}/artifacts/key/today" in text
+            # Prefect's own records are bounded: runs (with logs and artifacts) 90 days, events 7
+            settings = json.load(urllib.request.urlopen(record["api_url"] + "/admin/settings", timeout=5))
+            assert set(settings["server"]["services"]["db_vacuum"]["enabled"]) >= {"events", "flow_runs"}
+            assert settings["server"]["services"]["db_vacuum"]["retention_period"] == "P90D"
+            assert settings["server"]["events"]["retention_period"] == "P7D"
+            # the first watchdog run (the `today` screen) is started by `drs serve` once it has
+            # registered the deployments: always there, never raced
+            deadline = time.monotonic() + 90
+            while True:
+                body = json.dumps({"flow_runs": {"tags": {"all_": ["start-now"]}}}).encode()
+                request = urllib.request.Request(record["api_url"] + "/flow_runs/filter", data=body, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                runs = json.load(urllib.request.urlopen(request, timeout=5))
+                watchdog = [r for r in runs if r["state_type"] == "COMPLETED" and r["name"] and
+                            r.get("deployment_id") == _deployment_id(record["api_url"], "watchdog")]
+                if watchdog or time.monotonic() > deadline:
+                    break
+                time.sleep(2)
+            assert watchdog, log.read_text()
+            artifact = json.load(urllib.request.urlopen(record["api_url"] + "/artifacts/today/latest", timeout=5))
+            assert artifact["description"] == artifact["data"]  # the key's page shows the screen itself
+            assert "started now: watchdog, deadline-monitor, session-reminders" in log.read_text()
         finally:
             os.killpg(proc.pid, signal.SIGINT)
             stop = time.monotonic()

@@ -76,6 +76,7 @@ def test_today_view_lists_references_only(las):
     text = render_today(view)
     assert text.startswith("# Today — Friday 27 November 2026")
     assert [s.title for s in view.sections] == [
+        "Phone these families", "LA addresses that bounce",  # issue 15
         "Clocks due today", "Clocks missed or overdue", "Certificates awaiting approval",
         "Expense claims held or queried", "Emails that failed", "Meetings today"]
     assert "@" not in text and "(demo)" not in text  # no addresses, no names

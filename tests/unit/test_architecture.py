@@ -51,3 +51,23 @@ def test_cli_commands_that_run_no_flow_do_not_import_prefect():
         "assert not bad, bad[:3]"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+#: The one documented exception to "models/domain is stdlib only": `email-validator` (pure, no
+#: I/O with `check_deliverability=False`), so that THE email check lives in models/domain/fields.py
+#: and every door (referrals, claims, attendees, mediators, the LA register) uses the same one.
+DOMAIN_THIRD_PARTY_ALLOWED = {"email_validator": {"models/domain/fields.py"}}
+
+
+def test_domain_imports_only_the_standard_library_and_its_documented_exception():
+    offences = []
+    for path in (REPO / "models/domain").rglob("*.py"):
+        rel = str(path.relative_to(REPO))
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names or top == "models" or top == "__future__":
+                continue
+            if rel in DOMAIN_THIRD_PARTY_ALLOWED.get(top, set()):
+                continue
+            offences.append(f"{rel} imports {name}")
+    assert offences == []

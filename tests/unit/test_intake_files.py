@@ -64,19 +64,47 @@ def test_unreadable_files_say_why_in_plain_words(tmp_path, name, content, reason
         rf.read_records(path)
 
 
-def test_claim_takes_ready_files_and_leaves_ones_being_written(tmp_path):
+def test_claim_takes_stable_files_and_leaves_ones_being_written(tmp_path):
+    import threading
+
     inbox = tmp_path / "referrals"
     ready = write_json(inbox / "ready.json", referral())
-    fresh = inbox / "fresh.json"
-    fresh.write_text("{}")  # modified just now: the website may still be writing it
+    quiet = inbox / "quiet.json"
+    quiet.write_text("{}")  # written just now, but nobody writes to it any more: stable across two looks
+    growing = inbox / "growing.json"
+    growing.write_text("[")
     (inbox / "upload.json.part").write_text("{")
     (inbox / "~$book.xlsx").write_text("lock")
     (inbox / ".hidden.json").write_text("{}")
-    claimed, skipped = rf.claim_inbox(inbox)
-    assert [c.name for c in claimed] == ["ready.json"]
-    assert skipped == ["fresh.json"]
+    stop = threading.Event()
+
+    def writer():  # the website still appending
+        while not stop.is_set():
+            with growing.open("a") as fh:
+                fh.write(" ")
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        started = time.monotonic()
+        claimed, skipped = rf.claim_inbox(inbox, interval=0.3)
+        assert time.monotonic() - started >= 0.3  # a fresh file waits for the second look
+    finally:
+        stop.set()
+        thread.join()
+    assert [c.name for c in claimed] == ["quiet.json", "ready.json"]
+    assert skipped == ["growing.json"]
     assert not ready.exists() and claimed[0].path.parent == inbox / ".claimed"
-    assert fresh.exists() and (inbox / "upload.json.part").exists()
+    assert growing.exists() and (inbox / "upload.json.part").exists()
+
+
+def test_no_wait_when_every_file_has_long_been_untouched(tmp_path):
+    inbox = tmp_path / "referrals"
+    write_json(inbox / "ready.json", referral())
+    started = time.monotonic()
+    claimed, _ = rf.claim_inbox(inbox, interval=5)
+    assert [c.name for c in claimed] == ["ready.json"] and time.monotonic() - started < 2
 
 
 def test_two_claims_never_take_the_same_file(tmp_path):

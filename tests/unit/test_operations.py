@@ -79,7 +79,7 @@ def test_every_deployment_is_named_after_its_flow_and_limited_to_one_run():
     names = [s.name for s in DEPLOYMENTS]
     assert len(names) == len(set(names))
     assert {"referral-intake", "deliver-email", "deadline-monitor", "session-reminders", "expense-routing",
-            "monthly-report", "retention", "watchdog"} == {s.name for s in SCHEDULED}
+            "monthly-report", "retention", "watchdog", "bounce-check"} == {s.name for s in SCHEDULED}
     assert all(s.concurrency_limit == 1 for s in DEPLOYMENTS)
     assert all(not s.crons for s in ADMIN)
     assert TIMEZONE == "Europe/London"
@@ -99,6 +99,7 @@ def test_schedules_say_what_the_issue_asks():
     assert crons["expense-routing"] == ("15 9 * * 1-5",)
     assert crons["monthly-report"] == ("30 6 1 * *",)
     assert "5 9 * * 1-5" in crons["watchdog"]
+    assert crons["bounce-check"] == ("*/15 9-17 * * 1-5",)  # issue 15: office hours, Europe/London
 
 
 def test_prefect_yaml_is_generated_from_the_registry():
