@@ -5,8 +5,8 @@
 
 Each measure runs the project from outside (`drs …` or a `bench.children` step in a child
 process started under `bench.measure`, which reads the child's peak RSS from the OS with
-`getrusage(RUSAGE_CHILDREN)`), alternated with its baseline, median of `--repeat` runs where a run
-is cheap (one run where it costs minutes at full scale). `ratio` is the project's figure over the
+`getrusage(RUSAGE_CHILDREN)`), alternated with its baseline, median of `--repeat` rounds while a
+project run is cheap (under 15 s; otherwise one round, and the row's note says so). `ratio` is the project's figure over the
 baseline's (time over time; for rates, baseline rate over project rate): lower is better.
 
 | measure | the project | its baseline |
@@ -19,7 +19,7 @@ baseline's (time over time; for rates, baseline rate over project rate): lower i
 | report | `drs report monthly` for a ≈ 20,000-case month | xlsxwriter `constant_memory`, same cells |
 | delivery, delivery:N | `drs mail deliver` of 5,000 (and 500) outbox emails to a loopback aiosmtpd | raw smtplib, one connection |
 | delivery-rate-cap | messages a minute the server saw with `DRS_SMTP_RATE_PER_MINUTE` set | the cap |
-| idle, idle:JOB | each scheduled job's flow with nothing to do, as a Prefect run (a child process) | an empty `@flow` on the same server |
+| idle, idle:JOB | each scheduled job (`flows.deployments.SCHEDULED`) with nothing to do, as a Prefect run in a child process, after one unmeasured settling run; `idle` is the worst ratio | an empty `@flow` on the same server |
 | sweep, engine | the persisted-clock query with its index; `compute_clocks` per case (`bench.classic`) | full scan; one working-day step |
 
 `--small` is a tenth of the scale. Data sets are generated once per scale, seed and schema and
@@ -42,7 +42,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field

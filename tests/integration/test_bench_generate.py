@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
