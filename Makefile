@@ -25,8 +25,10 @@ test: install
 torture: install
 	DRS_TORTURE=large $(BIN)/python -m pytest tests/torture -q
 
+# the national-scale benchmark (issue 14; not part of `make test`): `make bench ARGS=--small`
 bench: install
-	$(BIN)/python -m bench.run
+	@$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.run $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

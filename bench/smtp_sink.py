@@ -1,0 +1,52 @@
+"""A loopback aiosmtpd server for the delivery benchmark: counts messages and when each arrived."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+
+class SmtpSink:
+    """`with SmtpSink() as sink:` — a real SMTP server on 127.0.0.1:`sink.port` (no TLS, no login)."""
+
+    def __init__(self) -> None:
+        self._times: list[float] = []
+        self._lock = threading.Lock()
+        self.port = 0
+        self._controller = None
+
+    def __enter__(self) -> "SmtpSink":
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                with sink._lock:
+                    sink._times.append(time.monotonic())
+                return "250 OK"
+
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
+                                      data_size_limit=50 * 1024 * 1024)
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._controller.stop()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._times.clear()
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self._times)
+
+    def arrivals(self) -> list[float]:
+        """Monotonic arrival times of the messages since the last `clear()`."""
+        with self._lock:
+            return list(self._times)
