@@ -6,12 +6,18 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, datetime, timezone
+from enum import Enum
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.flow
 REPO = Path(__file__).resolve().parents[2]
+
+
+class Colour(str, Enum):
+    RED = "red"
 
 
 def test_a_recorded_command_prints_its_json_exits_zero_and_is_on_the_dashboard(prefect_harness, drs_env):
@@ -34,9 +40,6 @@ def test_a_recorded_command_prints_its_json_exits_zero_and_is_on_the_dashboard(p
 
 
 def test_a_command_run_has_no_heartbeat_and_stores_its_parameters_as_prefect_would(prefect_harness):
-    from datetime import date, datetime, timezone
-    from enum import Enum
-
     from fastapi.encoders import jsonable_encoder
     from prefect import flow
     from prefect.client.orchestration import get_client
@@ -44,9 +47,6 @@ def test_a_command_run_has_no_heartbeat_and_stores_its_parameters_as_prefect_wou
     from prefect.settings import get_current_settings
 
     from cli.recorded import run_recorded
-
-    class Colour(str, Enum):
-        RED = "red"
 
     @flow(name="recorded-probe")
     def probe(day: date, at: datetime, colour: Colour, refs: list[str], n: int | None = None):
