@@ -10,6 +10,9 @@ machine; see notes/h16-ops.md for the figures):
 - interpreter shutdown after a run: ~1 s tearing down the thousands of objects Prefect loaded.
   Once the run's logs and events are sent (`drain`), the command ends with `os._exit`.
 
+Also cut (notes/h16-rest.md): the FastAPI import Prefect makes to encode parameters (plain
+ones are encoded here), a full settings rebuild to switch the heartbeat off, SDK telemetry.
+
 Server round trips: about ten per run (create the flow and the run, set its states, read it
 back, the result storage, artifacts), a few tens of milliseconds each on an idle machine; two of
 them only check the server's version, which command runs skip. Task runs are reported as events

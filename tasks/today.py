@@ -160,8 +160,8 @@ def publish_today_markdown(today: date, now: datetime) -> dict:
 
     view = build_today(today, now)
     markdown = render_today(view)
-    # The dashboard's page for a key (Artifacts -> today, /artifacts/key/today) shows the latest
-    # version's description, not its data: the screen is the description too, so it is one click.
+    # The dashboard's page for a key (/artifacts/key/today) shows the latest version's
+    # description, not its data: the screen is the description too, so that page shows it at once.
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=markdown, description=markdown)
     return view.counts()
 
