@@ -141,9 +141,11 @@ def run_flow(flow_ref: str, direct: Callable[..., Any], **kwargs: Any) -> Any:
         click.echo("drs: no Prefect server reachable; running directly (not recorded in the dashboard)", err=True)
         return direct(**kwargs)
     configure_prefect_env(url)
+    from cli.recorded import prepare_env, run_recorded  # no heartbeat; `cli.main` exits fast afterwards
+
+    prepare_env()
     module, name = flow_ref.split(":")
     flow = getattr(importlib.import_module(module), name)
-    from cli.recorded import run_recorded  # no heartbeat; `cli.main` exits fast afterwards
 
     return run_recorded(flow, kwargs)
 

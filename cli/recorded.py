@@ -10,6 +10,9 @@ machine; see notes/h16-ops.md for the figures):
 - interpreter shutdown after a run: ~1 s tearing down the thousands of objects Prefect loaded.
   Once the run's logs and events are sent (`drain`), the command ends with `os._exit`.
 
+Also cut (notes/h16-rest.md): the FastAPI import Prefect makes to encode parameters (plain
+ones are encoded here), a full settings rebuild to switch the heartbeat off, SDK telemetry.
+
 Server round trips: about ten per run (create the flow and the run, set its states, read it
 back, the result storage, artifacts), a few tens of milliseconds each on an idle machine; two of
 them only check the server's version, which command runs skip. Task runs are reported as events
@@ -27,17 +30,72 @@ from typing import Any
 #: Set once a flow ran in this process (so `exit_fast` knows there is Prefect state to flush).
 _recorded = False
 
+#: Environment of a command's own process, set before Prefect is imported (a value already in the
+#: environment wins). `DO_NOT_TRACK`: Prefect's SDK telemetry (an import-time check that, on a
+#: terminal, reads and writes milestone files and may send an event out) is off — an offline
+#: install has nothing to report, and it is time spent on every command.
+#: `PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED`: no version round trip each time a client opens.
+COMMAND_ENV = {"DO_NOT_TRACK": "1", "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false"}
+
+
+def prepare_env() -> None:
+    """Set `COMMAND_ENV` in this process (call before Prefect is imported)."""
+    for key, value in COMMAND_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _plain_json(value: Any) -> Any:
+    """`value` as Prefect stores a parameter, for the plain types command flows take; `_NOT_PLAIN`
+    otherwise."""
+    import datetime as dt
+    import enum
+
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value.value if isinstance(value, enum.Enum) else value
+    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        items = [_plain_json(item) for item in value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
+    return _NOT_PLAIN
+
+
+_NOT_PLAIN = object()
+
+
+def serialize_plain_parameters(flow: Any) -> None:
+    """Give `flow` (in this process) a parameter serializer that encodes plain values (dates,
+    times, strings, numbers, lists of them) itself, as Prefect would, instead of through
+    `fastapi.encoders.jsonable_encoder` — importing FastAPI costs a command ~0.15-0.3 s; any
+    other value still goes to Prefect's own serializer."""
+    original = flow.serialize_parameters
+
+    def serialize(parameters: dict[str, Any]) -> dict[str, Any]:
+        encoded = {key: _plain_json(value) for key, value in parameters.items()}
+        if any(value is _NOT_PLAIN for value in encoded.values()):
+            return original(parameters)
+        return encoded
+
+    flow.serialize_parameters = serialize
+
 
 def run_recorded(flow: Any, kwargs: dict[str, Any]) -> Any:
     """Call `flow(**kwargs)` as a recorded flow run — without heartbeats, and without asking the
-server its version each time a client opens (`drs` and the server are installed together by
-`make install`; a mismatch still fails on the first real call) — and return its result."""
+server its version each time a client opens (`COMMAND_ENV`; `drs` and the server are installed
+together by `make install`; a mismatch still fails on the first real call) — and return its result.
+
+The heartbeat is switched off on a copy of the current settings (`model_copy`, no re-read of the
+environment): Prefect's `temporary_settings` rebuilds every setting from the environment and cost
+~0.2 s; `None` cannot be given through an environment variable."""
     global _recorded
-    from prefect.settings import temporary_settings
+    from prefect.context import SettingsContext, get_settings_context
 
     _recorded = True
-    with temporary_settings(updates={"flows.heartbeat_frequency": None,
-                                     "client.server_version_check_enabled": False}):
+    serialize_plain_parameters(flow)
+    context = get_settings_context()
+    settings = context.settings
+    quiet = settings.model_copy(update={"flows": settings.flows.model_copy(update={"heartbeat_frequency": None})})
+    with SettingsContext(profile=context.profile, settings=quiet):
         return flow(**kwargs)
 
 

@@ -256,7 +256,7 @@ def main() -> int:
         supervisor.start("drs serve", [str(bin_dir / "drs"), "serve"]
                          + [arg for name in kicks for arg in ("--start-now", name)], serve_env)
         print(f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)"
-              f"\n  Today:     http://{HOST}:{port}/artifacts/key/today   (or Artifacts -> today)\n", flush=True)
+              f"\n  Today:     http://{HOST}:{port}/artifacts/key/today   (bookmark it; also linked from each watchdog run's log)\n", flush=True)
         while True:
             for label, proc in supervisor.children:
                 if proc.poll() is not None:

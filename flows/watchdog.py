@@ -58,6 +58,16 @@ def publish_today(now: datetime) -> dict[str, int]:
     return publish_today_markdown(now.astimezone(local_tz()).date(), now)
 
 
+def _log_today(counts: dict[str, int]) -> None:
+    """One line in this run's log (its page's default tab): the screen's counts and its address."""
+    from prefect import get_run_logger
+    from prefect.settings import get_current_settings
+
+    from tasks.today import today_log_line
+
+    get_run_logger().info(today_log_line(counts, get_current_settings().ui_url))
+
+
 @flow(name="watchdog", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def watchdog(now: datetime | None = None) -> dict:
     """Check the deadline monitor and the outbox; alert the team; refresh the Today screen.
@@ -86,5 +96,6 @@ def watchdog(now: datetime | None = None) -> dict:
         markdown="# When each job last succeeded\n\n" + "\n".join(f"- {line}" for line in beat["lines"]),
     )
     counts = publish_today(now)
+    _log_today(counts)
     return {"problems": [p.key for p in problems], "alerted": alerted,
             "outbox_waiting": backlog["count"], "today": counts}

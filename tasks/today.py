@@ -160,10 +160,20 @@ def publish_today_markdown(today: date, now: datetime) -> dict:
 
     view = build_today(today, now)
     markdown = render_today(view)
-    # The dashboard's page for a key (Artifacts -> today, /artifacts/key/today) shows the latest
-    # version's description, not its data: the screen is the description too, so it is one click.
+    # The dashboard's page for a key (/artifacts/key/today) shows the latest version's
+    # description, not its data: the screen is the description too, so that page shows it at once.
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=markdown, description=markdown)
     return view.counts()
+
+
+def today_log_line(counts: dict[str, int], ui_url: str | None) -> str:
+    """The watchdog's one log line about the screen: the count of each section and the screen's
+    address. A watchdog run is one click from the dashboard's home page (its bar in the Flow Runs
+    chart); its Logs tab, the page's default, shows this line and both UIs make the address a link.
+    Prefect 3.9's home page holds nothing configurable and neither UI has an Artifacts menu."""
+    summary = ", ".join(f"{title.lower()} {total}" for title, total in counts.items())
+    where = f"{ui_url.rstrip('/')}/artifacts/key/{ARTIFACT_KEY}" if ui_url else f"the artifact `{ARTIFACT_KEY}`"
+    return f"today's screen: {where} — {summary}"
 
 
 @lru_cache(maxsize=1)

@@ -125,6 +125,18 @@ def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
             assert watchdog, log.read_text()
             artifact = json.load(urllib.request.urlopen(record["api_url"] + "/artifacts/today/latest", timeout=5))
             assert artifact["description"] == artifact["data"]  # the key's page shows the screen itself
+            # the watchdog run (one click from the home page) links the screen in its log
+            line = f"today's screen: http://127.0.0.1:{port}/artifacts/key/today — "
+            deadline = time.monotonic() + 30  # a run's logs reach the server shortly after it ends
+            while True:
+                body = json.dumps({"logs": {"flow_run_id": {"any_": [watchdog[0]["id"]]}}}).encode()
+                request = urllib.request.Request(record["api_url"] + "/logs/filter", data=body, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                messages = [entry["message"] for entry in json.load(urllib.request.urlopen(request, timeout=5))]
+                if any(m.startswith(line) for m in messages) or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            assert any(m.startswith(line) for m in messages), messages
             assert "started now: watchdog, deadline-monitor, session-reminders" in log.read_text()
         finally:
             os.killpg(proc.pid, signal.SIGINT)
