@@ -35,3 +35,23 @@ def test_a_bounce_of_the_teams_own_email_is_no_family_to_phone(las, drs, drs_env
     phone = screen.split("## Phone these families")[1].split("##")[0]
     assert phone.count(ref) == 1 and "to the team" not in phone
     assert "The team's address (DRS_TEAM_EMAIL) bounced: the mailbox does not exist" in screen
+
+
+def test_the_case_export_holds_its_bounces_and_how_the_family_was_reached(las, drs, drs_env, maildir, tmp_path):
+    """Subject access reaches issue 15's contact problems, the "reached" note included."""
+    import json
+
+    ref = certificate_case(drs)
+    cert_id, cert = sent_message(drs, drs_env, "certificate")
+    drop(maildir, "1796112000.M1P1.relay", samples.postfix_report(cert))
+    assert drs("mail", "bounces", "--now", NOW).exit_code == 0
+    r = drs("case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-11-27", "--note", "rang mum at work",
+            "--now", NOW)
+    assert r.exit_code == 0, r.stderr
+    assert drs("case", "export", ref, "--out", str(tmp_path / "out"), "--now", NOW).exit_code == 0
+    doc = json.loads((tmp_path / "out" / ref / "case.json").read_text())
+    assert doc["contact_problems"] == [{
+        "email_id": cert_id, "recipient_role": "family", "status": "5.1.1", "reason": "the mailbox does not exist",
+        "statutory": True, "since": "2026-11-27T11:00:00+00:00", "open": False, "resolved_at": "2026-11-27T11:00:00+00:00",
+        "resolution": "reached-phone", "note": "rang mum at work"}]
+    assert "contact problems" in (tmp_path / "out" / "README.txt").read_text()
