@@ -8,8 +8,9 @@ from datetime import date, datetime, timezone
 
 from tests import bounce_samples as samples
 from tests.integration.test_bounces import NOW, certificate_case, drop, maildir, outbox, sent_message  # noqa: F401
+from tests.integration.test_bounces_imap import dovecot, imap_box  # noqa: F401
 
-__all__ = ["maildir"]
+__all__ = ["dovecot", "imap_box", "maildir"]
 
 
 def test_a_bounce_of_the_teams_own_email_is_no_family_to_phone(las, drs, drs_env, maildir):
@@ -55,3 +56,69 @@ def test_the_case_export_holds_its_bounces_and_how_the_family_was_reached(las, d
         "statutory": True, "since": "2026-11-27T11:00:00+00:00", "open": False, "resolved_at": "2026-11-27T11:00:00+00:00",
         "resolution": "reached-phone", "note": "rang mum at work"}]
     assert "contact problems" in (tmp_path / "out" / "README.txt").read_text()
+
+
+def _eml_to(drs_env, to: str):
+    from email import message_from_bytes, policy
+
+    sent = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (drs_env.outbox_dir / "sent").glob("*.eml")]
+    (found,) = [m for m in sent if str(m["To"]) == to]
+    return found
+
+
+def test_erasing_a_case_removes_the_raw_bounce_notices_about_it(las, drs, drs_env, maildir):
+    """The raw notices kept in the bounce mailbox's `processed` folder quote the family's message
+    (address, name): erasure reaches them at once, another family's notices stay."""
+    from tests.monitor_cases import FAMILY_EMAIL, make_case
+    from tests.integration.test_bounces import SALFORD
+
+    ref = certificate_case(drs)
+    other_addr = "other.family@families.example"
+    other = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), email=other_addr, events=(
+        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    assert drs("certificate", "issue", other, "--on", "2026-11-27", "--today", "2026-11-27").exit_code == 0
+    assert drs("mail", "deliver", "--now", NOW).exit_code == 0
+    mine, theirs = _eml_to(drs_env, FAMILY_EMAIL), _eml_to(drs_env, other_addr)
+    drop(maildir, "1796112000.M1P1.relay", samples.postfix_report(mine))
+    drop(maildir, "1796112001.M2P1.relay", samples.out_of_office(mine))  # not a bounce, but quotes it
+    drop(maildir, "1796112002.M3P1.relay", samples.exim_text(theirs))
+    assert drs("mail", "bounces", "--now", NOW).exit_code == 0
+    processed = maildir / ".processed" / "cur"
+    assert len(list(processed.iterdir())) == 3
+
+    r = drs("case", "erase", ref, "--reason", "asked by the family", "--now", NOW)
+    assert r.exit_code == 0, r.stderr
+    left = [p.read_bytes() for p in processed.iterdir()]
+    assert len(left) == 1 and other_addr.encode() in left[0]
+    for root in (maildir, drs_env.home):
+        for path in root.rglob("*"):
+            if path.is_file() and path.suffix not in (".sqlite3", ".sqlite3-wal", ".sqlite3-shm"):
+                data = path.read_bytes()
+                assert FAMILY_EMAIL.encode() not in data, path.name  # (both test families share a name)
+
+
+def test_erasing_a_case_removes_its_notices_from_the_imap_processed_folder(las, drs, drs_env, imap_box):
+    """The same over IMAP (a real Dovecot): the case's notices leave `processed`, another's stay."""
+    from tests.integration.test_bounces import SALFORD
+    from tests.integration.test_bounces_imap import count
+    from tests.monitor_cases import FAMILY_EMAIL, make_case
+
+    ref = certificate_case(drs)
+    other_addr = "other.family@families.example"
+    other = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), email=other_addr, events=(
+        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    assert drs("certificate", "issue", other, "--on", "2026-11-27", "--today", "2026-11-27").exit_code == 0
+    assert drs("mail", "deliver", "--now", NOW).exit_code == 0
+    mine, theirs = _eml_to(drs_env, FAMILY_EMAIL), _eml_to(drs_env, other_addr)
+    for raw in (samples.gmail_report(mine), samples.out_of_office(mine), samples.exim_text(theirs)):
+        imap_box.append("INBOX", None, None, raw)
+    assert drs("mail", "bounces", "--now", NOW).exit_code == 0
+    assert count(imap_box, "processed") == 3
+
+    r = drs("case", "erase", ref, "--reason", "asked by the family", "--now", NOW, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert count(imap_box, "processed") == 1
+    typ, data = imap_box.uid("FETCH", "1:*", "(BODY.PEEK[])")
+    assert typ == "OK"
+    held = b"".join(part[1] for part in data if isinstance(part, tuple))
+    assert other_addr.encode() in held and FAMILY_EMAIL.encode() not in held
