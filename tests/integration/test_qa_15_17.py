@@ -122,3 +122,25 @@ def test_erasing_a_case_removes_its_notices_from_the_imap_processed_folder(las, 
     assert typ == "OK"
     held = b"".join(part[1] for part in data if isinstance(part, tuple))
     assert other_addr.encode() in held and FAMILY_EMAIL.encode() not in held
+
+
+def test_the_audit_log_cannot_be_emptied_by_truncate_or_a_bare_delete(las, drs, drs_env):
+    """0014's guard refused UPDATE/DELETE of rows, but `TRUNCATE audit_log` emptied the trail on
+    PostgreSQL (no row trigger fires). SQLite has no TRUNCATE: a DELETE without WHERE is tried."""
+    import pytest
+    from sqlalchemy import func, select, text
+
+    from models.db import AuditEntry
+    from tasks.db import get_engine, unit_of_work
+
+    certificate_case(drs)
+    with unit_of_work() as db:
+        before = db.scalar(select(func.count()).select_from(AuditEntry))
+    assert before > 0
+    engine = get_engine()
+    statement = "TRUNCATE audit_log" if engine.dialect.name == "postgresql" else "DELETE FROM audit_log"
+    with pytest.raises(Exception, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    with unit_of_work() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEntry)) == before
