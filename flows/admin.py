@@ -128,6 +128,9 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_n
         online_url: The link for an online meeting, instead of a venue.
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
+    from flows.forget_parameters import forget_parameters
+
+    forget_parameters("online_url")  # qa-15-17: retention clears the link; Prefect's copy too
     require_operator(your_name)
     from tasks.sessions import schedule_session as schedule
 
@@ -209,6 +212,9 @@ def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason:
         your_name: Your name — required; the audit trail records who did this.
         reason: Why — required to refuse; the family reads it, so write no one's personal details.
     """
+    from flows.forget_parameters import forget_parameters
+
+    forget_parameters("reason")  # qa-15-17: retention clears the reason; Prefect's copy too
     require_operator(your_name)
     from tasks.claims import decide_held_claim
 
@@ -262,8 +268,10 @@ def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole
         your_name: Your name — required; the audit trail records who did this.
         role: Whose address it is.
     """
+    from flows.forget_parameters import forget_parameters
     from tasks.contact_fix import correct_address
 
+    forget_parameters("email")  # qa-15-17: the family's address is not kept in Prefect's database
     require_operator(your_name)
     _, now = resolve_now(None, None)
     return correct_address(case_ref.strip(), email, role=_value(role), now=now, actor=ACTOR).as_dict()
@@ -283,8 +291,10 @@ def record_contact_reached(case_ref: str, by: ReachedBy, on: date, your_name: st
         note: A short note (kept until the case's retention; write no one's personal details).
         role: Whose contact problem it closes.
     """
+    from flows.forget_parameters import forget_parameters
     from tasks.contact_fix import record_reached
 
+    forget_parameters("note")  # qa-15-17: free text is not kept in Prefect's database
     require_operator(your_name)
     today, now = resolve_now(None, None)
     return record_reached(case_ref.strip(), by=_value(by), on=on, note=note, role=_value(role),

@@ -149,8 +149,8 @@ def record_bounce(db: Session, outbox_id: int, *, status: str, now: datetime, so
     new = problem is None
     if problem is None:
         role, la, la_field = recipient_of(db, row)
-        problem = ContactProblem(
-            outbox_id=row.id, case_id=row.case_id, la_id=la.id if la else None, recipient_role=role, la_field=la_field,
+        problem = ContactProblem(  # the team's own address is no contact problem of the case (qa-15-17)
+            outbox_id=row.id, case_id=None if role == "team" else row.case_id, la_id=la.id if la else None, recipient_role=role, la_field=la_field,
             status_code=status, reason=plain_reason(status), source=source, hard=False,
             statutory=row.kind in STATUTORY_KINDS, since=now, last_seen_at=now)
         db.add(problem)
@@ -256,7 +256,8 @@ def case_contact_problems(db: Session, case_id: int, *, redact: bool = False) ->
     """The contract's `contact_problems` of a case: open, hard (incl. soft ones past 3 WD).
     `redact`: an outbox key holding an address (some claim keys do) is left out (null)."""
     rows = db.execute(select(ContactProblem, OutboxEmail.key).join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
-                      .where(ContactProblem.case_id == case_id, *_open_hard()).order_by(ContactProblem.since, ContactProblem.id))
+                      .where(ContactProblem.case_id == case_id, ContactProblem.recipient_role != "team", *_open_hard())
+                      .order_by(ContactProblem.since, ContactProblem.id))
     return [{"email": None if redact and "@" in key else key, "recipient_role": p.recipient_role, "reason": p.reason,
              "since": p.since.isoformat(), "statutory": bool(p.statutory)} for p, key in rows]
 
@@ -298,7 +299,7 @@ def phone_these_families(db: Session, limit: int | None = None) -> tuple[list[Ph
     stmt = (select(Case.ref, OutboxEmail.kind, ContactProblem.recipient_role, ContactProblem.reason,
                    ContactProblem.since, ContactProblem.statutory)
             .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id).join(Case, Case.id == ContactProblem.case_id)
-            .where(*_open_hard(), ContactProblem.recipient_role != "la", Case.anonymised_at.is_(None))
+            .where(*_open_hard(), ContactProblem.recipient_role.not_in(("la", "team")), Case.anonymised_at.is_(None))
             .order_by(ContactProblem.since, ContactProblem.id))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     if limit is not None:
@@ -315,6 +316,12 @@ def la_address_lines(db: Session) -> list[str]:
         for field in dict.fromkeys(p["field"] for p in problems):
             reason = next(p["reason"] for p in problems if p["field"] == field)
             lines.append(f"{la.code} {la.name} — {field or 'address'} bounced: {reason}; fix it in the register (drs la import)")
+    team = db.scalar(select(ContactProblem.reason).join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
+                     .where(*_open_hard(), ContactProblem.recipient_role == "team",
+                            func.lower(OutboxEmail.to_addr) == get_settings().team_email.strip().lower())
+                     .order_by(ContactProblem.since.desc()).limit(1))
+    if team:  # the team's own address bounces: its notices (escalations, digests) do not arrive (qa-15-17)
+        lines.append(f"The team's address (DRS_TEAM_EMAIL) bounced: {team}; fix the setting — team notices are not arriving")
     return lines
 
 

@@ -44,6 +44,7 @@ from models.db import (
     Referral, SessionAttendee,
 )
 from models.domain.operations import closed_before_for_retention
+from tasks.bounce_erasure import case_message_ids, maildir_notices, remove_imap_notices  # qa-15-17
 from tasks.casework import CaseworkError, audit, get_case
 from tasks.db import unit_of_work
 
@@ -294,6 +295,18 @@ def _clear_paid_claims(db, summary: RetentionSummary) -> None:
         .where(and_(ExpenseClaim.case_id.in_(anonymised), ExpenseClaim.status.not_in(("paid", "rejected")), has_payee))) or 0
 
 
+def _remove_imap_notices(message_ids: set[str], summary: RetentionSummary) -> None:
+    """qa-15-17: the IMAP bounce mailbox's notices about the anonymised cases; a mailbox that
+    cannot be reached is reported, never stops retention."""
+    try:
+        removed = remove_imap_notices(message_ids)
+    except Exception as exc:  # another system
+        summary.case_file_errors.append(f"bounce mailbox processed folder: {type(exc).__name__}")
+        return
+    if removed:
+        summary.case_files["bounces/processed"] = summary.case_files.get("bounces/processed", 0) + removed
+
+
 def delete_files(files: list[Path], home: Path, summary: RetentionSummary) -> None:
     """Delete `files`; count them by folder (relative to `home`); a failure is reported by name only."""
     for path in dict.fromkeys(files):
@@ -341,11 +354,13 @@ def anonymise_closed_cases(today: date, now: datetime, *, actor: str = "retentio
             due = cases_due(db, today)
             if not due:
                 break
-            files = _anonymise_batch(db, [i for i, _ in due], now, summary)
+            notices = case_message_ids(db, [i for i, _ in due])  # qa-15-17: raw bounce notices about them
+            files = _anonymise_batch(db, [i for i, _ in due], now, summary) + maildir_notices(notices)
             for case_id, ref in due:
                 audit(db, actor, "case:anonymised", case_id, now, {"ref": ref, "why": "retention"})
             db.commit()
         delete_files(files, home, summary)
+        _remove_imap_notices(notices, summary)
         summary.cases += len(due)
         summary.refs.extend(ref for _, ref in due)
     with unit_of_work() as db:
@@ -389,11 +404,13 @@ def erase_case(ref: str, reason: str, now: datetime, *, actor: str = "cli:case-e
         if case.anonymised_at is not None:
             summary.refs.append(case.ref)
             return summary
-        files = _anonymise_batch(db, [case.id], now, summary, erase=True)
+        notices = case_message_ids(db, [case.id])  # qa-15-17: raw bounce notices about the case
+        files = _anonymise_batch(db, [case.id], now, summary, erase=True) + maildir_notices(notices)
         audit(db, actor, "case:erased", case.id, now, {"ref": case.ref, "reason": reason[:500]})
         db.commit()
         summary.cases, summary.refs = 1, [case.ref]
     delete_files(files, home, summary)
+    _remove_imap_notices(notices, summary)
     problem = compact_sqlite()
     if problem:
         summary.case_file_errors.append(problem)

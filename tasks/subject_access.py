@@ -44,7 +44,8 @@ There is one folder for each case, named by its reference (for example DRS-2026-
 - case.json: the case as we hold it - who asked for help and about which child, the local
   authority and its decision, everything that happened and when (events), the deadlines we track
   (clocks), mediation meetings and who was invited, every email we sent or were about to send
-  (with its full text), expense claims, certificates, and our audit log of who looked at or
+  (with its full text), expense claims, certificates, emails that could not be delivered to you
+  and how we reached you instead (contact problems), and our audit log of who looked at or
   changed the case and when.
 - emails/: the files attached to those emails (meeting invitations, certificates, spreadsheets),
   named by the email's number in case.json.
@@ -140,10 +141,24 @@ def case_export(db: Session, case: Case, folder: Path) -> dict[str, Any]:
                     "receipt": c.receipt, "description": c.description, "status": c.status, "reason": c.reason,
                     "paid_on": _iso(c.paid_on)} for c in claims],
         "certificates": cert_items,
+        "contact_problems": _contact_problems(db, case.id),  # issue 15's bounces (qa-15-17)
         "audit": read_audit(db, case_id=case.id),
     }
     (folder / "case.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return doc
+
+
+def _contact_problems(db: Session, case_id: int) -> list[dict[str, Any]]:
+    """Every email of the case that bounced, open or closed, with how it was closed (the
+    "reached" note is free text about the family). The team's own address is not theirs."""
+    from models.db import ContactProblem
+
+    rows = db.scalars(select(ContactProblem).where(ContactProblem.case_id == case_id,
+                                                   ContactProblem.recipient_role != "team")
+                      .order_by(ContactProblem.since, ContactProblem.id))
+    return [{"email_id": p.outbox_id, "recipient_role": p.recipient_role, "status": p.status_code, "reason": p.reason,
+             "statutory": bool(p.statutory), "since": _iso(p.since), "open": p.resolved_at is None,
+             "resolved_at": _iso(p.resolved_at), "resolution": p.resolution, "note": p.resolution_note} for p in rows]
 
 
 def _readme(out: Path, who: str, now: datetime, other: bool) -> None:
