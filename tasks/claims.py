@@ -29,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.db import Case, ExpenseClaim, LaPolicy, MediationSession, SessionAttendee
-from models.domain.expenses import CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, check_claim, pounds, to_pence
+from models.domain.expenses import (CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, amount_problem, check_claim,
+                                    pounds, to_pence)
 from models.domain.fields import NAME_MAX, date_problem, is_email, text_problem
 from models.domain.vocabulary import CLAIM_CATEGORIES
 from tasks.casework import audit
@@ -107,7 +108,9 @@ def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
     except ValueError as exc:
         errors.append(f"miles: {exc}")
     raw_amount = text(raw.get("amount"))
-    if raw_amount is not None:
+    if raw_amount is not None and amount_problem(raw.get("amount")):
+        errors.append(f"amount {amount_problem(raw.get('amount'))}")
+    elif raw_amount is not None:
         try:
             amount = to_pence(raw_amount)
             if amount < 0 or amount > 10_000_000:
