@@ -119,3 +119,25 @@ def test_reached_on_a_date_before_the_case_could_exist_is_refused(las, drs):
                          .where(AuditEntry.action == "contact:reached")) == 0
     assert drs("case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-11-20",
                "--today", "2026-11-30").exit_code == 0
+
+
+@pytest.mark.parametrize("body, named", [
+    ('{"due_soon_wd": 99999999}', "'due_soon_wd'=99999999 (a whole number from 0 to 60)"),
+    ('{"appeal_reminder_days": 1000000000}', "'appeal_reminder_days'=1000000000 (a whole number from 0 to 366)"),
+    ('{"missed_lookback_days": 99999999999999999999999}', "'missed_lookback_days'"),
+    ('{"due_soon_wd_by_clock": {"certificate_due": 100000000}}', "'due_soon_wd_by_clock'"),
+])
+def test_a_huge_number_in_the_alert_policy_never_stops_the_monitor(las, drs, drs_env, body, named):
+    # before: accepted as a good policy, then OverflowError in date arithmetic: exit 1 on every run,
+    # and the bad file became "the last good version"
+    from models.db import OutboxEmail
+    from tasks.db import unit_of_work
+
+    make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12))
+    (drs_env.home / "alert-policy.json").write_text(body)
+    for day in ("2026-11-23", "2026-11-24"):
+        r = drs("monitor", "--today", day)
+        assert r.exit_code == 0, r.stderr
+    with unit_of_work() as db:
+        bodies = list(db.scalars(select(OutboxEmail.body_text).where(OutboxEmail.kind == "admin-file-problem")))
+    assert bodies and all(named in b for b in bodies)
