@@ -141,3 +141,14 @@ def test_a_huge_number_in_the_alert_policy_never_stops_the_monitor(las, drs, drs
     with unit_of_work() as db:
         bodies = list(db.scalars(select(OutboxEmail.body_text).where(OutboxEmail.kind == "admin-file-problem")))
     assert bodies and all(named in b for b in bodies)
+
+
+def test_a_report_month_outside_the_sane_window_is_refused_before_anything_is_queued(las, drs):
+    from models.db import OutboxEmail
+    from tasks.db import unit_of_work
+
+    for month in ("1999-12", "0001-01"):
+        r = drs("report", "monthly", "--month", month, "--today", "2026-11-23")
+        assert r.exit_code == 2 and "outside 2000-01-01 to 2100-12-31" in r.stderr, r.stderr
+    with unit_of_work() as db:
+        assert db.scalar(select(func.count()).select_from(OutboxEmail)) == 0
