@@ -152,3 +152,80 @@ def test_a_report_month_outside_the_sane_window_is_refused_before_anything_is_qu
         assert r.exit_code == 2 and "outside 2000-01-01 to 2100-12-31" in r.stderr, r.stderr
     with unit_of_work() as db:
         assert db.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+
+
+@pytest.fixture
+def hanging_smtp(drs_env, monkeypatch):
+    """A real TCP server speaking SMTP that takes each message (DATA … '.') and never confirms it."""
+    import socket
+    import threading
+
+    from tasks import mailer
+    from tasks.settings import get_settings
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(20)
+    stop = threading.Event()
+    taken: list[int] = []
+
+    def serve(conn):
+        with conn, conn.makefile("rwb") as f:
+            conn.sendall(b"220 hung.example ESMTP\r\n")
+            for line in f:
+                verb = line[:4].upper()
+                if verb == b"DATA":
+                    conn.sendall(b"354 go on\r\n")
+                    for body in f:
+                        if body == b".\r\n":
+                            break
+                    taken.append(1)
+                    stop.wait(30)  # never confirms
+                    return
+                conn.sendall(b"221 bye\r\n" if verb == b"QUIT" else b"250 ok\r\n")
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setenv("DRS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DRS_SMTP_PORT", str(listener.getsockname()[1]))
+    monkeypatch.setenv("DRS_SMTP_SECURITY", "none")
+    monkeypatch.setattr(mailer, "SMTP_TIMEOUT_SECONDS", 0.5)
+    get_settings.cache_clear()
+    yield taken
+    stop.set()
+    listener.close()
+    get_settings.cache_clear()
+
+
+def test_a_server_that_stops_confirming_costs_two_timeouts_not_one_per_email(drs, hanging_smtp):
+    # before: every email of the batch waited the full SMTP timeout (84 emails: 42 minutes at 30 s)
+    # and was charged an attempt; a scheduled run overlapped the next one
+    import time
+    from datetime import datetime, timezone
+
+    from models.db import OutboxEmail
+    from tasks.db import unit_of_work
+    from tasks.outbox import queue_email
+
+    now = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    with unit_of_work() as db:
+        for n in range(6):
+            queue_email(db, key=f"qa12:{n}", kind="test", to=f"family{n}@families.example", subject="Hello",
+                        text="Hello", html="<p>Hello</p>", now=now)
+        db.commit()
+    started = time.monotonic()
+    r = drs("mail", "deliver", "--now", "2026-11-23T10:01:00+00:00")
+    assert r.exit_code == 0, r.stderr
+    assert time.monotonic() - started < 6 and len(hanging_smtp) == 2
+    with unit_of_work() as db:
+        rows = db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+        assert {row.status for row in rows} == {"pending"}  # nothing left in sending, nothing failed
+        assert [row.attempts for row in rows] == [1, 1, 0, 0, 0, 0]
