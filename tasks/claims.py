@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from models.db import Case, ExpenseClaim, LaPolicy, MediationSession, SessionAttendee
 from models.domain.expenses import (CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, amount_problem, check_claim,
                                     pounds, to_pence)
-from models.domain.fields import NAME_MAX, date_problem, is_email, text_problem
+from models.domain.fields import NAME_MAX, date_problem, identifier_problem, is_email, text_problem
 from models.domain.vocabulary import CLAIM_CATEGORIES
 from tasks.casework import audit
 from tasks.claim_files import SUFFIXES, ClaimFileError, as_bool, as_date, as_miles, read_rows, text
@@ -91,6 +91,8 @@ def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
         errors.append("claim_id is missing")
     elif len(claim_id) > 64:
         errors.append("claim_id is longer than 64 characters")
+    elif identifier_problem(claim_id):
+        errors.append(f"claim_id {identifier_problem(claim_id)}")
     case_ref = (text(raw.get("case_ref")) or "").upper()
     if not case_ref:
         errors.append("case_ref is missing")

@@ -86,6 +86,17 @@ def text_problem(value, *, limit: int = NAME_MAX, single_line: bool = True) -> s
     return None
 
 
+def identifier_problem(value: str) -> str | None:
+    """Why a record's identifier (form_id, claim_id) could pass for another one, or None: an
+    invisible/format character ('F\u200b-1') or a compatibility look-alike (full-width 'Ｆ-1') would
+    make the same form a second case instead of a duplicate or a conflict."""
+    if any(unicodedata.category(ch) == "Cf" for ch in value):
+        return "contains an invisible character"
+    if unicodedata.normalize("NFKC", value) != value:
+        return "contains look-alike characters (e.g. full-width letters); type it plainly"
+    return None
+
+
 def clean_text(value, field: str, *, limit: int = NAME_MAX, single_line: bool = True) -> str | None:
     """`value` trimmed (None when blank), or `FieldError` naming `field`."""
     problem = text_problem(value, limit=limit, single_line=single_line)

@@ -229,3 +229,22 @@ def test_a_server_that_stops_confirming_costs_two_timeouts_not_one_per_email(drs
         rows = db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
         assert {row.status for row in rows} == {"pending"}  # nothing left in sending, nothing failed
         assert [row.attempts for row in rows] == [1, 1, 0, 0, 0, 0]
+
+
+def test_a_form_id_or_claim_id_that_only_looks_like_another_is_rejected(drs, inbox, tmp_path):
+    # before: 'F\u200b-1' and full-width 'Ｆ-1' were new cases beside 'F-1', not duplicates
+    mail = "family@families.example"
+    write_json(inbox / "r.json", [referral("F-1"), referral("F\u200b-1", requester_email=mail),
+                                  referral("\uff26-1", requester_email=mail)])
+    settle(inbox / "r.json")
+    doc = drs("intake", "--today", "2026-11-23", "--json").json()
+    by_id = {x["form_id"]: x for x in doc["results"]}
+    assert by_id["F-1"]["status"] == "imported" and doc["imported"] == 1
+    assert by_id["F\u200b-1"]["errors"] == ["form_id contains an invisible character"]
+    assert by_id["\uff26-1"]["errors"] == ["form_id contains look-alike characters (e.g. full-width letters); type it plainly"]
+    from tests.integration.test_claims_support import claim, make_case as claim_case, write_json as claims_json
+
+    ref = claim_case(SALFORD, 1)
+    r = drs("claims", "import", str(claims_json(tmp_path / "c.json", [claim("C\u2060-1", ref, 1, miles="5")])),
+            "--today", "2026-11-27", "--json")
+    assert r.json()["results"][0]["errors"] == ["claim_id contains an invisible character"]
