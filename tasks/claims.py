@@ -29,8 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.db import Case, ExpenseClaim, LaPolicy, MediationSession, SessionAttendee
-from models.domain.expenses import CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, check_claim, pounds, to_pence
-from models.domain.fields import NAME_MAX, date_problem, is_email, text_problem
+from models.domain.expenses import (CATEGORY_WORDS, ClaimLine, Decision, Policy, PriorClaim, amount_problem, check_claim,
+                                    pounds, to_pence)
+from models.domain.fields import NAME_MAX, date_problem, identifier_problem, is_email, text_problem
 from models.domain.vocabulary import CLAIM_CATEGORIES
 from tasks.casework import audit
 from tasks.claim_files import SUFFIXES, ClaimFileError, as_bool, as_date, as_miles, read_rows, text
@@ -90,6 +91,8 @@ def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
         errors.append("claim_id is missing")
     elif len(claim_id) > 64:
         errors.append("claim_id is longer than 64 characters")
+    elif identifier_problem(claim_id):
+        errors.append(f"claim_id {identifier_problem(claim_id)}")
     case_ref = (text(raw.get("case_ref")) or "").upper()
     if not case_ref:
         errors.append("case_ref is missing")
@@ -107,7 +110,9 @@ def parse_claim(raw: dict[str, Any]) -> tuple[ClaimInput | None, list[str]]:
     except ValueError as exc:
         errors.append(f"miles: {exc}")
     raw_amount = text(raw.get("amount"))
-    if raw_amount is not None:
+    if raw_amount is not None and amount_problem(raw.get("amount")):
+        errors.append(f"amount {amount_problem(raw.get('amount'))}")
+    elif raw_amount is not None:
         try:
             amount = to_pence(raw_amount)
             if amount < 0 or amount > 10_000_000:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case, ContactProblem, LocalAuthority, MediationSession, OutboxEmail, SessionAttendee
 from models.domain.referrals import looks_like_email
-from tasks.casework import CaseworkError, audit, get_case
+from tasks.casework import CaseworkError, audit, check_event_date, get_case
 from tasks.outbox import Attachment, queue_email
 
 ROLES = ("family", "supporter", "icb", "mediator", "other")
@@ -120,6 +120,7 @@ def record_reached(ref: str, *, by: str, on: date, note: str | None = None, role
         raise CaseworkError(f"--on {on.isoformat()} is in the future")
     with unit_of_work() as db:
         case = get_case(db, ref, for_update=True)
+        check_event_date(case, on, today)  # not before the decision letter or the referral
         result = ContactResult(case.ref, role, action=f"reached-{by}")
         for p in _open_problems(db, case.id, role):
             p.resolved_at, p.resolution, p.resolution_note = now, f"reached-{by}", (note or None)

@@ -27,7 +27,7 @@ from models.db import OutboxEmail
 from tasks import progress
 from tasks.db import unit_of_work
 from tasks.mail_failures import record_gave_up, record_refused_for_now, record_rejection
-from tasks.mailer import (PERMANENT, SENT, TRANSIENT, UNREACHABLE, Mailer, OutgoingAttachment, OutgoingEmail,
+from tasks.mailer import (PERMANENT, SENT, TRANSIENT, UNKNOWN, UNREACHABLE, Mailer, OutgoingAttachment, OutgoingEmail,
                           SendOutcome, attempt_with, mailer_from_settings)
 from tasks.outbox import new_message_id
 from tasks.processes import pid_alive
@@ -36,6 +36,9 @@ from tasks.settings import get_settings
 MAX_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 STALE_CLAIM = timedelta(minutes=15)
+#: Messages handed over but not confirmed, one after another, before the rest of a batch waits
+#: (uncharged) for the next run: a server that hangs after DATA costs a timeout per message.
+UNCONFIRMED_IN_A_ROW = 2
 
 
 @dataclass
@@ -200,7 +203,7 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
     pause = _pause_between_messages(settings.smtp_rate_per_minute)
     summary = DeliverySummary()
     down: SendOutcome | None = None
-    tried = 0
+    tried = unconfirmed = 0
     try:
         for email_id in progress.counted(ids):
             with unit_of_work() as db:
@@ -222,6 +225,10 @@ def deliver_ids(ids: list[int], now: datetime, mailer: Mailer | None = None, wor
                         outcome = SendOutcome(TRANSIENT, f"the message could not be sent ({type(exc).__name__})")
                     if outcome.status == UNREACHABLE:
                         down = outcome
+                    unconfirmed = unconfirmed + 1 if outcome.status == UNKNOWN else 0
+                    if unconfirmed >= UNCONFIRMED_IN_A_ROW:  # a hung server: 30 s each, for every row
+                        down = SendOutcome(UNREACHABLE, "the mail server stopped confirming messages; "
+                                                        "this one waits for the next run (not charged)")
                 _record(db, row, outcome, now, summary)
                 db.commit()
     finally:

@@ -20,9 +20,10 @@ Hand-off — `claim_inbox(inbox)` takes each ready entry by an atomic rename int
   candidate has been untouched for `SETTLED_SECONDS` already); temporary names (`.part`, `~$…`,
   a leading `.`) are left alone;
 - symbolic links, folders, pipes, sockets and devices are taken too, but only to be refused
-  (`ClaimedFile.refusal`): their target is never opened. (A file with other hard links is read —
-  refusing it could lose a file an uploader links in and then unlinks elsewhere — but it is
-  never copied into `rejected/`: its `.errors.json` says so);
+  (`ClaimedFile.refusal`): their target is never opened. A file with other hard links is refused
+  unread too (its contents may be a file from outside the inbox; only the inbox's link is
+  removed, the other name keeps the data) — once it has been untouched for `SETTLED_SECONDS`:
+  a fresh one is left for a later run, as an uploader may link it in and then unlink elsewhere;
 - a claim is named after its owner (pid + process start time + host). It belongs to that
   process for as long as it lives: on the same host it is taken back only when the owner is
   gone (or its pid now belongs to another process); a claim of another host is taken back when
@@ -188,7 +189,7 @@ def _read_json(data: bytes, schema: Schema, limits: Limits) -> list[tuple[str, d
     if containers > limits.max_json_containers:
         raise UnreadableFile(f"the JSON has too many objects and lists (over {limits.max_json_containers:,})")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_not_a_json_number, object_pairs_hook=_object_without_repeats)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(f"the JSON is not valid: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
@@ -208,6 +209,23 @@ def _read_json(data: bytes, schema: Schema, limits: Limits) -> list[tuple[str, d
         else:  # rejected on its own: the records beside it are still imported
             records.append((f"record {n}", {NOT_A_RECORD: f"is not a JSON object (expected a {schema.kind} object)"}))
     return records
+
+
+def _not_a_json_number(name: str):
+    """NaN, Infinity and -Infinity are not JSON (Python's parser accepts them; a value would become
+    text like 'nan')."""
+    raise UnreadableFile(f"the JSON contains {name}, which is not a JSON value (use a number or text)")
+
+
+def _object_without_repeats(pairs: list) -> dict:
+    """A JSON object whose key repeats is ambiguous (which form_id, which email?): refused whole."""
+    obj: dict = {}
+    for key, value in pairs:
+        if key in obj:
+            shown = f" '{key}'" if len(key) <= 40 and all(c.isascii() and (c.isalnum() or c in "_-. ") for c in key) else ""
+            raise UnreadableFile(f"a JSON object has the key{shown} twice; which value is meant is unclear")
+        obj[key] = value
+    return obj
 
 
 def _check_cells(values, locator: str, limits: Limits) -> None:
@@ -560,6 +578,8 @@ def refusal_of(st: os.stat_result) -> str | None:
         return "it is a folder: put files directly in the inbox"
     if not stat.S_ISREG(mode):
         return "it is not a regular file (a pipe, socket or device): it was not read"
+    if st.st_nlink > 1:  # its contents live elsewhere too (a hard link to a file outside the inbox)
+        return "it has other hard links (it may be a file from outside the inbox): it was not read"
     return None
 
 
@@ -629,6 +649,9 @@ def claim_inbox(inbox: Path, *, wall: float | None = None, interval: float | Non
         try:
             st = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and wall - st.st_mtime < SETTLED_SECONDS:
+            out.skipped.append(entry.name)  # an uploader may link a fresh file in, then unlink its other name
             continue
         if refusal_of(st) is not None:
             taken = _take(Path(entry.path), inbox, entry.name, wall)

@@ -61,6 +61,10 @@ def resolve_month(month: str | None, today: date) -> str:
         raise ReportError(str(exc)) from None
     if first > today:
         raise ReportError(f"month {month} has not started yet")
+    from models.domain.fields import date_problem
+
+    if date_problem(first):  # a month before 2000 is a typo, not a report to email every LA
+        raise ReportError(f"month {month} {date_problem(first)}")
     return f"{first.year:04d}-{first.month:02d}"
 
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     smtp_rate_per_minute: int | None = Field(default=None, ge=0)
     demo: bool = True
     operator: str | None = None  # DRS_OPERATOR: the person named in the audit trail (default: the OS user)
+    # DRS_INBOX_STABLE_SECONDS: read by tasks.inbox_files.stable_interval(); declared here so a bad
+    # value stops the command at start like every other setting (it was silently replaced).
+    inbox_stable_seconds: float = Field(default=2.0, ge=0, le=60, allow_inf_nan=False)
 
     # Every value is checked when the settings are read (issue 12): a bad one stops the command
     # before anything is written, with one line naming the variable (`get_settings`).

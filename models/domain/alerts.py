@@ -279,18 +279,26 @@ def policy_from_mapping(values: Mapping[str, object] | None, base: AlertPolicy =
         if key == "kinds" and isinstance(value, list) and all(isinstance(k, str) and k in ALL_KINDS for k in value):
             changes["kinds"] = frozenset(value)
         elif key == "due_soon_wd_by_clock" and isinstance(value, Mapping) and all(
-                isinstance(k, str) and _count(v) for k, v in value.items()):
+                isinstance(k, str) and _count(v, POLICY_MAXIMA["due_soon_wd"]) for k, v in value.items()):
             changes[key] = MappingProxyType(dict(value))
-        elif key in allowed and _count(value):
+        elif key in allowed and _count(value, POLICY_MAXIMA[key]):
             changes[key] = value
         else:
             hint = f" (kinds are: {', '.join(ALL_KINDS)})" if key == "kinds" else ""
+            if key in POLICY_MAXIMA or key == "due_soon_wd_by_clock":
+                hint = f" (a whole number from 0 to {POLICY_MAXIMA.get(key, POLICY_MAXIMA['due_soon_wd'])})"
             raise ValueError(f"alert policy: bad setting {key!r}={value!r}{hint}")
     return dataclasses.replace(base, **changes)
 
 
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+#: Upper bounds of the policy's numbers: a larger one cannot be meant, and a huge one made dates
+#: overflow and stopped the monitor (qa-12). Working days ~ 3 months; days ~ a year / ten years.
+POLICY_MAXIMA = {"due_soon_wd": 60, "appeal_reminder_days": 366, "appeal_reminder_wd": 60,
+                 "missed_lookback_days": 3660, "digest_horizon_wd": 60}
+
+
+def _count(value: object, maximum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
 
 
 def group_by(rows: Sequence[DigestRow]) -> dict[str, list[DigestRow]]:

@@ -25,6 +25,8 @@ costs (not on mileage, which is priced by the rate).
 """
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,6 +65,34 @@ def to_pence(pounds_value: str | int | float | Decimal) -> int:
     if not value.is_finite():
         raise ValueError(f"{pounds_value!r} is not an amount in pounds")
     return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+_POUNDS_TEXT = re.compile(r"£?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
+
+
+def amount_problem(value) -> str | None:
+    """Why a claimed amount is not money as a person writes it (value-free), or None: at most one
+    £, thousands grouped in threes, at most two decimal places (no fractions of a penny, no
+    exponent). `to_pence` alone rounds whatever it is given; a claim must not be rounded into
+    something nobody wrote ('1,2,3' is not £123, '4.505' is not £4.51)."""
+    if isinstance(value, bool):
+        return "is not an amount in pounds"
+    if isinstance(value, (int, float, Decimal)):  # a number cell of a workbook
+        try:
+            number = Decimal(repr(round(value, 9))) if isinstance(value, float) else Decimal(value)
+        except (InvalidOperation, ValueError, OverflowError):
+            return "is not an amount in pounds"
+        if not number.is_finite():
+            return "is not an amount in pounds"
+        if number != number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP):
+            return "has fractions of a penny (at most 2 decimal places)"
+        return None
+    text = str(value).strip()
+    if _POUNDS_TEXT.fullmatch(text):
+        return None
+    if re.fullmatch(r"£?\s?[\d,]*\.\d{3,}", text):
+        return "has fractions of a penny (at most 2 decimal places)"
+    return "is not an amount in pounds (write it like 4.50, £24.00 or 1,200)"
 
 
 def mileage_pence(miles: Decimal, rate_pence: int) -> int:

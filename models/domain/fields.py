@@ -6,7 +6,8 @@ Pure rules used at every door (referral and claim records, CLI options, admin fo
   acceptable text, or None. A JSON object or list where text is expected is refused (never
   `str(dict)`); NUL is refused everywhere (PostgreSQL cannot store it, so SQLite must not either);
   other control characters are refused, and CR/LF/TAB too in single-line fields; lone surrogates
-  (not encodable as UTF-8) are refused. Right-to-left and other format marks are text.
+  (not encodable as UTF-8) are refused; so are explicit direction overrides/embeddings/isolates
+  and text with no visible character. Right-to-left marks, ZWJ and ZWNJ are text.
 - `email_problem(address)` — a value-free reason why `address` is not an email address, or
   None. THE one check of email addresses (referrals, claimants, attendees, mediators, LA
   register rows, settings), built on the `email-validator` library with
@@ -37,6 +38,9 @@ LATEST = date(2100, 12, 31)
 
 _MULTILINE_OK = {"\n", "\r", "\t"}
 _LINE_BREAKS = {"\u2028", "\u2029", "\x85"}
+#: Explicit embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder what a
+#: reader sees (a name or a link shown backwards). The marks RLM/LRM/ALM and ZWJ/ZWNJ stay text.
+_DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class FieldError(ValueError):
@@ -75,6 +79,21 @@ def text_problem(value, *, limit: int = NAME_MAX, single_line: bool = True) -> s
             return "contains a control character"
         if category == "Cs":
             return "contains an invalid character"
+        if ch in _DIRECTION_CONTROLS:
+            return "contains a text-direction override (it can reorder or hide what is shown)"
+    if text and not any(unicodedata.category(ch)[0] in "LNPS" for ch in text):
+        return "has no visible character"
+    return None
+
+
+def identifier_problem(value: str) -> str | None:
+    """Why a record's identifier (form_id, claim_id) could pass for another one, or None: an
+    invisible/format character ('F\u200b-1') or a compatibility look-alike (full-width 'Ｆ-1') would
+    make the same form a second case instead of a duplicate or a conflict."""
+    if any(unicodedata.category(ch) == "Cf" for ch in value):
+        return "contains an invisible character"
+    if unicodedata.normalize("NFKC", value) != value:
+        return "contains look-alike characters (e.g. full-width letters); type it plainly"
     return None
 
 

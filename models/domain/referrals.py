@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
 from models.domain.calendar import add_months
-from models.domain.fields import NAME_MAX, NOTE_MAX, date_problem, email_problem, text_problem
+from models.domain.fields import NAME_MAX, NOTE_MAX, date_problem, email_problem, identifier_problem, text_problem
 from models.domain.vocabulary import DECISION_TYPES, REQUESTER_ROLES, SECTIONS, SERVICES, WANTS_MEDIATION
 
 FIELDS = (
@@ -269,6 +269,8 @@ def validate_referral(
     form_id = text["form_id"]
     if not form_id:
         c.add("form_id", "is missing")
+    elif identifier_problem(form_id):
+        c.add("form_id", identifier_problem(form_id))
 
     submitted = parse_moment(get["submitted_at"], tz)
     received_on = today

@@ -16,6 +16,9 @@ BAD = [
     ("DRS_DATABASE_URL", "not a url"), ("DRS_DATABASE_URL", "postgresql+psycopg://u:p@h:notaport/db"),
     ("DRS_SMTP_SECURITY", "tls"), ("DRS_SMTP_HOST", "mail relay"), ("DRS_SMTP_USER", "user\nname"),
     ("DRS_HOME", "/srv/drs\n/x"), ("DRS_DEMO", "perhaps"),
+    # qa-12: the inbox's stability interval was read apart and a bad value silently replaced
+    ("DRS_INBOX_STABLE_SECONDS", "-5"), ("DRS_INBOX_STABLE_SECONDS", "1e9"), ("DRS_INBOX_STABLE_SECONDS", "nan"),
+    ("DRS_INBOX_STABLE_SECONDS", "soon"),
 ]
 
 
