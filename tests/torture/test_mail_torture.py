@@ -212,6 +212,11 @@ def test_kill_9_during_delivery_loses_nothing(smtp_env):
             killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
             figures["killed"] += killed
             deliver_pending(NOW)  # the normal run after the crash, at the same time
+            for _ in range(5):  # on PostgreSQL the killed client's backend may still hold a row lock for a
+                if not any(r[0] != "sent" for r in _rows(f"kill{trial}").values()):  # moment: SKIP LOCKED
+                    break  # leaves that row to the next sweep, as in production
+                time.sleep(0.5)
+                deliver_pending(NOW)
             figures["rerun ms"] += int((time.perf_counter() - t0) * 1000)
             rows = _rows(f"kill{trial}")
             doubles = []
