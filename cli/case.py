@@ -123,6 +123,20 @@ def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_ty
 
 # --- data protection (issue 17): legal hold, subject access export, erasure --------------------------
 
+def _committed(change):
+    """Run `change(db)` in one unit of work and commit it; a casework refusal is exit 2."""
+    from tasks.casework import CaseworkError
+    from tasks.db import unit_of_work
+
+    with unit_of_work() as db:
+        try:
+            result = change(db)
+        except CaseworkError as exc:
+            raise InputError(str(exc)) from None
+        db.commit()
+    return result
+
+
 @case.command("hold")
 @click.argument("ref")
 @click.option("--reason", required=True, help="why (complaint, tribunal appeal, court order); no personal details")
@@ -130,17 +144,10 @@ def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_ty
 @json_option
 def hold(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Put a case on legal hold: retention, erasure and file clean-up leave it alone."""
-    from tasks.casework import CaseworkError
-    from tasks.db import unit_of_work
     from tasks.legal_hold import place_hold
 
     _, moment = resolve_clock(today, now)
-    with unit_of_work() as db:
-        try:
-            result = place_hold(db, ref, reason, moment)
-        except CaseworkError as exc:
-            raise InputError(str(exc)) from None
-        db.commit()
+    result = _committed(lambda db: place_hold(db, ref, reason, moment))
     if as_json:
         emit_json(result)
     else:
@@ -153,17 +160,10 @@ def hold(ref: str, reason: str, today: str | None, now: str | None, as_json: boo
 @json_option
 def release(ref: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Take a case off legal hold (retention applies to it again)."""
-    from tasks.casework import CaseworkError
-    from tasks.db import unit_of_work
     from tasks.legal_hold import release_hold
 
     _, moment = resolve_clock(today, now)
-    with unit_of_work() as db:
-        try:
-            result = release_hold(db, ref, moment)
-        except CaseworkError as exc:
-            raise InputError(str(exc)) from None
-        db.commit()
+    result = _committed(lambda db: release_hold(db, ref, moment))
     if as_json:
         emit_json(result)
     else:

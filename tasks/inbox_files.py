@@ -662,31 +662,27 @@ def claim_inbox(inbox: Path, *, wall: float | None = None, interval: float | Non
     settled = {name: sig for name, sig in first.items() if wall - sig[1] / 1e9 >= SETTLED_SECONDS}
     fresh = {name: sig for name, sig in first.items() if name not in settled}
     for name, seen in settled.items():  # untouched for SETTLED_SECONDS: stable already, taken at once
-        try:
-            st = os.lstat(inbox / name)
-        except FileNotFoundError:
-            continue
-        if signature_of(st) != seen:
-            out.skipped.append(name)
-            continue
-        taken = _take(inbox / name, inbox, name, wall)
-        if taken is not None:
-            out.claimed.append(taken)
+        _take_if_unchanged(inbox, name, seen, wall, out)
     if fresh and interval > 0:
         time.sleep(interval)  # the second look, for the files changed lately
     for name, seen in fresh.items():
-        try:
-            st = os.lstat(inbox / name)
-        except FileNotFoundError:
-            continue
-        if signature_of(st) != seen:
-            out.skipped.append(name)
-            continue
-        taken = _take(inbox / name, inbox, name, wall)
-        if taken is not None:
-            out.claimed.append(taken)
+        _take_if_unchanged(inbox, name, seen, wall, out)
     out.claimed.sort(key=lambda f: f.name)
     return out
+
+
+def _take_if_unchanged(inbox: Path, name: str, seen, wall: float, out) -> None:
+    """Claim `name` if it still has the signature `seen`; a file changed since is skipped this run."""
+    try:
+        st = os.lstat(inbox / name)
+    except FileNotFoundError:
+        return
+    if signature_of(st) != seen:
+        out.skipped.append(name)
+        return
+    taken = _take(inbox / name, inbox, name, wall)
+    if taken is not None:
+        out.claimed.append(taken)
 
 
 def claim_one(path: Path, inbox: Path) -> ClaimedFile | None:
