@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test clean bench torture
+.PHONY: install run test lint clean bench torture
 
 install: $(STAMP)
 
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 run: install
 	@$(BIN)/python -m cli.run
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -q
+
+# lint and format (ruff) and types (mypy): part of `make test`
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 torture: install
 	DRS_TORTURE=large $(BIN)/python -m pytest tests/torture -q

@@ -6,12 +6,13 @@ Each prints, as its last stdout line, `BENCH {json}` with what it timed inside i
 (`seconds`) and counts; `bench.run` starts it under `bench.measure` for wall time and peak RSS.
 The environment (`DRS_HOME`, `DRS_DATABASE_URL`, Prefect settings) comes from `bench.run`.
 """
+
 from __future__ import annotations
 
 import json
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
 def _report(**values) -> None:
@@ -35,29 +36,45 @@ def baseline_intake(path: str) -> None:
     started = time.perf_counter()
     records = json.loads(open(path, encoding="utf-8").read())
     engine = _engine()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         las = {}
         for la_id, code, name, aliases in conn.execute(
-                select(LocalAuthority.id, LocalAuthority.code, LocalAuthority.name, LocalAuthority.aliases)):
+            select(LocalAuthority.id, LocalAuthority.code, LocalAuthority.name, LocalAuthority.aliases)
+        ):
             for key in (code, name, *(aliases or [])):
                 las[key.lower()] = la_id
         rows = []
         for n, r in enumerate(records):
             submitted = datetime.fromisoformat(r["submitted_at"])
-            rows.append({
-                "ref": f"DRS-{submitted.year}-B{n + 1:06d}", "service": r["service"], "status": "new",
-                "la_id": las[r["local_authority"].lower()], "received_on": submitted.date(),
-                "requester_role": r["requester"]["role"], "requester_name": r["requester"]["name"],
-                "requester_email": r["requester"]["email"], "requester_phone": r["requester"]["phone"],
-                "requester_postcode": r["requester"]["postcode"], "child_name": r["child"]["name"],
-                "child_date_of_birth": date.fromisoformat(r["child"]["date_of_birth"]),
-                "decision_type": r["decision"]["type"],
-                "decision_letter_sent_on": date.fromisoformat(r["decision"]["letter_sent_on"]),
-                "sections": r["sections"], "health_issues": r["health_issues"],
-                "social_care_issues": r["social_care_issues"], "wants_mediation": r["wants_mediation"],
-                "consent_to_contact_la": r["consent_to_contact_la"], "notes": r["notes"], "flags": [],
-                "appeal_lodged": False, "created_at": now, "updated_at": now})
+            rows.append(
+                {
+                    "ref": f"DRS-{submitted.year}-B{n + 1:06d}",
+                    "service": r["service"],
+                    "status": "new",
+                    "la_id": las[r["local_authority"].lower()],
+                    "received_on": submitted.date(),
+                    "requester_role": r["requester"]["role"],
+                    "requester_name": r["requester"]["name"],
+                    "requester_email": r["requester"]["email"],
+                    "requester_phone": r["requester"]["phone"],
+                    "requester_postcode": r["requester"]["postcode"],
+                    "child_name": r["child"]["name"],
+                    "child_date_of_birth": date.fromisoformat(r["child"]["date_of_birth"]),
+                    "decision_type": r["decision"]["type"],
+                    "decision_letter_sent_on": date.fromisoformat(r["decision"]["letter_sent_on"]),
+                    "sections": r["sections"],
+                    "health_issues": r["health_issues"],
+                    "social_care_issues": r["social_care_issues"],
+                    "wants_mediation": r["wants_mediation"],
+                    "consent_to_contact_la": r["consent_to_contact_la"],
+                    "notes": r["notes"],
+                    "flags": [],
+                    "appeal_lodged": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         conn.execute(insert(Case.__table__), rows)
     _report(seconds=time.perf_counter() - started, rows=len(rows))
 
@@ -71,21 +88,36 @@ def baseline_monitor(today: str) -> None:
 
     day = date.fromisoformat(today)
     started = time.perf_counter()
-    stmt = (select(Clock.case_id, Clock.name, Clock.due, Clock.target, Clock.state, Clock.owner, Clock.level,
-                   Case.ref, LocalAuthority.code)
-            .join(Case, Case.id == Clock.case_id).join(LocalAuthority, LocalAuthority.id == Case.la_id)
-            .where(Clock.state.in_(("open", "missed")),
-                   Clock.target >= day - timedelta(days=DEFAULT_POLICY.missed_lookback_days),
-                   Clock.target <= day + timedelta(days=DEFAULT_POLICY.horizon_days), Case.status != "closed")
-            .order_by(Clock.target))
+    stmt = (
+        select(
+            Clock.case_id,
+            Clock.name,
+            Clock.due,
+            Clock.target,
+            Clock.state,
+            Clock.owner,
+            Clock.level,
+            Case.ref,
+            LocalAuthority.code,
+        )
+        .join(Case, Case.id == Clock.case_id)
+        .join(LocalAuthority, LocalAuthority.id == Case.la_id)
+        .where(
+            Clock.state.in_(("open", "missed")),
+            Clock.target >= day - timedelta(days=DEFAULT_POLICY.missed_lookback_days),
+            Clock.target <= day + timedelta(days=DEFAULT_POLICY.horizon_days),
+            Case.status != "closed",
+        )
+        .order_by(Clock.target)
+    )
     with _engine().connect() as conn:
         rows = conn.execute(stmt).all()
     _report(seconds=time.perf_counter() - started, rows=len(rows))
 
 
 def recompute(today: str) -> None:
-    """The project's step: `tasks.monitor.refresh_clocks` after a holiday-file change."""
-    from tasks.monitor import refresh_clocks
+    """The project's step: `tasks.deadlines.monitor.refresh_clocks` after a holiday-file change."""
+    from tasks.deadlines.monitor import refresh_clocks
     from tasks.timekeeping import resolve_now
 
     day, now = resolve_now(None, date.fromisoformat(today))
@@ -107,44 +139,79 @@ def _open_case_facts():
     tz = ZoneInfo(get_settings().timezone)
     live = select(Case.id).where(Case.status != "closed", Case.anonymised_at.is_(None))
     with _engine().connect() as conn:
-        cases = conn.execute(select(Case.id, Case.service, Case.decision_type, Case.decision_letter_sent_on,
-                                    Case.received_on, Case.sections, Case.health_issues, Case.appeal_lodged)
-                             .where(Case.id.in_(live))).all()
+        cases = conn.execute(
+            select(
+                Case.id,
+                Case.service,
+                Case.decision_type,
+                Case.decision_letter_sent_on,
+                Case.received_on,
+                Case.sections,
+                Case.health_issues,
+                Case.appeal_lodged,
+            ).where(Case.id.in_(live))
+        ).all()
         events: dict[int, list] = {}
-        for r in conn.execute(select(CaseEvent.case_id, CaseEvent.event, CaseEvent.on, CaseEvent.health,
-                                     CaseEvent.cert_type, CaseEvent.items).where(CaseEvent.case_id.in_(live))
-                              .order_by(CaseEvent.case_id, CaseEvent.on, CaseEvent.id)):
+        for r in conn.execute(
+            select(
+                CaseEvent.case_id, CaseEvent.event, CaseEvent.on, CaseEvent.health, CaseEvent.cert_type, CaseEvent.items
+            )
+            .where(CaseEvent.case_id.in_(live))
+            .order_by(CaseEvent.case_id, CaseEvent.on, CaseEvent.id)
+        ):
             events.setdefault(r.case_id, []).append(Event(r.event, r.on, r.health, r.cert_type, tuple(r.items or ())))
         sessions = {}
-        for r in conn.execute(select(MediationSession.case_id, MediationSession.start_at, MediationSession.booked_at,
-                                     MediationSession.short_notice_agreed)
-                              .where(MediationSession.status == "scheduled", MediationSession.case_id.in_(live))
-                              .order_by(MediationSession.case_id, MediationSession.start_at.desc())):
-            sessions[r.case_id] = NextSession(r.start_at.astimezone(tz).date(), r.booked_at.astimezone(tz).date(),
-                                              r.short_notice_agreed)
+        for r in conn.execute(
+            select(
+                MediationSession.case_id,
+                MediationSession.start_at,
+                MediationSession.booked_at,
+                MediationSession.short_notice_agreed,
+            )
+            .where(MediationSession.status == "scheduled", MediationSession.case_id.in_(live))
+            .order_by(MediationSession.case_id, MediationSession.start_at.desc())
+        ):
+            sessions[r.case_id] = NextSession(
+                r.start_at.astimezone(tz).date(), r.booked_at.astimezone(tz).date(), r.short_notice_agreed
+            )
         sent: dict[tuple[int, str], tuple] = {}
-        for r in conn.execute(select(OutboxEmail.case_id, OutboxEmail.kind, func.min(OutboxEmail.created_at),
-                                     func.max(OutboxEmail.created_at))
-                              .where(OutboxEmail.kind.in_(("acknowledgement", "la-mediation-request")),
-                                     OutboxEmail.case_id.in_(live)).group_by(OutboxEmail.case_id, OutboxEmail.kind)):
+        for r in conn.execute(
+            select(
+                OutboxEmail.case_id,
+                OutboxEmail.kind,
+                func.min(OutboxEmail.created_at),
+                func.max(OutboxEmail.created_at),
+            )
+            .where(OutboxEmail.kind.in_(("acknowledgement", "la-mediation-request")), OutboxEmail.case_id.in_(live))
+            .group_by(OutboxEmail.case_id, OutboxEmail.kind)
+        ):
             sent[(r[0], r[1])] = (r[2], r[3])
     facts = []
     for c in cases:
         ack = sent.get((c.id, "acknowledgement"), (None, None))[0]
         informed = sent.get((c.id, "la-mediation-request"), (None, None))[1]
-        facts.append(CaseFacts(
-            service=c.service, decision_type=c.decision_type, letter_sent_on=c.decision_letter_sent_on,
-            received_on=c.received_on, sections=tuple(c.sections or ()), health_issues=c.health_issues,
-            events=tuple(events.get(c.id, ())), next_session=sessions.get(c.id), appeal_lodged=c.appeal_lodged,
-            acknowledged_on=ack.astimezone(tz).date() if ack else None,
-            la_informed_on=informed.astimezone(tz).date() if informed else None))
+        facts.append(
+            CaseFacts(
+                service=c.service,
+                decision_type=c.decision_type,
+                letter_sent_on=c.decision_letter_sent_on,
+                received_on=c.received_on,
+                sections=tuple(c.sections or ()),
+                health_issues=c.health_issues,
+                events=tuple(events.get(c.id, ())),
+                next_session=sessions.get(c.id),
+                appeal_lodged=c.appeal_lodged,
+                acknowledged_on=ack.astimezone(tz).date() if ack else None,
+                la_informed_on=informed.astimezone(tz).date() if informed else None,
+            )
+        )
     return facts
 
 
 def baseline_recompute(today: str) -> None:
     """`compute_clocks` alone over the same cases (facts loaded first, outside the timing)."""
     from models.domain.clocks import compute_clocks
-    from tasks.calendar_source import working_calendar
+    from tasks.deadlines.calendar_source import working_calendar
 
     facts = _open_case_facts()
     calendar = working_calendar()
@@ -165,8 +232,9 @@ def baseline_report(source: str, out: str) -> None:
     books = []
     for path in sorted(Path(source).glob("*.xlsx")):
         wb = openpyxl.load_workbook(path, read_only=True)
-        books.append((path.name, [(ws.title, [list(row) for row in ws.iter_rows(values_only=True)])
-                                  for ws in wb.worksheets]))
+        books.append(
+            (path.name, [(ws.title, [list(row) for row in ws.iter_rows(values_only=True)]) for ws in wb.worksheets])
+        )
         wb.close()
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
@@ -183,8 +251,12 @@ def baseline_report(source: str, out: str) -> None:
                         continue
                     cells += 1
                     if isinstance(value, (date, datetime)):
-                        ws.write_datetime(r, c, value if isinstance(value, datetime) else
-                                          datetime.combine(value, datetime.min.time()), date_format)
+                        ws.write_datetime(
+                            r,
+                            c,
+                            value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time()),
+                            date_format,
+                        )
                     else:
                         ws.write(r, c, value)
         wb.close()
@@ -204,9 +276,13 @@ def baseline_delivery(host: str, port: str) -> None:
 
     started = time.perf_counter()
     with _engine().connect() as conn:
-        rows = conn.execute(select(OutboxEmail.key, OutboxEmail.to_addr, OutboxEmail.subject, OutboxEmail.body_text,
-                                   OutboxEmail.body_html).where(OutboxEmail.status == "pending")
-                            .order_by(OutboxEmail.id)).all()
+        rows = conn.execute(
+            select(
+                OutboxEmail.key, OutboxEmail.to_addr, OutboxEmail.subject, OutboxEmail.body_text, OutboxEmail.body_html
+            )
+            .where(OutboxEmail.status == "pending")
+            .order_by(OutboxEmail.id)
+        ).all()
     sender = "mediation@example.org"
     with smtplib.SMTP(host, int(port), timeout=30) as smtp:
         for key, to, subject, text, html in rows:
@@ -244,9 +320,16 @@ def empty_flow() -> None:
     _report(seconds=time.perf_counter() - started)
 
 
-COMMANDS = {"baseline-intake": baseline_intake, "baseline-monitor": baseline_monitor, "recompute": recompute,
-            "baseline-recompute": baseline_recompute, "baseline-report": baseline_report,
-            "baseline-delivery": baseline_delivery, "idle-flow": idle_flow, "empty-flow": empty_flow}
+COMMANDS = {
+    "baseline-intake": baseline_intake,
+    "baseline-monitor": baseline_monitor,
+    "recompute": recompute,
+    "baseline-recompute": baseline_recompute,
+    "baseline-report": baseline_report,
+    "baseline-delivery": baseline_delivery,
+    "idle-flow": idle_flow,
+    "empty-flow": empty_flow,
+}
 
 
 if __name__ == "__main__":

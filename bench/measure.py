@@ -7,6 +7,7 @@ after waiting for it is that process's (and its own waited-for children's) peak 
 The command's stdout and stderr pass through; RESULT.json gets
 `{"wall_s", "rss_mb", "returncode"}`.
 """
+
 from __future__ import annotations
 
 import json

@@ -29,6 +29,7 @@ PostgreSQL server instead (copies are `CREATE DATABASE … TEMPLATE`). A real `p
 start` runs on a spare loopback port with its own `PREFECT_HOME` for the Prefect runs and is
 stopped at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,7 @@ GOALS = {
 @dataclass
 class Scale:
     """The workload sizes; `factor` 1.0 is the issue's table."""
+
     factor: float
     cases: int
     referrals: int
@@ -83,14 +86,20 @@ class Scale:
     rate_cap_per_minute: int = 600
 
     @classmethod
-    def of(cls, factor: float, repeat: int) -> "Scale":
+    def of(cls, factor: float, repeat: int) -> Scale:
         """The issue's sizes times `factor`; below 0.01 (tests) 5 LAs instead of 150 and no second
         delivery size, so that a tiny run takes seconds."""
         tiny = factor < 0.01
-        return cls(factor=factor, cases=max(300, int(1_000_000 * factor)), referrals=max(10, int(10_000 * factor)),
-                   emails=max(10, int(5_000 * factor)), emails_small=0 if tiny else max(5, int(500 * factor)),
-                   repeat=repeat, las=5 if tiny else 150,
-                   rate_cap_messages=4 if tiny else 12)
+        return cls(
+            factor=factor,
+            cases=max(300, int(1_000_000 * factor)),
+            referrals=max(10, int(10_000 * factor)),
+            emails=max(10, int(5_000 * factor)),
+            emails_small=0 if tiny else max(5, int(500 * factor)),
+            repeat=repeat,
+            las=5 if tiny else 150,
+            rate_cap_messages=4 if tiny else 12,
+        )
 
 
 @dataclass
@@ -106,9 +115,15 @@ class Row:
     baseline_rss_mb: float = 0.0
 
     def as_json(self) -> dict:
-        return {"measure": self.measure, "value": round(self.value, 4), "unit": self.unit,
-                "baseline": round(self.baseline, 4), "ratio": round(self.ratio, 3), "rss_mb": round(self.rss_mb, 1),
-                "goal": self.goal}
+        return {
+            "measure": self.measure,
+            "value": round(self.value, 4),
+            "unit": self.unit,
+            "baseline": round(self.baseline, 4),
+            "ratio": round(self.ratio, 3),
+            "rss_mb": round(self.rss_mb, 1),
+            "goal": self.goal,
+        }
 
 
 def log(quiet: bool, text: str) -> None:
@@ -117,6 +132,7 @@ def log(quiet: bool, text: str) -> None:
 
 
 # --- child processes ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -133,8 +149,14 @@ def run_child(command: list[str], env: dict, cwd: Path, label: str) -> Result:
     os.close(fd)
     out, err = cwd / f"{label}.stdout", cwd / f"{label}.stderr"
     with out.open("w") as so, err.open("w") as se:
-        subprocess.run([PY, "-m", "bench.measure", result_file, "--", *command], env=env, cwd=cwd,
-                       stdout=so, stderr=se, check=False)
+        subprocess.run(
+            [PY, "-m", "bench.measure", result_file, "--", *command],
+            env=env,
+            cwd=cwd,
+            stdout=so,
+            stderr=se,
+            check=False,
+        )
     data = json.loads(Path(result_file).read_text())
     os.unlink(result_file)
     stdout = out.read_text()
@@ -154,11 +176,16 @@ def median(values: list[float]) -> float:
 
 # --- the database: a cached data set and fresh copies ------------------------------------------------
 
+
 def schema_key() -> str:
     versions = sorted((ROOT / "models/db/migrations/versions").glob("*.py"))
     digest = hashlib.sha256()
-    for path in [*versions, ROOT / "bench/generate.py", ROOT / "models/domain/clocks.py",
-                 ROOT / "models/domain/rules.py"]:
+    for path in [
+        *versions,
+        ROOT / "bench/generate.py",
+        ROOT / "models/domain/clocks.py",
+        ROOT / "models/domain/rules.py",
+    ]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
@@ -207,8 +234,9 @@ class Store:
             name = source_url.rsplit("/", 1)[-1]
             copy = f"drs_bench_run_{os.getpid()}"
             self.copies.add(copy)
-            self._pg_admin([f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)',
-                            f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'])
+            self._pg_admin(
+                [f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)', f'CREATE DATABASE "{copy}" TEMPLATE "{name}"']
+            )
             return self._pg_url(copy)
         source = Path(source_url.removeprefix("sqlite:///"))
         shutil.copyfile(source, home / "drs.sqlite3")
@@ -232,9 +260,17 @@ class Bench:
     # environment ------------------------------------------------------------------------------------
     def env(self, home: Path, url: str | None = None, prefect: bool = False, **extra: str) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DRS_", "PREFECT_"))}
-        env.update({"DRS_HOME": str(home), "PYTHONPATH": str(ROOT), "DRS_TIMEZONE": "Europe/London",
-                    "PREFECT_HOME": str(home / "prefect-client"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                    "PREFECT_LOGGING_LEVEL": "WARNING", "PYTHONDONTWRITEBYTECODE": "1"})
+        env.update(
+            {
+                "DRS_HOME": str(home),
+                "PYTHONPATH": str(ROOT),
+                "DRS_TIMEZONE": "Europe/London",
+                "PREFECT_HOME": str(home / "prefect-client"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_LOGGING_LEVEL": "WARNING",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
         if url and not url.startswith("sqlite"):
             env["DRS_DATABASE_URL"] = url
         if prefect:
@@ -263,13 +299,32 @@ class Bench:
         self.store.reset(url)
         log(self.quiet, f"generating {self.scale.cases:,} cases (once; cached in {folder}) …")
         started = time.perf_counter()
-        cmd = [PY, "-m", "bench.generate", "--cases", str(self.scale.cases), "--seed", str(self.args.seed),
-               "--out", str(folder), "--referrals", str(self.scale.referrals), "--database-url", url,
-               "--las", str(self.scale.las)]
+        cmd = [
+            PY,
+            "-m",
+            "bench.generate",
+            "--cases",
+            str(self.scale.cases),
+            "--seed",
+            str(self.args.seed),
+            "--out",
+            str(folder),
+            "--referrals",
+            str(self.scale.referrals),
+            "--database-url",
+            url,
+            "--las",
+            str(self.scale.las),
+        ]
         if not self.quiet:
             cmd.append("--progress")
-        subprocess.run(cmd, env=self.env(folder, url), cwd=folder, check=True,
-                       stdout=subprocess.DEVNULL if self.quiet else sys.stderr)
+        subprocess.run(
+            cmd,
+            env=self.env(folder, url),
+            cwd=folder,
+            check=True,
+            stdout=subprocess.DEVNULL if self.quiet else sys.stderr,
+        )
         log(self.quiet, f"generated in {time.perf_counter() - started:.0f} s")
         return url, folder, json.loads(done.read_text())
 
@@ -297,14 +352,25 @@ class Bench:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                    "PREFECT_UI_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
-                    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
-                    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "200"})
+        env.update(
+            {
+                "PREFECT_HOME": str(home),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_UI_ENABLED": "false",
+                "PREFECT_LOGGING_LEVEL": "WARNING",
+                "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
+                "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "200",
+            }
+        )
         log_file = (home / "server.log").open("w")
-        self.server = subprocess.Popen([str(Path(PY).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
-                                        "--port", str(port)], env=env, cwd=home, stdout=log_file,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+        self.server = subprocess.Popen(
+            [str(Path(PY).with_name("prefect")), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=home,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.api_url = f"http://127.0.0.1:{port}/api"
 
     def wait_server(self, timeout: float = 180) -> None:
@@ -335,7 +401,7 @@ class Bench:
             shutil.rmtree(self.server_home, ignore_errors=True)
 
     # measures ---------------------------------------------------------------------------------------
-    def rounds(self, project: list) -> "Iterator[int]":
+    def rounds(self, project: list) -> Iterator[int]:
         """Alternated rounds (baseline, project): `--repeat` of them while a project run is cheap
         (under `CHEAP_SECONDS`), else one — the figure is then a single run, and says so."""
         k = 0
@@ -345,32 +411,53 @@ class Bench:
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
-        log(self.quiet, f"  {row.measure:22} {row.value:12,.3f} {row.unit:11} baseline {row.baseline:12,.3f}  "
-                        f"ratio {row.ratio:6.2f}  rss {row.rss_mb:6.0f} MB  {row.note}")
+        log(
+            self.quiet,
+            f"  {row.measure:22} {row.value:12,.3f} {row.unit:11} baseline {row.baseline:12,.3f}  "
+            f"ratio {row.ratio:6.2f}  rss {row.rss_mb:6.0f} MB  {row.note}",
+        )
 
     def measure_intake(self, url: str, folder: Path) -> None:
         for measure, stem in (("intake", "referrals"), ("intake-similar", "similar")):
             path = folder / f"{stem}.json"
             n = len(json.loads(path.read_text()))
             project, baseline = [], []
-            for k in self.rounds(project):
+            for _k in self.rounds(project):
                 home = self.home(f"{measure}-baseline")
                 run_url = self.store.copy(url, home)
-                r = run_child([PY, "-m", "bench.children", "baseline-intake", str(path)], self.env(home, run_url),
-                              home, "baseline")
+                r = run_child(
+                    [PY, "-m", "bench.children", "baseline-intake", str(path)],
+                    self.env(home, run_url),
+                    home,
+                    "baseline",
+                )
                 baseline.append(r)
                 home = self.home(measure)
                 run_url = self.store.copy(url, home)
-                r = run_child([DRS, "intake", str(path), "--today", RUN_DAY, "--json"], self.env(home, run_url),
-                              home, "drs-intake")
+                r = run_child(
+                    [DRS, "intake", str(path), "--today", RUN_DAY, "--json"],
+                    self.env(home, run_url),
+                    home,
+                    "drs-intake",
+                )
                 doc = json.loads(r.stdout)
                 if doc["imported"] != n:
                     raise RuntimeError(f"{measure}: {doc['imported']} of {n} imported ({doc['rejected']} rejected)")
                 project.append(r)
             p_rate = n / median([r.wall_s for r in project])
             b_rate = n / median([r.wall_s for r in baseline])
-            self.add(Row(measure, p_rate, "referrals/s", b_rate, b_rate / p_rate, max(r.rss_mb for r in project),
-                         GOALS[measure], f"{n:,} referrals, {len(project)} run(s)"))
+            self.add(
+                Row(
+                    measure,
+                    p_rate,
+                    "referrals/s",
+                    b_rate,
+                    b_rate / p_rate,
+                    max(r.rss_mb for r in project),
+                    GOALS[measure],
+                    f"{n:,} referrals, {len(project)} run(s)",
+                )
+            )
 
     def measure_monitor(self, url: str, counts: dict) -> None:
         variants = [("monitor-direct", False), ("monitor", True)] if self.api_url else [("monitor", False)]
@@ -379,64 +466,126 @@ class Bench:
             for _ in self.rounds(project):
                 home = self.home(f"{measure}-baseline")
                 run_url = self.store.copy(url, home)
-                baseline.append(run_child([PY, "-m", "bench.children", "baseline-monitor", RUN_DAY],
-                                          self.env(home, run_url), home, "baseline"))
+                baseline.append(
+                    run_child(
+                        [PY, "-m", "bench.children", "baseline-monitor", RUN_DAY],
+                        self.env(home, run_url),
+                        home,
+                        "baseline",
+                    )
+                )
                 home = self.home(measure)
                 run_url = self.store.copy(url, home)
-                r = run_child([DRS, "monitor", "--today", RUN_DAY, "--json"], self.env(home, run_url, prefect=prefect),
-                              home, "drs-monitor")
+                r = run_child(
+                    [DRS, "monitor", "--today", RUN_DAY, "--json"],
+                    self.env(home, run_url, prefect=prefect),
+                    home,
+                    "drs-monitor",
+                )
                 doc = json.loads(r.stdout)
                 if doc["cases_recomputed"]:
-                    raise RuntimeError(f"monitor recomputed {doc['cases_recomputed']} cases: the data set's meta is stale")
+                    raise RuntimeError(
+                        f"monitor recomputed {doc['cases_recomputed']} cases: the data set's meta is stale"
+                    )
                 project.append(r)
             p, b = median([r.wall_s for r in project]), median([r.wall_s for r in baseline])
-            self.add(Row(measure, p, "s", b, p / b, max(r.rss_mb for r in project), GOALS[measure],
-                         ("" if prefect or measure != "monitor" else "direct (no Prefect server); ") +
-                         f"{counts['cases']:,} cases, {counts['clocks']:,} clocks, {doc['digest_rows']:,} digest rows, "
-                         f"{doc['emails_queued']:,} emails queued"))
+            self.add(
+                Row(
+                    measure,
+                    p,
+                    "s",
+                    b,
+                    p / b,
+                    max(r.rss_mb for r in project),
+                    GOALS[measure],
+                    ("" if prefect or measure != "monitor" else "direct (no Prefect server); ")
+                    + f"{counts['cases']:,} cases, {counts['clocks']:,} clocks, {doc['digest_rows']:,} digest rows, "
+                    f"{doc['emails_queued']:,} emails queued",
+                )
+            )
 
     def measure_recompute(self, url: str, counts: dict) -> None:
         project, baseline = [], []
-        for k in self.rounds(project):
+        for _k in self.rounds(project):
             home = self.home("recompute")
             run_url = self.store.copy(url, home)
             # a proclaimed bank holiday is added: every open case must be recomputed
             (home / "extra-holidays.csv").write_text("date,name\n2026-12-29,Bench proclaimed holiday\n")
-            baseline.append(run_child([PY, "-m", "bench.children", "baseline-recompute", RUN_DAY],
-                                      self.env(home, run_url), home, "baseline"))
-            project.append(run_child([PY, "-m", "bench.children", "recompute", RUN_DAY], self.env(home, run_url),
-                                     home, "recompute"))
+            baseline.append(
+                run_child(
+                    [PY, "-m", "bench.children", "baseline-recompute", RUN_DAY],
+                    self.env(home, run_url),
+                    home,
+                    "baseline",
+                )
+            )
+            project.append(
+                run_child(
+                    [PY, "-m", "bench.children", "recompute", RUN_DAY], self.env(home, run_url), home, "recompute"
+                )
+            )
         cases = project[0].inner["cases"]
         p, b = median([r.inner["seconds"] for r in project]), median([r.inner["seconds"] for r in baseline])
-        self.add(Row("recompute", p, "s", b, p / b, max(r.rss_mb for r in project), GOALS["recompute"],
-                     f"{cases:,} open cases ({p / max(cases, 1) * 1e6:,.0f} µs a case)"))
+        self.add(
+            Row(
+                "recompute",
+                p,
+                "s",
+                b,
+                p / b,
+                max(r.rss_mb for r in project),
+                GOALS["recompute"],
+                f"{cases:,} open cases ({p / max(cases, 1) * 1e6:,.0f} µs a case)",
+            )
+        )
 
     def report_month(self, url: str) -> tuple[str, int]:
         from sqlalchemy import create_engine, text
 
         engine = create_engine(url)
         with engine.connect() as conn:
-            n = conn.execute(text("SELECT count(*) FROM cases WHERE received_on >= '2026-10-01' "
-                                  "AND received_on < '2026-11-01'")).scalar()
+            n = conn.execute(
+                text("SELECT count(*) FROM cases WHERE received_on >= '2026-10-01' AND received_on < '2026-11-01'")
+            ).scalar()
         engine.dispose()
         return "2026-10", n
 
     def measure_report(self, url: str) -> None:
         month, n_cases = self.report_month(url)
         project, baseline = [], []
-        for k in self.rounds(project):
+        for _k in self.rounds(project):
             home = self.home("report")
             run_url = self.store.copy(url, home)
             out = home / "workbooks"
-            r = run_child([DRS, "report", "monthly", "--month", month, "--out", str(out), "--today", RUN_DAY, "--json"],
-                          self.env(home, run_url), home, "drs-report")
+            r = run_child(
+                [DRS, "report", "monthly", "--month", month, "--out", str(out), "--today", RUN_DAY, "--json"],
+                self.env(home, run_url),
+                home,
+                "drs-report",
+            )
             project.append(r)
-            baseline.append(run_child([PY, "-m", "bench.children", "baseline-report", str(out), str(home / "baseline")],
-                                      self.env(home, run_url), home, "baseline"))
+            baseline.append(
+                run_child(
+                    [PY, "-m", "bench.children", "baseline-report", str(out), str(home / "baseline")],
+                    self.env(home, run_url),
+                    home,
+                    "baseline",
+                )
+            )
         p, b = median([r.wall_s for r in project]), median([r.inner["seconds"] for r in baseline])
         inner = baseline[0].inner
-        self.add(Row("report", p, "s", b, p / b, max(r.rss_mb for r in project), GOALS["report"],
-                     f"{month}: {n_cases:,} cases received, {inner['workbooks']} workbooks, {inner['cells']:,} cells"))
+        self.add(
+            Row(
+                "report",
+                p,
+                "s",
+                b,
+                p / b,
+                max(r.rss_mb for r in project),
+                GOALS["report"],
+                f"{month}: {n_cases:,} cases received, {inner['workbooks']} workbooks, {inner['cells']:,} cells",
+            )
+        )
 
     def measure_delivery(self, empty_url: str) -> None:
         from bench.smtp_sink import SmtpSink
@@ -448,19 +597,27 @@ class Bench:
                 sizes.append((f"delivery:{self.scale.emails_small}", self.scale.emails_small))
             for measure, n in sizes:
                 project, baseline = [], []
-                for k in self.rounds(project):
+                for _k in self.rounds(project):
                     for which in ("baseline", "project"):
                         home = self.home(f"{measure.replace(':', '-')}-{which}")
                         run_url = self.store.copy(empty_url, home)
                         self.queue_emails(run_url, home, n)
                         sink.clear()
                         if which == "baseline":
-                            r = run_child([PY, "-m", "bench.children", "baseline-delivery", "127.0.0.1", str(sink.port)],
-                                          self.env(home, run_url), home, "baseline")
+                            r = run_child(
+                                [PY, "-m", "bench.children", "baseline-delivery", "127.0.0.1", str(sink.port)],
+                                self.env(home, run_url),
+                                home,
+                                "baseline",
+                            )
                             baseline.append(r)
                         else:
-                            r = run_child([DRS, "mail", "deliver", "--json"], self.env(home, run_url, **smtp_env),
-                                          home, "drs-deliver")
+                            r = run_child(
+                                [DRS, "mail", "deliver", "--json"],
+                                self.env(home, run_url, **smtp_env),
+                                home,
+                                "drs-deliver",
+                            )
                             if json.loads(r.stdout)["sent"] != n:
                                 raise RuntimeError(f"{measure}: not every email was sent: {r.stdout[:300]}")
                             project.append(r)
@@ -468,27 +625,51 @@ class Bench:
                             raise RuntimeError(f"{measure}: the server received {sink.count} of {n} ({which})")
                 p_rate = n / median([r.wall_s for r in project])
                 b_rate = n / median([r.wall_s for r in baseline])
-                self.add(Row(measure, p_rate, "msg/s", b_rate, b_rate / p_rate, max(r.rss_mb for r in project),
-                             GOALS["delivery"], f"{n:,} emails"))
+                self.add(
+                    Row(
+                        measure,
+                        p_rate,
+                        "msg/s",
+                        b_rate,
+                        b_rate / p_rate,
+                        max(r.rss_mb for r in project),
+                        GOALS["delivery"],
+                        f"{n:,} emails",
+                    )
+                )
             # the rate cap: the server's own arrival times
             n, cap = self.scale.rate_cap_messages, self.scale.rate_cap_per_minute
             home = self.home("delivery-rate-cap")
             run_url = self.store.copy(empty_url, home)
             self.queue_emails(run_url, home, n)
             sink.clear()
-            r = run_child([DRS, "mail", "deliver", "--json"],
-                          self.env(home, run_url, DRS_SMTP_RATE_PER_MINUTE=str(cap), **smtp_env), home, "drs-deliver")
+            r = run_child(
+                [DRS, "mail", "deliver", "--json"],
+                self.env(home, run_url, DRS_SMTP_RATE_PER_MINUTE=str(cap), **smtp_env),
+                home,
+                "drs-deliver",
+            )
             times = sink.arrivals()
             seen = (len(times) - 1) / (times[-1] - times[0]) * 60 if len(times) > 1 and times[-1] > times[0] else 0.0
-            self.add(Row("delivery-rate-cap", seen, "msg/min", cap, seen / cap, r.rss_mb, GOALS["delivery-rate-cap"],
-                         f"{len(times)} of {n} emails arrived"))
+            self.add(
+                Row(
+                    "delivery-rate-cap",
+                    seen,
+                    "msg/min",
+                    cap,
+                    seen / cap,
+                    r.rss_mb,
+                    GOALS["delivery-rate-cap"],
+                    f"{len(times)} of {n} emails arrived",
+                )
+            )
 
     def queue_emails(self, url: str, home: Path, n: int) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from bench.generate import add_pending_emails
 
-        add_pending_emails(url, n, now=datetime(2026, 12, 1, 10, tzinfo=timezone.utc))
+        add_pending_emails(url, n, now=datetime(2026, 12, 1, 10, tzinfo=UTC))
 
     def measure_idle(self, empty_url: str) -> None:
         sys.path.insert(0, str(ROOT))
@@ -506,23 +687,42 @@ class Bench:
         baseline: list[Result] = []
         per_job: dict[str, list[Result]] = {name: [] for name in jobs}
         repeat = self.scale.repeat if self.scale.factor >= 1 else 1
-        for k in range(repeat):
+        for _k in range(repeat):
             for name, (entry, params) in jobs.items():
                 baseline.append(run_child([PY, "-m", "bench.children", "empty-flow"], env, home, "empty"))
-                per_job[name].append(run_child([PY, "-m", "bench.children", "idle-flow", entry, json.dumps(params)],
-                                               env, home, name))
+                per_job[name].append(
+                    run_child([PY, "-m", "bench.children", "idle-flow", entry, json.dumps(params)], env, home, name)
+                )
         b = median([r.wall_s for r in baseline])
         worst = None
         rows = []
         for name, results in per_job.items():
             p = median([r.wall_s for r in results])
-            row = Row(f"idle:{name}", p, "s", b, p / b, max(r.rss_mb for r in results), GOALS["idle"],
-                      f"{len(results)} run(s); baseline median of {len(baseline)}")
+            row = Row(
+                f"idle:{name}",
+                p,
+                "s",
+                b,
+                p / b,
+                max(r.rss_mb for r in results),
+                GOALS["idle"],
+                f"{len(results)} run(s); baseline median of {len(baseline)}",
+            )
             rows.append(row)
             if worst is None or row.ratio > worst.ratio:
                 worst = row
-        self.add(Row("idle", worst.value, "s", b, worst.ratio, max(r.rss_mb for r in rows), GOALS["idle"],
-                     f"worst job: {worst.measure.split(':', 1)[1]}"))
+        self.add(
+            Row(
+                "idle",
+                worst.value,
+                "s",
+                b,
+                worst.ratio,
+                max(r.rss_mb for r in rows),
+                GOALS["idle"],
+                f"worst job: {worst.measure.split(':', 1)[1]}",
+            )
+        )
         for row in rows:
             self.add(row)
 
@@ -530,14 +730,31 @@ class Bench:
         from bench.classic import bench_engine, bench_sweep
 
         sweep = bench_sweep(max(5_000, int(200_000 * self.scale.factor)), self.scale.repeat * 2 + 1)
-        self.add(Row("sweep", sweep["indexed_ms"], "ms", sweep["full_scan_ms"],
-                     sweep["ratio_indexed_vs_scan"], 0.0, "indexed ≪ full scan",
-                     f"{sweep['clocks']:,} clocks, {sweep['rows_found']:,} due; baseline = the same query NOT INDEXED"))
+        self.add(
+            Row(
+                "sweep",
+                sweep["indexed_ms"],
+                "ms",
+                sweep["full_scan_ms"],
+                sweep["ratio_indexed_vs_scan"],
+                0.0,
+                "indexed ≪ full scan",
+                f"{sweep['clocks']:,} clocks, {sweep['rows_found']:,} due; baseline = the same query NOT INDEXED",
+            )
+        )
         engine = bench_engine(self.scale.repeat * 2 + 1)
-        self.add(Row("engine", engine["compute_clocks_us"], "µs", engine["add_working_days_us"],
-                     engine["ratio_engine_vs_one_wd_step"], 0.0, "≤ 240 µs a case (recompute goal)",
-                     "compute_clocks for one case; baseline = one add_working_days"))
-
+        self.add(
+            Row(
+                "engine",
+                engine["compute_clocks_us"],
+                "µs",
+                engine["add_working_days_us"],
+                engine["ratio_engine_vs_one_wd_step"],
+                0.0,
+                "≤ 240 µs a case (recompute goal)",
+                "compute_clocks for one case; baseline = one add_working_days",
+            )
+        )
 
     def measure(self, name: str, url: str, folder: Path, counts: dict, empty_url: str) -> None:
         if name == "intake":
@@ -562,8 +779,10 @@ def print_table(rows: list[Row], scale: Scale, machine: str) -> None:
     print(f"\ndrs-flows benchmark, scale {scale.factor:g} ({scale.cases:,} cases), {machine}")
     print(f"{'measure':24} {'value':>12} {'unit':12} {'baseline':>12} {'ratio':>7} {'RSS MB':>7}  goal / workload")
     for r in rows:
-        print(f"{r.measure:24} {r.value:12,.3f} {r.unit:12} {r.baseline:12,.3f} {r.ratio:7.2f} {r.rss_mb:7.0f}  "
-              f"{r.goal}\n{'':24} {r.note}")
+        print(
+            f"{r.measure:24} {r.value:12,.3f} {r.unit:12} {r.baseline:12,.3f} {r.ratio:7.2f} {r.rss_mb:7.0f}  "
+            f"{r.goal}\n{'':24} {r.note}"
+        )
 
 
 def machine() -> str:
@@ -582,8 +801,12 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--repeat", type=int, default=3, help="runs per cheap measure (median)")
     parser.add_argument("--seed", type=int, default=SEED_DEFAULT)
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (default: SQLite files)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "drs-bench",
-                        help="cache and scratch folder (outside the repository)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "drs-bench",
+        help="cache and scratch folder (outside the repository)",
+    )
     parser.add_argument("--no-prefect", action="store_true", help=argparse.SUPPRESS)  # tests: no server, no idle
     parser.add_argument("--save", type=Path, default=None, help="also write the JSON rows to this file")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached data sets")
@@ -608,8 +831,11 @@ def main(argv: list[str] | None = None) -> int:
         if ("monitor" in only or "idle" in only) and not args.no_prefect:
             bench.start_server()  # starts while the data set is made
         url, folder, counts = bench.dataset()
-        log(bench.quiet, f"data set: {counts['cases']:,} cases ({counts['open_cases']:,} open), "
-                         f"{counts['clocks']:,} clocks, {counts['events']:,} events")
+        log(
+            bench.quiet,
+            f"data set: {counts['cases']:,} cases ({counts['open_cases']:,} open), "
+            f"{counts['clocks']:,} clocks, {counts['events']:,} events",
+        )
         empty_url = bench.empty_dataset() if "delivery" in only or "idle" in only else ""
         if bench.server is not None:
             bench.wait_server()

@@ -1,4 +1,5 @@
 """A loopback aiosmtpd server for the delivery benchmark: counts messages and when each arrived."""
+
 from __future__ import annotations
 
 import socket
@@ -15,7 +16,7 @@ class SmtpSink:
         self.port = 0
         self._controller = None
 
-    def __enter__(self) -> "SmtpSink":
+    def __enter__(self) -> SmtpSink:
         from aiosmtpd.controller import Controller
 
         with socket.socket() as s:
@@ -29,8 +30,7 @@ class SmtpSink:
                     sink._times.append(time.monotonic())
                 return "250 OK"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
-                                      data_size_limit=50 * 1024 * 1024)
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, data_size_limit=50 * 1024 * 1024)
         self._controller.start()
         return self
 

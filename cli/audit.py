@@ -1,4 +1,5 @@
 """`drs audit [REF] [--since D] [--json]`: read the audit trail (who did what, when)."""
+
 from __future__ import annotations
 
 import click
@@ -13,9 +14,9 @@ from cli.common import InputError, emit_json, json_option, local_tz, parse_date
 @json_option
 def audit(ref: str | None, since: str | None, limit: int | None, as_json: bool) -> None:
     """The audit trail, oldest first: of one case (REF) or of everything."""
-    from tasks.audit_trail import read_audit
-    from tasks.casework import CaseworkError, get_case
+    from tasks.cases.casework import CaseworkError, get_case
     from tasks.db import unit_of_work
+    from tasks.privacy.audit_trail import read_audit
 
     since_day = parse_date(since, "--since")
     with unit_of_work() as db:
@@ -31,6 +32,10 @@ def audit(ref: str | None, since: str | None, limit: int | None, as_json: bool) 
         return
     for r in rows:
         detail = ", ".join(f"{k}={v}" for k, v in (r["detail"] or {}).items())
-        back = "" if r["recorded_at"] is None or r["recorded_at"][:16] == r["at"][:16] else f" (effective {r['at'][:16]})"
-        click.echo(f"{(r['recorded_at'] or r['at'])[:19]}{back}  {r['operator'] or '-'} via {r['actor']}  "
-                   f"{r['action']}  {r['case_ref'] or ''}  {detail}".rstrip())
+        back = (
+            "" if r["recorded_at"] is None or r["recorded_at"][:16] == r["at"][:16] else f" (effective {r['at'][:16]})"
+        )
+        click.echo(
+            f"{(r['recorded_at'] or r['at'])[:19]}{back}  {r['operator'] or '-'} via {r['actor']}  "
+            f"{r['action']}  {r['case_ref'] or ''}  {detail}".rstrip()
+        )

@@ -1,4 +1,5 @@
 """`drs case list | show | event | contact`."""
+
 from __future__ import annotations
 
 import click
@@ -21,7 +22,7 @@ def list_(status: str | None, la_code: str | None, as_json: bool) -> None:
     from sqlalchemy import select
 
     from models.db import Case
-    from tasks.casework import find_local_authority
+    from tasks.cases.casework import find_local_authority
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
@@ -34,8 +35,14 @@ def list_(status: str | None, la_code: str | None, as_json: bool) -> None:
                 raise InputError(f"unknown local authority {la_code!r}")
             stmt = stmt.where(Case.la_id == la_.id)
         rows = [
-            {"ref": c.ref, "service": c.service, "status": c.status, "local_authority": c.local_authority.code,
-             "decision_type": c.decision_type, "received_on": c.received_on.isoformat()}
+            {
+                "ref": c.ref,
+                "service": c.service,
+                "status": c.status,
+                "local_authority": c.local_authority.code,
+                "decision_type": c.decision_type,
+                "received_on": c.received_on.isoformat(),
+            }
             for c in db.scalars(stmt)
         ]
     if as_json:
@@ -53,8 +60,8 @@ def list_(status: str | None, la_code: str | None, as_json: bool) -> None:
 @click.option("--redact", is_flag=True, help="leave out personal details")
 def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bool) -> None:
     """One case, with its clocks."""
-    from tasks.case_view import case_document
-    from tasks.casework import CaseworkError, get_case
+    from tasks.cases.casework import CaseworkError, get_case
+    from tasks.cases.view import case_document
     from tasks.db import unit_of_work
 
     day, moment = resolve_clock(today, now)
@@ -65,7 +72,7 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
         except CaseworkError as exc:
             raise InputError(str(exc)) from None
         if as_json and not redact:  # personal data shown: audited (issue 17)
-            from tasks.audit_trail import log_read
+            from tasks.privacy.audit_trail import log_read
 
             log_read(db, "case-show", case_.id, moment, {"ref": case_.ref}, actor="cli:case-show")
             db.commit()
@@ -73,10 +80,14 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
         emit_json(doc)
         return
     click.echo(f"{doc['ref']}  {doc['service']}  {doc['status']}  LA {doc['local_authority']}")
-    click.echo(f"decision: {doc['decision']['type']} sent {doc['decision']['letter_sent_on']}; received {doc['received_on']}")
+    click.echo(
+        f"decision: {doc['decision']['type']} sent {doc['decision']['letter_sent_on']}; received {doc['received_on']}"
+    )
     if doc.get("legal_hold"):
         hold = doc["legal_hold"]
-        click.echo(f"LEGAL HOLD since {(hold['since'] or '')[:16].replace('T', ' ')} UTC by {hold['by']}: {hold['reason']}")
+        click.echo(
+            f"LEGAL HOLD since {(hold['since'] or '')[:16].replace('T', ' ')} UTC by {hold['by']}: {hold['reason']}"
+        )
     for e in doc["events"]:
         click.echo(f"  {e['on']}  {e['event']}")
     from datetime import date
@@ -86,11 +97,15 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
     for name, c in doc["clocks"].items():
         met_on = date.fromisoformat(c["met_on"]) if c.get("met_on") else None
         click.echo(f"  {clock_title(name)}")
-        click.echo(f"      due {c['due']}  target {c['target']}  {state_words(c['state'], met_on, c.get('late_wd'))}"
-                   f"  owner {c['owner']}  {c['level']}")
+        click.echo(
+            f"      due {c['due']}  target {c['target']}  {state_words(c['state'], met_on, c.get('late_wd'))}"
+            f"  owner {c['owner']}  {c['level']}"
+        )
     for p in doc.get("contact_problems", ()):  # issue 15
-        click.echo(f"  contact problem: {p['recipient_role']} — {p['reason']} since {p['since'][:10]}"
-                   f"{' (statutory)' if p['statutory'] else ''}")
+        click.echo(
+            f"  contact problem: {p['recipient_role']} — {p['reason']} since {p['since'][:10]}"
+            f"{' (statutory)' if p['statutory'] else ''}"
+        )
 
 
 @case.command("event")
@@ -99,13 +114,33 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
 @click.option("--on", "on", required=True, help="the date it happened (YYYY-MM-DD)")
 @click.option("--note", default=None, help="a short note (no personal details)")
 @click.option("--health", is_flag=True, help="la-received-request: the issues include health care")
-@click.option("--type", "cert_type", type=click.Choice(CERTIFICATE_TYPES), help="certificate-issued: its type (default: from the latest declined/withdrawn/cannot-arrange/concluded event)")
-@click.option("--item", "items", multiple=True, type=click.Choice(AGREEMENT_ITEMS), help="agreement-reached: what was agreed; agreement-step-done: the item whose next step the LA did (repeatable)")
+@click.option(
+    "--type",
+    "cert_type",
+    type=click.Choice(CERTIFICATE_TYPES),
+    help="certificate-issued: its type (default: from the latest declined/withdrawn/cannot-arrange/concluded event)",
+)
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    type=click.Choice(AGREEMENT_ITEMS),
+    help="agreement-reached: what was agreed; agreement-step-done: the item whose next step the LA did (repeatable)",
+)
 @today_options
-def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_type: str | None,
-          items: tuple[str, ...], today: str | None, now: str | None) -> None:
+def event(
+    ref: str,
+    event: str,
+    on: str,
+    note: str | None,
+    health: bool,
+    cert_type: str | None,
+    items: tuple[str, ...],
+    today: str | None,
+    now: str | None,
+) -> None:
     """Record what happened on a case; its clocks are recomputed."""
-    from tasks.casework import CaseworkError, get_case, record_event
+    from tasks.cases.casework import CaseworkError, get_case, record_event
     from tasks.db import unit_of_work
 
     day, moment = resolve_clock(today, now)
@@ -113,8 +148,19 @@ def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_ty
     with unit_of_work() as db:
         try:
             case_ = get_case(db, ref, for_update=True)
-            record_event(db, case_, event, on_date, now=moment, today=day,
-                         recorded_by="cli:case-event", note=note, health=health, cert_type=cert_type, items=items)
+            record_event(
+                db,
+                case_,
+                event,
+                on_date,
+                now=moment,
+                today=day,
+                recorded_by="cli:case-event",
+                note=note,
+                health=health,
+                cert_type=cert_type,
+                items=items,
+            )
         except CaseworkError as exc:
             raise InputError(str(exc)) from None
         db.commit()
@@ -123,9 +169,10 @@ def event(ref: str, event: str, on: str, note: str | None, health: bool, cert_ty
 
 # --- data protection (issue 17): legal hold, subject access export, erasure --------------------------
 
+
 def _committed(change):
     """Run `change(db)` in one unit of work and commit it; a casework refusal is exit 2."""
-    from tasks.casework import CaseworkError
+    from tasks.cases.casework import CaseworkError
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
@@ -144,7 +191,7 @@ def _committed(change):
 @json_option
 def hold(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Put a case on legal hold: retention, erasure and file clean-up leave it alone."""
-    from tasks.legal_hold import place_hold
+    from tasks.privacy.legal_hold import place_hold
 
     _, moment = resolve_clock(today, now)
     result = _committed(lambda db: place_hold(db, ref, reason, moment))
@@ -160,7 +207,7 @@ def hold(ref: str, reason: str, today: str | None, now: str | None, as_json: boo
 @json_option
 def release(ref: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Take a case off legal hold (retention applies to it again)."""
-    from tasks.legal_hold import release_hold
+    from tasks.privacy.legal_hold import release_hold
 
     _, moment = resolve_clock(today, now)
     result = _committed(lambda db: release_hold(db, ref, moment))
@@ -179,8 +226,8 @@ def export(ref: str, out: str, today: str | None, now: str | None, as_json: bool
     """Subject access: everything held about the case's family, as JSON plus files, with a README."""
     from pathlib import Path
 
-    from tasks.casework import CaseworkError
-    from tasks.subject_access import export_case
+    from tasks.cases.casework import CaseworkError
+    from tasks.privacy.subject_access import export_case
 
     _, moment = resolve_clock(today, now)
     try:
@@ -200,8 +247,8 @@ def export(ref: str, out: str, today: str | None, now: str | None, as_json: bool
 @json_option
 def erase(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Erasure on request: anonymise the case now, every copy (refused while on legal hold)."""
-    from tasks.casework import CaseworkError
-    from tasks.retention import erase_case
+    from tasks.cases.casework import CaseworkError
+    from tasks.privacy.retention import erase_case
 
     _, moment = resolve_clock(today, now)
     try:
@@ -213,26 +260,47 @@ def erase(ref: str, reason: str, today: str | None, now: str | None, as_json: bo
         emit_json(result)
         return
     files = sum(result["case_files"].values())
-    click.echo(f"{', '.join(result['refs'])}: anonymised ({result['emails'] + result['emails_cancelled']} emails, "
-               f"{result['attachments']} attachments, {result['claims']} claims, {files} files removed)")
+    click.echo(
+        f"{', '.join(result['refs'])}: anonymised ({result['emails'] + result['emails_cancelled']} emails, "
+        f"{result['attachments']} attachments, {result['claims']} claims, {files} files removed)"
+    )
     for error in result["case_file_errors"]:
         click.echo(f"drs: could not delete {error}", err=True)
+
+
 @case.command("contact")
 @click.argument("ref")
-@click.option("--email", "email", default=None, help="the corrected address (re-sends the statutory emails that bounced)")
-@click.option("--role", default="family", show_default=True,
-              type=click.Choice(("family", "supporter", "icb", "mediator", "other")), help="whose address")
+@click.option(
+    "--email", "email", default=None, help="the corrected address (re-sends the statutory emails that bounced)"
+)
+@click.option(
+    "--role",
+    default="family",
+    show_default=True,
+    type=click.Choice(("family", "supporter", "icb", "mediator", "other")),
+    help="whose address",
+)
 @click.option("--reached", is_flag=True, help="the family was told another way: close the contact problem")
 @click.option("--by", "by", type=click.Choice(("phone", "letter")), help="--reached: how they were told")
 @click.option("--on", "on", default=None, help="--reached: the date they were told (YYYY-MM-DD)")
 @click.option("--note", default=None, help="--reached: a short note (no personal details)")
 @today_options
 @json_option
-def contact(ref: str, email: str | None, role: str, reached: bool, by: str | None, on: str | None,
-            note: str | None, today: str | None, now: str | None, as_json: bool) -> None:
+def contact(
+    ref: str,
+    email: str | None,
+    role: str,
+    reached: bool,
+    by: str | None,
+    on: str | None,
+    note: str | None,
+    today: str | None,
+    now: str | None,
+    as_json: bool,
+) -> None:
     """After a bounce: correct the address (--email NEW) or record the family was reached (--reached)."""
-    from tasks.casework import CaseworkError
-    from tasks.contact_fix import correct_address, record_reached
+    from tasks.bounces.contact_fix import correct_address, record_reached
+    from tasks.cases.casework import CaseworkError
 
     if bool(email) == reached:
         raise InputError("give either --email NEW or --reached --by phone|letter --on DATE")
@@ -243,8 +311,16 @@ def contact(ref: str, email: str | None, role: str, reached: bool, by: str | Non
         else:
             if not by or not on:
                 raise InputError("--reached needs --by phone|letter and --on DATE")
-            result = record_reached(ref, by=by, on=parse_date(on, "--on"), note=note, role=role,
-                                    now=moment, today=day, actor="cli:case-contact")
+            result = record_reached(
+                ref,
+                by=by,
+                on=parse_date(on, "--on"),
+                note=note,
+                role=role,
+                now=moment,
+                today=day,
+                actor="cli:case-contact",
+            )
     except CaseworkError as exc:
         raise InputError(str(exc)) from None
     doc = result.as_dict()
@@ -252,8 +328,10 @@ def contact(ref: str, email: str | None, role: str, reached: bool, by: str | Non
         emit_json(doc)
         return
     if email:
-        click.echo(f"{doc['case_ref']}: {role} address corrected; {doc['resolved']} contact problem(s) closed, "
-                   f"{len(doc['resent'])} statutory email(s) sent again, {doc['readdressed']} waiting email(s) re-addressed",
-                   err=True)
+        click.echo(
+            f"{doc['case_ref']}: {role} address corrected; {doc['resolved']} contact problem(s) closed, "
+            f"{len(doc['resent'])} statutory email(s) sent again, {doc['readdressed']} waiting email(s) re-addressed",
+            err=True,
+        )
     else:
         click.echo(f"{doc['case_ref']}: reached by {by}; {doc['resolved']} contact problem(s) closed", err=True)

@@ -1,4 +1,5 @@
 """`drs claims import | route | paid | decide | list` — expense claims in, out to finance, paid."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,7 @@ def claims() -> None:
 @json_option
 def import_(paths: tuple[Path, ...], today: str | None, now: str | None, as_json: bool) -> None:
     """Import claim files (JSON, CSV, XLSX) or folders; default $DRS_HOME/inbox/claims/."""
-    from tasks.claims import import_claims
+    from tasks.claims.claims_in import import_claims
 
     for path in paths:
         if not path.exists():
@@ -31,11 +32,16 @@ def import_(paths: tuple[Path, ...], today: str | None, now: str | None, as_json
         return
     for r in result["results"]:
         detail = "; ".join(r.get("errors") or r.get("reasons") or [])
-        click.echo(f"{r['source']}  {r['claim_id'] or '-'}  {r['case_ref'] or '-'}  {r['status']}"
-                   + (f"  ({detail})" if detail else ""))
-    click.echo(f"{result['imported']} imported, {result['updated']} updated, {result['duplicates']} duplicate(s), "
-               f"{result['invalid']} invalid; approved {result['approved']}, query {result['query']}, "
-               f"held {result['held']}, rejected {result['rejected']}", err=True)
+        click.echo(
+            f"{r['source']}  {r['claim_id'] or '-'}  {r['case_ref'] or '-'}  {r['status']}"
+            + (f"  ({detail})" if detail else "")
+        )
+    click.echo(
+        f"{result['imported']} imported, {result['updated']} updated, {result['duplicates']} duplicate(s), "
+        f"{result['invalid']} invalid; approved {result['approved']}, query {result['query']}, "
+        f"held {result['held']}, rejected {result['rejected']}",
+        err=True,
+    )
 
 
 @claims.command("route")
@@ -43,7 +49,7 @@ def import_(paths: tuple[Path, ...], today: str | None, now: str | None, as_json
 @json_option
 def route(today: str | None, now: str | None, as_json: bool) -> None:
     """Batch approved claims per LA, email each finance team its workbook."""
-    from tasks.claims_routing import expense_routing_direct
+    from tasks.claims.routing import expense_routing_direct
 
     day, moment = resolve_clock(today, now)
     try:
@@ -57,11 +63,17 @@ def route(today: str | None, now: str | None, as_json: bool) -> None:
             click.echo(f"{b['la']}  {b['batch_ref']}  {b['claims']} claim(s)  £{b['total_pence'] / 100:,.2f}")
         for s in result["skipped"]:
             click.echo(f"{s['la']}  not sent: {s['skipped']} ({s['claims']} claim(s) waiting)")
-        click.echo(f"{len(result['batches'])} batch(es), {result['claims_sent']} claim(s) sent; "
-                   f"{result['held']} held for an admin", err=True)
+        click.echo(
+            f"{len(result['batches'])} batch(es), {result['claims_sent']} claim(s) sent; "
+            f"{result['held']} held for an admin",
+            err=True,
+        )
     if result["failed"]:
-        fail("expense routing failed for " + ", ".join(f"{f['la']} ({f['error']})" for f in result["failed"])
-             + "; the other LAs were sent, these wait for the next run")
+        fail(
+            "expense routing failed for "
+            + ", ".join(f"{f['la']} ({f['error']})" for f in result["failed"])
+            + "; the other LAs were sent, these wait for the next run"
+        )
 
 
 @claims.command("paid")
@@ -70,8 +82,8 @@ def route(today: str | None, now: str | None, as_json: bool) -> None:
 @json_option
 def paid(file: Path, today: str | None, now: str | None, as_json: bool) -> None:
     """Import an LA remittance (CSV or XLSX: claim_id, paid_on); tells each family."""
-    from tasks.claim_files import ClaimFileError
-    from tasks.claims_routing import import_remittance
+    from tasks.claims.files import ClaimFileError
+    from tasks.claims.routing import import_remittance
 
     if not file.exists():
         raise InputError(f"{file}: no such file")
@@ -85,7 +97,9 @@ def paid(file: Path, today: str | None, now: str | None, as_json: bool) -> None:
         return
     for e in result["errors"]:
         click.echo(f"{e['claim_id'] or '-'}  {e['error']}")
-    click.echo(f"{result['paid']} paid, {result['already_paid']} already paid, {len(result['errors'])} problem(s)", err=True)
+    click.echo(
+        f"{result['paid']} paid, {result['already_paid']} already paid, {len(result['errors'])} problem(s)", err=True
+    )
 
 
 @claims.command("decide")
@@ -96,7 +110,7 @@ def paid(file: Path, today: str | None, now: str | None, as_json: bool) -> None:
 @json_option
 def decide(claim_id: str, approve: bool, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Decide a held claim (what the dashboard form does)."""
-    from tasks.claims import ClaimError, decide_held_claim
+    from tasks.claims.claims_in import ClaimError, decide_held_claim
 
     _, moment = resolve_clock(today, now)
     try:
@@ -110,8 +124,12 @@ def decide(claim_id: str, approve: bool, reason: str, today: str | None, now: st
 
 
 @claims.command("list")
-@click.option("--status", default=None, type=click.Choice(["pending", "approved", "query", "held", "rejected", "sent", "paid"]),
-              help="only claims with this status")
+@click.option(
+    "--status",
+    default=None,
+    type=click.Choice(["pending", "approved", "query", "held", "rejected", "sent", "paid"]),
+    help="only claims with this status",
+)
 @json_option
 def list_(status: str | None, as_json: bool) -> None:
     """Claims with their status (references, amounts and reasons; no names)."""
@@ -121,17 +139,33 @@ def list_(status: str | None, as_json: bool) -> None:
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
-        stmt = (select(ExpenseClaim, Case.ref, ClaimBatch.batch_ref).join(Case, Case.id == ExpenseClaim.case_id)
-                .outerjoin(ClaimBatch, ClaimBatch.id == ExpenseClaim.batch_id).order_by(ExpenseClaim.id))
+        stmt = (
+            select(ExpenseClaim, Case.ref, ClaimBatch.batch_ref)
+            .join(Case, Case.id == ExpenseClaim.case_id)
+            .outerjoin(ClaimBatch, ClaimBatch.id == ExpenseClaim.batch_id)
+            .order_by(ExpenseClaim.id)
+        )
         if status:
             stmt = stmt.where(ExpenseClaim.status == status)
-        rows = [{"claim_id": c.claim_id, "case_ref": ref, "session_date": c.session_date.isoformat(),
-                 "category": c.category, "amount_pence": c.amount_pence, "status": c.status, "reason": c.reason,
-                 "batch_ref": batch, "paid_on": c.paid_on.isoformat() if c.paid_on else None}
-                for c, ref, batch in db.execute(stmt)]
+        rows = [
+            {
+                "claim_id": c.claim_id,
+                "case_ref": ref,
+                "session_date": c.session_date.isoformat(),
+                "category": c.category,
+                "amount_pence": c.amount_pence,
+                "status": c.status,
+                "reason": c.reason,
+                "batch_ref": batch,
+                "paid_on": c.paid_on.isoformat() if c.paid_on else None,
+            }
+            for c, ref, batch in db.execute(stmt)
+        ]
     if as_json:
         emit_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['claim_id']}  {r['case_ref']}  {r['session_date']}  {r['category']}  "
-                   f"£{r['amount_pence'] / 100:,.2f}  {r['status']}" + (f"  ({r['reason']})" if r["reason"] else ""))
+        click.echo(
+            f"{r['claim_id']}  {r['case_ref']}  {r['session_date']}  {r['category']}  "
+            f"£{r['amount_pence'] / 100:,.2f}  {r['status']}" + (f"  ({r['reason']})" if r["reason"] else "")
+        )

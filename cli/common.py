@@ -3,6 +3,7 @@
 Exit status (CONTRACT): 0 done; 1 the run failed; 2 usage or input error with one line on stderr.
 Nothing here imports Prefect: only `run_flow` does, and only when a server is reachable.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from tasks.settings import get_settings
+
 
 class InputError(click.ClickException):
     """Usage or input error: exit 2, one line on stderr."""

@@ -1,4 +1,5 @@
 """`drs db upgrade`."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """`drs intake [PATH…] [--today D] [--json]`: referral intake now."""
+
 from __future__ import annotations
 
 import click
@@ -7,7 +8,7 @@ from cli.common import InputError, emit_json, json_option, resolve_clock, run_fl
 
 
 def _direct(paths: list[str] | None, today, now) -> dict:
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
     return run_intake(paths, today=today, now=now).document()
 
@@ -15,7 +16,7 @@ def _direct(paths: list[str] | None, today, now) -> dict:
 def _inbox_now() -> list[str]:
     """No PATH: the inbox, as the scheduled run reads it (a file written a moment ago is taken once
     it has stayed the same across two looks `DRS_INBOX_STABLE_SECONDS` apart)."""
-    from tasks.intake import inbox_dir
+    from tasks.intake.referral_intake import inbox_dir
 
     inbox = inbox_dir()
     return [str(inbox)] if inbox.is_dir() else []
@@ -31,18 +32,23 @@ def intake(paths: tuple[str, ...], today: str | None, now: str | None, as_json: 
     Files taken from the inbox end in processed/ (and rejected/ with <name>.errors.json when a
     record was rejected). Files given outside the inbox are read where they are and not moved.
     """
-    from tasks.intake import IntakeInputError, check_paths
+    from tasks.intake.referral_intake import IntakeInputError, check_paths
 
     day, moment = resolve_clock(today, now)
     try:
         check_paths(list(paths))
     except IntakeInputError as exc:
         raise InputError(str(exc)) from None
-    from tasks import progress
+    from tasks.operations import progress
 
     with progress.shown("intake", "records", enabled=not as_json):
-        summary = run_flow("flows.intake:referral_intake", direct=_direct,
-                           paths=list(paths) or _inbox_now() or None, today=day, now=moment)
+        summary = run_flow(
+            "flows.intake:referral_intake",
+            direct=_direct,
+            paths=list(paths) or _inbox_now() or None,
+            today=day,
+            now=moment,
+        )
     if as_json:
         emit_json(summary)
         return

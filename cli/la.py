@@ -1,7 +1,8 @@
 """`drs la import FILE.csv` and `drs la list [--json]`."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ def import_(file: Path) -> None:
 
     A wrong line is named (file and line) on one line of stderr, exit 2, and nothing changes: the
     register stays as it was."""
-    from tasks.registry import MAX_FILE_BYTES, RegistryError, import_register
+    from tasks.cases.registry import MAX_FILE_BYTES, RegistryError, import_register
 
     try:
         with file.open("rb") as handle:
@@ -29,7 +30,7 @@ def import_(file: Path) -> None:
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc.strerror}") from None
     try:
-        count, created = import_register(data, datetime.now(timezone.utc))
+        count, created = import_register(data, datetime.now(UTC))
     except RegistryError as exc:
         raise InputError(f"{file.name}: {exc}; nothing was changed") from None
     click.echo(f"{count} local authorities imported ({created} new)", err=True)
@@ -42,25 +43,30 @@ def list_(as_json: bool) -> None:
     from sqlalchemy import select
 
     from models.db import LocalAuthority
+    from tasks.bounces.handling import la_contact_problems
     from tasks.db import unit_of_work
-
-    from tasks.bounces import la_contact_problems
 
     with unit_of_work() as db:
         rows = []
         problems = la_contact_problems(db)  # issue 15: register addresses that bounce
         for la_ in db.scalars(select(LocalAuthority).order_by(LocalAuthority.name)):
             policy = la_.policies[-1] if la_.policies else None
-            rows.append({
-                "code": la_.code, "name": la_.name, "aliases": la_.aliases,
-                "sen_team_email": la_.sen_team_email, "finance_email": la_.finance_email,
-                "contract_email": la_.contract_email, "certificate_needs_approval": la_.certificate_needs_approval,
-                "mileage_rate_pence": policy.mileage_rate_pence if policy else None,
-                "receipt_threshold_pounds": policy.receipt_threshold_pence / 100 if policy else None,
-                "claim_window_days": policy.claim_window_days if policy else None,
-                **_limits(policy),
-                "contact_problems": problems.get(la_.id, []),
-            })
+            rows.append(
+                {
+                    "code": la_.code,
+                    "name": la_.name,
+                    "aliases": la_.aliases,
+                    "sen_team_email": la_.sen_team_email,
+                    "finance_email": la_.finance_email,
+                    "contract_email": la_.contract_email,
+                    "certificate_needs_approval": la_.certificate_needs_approval,
+                    "mileage_rate_pence": policy.mileage_rate_pence if policy else None,
+                    "receipt_threshold_pounds": policy.receipt_threshold_pence / 100 if policy else None,
+                    "claim_window_days": policy.claim_window_days if policy else None,
+                    **_limits(policy),
+                    "contact_problems": problems.get(la_.id, []),
+                }
+            )
     if as_json:
         emit_json(rows)
         return
@@ -78,5 +84,9 @@ def _limits(policy) -> dict:
         value = getattr(policy, attr, None) if policy is not None else None
         return getattr(built_in, attr) if value is None else value
 
-    return {"max_miles": float(pick("max_miles")), "max_item_pounds": pick("max_item_pence") / 100,
-            "max_meeting_pounds": pick("max_meeting_pence") / 100, "remittance_days": pick("remittance_days")}
+    return {
+        "max_miles": float(pick("max_miles")),
+        "max_item_pounds": pick("max_item_pence") / 100,
+        "max_meeting_pounds": pick("max_meeting_pence") / 100,
+        "remittance_days": pick("remittance_days"),
+    }

@@ -1,5 +1,6 @@
 """`drs mail deliver [--json]`: deliver the outbox now, in this process; `drs mail retry`: put
 failed emails back in the queue; `drs mail bounces`: read the bounce mailbox (issue 15)."""
+
 from __future__ import annotations
 
 import click
@@ -8,7 +9,7 @@ from cli.common import emit_json, json_option, resolve_clock, run_flow, today_op
 
 
 def _direct(now, retry_waiting: bool = True) -> dict:
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     return deliver_pending(now, retry_waiting=retry_waiting).as_dict()
 
@@ -28,15 +29,17 @@ def deliver(today: str | None, now: str | None, as_json: bool) -> None:
     job waits for their back-off); quiet-hours holds are kept. Nothing needs a task worker.
     """
     _, moment = resolve_clock(today, now)
-    from tasks import progress
+    from tasks.operations import progress
 
     with progress.shown("mail deliver", "emails", enabled=not as_json):
         summary = run_flow("flows.delivery:deliver_email", direct=_direct, now=moment, retry_waiting=True)
     if as_json:
         emit_json(summary)
         return
-    click.echo(f"{summary['sent']} sent, {summary['retrying']} to retry, {summary['failed']} failed, "
-               f"{summary['remaining']} still pending")
+    click.echo(
+        f"{summary['sent']} sent, {summary['retrying']} to retry, {summary['failed']} failed, "
+        f"{summary['remaining']} still pending"
+    )
 
 
 @mail.command("retry")
@@ -54,10 +57,12 @@ def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str |
     from cli.common import InputError
 
     if not keys and not all_failed:
-        raise InputError("say which emails to retry: drs mail retry KEY… (outbox key or id), or --failed for every failed email")
+        raise InputError(
+            "say which emails to retry: drs mail retry KEY… (outbox key or id), or --failed for every failed email"
+        )
     _, moment = resolve_clock(today, now)
     from tasks.db import unit_of_work
-    from tasks.mail_failures import UnknownEmails, requeue_failed
+    from tasks.mail.failures import UnknownEmails, requeue_failed
 
     with unit_of_work() as db:
         try:
@@ -71,11 +76,17 @@ def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str |
     for r in done:
         click.echo(f"outbox #{r.id} ({r.kind}{', case ' + r.case_ref if r.case_ref else ''}) is back in the queue")
     for key in skipped:
-        click.echo(f"{key}: not failed (already sent or still queued) or emptied under the retention policy; left as it is")
-    click.echo(f"{len(done)} email{'s' if len(done) != 1 else ''} back in the queue"
-               + ("; `drs mail deliver` sends them now" if done else ""))
+        click.echo(
+            f"{key}: not failed (already sent or still queued) or emptied under the retention policy; left as it is"
+        )
+    click.echo(
+        f"{len(done)} email{'s' if len(done) != 1 else ''} back in the queue"
+        + ("; `drs mail deliver` sends them now" if done else "")
+    )
+
+
 def _bounces_direct(now) -> dict:
-    from tasks.bounce_mailbox import check_bounces
+    from tasks.bounces.mailbox import check_bounces
 
     return check_bounces(now).as_dict()
 
@@ -92,7 +103,7 @@ def bounces(today: str | None, now: str | None, as_json: bool) -> None:
     mailbox's `processed` folder.
     """
     from cli.common import fail
-    from tasks.bounce_mailbox import BounceMailboxError
+    from tasks.bounces.mailbox import BounceMailboxError
 
     _, moment = resolve_clock(today, now)
     try:
@@ -105,10 +116,15 @@ def bounces(today: str | None, now: str | None, as_json: bool) -> None:
         return
     if not summary["sources"]:
         click.echo("no bounce mailbox configured (set DRS_BOUNCE_MAILDIR or DRS_BOUNCE_IMAP_HOST)", err=True)
-    click.echo(f"{summary['read']} notices read: {summary['hard']} hard bounces, {summary['soft']} soft, "
-               f"{summary['not_bounces']} not bounces, {summary['unmatched']} unmatched; "
-               f"{summary['escalated']} escalated to the team", err=True)
+    click.echo(
+        f"{summary['read']} notices read: {summary['hard']} hard bounces, {summary['soft']} soft, "
+        f"{summary['not_bounces']} not bounces, {summary['unmatched']} unmatched; "
+        f"{summary['escalated']} escalated to the team",
+        err=True,
+    )
     for p in summary["contact_problems"]:
         who = p["case_ref"] or p["la"] or "-"
-        click.echo(f"{who}  {p['kind']:<22} {p['recipient_role']:<9} {p['status']:<7} {p['reason']}"
-                   f"{'  (statutory)' if p['statutory'] else ''}")
+        click.echo(
+            f"{who}  {p['kind']:<22} {p['recipient_role']:<9} {p['status']:<7} {p['reason']}"
+            f"{'  (statutory)' if p['statutory'] else ''}"
+        )

@@ -1,5 +1,6 @@
 """The `drs` command line. Sub-commands load lazily so that `drs --help` and the commands that
 do not run a flow start fast (no Prefect import)."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,7 +1,8 @@
 """`drs mediator add --name NAME --email EMAIL`."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -18,12 +19,12 @@ def mediator() -> None:
 @click.option("--email", required=True, help="the mediator's email address")
 def add(name: str, email: str) -> None:
     """Register a mediator (again with the same email updates the name)."""
+    from tasks.cases.registry import RegistryError, add_mediator
     from tasks.db import unit_of_work
-    from tasks.registry import RegistryError, add_mediator
 
     with unit_of_work() as db:
         try:
-            row, created = add_mediator(db, name, email, datetime.now(timezone.utc))
+            row, created = add_mediator(db, name, email, datetime.now(UTC))
         except RegistryError as exc:
             raise InputError(str(exc)) from None
         db.commit()

@@ -1,4 +1,5 @@
 """`drs monitor [--today D] [--json]`: deadline monitoring now."""
+
 from __future__ import annotations
 
 import click
@@ -7,7 +8,7 @@ from cli.common import emit_json, json_option, resolve_clock, run_flow, today_op
 
 
 def _direct(today, now, wait_for_approval: bool = False) -> dict:
-    from tasks.monitor import run_monitor
+    from tasks.deadlines.monitor import run_monitor
 
     return run_monitor(today, now)
 
@@ -23,16 +24,19 @@ def monitor(today: str | None, now: str | None, as_json: bool) -> None:
     """
     day, moment = resolve_clock(today, now)
     # A command must not block on a dashboard approval: held certificates are reported instead.
-    summary = run_flow("flows.monitor:deadline_monitor", direct=_direct, today=day, now=moment,
-                       wait_for_approval=False)
+    summary = run_flow("flows.monitor:deadline_monitor", direct=_direct, today=day, now=moment, wait_for_approval=False)
     if as_json:
         emit_json(summary)
         return
     alerts = ", ".join(f"{n} {k}" for k, n in sorted(summary["alerts"].items())) or "none"
-    click.echo(f"deadline monitor {summary['today']}: alerts {alerts}; {summary['emails_queued']} emails queued; "
-               f"{summary['clocks_marked_missed']} clocks marked missed; {summary['cases_recomputed']} cases recomputed")
-    click.echo(f"certificates issued: {', '.join(summary['certificates_issued']) or 'none'}; "
-               f"awaiting approval: {', '.join(summary['awaiting_approval']) or 'none'}")
+    click.echo(
+        f"deadline monitor {summary['today']}: alerts {alerts}; {summary['emails_queued']} emails queued; "
+        f"{summary['clocks_marked_missed']} clocks marked missed; {summary['cases_recomputed']} cases recomputed"
+    )
+    click.echo(
+        f"certificates issued: {', '.join(summary['certificates_issued']) or 'none'}; "
+        f"awaiting approval: {', '.join(summary['awaiting_approval']) or 'none'}"
+    )
     for error in summary["certificate_errors"]:
         click.echo(f"  {error}", err=True)
     state = "queued" if summary["digest_queued"] else "not queued (already queued today, or not a working day)"

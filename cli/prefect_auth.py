@@ -5,6 +5,7 @@ Prefect answers a client without the right `Authorization` header with a bare `4
 and the job does not run. `check_api_auth(url)` asks the server once (a cheap GET) and turns that
 into one line naming the setting to fix (exit 2). Only standard library: no Prefect import.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,10 +41,11 @@ def auth_problem(url: str, timeout: float = 2.0) -> str | None:
     except OSError:
         return None  # unreachable now: the caller's own request will say so
     if auth_string() is None:
-        return (f"the Prefect server at {url} is protected by a password ({SERVER_SETTING}) and "
-                f"{CLIENT_SETTING} is not set: set it to the same value")
-    return (f"the Prefect server at {url} refused {CLIENT_SETTING}: it must equal the server's "
-            f"{SERVER_SETTING}")
+        return (
+            f"the Prefect server at {url} is protected by a password ({SERVER_SETTING}) and "
+            f"{CLIENT_SETTING} is not set: set it to the same value"
+        )
+    return f"the Prefect server at {url} refused {CLIENT_SETTING}: it must equal the server's {SERVER_SETTING}"
 
 
 def check_api_auth(url: str) -> None:

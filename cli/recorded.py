@@ -19,6 +19,7 @@ them only check the server's version, which command runs skip. Task runs are rep
 and recorded by the server after the command has ended (the recorder batch settings of
 `configure_prefect_env` keep that backlog short), so they cost the command nothing more.
 """
+
 from __future__ import annotations
 
 import functools
@@ -81,12 +82,12 @@ def serialize_plain_parameters(flow: Any) -> None:
 
 def run_recorded(flow: Any, kwargs: dict[str, Any]) -> Any:
     """Call `flow(**kwargs)` as a recorded flow run — without heartbeats, and without asking the
-server its version each time a client opens (`COMMAND_ENV`; `drs` and the server are installed
-together by `make install`; a mismatch still fails on the first real call) — and return its result.
+    server its version each time a client opens (`COMMAND_ENV`; `drs` and the server are installed
+    together by `make install`; a mismatch still fails on the first real call) — and return its result.
 
-The heartbeat is switched off on a copy of the current settings (`model_copy`, no re-read of the
-environment): Prefect's `temporary_settings` rebuilds every setting from the environment and cost
-~0.2 s; `None` cannot be given through an environment variable."""
+    The heartbeat is switched off on a copy of the current settings (`model_copy`, no re-read of the
+    environment): Prefect's `temporary_settings` rebuilds every setting from the environment and cost
+    ~0.2 s; `None` cannot be given through an environment variable."""
     global _recorded
     from prefect.context import SettingsContext, get_settings_context
 

@@ -1,4 +1,5 @@
 """`drs report monthly --month YYYY-MM [--out DIR] [--json] [--resend]`: the monthly Excel report."""
+
 from __future__ import annotations
 
 import click
@@ -13,15 +14,22 @@ def report() -> None:
 
 @report.command("monthly")
 @click.option("--month", default=None, metavar="YYYY-MM", help="the month to report (default: the month just ended)")
-@click.option("--out", "out", default=None, type=click.Path(file_okay=False),
-              help="folder for the workbooks (default: $DRS_HOME/reports/monthly)")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="folder for the workbooks (default: $DRS_HOME/reports/monthly)",
+)
 @click.option("--resend", is_flag=True, help="email the workbooks again even if this month was sent before")
 @today_options
 @json_option
-def monthly(month: str | None, out: str | None, resend: bool, today: str | None, now: str | None, as_json: bool) -> None:
+def monthly(
+    month: str | None, out: str | None, resend: bool, today: str | None, now: str | None, as_json: bool
+) -> None:
     """Write the month's workbooks (all LAs, and one per LA) and queue them by email."""
     from cli.common import resolve_clock
-    from tasks.monthly_report import ReportError, resolve_month, run_monthly_report
+    from tasks.reporting.monthly import ReportError, resolve_month, run_monthly_report
 
     day, moment = resolve_clock(today, now)
     try:
@@ -38,18 +46,21 @@ def monthly(month: str | None, out: str | None, resend: bool, today: str | None,
             raise InputError(f"--out {out}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
         if not os.access(out, os.W_OK | os.X_OK):
             raise InputError(f"--out {out}: the folder is not writable")
-    from tasks import progress
+    from tasks.operations import progress
 
     with progress.shown("report monthly", "LA workbooks", enabled=not as_json):
-        result = run_flow("flows.report:monthly_report", direct=run_monthly_report,
-                          month=month, now=moment, out=out, resend=resend)
+        result = run_flow(
+            "flows.report:monthly_report", direct=run_monthly_report, month=month, now=moment, out=out, resend=resend
+        )
     if as_json:
         emit_json(result)
         return
     emails = result["emails"]
     click.echo(f"monthly report {result['month']}: {result['workbook']}")
     click.echo(f"  {len(result['la_workbooks'])} LA workbooks in the same folder")
-    click.echo(f"  emails queued {emails['queued']}, already queued {emails['already_queued']}"
-               + (f", no address for {', '.join(emails['no_recipient'])}" if emails["no_recipient"] else ""))
+    click.echo(
+        f"  emails queued {emails['queued']}, already queued {emails['already_queued']}"
+        + (f", no address for {', '.join(emails['no_recipient'])}" if emails["no_recipient"] else "")
+    )
     if emails["already_queued"] and not resend:
         click.echo("  (use --resend to email this month again)")

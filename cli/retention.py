@@ -1,4 +1,5 @@
 """`drs retention [--dry-run] [--today D] [--json]`: the retention policy, by hand."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,8 +11,8 @@ from cli.common import emit_json, json_option, resolve_clock, run_flow, today_op
 
 def run_retention_directly(today: date) -> dict:
     """The same work as the `retention` flow, without Prefect (no server reachable)."""
-    from tasks.file_retention import remove_old_copies
-    from tasks.retention import anonymise_closed_cases
+    from tasks.privacy.file_retention import remove_old_copies
+    from tasks.privacy.retention import anonymise_closed_cases
     from tasks.timekeeping import resolve_now
 
     today, now = resolve_now(None, today)
@@ -24,7 +25,7 @@ def run_retention_directly(today: date) -> dict:
 @json_option
 def retention(dry_run: bool, today: str | None, now: str | None, as_json: bool) -> None:
     """Anonymise long-closed cases and delete old file copies (references only in the output)."""
-    from tasks.retention import plan_retention
+    from tasks.privacy.retention import plan_retention
 
     day, _ = resolve_clock(today, now)
     plan = plan_retention(day)
@@ -41,11 +42,13 @@ def retention(dry_run: bool, today: str | None, now: str | None, as_json: bool) 
         emit_json(result)
         return
     files = result.get("files_removed", {})
-    click.echo(f"anonymised {result['cases']} case(s); emails cleared {result['emails']}, cancelled "
-               f"{result['emails_cancelled']}; attachments removed {result['attachments']}; certificate PDFs "
-               f"{result['certificates']}; claims cleared {result['claims']} ({result['claims_waiting_for_payment']} "
-               f"kept until paid); case files deleted {sum(result['case_files'].values())}; old files deleted "
-               f"{sum(files.values())}")
+    click.echo(
+        f"anonymised {result['cases']} case(s); emails cleared {result['emails']}, cancelled "
+        f"{result['emails_cancelled']}; attachments removed {result['attachments']}; certificate PDFs "
+        f"{result['certificates']}; claims cleared {result['claims']} ({result['claims_waiting_for_payment']} "
+        f"kept until paid); case files deleted {sum(result['case_files'].values())}; old files deleted "
+        f"{sum(files.values())}"
+    )
     for error in result.get("file_errors", []) + result.get("case_file_errors", []):
         click.echo(f"drs: could not delete {error}", err=True)
 
@@ -57,5 +60,7 @@ def _show_plan(plan: dict, verb: str) -> None:
     if plan["held"]:
         click.echo(f"on legal hold, kept: {', '.join(plan['held'])}")
     files = plan["files_to_remove"]
-    click.echo(f"files last changed before {plan['files_older_than']} {verb} deleted: {sum(files.values())}"
-               + (" (" + ", ".join(f"{k}: {v}" for k, v in files.items()) + ")" if files else ""))
+    click.echo(
+        f"files last changed before {plan['files_older_than']} {verb} deleted: {sum(files.values())}"
+        + (" (" + ", ".join(f"{k}: {v}" for k, v in files.items()) + ")" if files else "")
+    )

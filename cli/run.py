@@ -20,6 +20,7 @@
 The children run in their own process groups so that Ctrl-C reaches only this process, which then
 stops them in order (the scheduler first, so it can pause its schedules on a live server).
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -31,10 +32,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tasks.processes import pid_alive
+from tasks.operations.processes import pid_alive
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
@@ -103,8 +104,14 @@ class Supervisor:
 
     def start(self, label: str, argv: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
         out = open(log, "ab") if log else None  # noqa: SIM115 — lives as long as the child
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                process_group=0, preexec_fn=_default_signals)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            process_group=0,
+            preexec_fn=_default_signals,
+        )
         self.children.append((label, proc))
         return proc
 
@@ -178,8 +185,10 @@ def main() -> int:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        say(f"drs-flows is already running for {settings.home.resolve()} (another `make run`); "
-            "use that one, or stop it with Ctrl-C in its terminal")
+        say(
+            f"drs-flows is already running for {settings.home.resolve()} (another `make run`); "
+            "use that one, or stop it with Ctrl-C in its terminal"
+        )
         return 1
     if record.exists():
         try:
@@ -187,8 +196,10 @@ def main() -> int:
         except ValueError:
             previous = {}
         if previous.get("pid") and pid_alive(int(previous["pid"])) and _health(previous.get("api_url", "")):
-            say(f"a Prefect server recorded by an earlier run is still running (pid {previous['pid']}, "
-                f"{previous.get('ui_url', previous.get('api_url'))}); stop it first: kill {previous['pid']}")
+            say(
+                f"a Prefect server recorded by an earlier run is still running (pid {previous['pid']}, "
+                f"{previous.get('ui_url', previous.get('api_url'))}); stop it first: kill {previous['pid']}"
+            )
             return 1
         record.unlink(missing_ok=True)
     if _port_in_use(port):
@@ -197,8 +208,8 @@ def main() -> int:
 
     # 2. database, 3. demo
     from models.db.migrate import upgrade
+    from tasks.cases.demo import database_is_empty, load_demo
     from tasks.db import unit_of_work
-    from tasks.demo import database_is_empty, load_demo
     from tasks.timekeeping import resolve_now
 
     started = time.monotonic()
@@ -212,9 +223,11 @@ def main() -> int:
                 counts = load_demo(db, today, now)
                 db.commit()
                 demo_loaded = True
-                say("the register was empty, so the fictional DEMO data set was loaded ("
+                say(
+                    "the register was empty, so the fictional DEMO data set was loaded ("
                     + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-                    + "); set DRS_DEMO=0 to start without it")
+                    + "); set DRS_DEMO=0 to start without it"
+                )
             else:
                 say("the register is empty and DRS_DEMO=0: no demo data loaded (import LAs with `drs la import`)")
 
@@ -227,9 +240,12 @@ def main() -> int:
     logs.mkdir(exist_ok=True)
     try:
         say(f"starting the Prefect server on {HOST}:{port} (Prefect home {prefect_home}; log {logs / 'server.log'})")
-        server = supervisor.start("the Prefect server", [
-            str(bin_dir / "prefect"), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"],
-            env, logs / "server.log")
+        server = supervisor.start(
+            "the Prefect server",
+            [str(bin_dir / "prefect"), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"],
+            env,
+            logs / "server.log",
+        )
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         while not _health(api_url):
             if server.poll() is not None:
@@ -240,10 +256,18 @@ def main() -> int:
                 return 1
             time.sleep(0.5)
         supervisor.record = record
-        record.write_text(json.dumps({
-            "api_url": api_url, "ui_url": f"http://{HOST}:{port}", "pid": server.pid, "run_pid": os.getpid(),
-            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }, indent=2))
+        record.write_text(
+            json.dumps(
+                {
+                    "api_url": api_url,
+                    "ui_url": f"http://{HOST}:{port}",
+                    "pid": server.pid,
+                    "run_pid": os.getpid(),
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                },
+                indent=2,
+            )
+        )
         say(f"Prefect server healthy after {time.monotonic() - started:.0f} s")
 
         # 5. drs serve (run logs at INFO go to the dashboard; its terminal output stays at WARNING)
@@ -253,10 +277,16 @@ def main() -> int:
         # the first runs are started by `drs serve` itself once it has registered the deployments
         # (so they cannot race the registration)
         kicks = ["watchdog"] + (["deadline-monitor", "session-reminders"] if demo_loaded else [])
-        supervisor.start("drs serve", [str(bin_dir / "drs"), "serve"]
-                         + [arg for name in kicks for arg in ("--start-now", name)], serve_env)
-        print(f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)"
-              f"\n  Today:     http://{HOST}:{port}/artifacts/key/today   (bookmark it; also linked from each watchdog run's log)\n", flush=True)
+        supervisor.start(
+            "drs serve",
+            [str(bin_dir / "drs"), "serve"] + [arg for name in kicks for arg in ("--start-now", name)],
+            serve_env,
+        )
+        print(
+            f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)"
+            f"\n  Today:     http://{HOST}:{port}/artifacts/key/today   (bookmark it; also linked from each watchdog run's log)\n",
+            flush=True,
+        )
         while True:
             for label, proc in supervisor.children:
                 if proc.poll() is not None:

@@ -13,10 +13,12 @@ and a watch (`cli.watch`) hands due email to it and starts intake when files wai
 Ctrl-C or SIGTERM stops both; Prefect pauses the schedules on the way out and `drs serve`
 un-pauses them on the next start.
 """
+
 from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC
 
 import click
 
@@ -30,8 +32,12 @@ def require_server() -> str:
     if url:
         return url
     if configured:
-        raise InputError(f"the Prefect server at PREFECT_API_URL={configured} is not reachable; start it or fix the address")
-    raise InputError("no Prefect server: start one with `make run` (it serves too), or set PREFECT_API_URL to a running server")
+        raise InputError(
+            f"the Prefect server at PREFECT_API_URL={configured} is not reachable; start it or fix the address"
+        )
+    raise InputError(
+        "no Prefect server: start one with `make run` (it serves too), or set PREFECT_API_URL to a running server"
+    )
 
 
 def build_deployments(names: tuple[str, ...] = (), echo=None) -> tuple[list, list[str]]:
@@ -87,9 +93,9 @@ async def _start_now(names: tuple[str, ...]) -> list[str]:
     """Create one flow run of each deployment in `names`, now that they are registered and
     un-paused (so the first `watchdog` run — the `today` screen — never races the registration).
     Returns the names started; says on stderr which ones."""
-    from prefect.client.orchestration import get_client
-
     import asyncio
+
+    from prefect.client.orchestration import get_client
 
     started = []
     async with get_client() as client:
@@ -132,8 +138,11 @@ async def _resume_schedules(deployments: list) -> None:
             click.echo(f"drs serve: could not drop overdue runs ({type(exc).__name__}: {exc})", err=True)
             dropped = 0
     if dropped:
-        click.echo(f"drs serve: dropped {dropped} overdue scheduled run(s) left from downtime "
-                   "(one catch-up run per job is kept)", err=True)
+        click.echo(
+            f"drs serve: dropped {dropped} overdue scheduled run(s) left from downtime "
+            "(one catch-up run per job is kept)",
+            err=True,
+        )
 
 
 async def _drop_late_backlog(client, deployment_ids: list) -> int:
@@ -141,23 +150,29 @@ async def _drop_late_backlog(client, deployment_ids: list) -> int:
     may have many overdue scheduled runs — 120 `deliver-email` runs after two hours. Keep the most
     recent overdue run of each deployment (it catches up: every flow works out what is due from the
     database) and delete the older ones, so late runs do not pile up."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from prefect.client.schemas.filters import (
-        FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterExpectedStartTime, FlowRunFilterState,
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterState,
         FlowRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
-    cutoff = datetime.now(timezone.utc) - timedelta(seconds=LATE_AFTER_SECONDS)
+    cutoff = datetime.now(UTC) - timedelta(seconds=LATE_AFTER_SECONDS)
     overdue = FlowRunFilter(
         deployment_id=FlowRunFilterDeploymentId(any_=deployment_ids),
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
-        expected_start_time=FlowRunFilterExpectedStartTime(before_=cutoff))
+        expected_start_time=FlowRunFilterExpectedStartTime(before_=cutoff),
+    )
     dropped = 0
     while True:  # the API pages at 200; the runs kept come first in every page
-        runs = await client.read_flow_runs(flow_run_filter=overdue, sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=200)
+        runs = await client.read_flow_runs(
+            flow_run_filter=overdue, sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=200
+        )
         seen, deleted = set(), 0
         for run in runs:
             if run.deployment_id not in seen:
@@ -173,8 +188,13 @@ async def _drop_late_backlog(client, deployment_ids: list) -> int:
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--register-only", is_flag=True, help="register the deployments with the server and exit")
-@click.option("--start-now", "start_now", multiple=True, metavar="NAME",
-              help="once registered, start one run of this deployment at once (repeatable)")
+@click.option(
+    "--start-now",
+    "start_now",
+    multiple=True,
+    metavar="NAME",
+    help="once registered, start one run of this deployment at once (repeatable)",
+)
 def serve(names: tuple[str, ...], register_only: bool, start_now: tuple[str, ...]) -> None:
     """Serve all deployments on their schedules (what `make run` runs), with the task worker.
 

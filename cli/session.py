@@ -5,6 +5,7 @@
 case or mediator, inside the notice period without `--short-notice-agreed`) exit 2 with one
 line on stderr.
 """
+
 from __future__ import annotations
 
 import click
@@ -21,7 +22,7 @@ def session() -> None:
 
 
 def _person(value: str | None, option: str):
-    from tasks.sessions import SessionError, parse_person
+    from tasks.sessions.meetings import SessionError, parse_person
 
     if value is None:
         return None
@@ -32,7 +33,7 @@ def _person(value: str | None, option: str):
 
 
 def _when(start, end) -> str:
-    from tasks.templates_sessions import MeetingText
+    from tasks.sessions.emails import MeetingText
     from tasks.timekeeping import local_tz
 
     return MeetingText("", start, end, None, None, None, "", local_tz()).when
@@ -53,21 +54,43 @@ def _when(start, end) -> str:
 @click.option("--icb", default=None, help="the integrated care board representative, NAME=EMAIL")
 @click.option("--short-notice-agreed", is_flag=True, help="the family agreed to less than 5 working days' notice")
 @click.option("--now", default=None, help="ISO-8601 date-time with offset (default: now)")
-def schedule(ref, start, end, venue, online_url, access_notes, mediator_email, attendees, supporter, la_officer,
-             authority_to_settle, icb, short_notice_agreed, now) -> None:
+def schedule(
+    ref,
+    start,
+    end,
+    venue,
+    online_url,
+    access_notes,
+    mediator_email,
+    attendees,
+    supporter,
+    la_officer,
+    authority_to_settle,
+    icb,
+    short_notice_agreed,
+    now,
+) -> None:
     """Book a mediation meeting for case REF; invitations (.ics) go to every attendee."""
-    from tasks.sessions import SessionError, schedule_session
+    from tasks.sessions.meetings import SessionError, schedule_session
 
     _, moment = resolve_clock(None, now)
     if authority_to_settle and not la_officer:
         raise InputError("--authority-to-settle needs --la-officer")
     try:
         result = schedule_session(
-            ref, start=parse_datetime(start, "--start"), end=parse_datetime(end, "--end"),
-            mediator_email=mediator_email, now=moment, venue=venue, online_url=online_url,
-            access_notes=access_notes, attendees=[_person(a, "--attendee") for a in attendees],
-            supporter=_person(supporter, "--supporter"), la_officer=_person(la_officer, "--la-officer"),
-            authority_to_settle=authority_to_settle, icb=_person(icb, "--icb"),
+            ref,
+            start=parse_datetime(start, "--start"),
+            end=parse_datetime(end, "--end"),
+            mediator_email=mediator_email,
+            now=moment,
+            venue=venue,
+            online_url=online_url,
+            access_notes=access_notes,
+            attendees=[_person(a, "--attendee") for a in attendees],
+            supporter=_person(supporter, "--supporter"),
+            la_officer=_person(la_officer, "--la-officer"),
+            authority_to_settle=authority_to_settle,
+            icb=_person(icb, "--icb"),
             short_notice_agreed=short_notice_agreed,
         )
     except SessionError as exc:
@@ -96,14 +119,20 @@ def schedule(ref, start, end, venue, online_url, access_notes, mediator_email, a
 @click.option("--now", default=None, help="ISO-8601 date-time with offset (default: now)")
 def reschedule(session_id, start, end, venue, online_url, access_notes, short_notice_agreed, now) -> None:
     """Move a meeting: every attendee gets an updated invitation (same calendar entry)."""
-    from tasks.sessions import SessionError, reschedule_session
+    from tasks.sessions.meetings import SessionError, reschedule_session
 
     _, moment = resolve_clock(None, now)
     try:
-        result = reschedule_session(session_id, start=parse_datetime(start, "--start"),
-                                    end=parse_datetime(end, "--end"), now=moment,
-                                    short_notice_agreed=short_notice_agreed, venue=venue, online_url=online_url,
-                                    access_notes=access_notes)
+        result = reschedule_session(
+            session_id,
+            start=parse_datetime(start, "--start"),
+            end=parse_datetime(end, "--end"),
+            now=moment,
+            short_notice_agreed=short_notice_agreed,
+            venue=venue,
+            online_url=online_url,
+            access_notes=access_notes,
+        )
     except SessionError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"session {result.session_id} moved to {_when(result.start, result.end)} (version {result.sequence})")
@@ -114,31 +143,39 @@ def reschedule(session_id, start, end, venue, online_url, access_notes, short_no
 
 @session.command("cancel")
 @click.argument("session_id", type=int)
-@click.option("--by", "by", type=click.Choice(CANCELLED_BY), default="service", show_default=True,
-              help="who cancelled it")
+@click.option(
+    "--by", "by", type=click.Choice(CANCELLED_BY), default="service", show_default=True, help="who cancelled it"
+)
 @click.option("--now", default=None, help="ISO-8601 date-time with offset (default: now)")
 def cancel(session_id, by, now) -> None:
     """Cancel a meeting: every attendee gets a calendar cancellation."""
-    from tasks.sessions import SessionError, cancel_session
+    from tasks.sessions.meetings import SessionError, cancel_session
 
     _, moment = resolve_clock(None, now)
     try:
         result = cancel_session(session_id, now=moment, cancelled_by=by)
     except SessionError as exc:
         raise InputError(str(exc)) from None
-    click.echo(f"session {result.session_id} for {result.case_ref} cancelled; cancellations queued: {result.emails_queued}")
+    click.echo(
+        f"session {result.session_id} for {result.case_ref} cancelled; cancellations queued: {result.emails_queued}"
+    )
 
 
 @session.command("outcome")
 @click.argument("session_id", type=int)
 @click.option("--result", "result", type=click.Choice(OUTCOMES), required=True, help="how it ended")
 @click.option("--on", "on", required=True, help="the date it concluded (YYYY-MM-DD)")
-@click.option("--item", "items", multiple=True, type=click.Choice(AGREEMENT_ITEMS),
-              help="agreed or partial: what was agreed (repeatable)")
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    type=click.Choice(AGREEMENT_ITEMS),
+    help="agreed or partial: what was agreed (repeatable)",
+)
 @today_options
 def outcome(session_id, result, on, items, today, now) -> None:
     """Record the outcome: mediation-concluded (and agreement-reached with --item) on the case."""
-    from tasks.sessions import SessionError, record_outcome
+    from tasks.sessions.meetings import SessionError, record_outcome
 
     _, moment = resolve_clock(today, now)
     try:
@@ -152,24 +189,31 @@ def outcome(session_id, result, on, items, today, now) -> None:
 @click.command()
 @today_options
 @json_option
-@click.option("--before", "before", multiple=True,
-              help="reminder offsets before the meeting: 7d, 1wd, 3h (repeatable; default 7d and 1wd)")
+@click.option(
+    "--before",
+    "before",
+    multiple=True,
+    help="reminder offsets before the meeting: 7d, 1wd, 3h (repeatable; default 7d and 1wd)",
+)
 def remind(today, now, as_json, before) -> None:
     """Queue the session reminders (and mediators' outcome nudges) due now."""
     from cli.common import run_flow
     from models.domain.sessions import ReminderPolicy
-    from tasks.reminders import queue_due_reminders
+    from tasks.sessions.reminders import queue_due_reminders
 
     _, moment = resolve_clock(today, now)
     try:
         ReminderPolicy.from_texts(before)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    summary = run_flow("flows.reminders:session_reminders", direct=queue_due_reminders,
-                       now=moment, before=list(before) or None)
+    summary = run_flow(
+        "flows.reminders:session_reminders", direct=queue_due_reminders, now=moment, before=list(before) or None
+    )
     if as_json:
         emit_json(summary)
         return
     kinds = ", ".join(f"{k} {v}" for k, v in summary["by_kind"].items()) or "none"
-    click.echo(f"reminders: {summary['checked']} meetings checked, {summary['queued']} queued ({kinds}), "
-               f"{summary['already_queued']} already queued, {summary['deferred']} held for 08:00")
+    click.echo(
+        f"reminders: {summary['checked']} meetings checked, {summary['queued']} queued ({kinds}), "
+        f"{summary['already_queued']} already queued, {summary['deferred']} held for 08:00"
+    )

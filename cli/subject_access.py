@@ -1,4 +1,5 @@
 """`drs subject-access --email ADDR --out DIR`: everything held about a person, across cases."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,7 @@ from cli.common import InputError, emit_json, json_option, resolve_clock, today_
 @json_option
 def subject_access(email: str, out: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Subject access request: write every case of that family and every email to the address."""
-    from tasks.subject_access import export_for_address
+    from tasks.privacy.subject_access import export_for_address
 
     _, moment = resolve_clock(today, now)
     try:
@@ -26,5 +27,7 @@ def subject_access(email: str, out: str, today: str | None, now: str | None, as_
         emit_json(result)
         return
     cases = ", ".join(result["refs"]) or "no case"
-    click.echo(f"{cases}; {result['other_emails']} other email(s): {result['files']} files written to "
-               f"{result['out']} (see README.txt)")
+    click.echo(
+        f"{cases}; {result['other_emails']} other email(s): {result['files']} files written to "
+        f"{result['out']} (see README.txt)"
+    )

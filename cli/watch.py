@@ -4,7 +4,7 @@ Why: a schedule that fires every minute "just in case" fills Prefect's database 
 runs a day. Instead `drs serve` (a long-lived process) looks every `INTERVAL_S` seconds, round
 the clock (a loop, not a cron, so the 01:00-03:00 clock-change pause does not apply):
 
-- **outbox**: rows due now that no background task is about to send (`tasks.waiting`) are handed
+- **outbox**: rows due now that no background task is about to send (`tasks.operations.waiting`) are handed
   to the `deliver-outbox-batch` background task in batches — task runs, not flow runs. This is
   what gives every email its first attempt within about a minute even when it was queued by a
   command run without a server, and what sends retries when their back-off is over;
@@ -16,10 +16,11 @@ The hourly `deliver-email` and `referral-intake` schedules stay as safety sweeps
 `drs serve` is not running. A failed check is said once on stderr and tried again next minute;
 it never stops the scheduler.
 """
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -47,9 +48,9 @@ async def watch(interval_s: float = INTERVAL_S, rounds: int | None = None) -> No
 
 async def check_outbox(now: datetime | None = None) -> int:
     """Queue background delivery of what is due and not on its way; returns how many emails."""
-    from tasks.waiting import outbox_waiting
+    from tasks.operations.waiting import outbox_waiting
 
-    ids = await asyncio.to_thread(outbox_waiting, now or datetime.now(timezone.utc))
+    ids = await asyncio.to_thread(outbox_waiting, now or datetime.now(UTC))
     if ids:
         from flows.delivery import enqueue_delivery
 
@@ -59,8 +60,8 @@ async def check_outbox(now: datetime | None = None) -> int:
 
 async def check_inbox() -> bool:
     """Start a `referral-intake` run when files wait and none is on its way; True if started."""
-    from tasks.intake import inbox_dir
-    from tasks.waiting import referral_files_waiting
+    from tasks.intake.referral_intake import inbox_dir
+    from tasks.operations.waiting import referral_files_waiting
 
     if not await asyncio.to_thread(referral_files_waiting, inbox_dir()):
         return False
@@ -81,14 +82,25 @@ async def check_inbox() -> bool:
 async def _run_on_its_way(client, deployment_id) -> bool:
     """Is a run of the deployment running, pending, or scheduled to start within two minutes?"""
     from prefect.client.schemas.filters import (
-        FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterState, FlowRunFilterStateType,
+        FlowRunFilter,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
 
-    runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
-        deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
-        state=FlowRunFilterState(type=FlowRunFilterStateType(
-            any_=[StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]))), limit=20)
-    soon = datetime.now(timezone.utc) + timedelta(minutes=2)
-    return any(run.state_type != StateType.SCHEDULED or
-               (run.expected_start_time is not None and run.expected_start_time <= soon) for run in runs)
+    runs = await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]),
+            state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING])
+            ),
+        ),
+        limit=20,
+    )
+    soon = datetime.now(UTC) + timedelta(minutes=2)
+    return any(
+        run.state_type != StateType.SCHEDULED
+        or (run.expected_start_time is not None and run.expected_start_time <= soon)
+        for run in runs
+    )

@@ -13,6 +13,7 @@ Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
 admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
 admin-record-outcome, admin-decide-claim; admin-correct-contact, admin-record-contact-reached (issue 15).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -22,13 +23,15 @@ from prefect import flow
 
 from flows.hooks import notify_team_of_failure, refusal_fails_run
 from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS, OUTCOMES
-from tasks.audit_trail import require_operator
+from tasks.privacy.audit_trail import require_operator
 from tasks.timekeeping import resolve_now
 
 ACTOR = "dashboard"
 
 CaseEventCode = Enum("CaseEventCode", {e.replace("-", "_"): e for e in EVENTS}, type=str, module=__name__)
-CertificateType = Enum("CertificateType", {c.replace("-", "_"): c for c in CERTIFICATE_TYPES}, type=str, module=__name__)
+CertificateType = Enum(
+    "CertificateType", {c.replace("-", "_"): c for c in CERTIFICATE_TYPES}, type=str, module=__name__
+)
 AgreementItem = Enum("AgreementItem", {i.replace("-", "_"): i for i in AGREEMENT_ITEMS}, type=str, module=__name__)
 SessionOutcome = Enum("SessionOutcome", {o.replace("-", "_"): o for o in OUTCOMES}, type=str, module=__name__)
 
@@ -79,13 +82,23 @@ def record_case_event(
             agreement-step-done: the items whose next step the LA has done.
     """
     require_operator(your_name)
-    from tasks.casework import get_case, record_event
+    from tasks.cases.casework import get_case, record_event
 
     today, now = resolve_now(None, None)
     with _uow() as db:
         case = get_case(db, case_ref.strip(), for_update=True)
-        record_event(db, case, _value(event), on, now=now, today=today, recorded_by=ACTOR, health=health,
-                     cert_type=_value(certificate_type), items=[_value(i) for i in agreement_items or ()])
+        record_event(
+            db,
+            case,
+            _value(event),
+            on,
+            now=now,
+            today=today,
+            recorded_by=ACTOR,
+            health=health,
+            cert_type=_value(certificate_type),
+            items=[_value(i) for i in agreement_items or ()],
+        )
         db.commit()
         return {"case_ref": case.ref, "event": _value(event), "on": on.isoformat(), "status": case.status}
 
@@ -102,7 +115,7 @@ def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type:
         certificate_type: Which certificate (default: the one the case's events call for).
     """
     require_operator(your_name)
-    from tasks.certificates import issue_certificate as issue
+    from tasks.certificates.issue import issue_certificate as issue
 
     today, now = resolve_now(None, None)
     return issue(case_ref.strip(), on, today=today, now=now, actor=ACTOR, cert_type=_value(certificate_type))
@@ -110,9 +123,16 @@ def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type:
 
 @flow(name="admin-schedule-session", **_hooks())
 @refusal_fails_run
-def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_name: str, end: datetime | None = None,
-                     venue: str | None = None, online_url: str | None = None,
-                     short_notice_agreed: bool = False) -> dict:
+def schedule_session(
+    case_ref: str,
+    start: datetime,
+    mediator_email: str,
+    your_name: str,
+    end: datetime | None = None,
+    venue: str | None = None,
+    online_url: str | None = None,
+    short_notice_agreed: bool = False,
+) -> dict:
     """Book a mediation meeting; invitations go to the family (from the case) and the mediator.
 
     Other attendees (supporter, LA officer, ICB) carry names and addresses, so they are added with
@@ -132,19 +152,28 @@ def schedule_session(case_ref: str, start: datetime, mediator_email: str, your_n
 
     forget_parameters("online_url")  # qa-15-17: retention clears the link; Prefect's copy too
     require_operator(your_name)
-    from tasks.sessions import schedule_session as schedule
+    from tasks.sessions.meetings import schedule_session as schedule
 
     _, now = resolve_now(None, None)
     start, end = _local(start), _local(end)
-    return schedule(case_ref.strip(), start=start, end=end, mediator_email=mediator_email.strip(), now=now,
-                    venue=venue, online_url=online_url, short_notice_agreed=short_notice_agreed,
-                    actor=ACTOR).as_dict()
+    return schedule(
+        case_ref.strip(),
+        start=start,
+        end=end,
+        mediator_email=mediator_email.strip(),
+        now=now,
+        venue=venue,
+        online_url=online_url,
+        short_notice_agreed=short_notice_agreed,
+        actor=ACTOR,
+    ).as_dict()
 
 
 @flow(name="admin-reschedule-session", **_hooks())
 @refusal_fails_run
-def reschedule_session(session_id: int, start: datetime, your_name: str, end: datetime | None = None,
-                       short_notice_agreed: bool = False) -> dict:
+def reschedule_session(
+    session_id: int, start: datetime, your_name: str, end: datetime | None = None, short_notice_agreed: bool = False
+) -> dict:
     """Move a mediation meeting; updated invitations go to everyone invited.
 
     Args:
@@ -155,12 +184,13 @@ def reschedule_session(session_id: int, start: datetime, your_name: str, end: da
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
     require_operator(your_name)
-    from tasks.sessions import reschedule_session as reschedule
+    from tasks.sessions.meetings import reschedule_session as reschedule
 
     _, now = resolve_now(None, None)
     start, end = _local(start), _local(end)
-    return reschedule(session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed,
-                      actor=ACTOR).as_dict()
+    return reschedule(
+        session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed, actor=ACTOR
+    ).as_dict()
 
 
 @flow(name="admin-cancel-session", **_hooks())
@@ -174,7 +204,7 @@ def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = 
         cancelled_by: Who called it off.
     """
     require_operator(your_name)
-    from tasks.sessions import cancel_session as cancel
+    from tasks.sessions.meetings import cancel_session as cancel
 
     _, now = resolve_now(None, None)
     return cancel(session_id, now=now, cancelled_by=_value(cancelled_by), actor=ACTOR).as_dict()
@@ -182,8 +212,13 @@ def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = 
 
 @flow(name="admin-record-outcome", **_hooks())
 @refusal_fails_run
-def record_outcome(session_id: int, result: SessionOutcome, on: date, your_name: str,
-                   agreement_items: list[AgreementItem] | None = None) -> dict:
+def record_outcome(
+    session_id: int,
+    result: SessionOutcome,
+    on: date,
+    your_name: str,
+    agreement_items: list[AgreementItem] | None = None,
+) -> dict:
     """Record how a mediation meeting ended (the after-mediation certificate clock starts).
 
     Args:
@@ -194,11 +229,12 @@ def record_outcome(session_id: int, result: SessionOutcome, on: date, your_name:
         agreement_items: For an agreed or partial outcome: what was agreed (starts the follow-up clocks).
     """
     require_operator(your_name)
-    from tasks.sessions import record_outcome as outcome
+    from tasks.sessions.meetings import record_outcome as outcome
 
     _, now = resolve_now(None, None)
-    return outcome(session_id, result=_value(result), on=on, now=now,
-                   items=[_value(i) for i in agreement_items or ()], actor=ACTOR).as_dict()
+    return outcome(
+        session_id, result=_value(result), on=on, now=now, items=[_value(i) for i in agreement_items or ()], actor=ACTOR
+    ).as_dict()
 
 
 @flow(name="admin-decide-claim", **_hooks())
@@ -216,11 +252,16 @@ def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason:
 
     forget_parameters("reason")  # qa-15-17: retention clears the reason; Prefect's copy too
     require_operator(your_name)
-    from tasks.claims import decide_held_claim
+    from tasks.claims.claims_in import decide_held_claim
 
     _, now = resolve_now(None, None)
-    return decide_held_claim(claim_id.strip(), _value(decision) == "approve", reason, now,
-                             decided_by=f"{require_operator(your_name)} ({ACTOR})"[:64])
+    return decide_held_claim(
+        claim_id.strip(),
+        _value(decision) == "approve",
+        reason,
+        now,
+        decided_by=f"{require_operator(your_name)} ({ACTOR})"[:64],
+    )
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -241,8 +282,8 @@ def _uow():
     return unit_of_work()
 
 
-
 # --- issue 15: contact problems (a bounced email) ---------------------------------------------------
+
 
 class ContactRole(str, Enum):
     family = "family"
@@ -269,7 +310,7 @@ def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole
         role: Whose address it is.
     """
     from flows.forget_parameters import forget_parameters
-    from tasks.contact_fix import correct_address
+    from tasks.bounces.contact_fix import correct_address
 
     forget_parameters("email")  # qa-15-17: the family's address is not kept in Prefect's database
     require_operator(your_name)
@@ -279,8 +320,14 @@ def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole
 
 @flow(name="admin-record-contact-reached", **_hooks())
 @refusal_fails_run
-def record_contact_reached(case_ref: str, by: ReachedBy, on: date, your_name: str, note: str | None = None,
-                           role: ContactRole = ContactRole.family) -> dict:
+def record_contact_reached(
+    case_ref: str,
+    by: ReachedBy,
+    on: date,
+    your_name: str,
+    note: str | None = None,
+    role: ContactRole = ContactRole.family,
+) -> dict:
     """Record that the family was told another way after an email bounced; closes the problem.
 
     Args:
@@ -292,10 +339,11 @@ def record_contact_reached(case_ref: str, by: ReachedBy, on: date, your_name: st
         role: Whose contact problem it closes.
     """
     from flows.forget_parameters import forget_parameters
-    from tasks.contact_fix import record_reached
+    from tasks.bounces.contact_fix import record_reached
 
     forget_parameters("note")  # qa-15-17: free text is not kept in Prefect's database
     require_operator(your_name)
     today, now = resolve_now(None, None)
-    return record_reached(case_ref.strip(), by=_value(by), on=on, note=note, role=_value(role),
-                          now=now, today=today, actor=ACTOR).as_dict()
+    return record_reached(
+        case_ref.strip(), by=_value(by), on=on, note=note, role=_value(role), now=now, today=today, actor=ACTOR
+    ).as_dict()

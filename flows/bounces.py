@@ -2,7 +2,7 @@
 
 Delivery-status notifications in the bounce mailbox (`DRS_BOUNCE_MAILDIR` or the IMAP mailbox
 `DRS_BOUNCE_IMAP_*`) are matched to outbox rows by the original Message-ID and recorded
-(`tasks/bounce_mailbox.py`, `tasks/bounces.py`): a hard bounce makes the email `bounced` and a
+(`tasks/bounces/mailbox.py`, `tasks/bounces/handling.py`): a hard bounce makes the email `bounced` and a
 contact problem on the case; a bounced certificate or appeal reminder emails the team at once;
 soft bounces still failing after 3 working days become contact problems. The `today` artifact is
 refreshed so the families to phone show within one run, and the `bounce-check` markdown artifact
@@ -10,6 +10,7 @@ lists case references, codes and counts only.
 
 Run it: `drs mail bounces`, or `prefect deployment run bounce-check/bounce-check`.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,24 +28,30 @@ def read_bounce_mailbox(now: datetime) -> dict:
     """Read every configured bounce source and record what it says; returns counts and the open
     contact problems (references only). No retries here: a mailbox that cannot be reached fails
     the run (the team is told) and the next run, 15 minutes later, reads what is waiting."""
-    from tasks.bounce_mailbox import check_bounces
+    from tasks.bounces.mailbox import check_bounces
 
     return check_bounces(now).as_dict()
 
 
 def render_summary(summary: dict) -> str:
     """The `bounce-check` artifact: counts, case references and reasons — no addresses."""
-    out = ["# Bounce check", "",
-           f"- notices read: {summary['read']} ({', '.join(summary['sources']) or 'no bounce mailbox configured'})",
-           f"- bounces: {summary['bounces']} (hard {summary['hard']}, soft {summary['soft']}); "
-           f"not bounces (auto-replies and others): {summary['not_bounces']}; unmatched: {summary['unmatched']}",
-           f"- soft bounces now contact problems (3 working days): {summary['promoted']}; "
-           f"escalated to the team: {summary['escalated']}; LA addresses corrected: {summary['la_settled']}", "",
-           f"## Open contact problems ({len(summary['contact_problems'])})"]
+    out = [
+        "# Bounce check",
+        "",
+        f"- notices read: {summary['read']} ({', '.join(summary['sources']) or 'no bounce mailbox configured'})",
+        f"- bounces: {summary['bounces']} (hard {summary['hard']}, soft {summary['soft']}); "
+        f"not bounces (auto-replies and others): {summary['not_bounces']}; unmatched: {summary['unmatched']}",
+        f"- soft bounces now contact problems (3 working days): {summary['promoted']}; "
+        f"escalated to the team: {summary['escalated']}; LA addresses corrected: {summary['la_settled']}",
+        "",
+        f"## Open contact problems ({len(summary['contact_problems'])})",
+    ]
     for p in summary["contact_problems"][:50]:
         who = p["case_ref"] or p["la"] or "-"
-        out.append(f"- {who} — {p['kind']} to the {p['recipient_role']}: {p['reason']} ({p['status']})"
-                   f"{', statutory' if p['statutory'] else ''}")
+        out.append(
+            f"- {who} — {p['kind']} to the {p['recipient_role']}: {p['reason']} ({p['status']})"
+            f"{', statutory' if p['statutory'] else ''}"
+        )
     return "\n".join(out)
 
 
@@ -55,11 +62,14 @@ def bounce_check(now: datetime | None = None) -> dict:
     Args:
         now: the moment to run as of (ISO-8601 with offset; default: now).
     """
-    from tasks.today import publish_today
+    from tasks.operations.today import publish_today
 
     today, moment = resolve_now(now)
     summary = read_bounce_mailbox(moment)
-    create_markdown_artifact(key="bounce-check", markdown=render_summary(summary),
-                             description="Bounces read and open contact problems (references only)")
+    create_markdown_artifact(
+        key="bounce-check",
+        markdown=render_summary(summary),
+        description="Bounces read and open contact problems (references only)",
+    )
     publish_today(today, moment)
     return summary

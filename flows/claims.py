@@ -2,7 +2,7 @@
 
 Each run (weekday mornings): imports claim files waiting in `$DRS_HOME/inbox/claims/`, checks any
 claim still `pending`, batches every approved unsent claim per LA into one workbook emailed to the
-LA's finance team (`tasks.claims_routing`), and publishes a table artifact `expense-routing-batches`
+LA's finance team (`tasks.claims.routing`), and publishes a table artifact `expense-routing-batches`
 (batches per LA, counts, totals — no names). When claims are `held` (outside policy, an admin may
 allow them) and `admin_wait_minutes` > 0, it then asks an admin in the dashboard — one typed
 approve/refuse form per held claim, showing only the claim id, case reference and the reason — in
@@ -12,6 +12,7 @@ ends Failed on timeout; this run still completes).
 
 Run it: `drs claims route` (no admin wait), or the `expense-routing` deployment.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,21 +27,23 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
-from tasks.claims_routing import routing_summary
+from tasks.claims.routing import routing_summary
 from tasks.timekeeping import resolve_now
 
 
 class HeldClaimDecision(RunInput):
     """An admin's decision on one held expense claim."""
 
-    decision: Literal["approve", "refuse"] = Field(description="approve: pay it in the next batch; refuse: the family is told why")
+    decision: Literal["approve", "refuse"] = Field(
+        description="approve: pay it in the next batch; refuse: the family is told why"
+    )
     reason: str = Field(min_length=1, description="why (a refusal reason is emailed to the family)")
 
 
 @task(cache_policy=NO_CACHE)
 def import_inbox_claims(today: date, now: datetime) -> dict[str, Any]:
     """Import claim files waiting in the inbox; returns the import summary."""
-    from tasks.claims import import_claims
+    from tasks.claims.claims_in import import_claims
 
     return import_claims(None, today, now)
 
@@ -48,7 +51,7 @@ def import_inbox_claims(today: date, now: datetime) -> dict[str, Any]:
 @task(cache_policy=NO_CACHE)
 def check_pending_claims(today: date, now: datetime) -> dict[str, int]:
     """Check claims still pending against their LA's policy."""
-    from tasks.claims import recheck_pending
+    from tasks.claims.claims_in import recheck_pending
 
     return recheck_pending(today, now)
 
@@ -56,7 +59,7 @@ def check_pending_claims(today: date, now: datetime) -> dict[str, int]:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def route_approved_claims(today: date, now: datetime) -> dict[str, Any]:
     """Batch approved unsent claims per LA (safe to retry: the exported-state guard)."""
-    from tasks.claims_routing import route_claims
+    from tasks.claims.routing import route_claims
 
     return route_claims(today, now)
 
@@ -64,7 +67,7 @@ def route_approved_claims(today: date, now: datetime) -> dict[str, Any]:
 @task(cache_policy=NO_CACHE)
 def list_held_claims() -> list[dict[str, Any]]:
     """Held claims: claim id, case reference, reason."""
-    from tasks.claims import held_claims
+    from tasks.claims.claims_in import held_claims
 
     return held_claims()
 
@@ -72,7 +75,7 @@ def list_held_claims() -> list[dict[str, Any]]:
 @task(cache_policy=NO_CACHE)
 def record_decision(claim_id: str, approve: bool, reason: str, now: datetime) -> dict[str, Any]:
     """Commit one admin decision."""
-    from tasks.claims import ClaimError, decide_held_claim
+    from tasks.claims.claims_in import ClaimError, decide_held_claim
 
     try:
         return decide_held_claim(claim_id, approve, reason, now, decided_by="admin (dashboard)")
@@ -81,7 +84,9 @@ def record_decision(claim_id: str, approve: bool, reason: str, now: datetime) ->
 
 
 @flow(name="expense-claim-decision", log_prints=False)
-def expense_claim_decision(claims: list[dict[str, Any]], wait_seconds: int, now: datetime, poll_seconds: int = 10) -> list[dict[str, Any]]:
+def expense_claim_decision(
+    claims: list[dict[str, Any]], wait_seconds: int, now: datetime, poll_seconds: int = 10
+) -> list[dict[str, Any]]:
     """Ask an admin to approve or refuse each held claim (pause for input); stops at the deadline."""
     started = time.monotonic()
     deadline = started + wait_seconds
@@ -91,13 +96,19 @@ def expense_claim_decision(claims: list[dict[str, Any]], wait_seconds: int, now:
         if left <= 0:
             break
         form = HeldClaimDecision.with_initial_data(
-            description=(f"**Held expense claim {item['claim_id']}** (case {item['case_ref']}, "
-                         f"£{item['amount_pence'] / 100:,.2f}).\n\nWhy it is held: {item['reason'] or '-'}\n\n"
-                         "Approve it for the next finance batch, or refuse it with a reason the family will read."),
+            description=(
+                f"**Held expense claim {item['claim_id']}** (case {item['case_ref']}, "
+                f"£{item['amount_pence'] / 100:,.2f}).\n\nWhy it is held: {item['reason'] or '-'}\n\n"
+                "Approve it for the next finance batch, or refuse it with a reason the family will read."
+            ),
             reason="",
         )
-        answer = pause_flow_run(wait_for_input=form, timeout=left, poll_interval=min(poll_seconds, max(1, left)),
-                                key=_pause_key(item["claim_id"]))
+        answer = pause_flow_run(
+            wait_for_input=form,
+            timeout=left,
+            poll_interval=min(poll_seconds, max(1, left)),
+            key=_pause_key(item["claim_id"]),
+        )
         decided_at = now + timedelta(seconds=int(time.monotonic() - started))  # the run's clock, moved on
         decided.append(record_decision(item["claim_id"], answer.decision == "approve", answer.reason, decided_at))
     return decided
@@ -111,7 +122,7 @@ def _pause_key(claim_id: str) -> str:
 
 
 def _publish(route: dict[str, Any], today: date) -> None:
-    from tasks.claims_routing import batches_table
+    from tasks.claims.routing import batches_table
 
     rows = batches_table(route["batches"] + route["skipped"])
     create_table_artifact(
@@ -125,8 +136,12 @@ def _publish(route: dict[str, Any], today: date) -> None:
 def expense_routing(
     today: Annotated[date | None, Field(description="the day to run as (default: today in DRS_TIMEZONE)")] = None,
     now: Annotated[datetime | None, Field(description="the moment to run as (default: now)")] = None,
-    admin_wait_minutes: Annotated[float, Field(ge=0, description="how long to wait for an admin to decide held claims (0: do not ask)")] = 0,
-    admin_poll_seconds: Annotated[int, Field(ge=1, description="how often a paused decision checks for the answer")] = 10,
+    admin_wait_minutes: Annotated[
+        float, Field(ge=0, description="how long to wait for an admin to decide held claims (0: do not ask)")
+    ] = 0,
+    admin_poll_seconds: Annotated[
+        int, Field(ge=1, description="how often a paused decision checks for the answer")
+    ] = 10,
 ) -> dict[str, Any]:
     """Import, check and route expense claims; returns the same summary as `drs claims route --json`.
 
@@ -152,15 +167,20 @@ def expense_routing(
             log.warning("held claims not all decided in time; they wait for the next run")
         if any(d.get("status") == "approved" for d in decisions) or not state.is_completed():
             more = route_approved_claims(today, now)
-            route = {"batches": route["batches"] + more["batches"], "skipped": more["skipped"] or route["skipped"],
-                     "failed": more["failed"],
-                     "claims_sent": route["claims_sent"] + more["claims_sent"],
-                     "total_pence": route["total_pence"] + more["total_pence"]}
+            route = {
+                "batches": route["batches"] + more["batches"],
+                "skipped": more["skipped"] or route["skipped"],
+                "failed": more["failed"],
+                "claims_sent": route["claims_sent"] + more["claims_sent"],
+                "total_pence": route["total_pence"] + more["total_pence"],
+            }
     _publish(route, today)
     log.info("expense routing: %d batch(es), %d claim(s) sent", len(route["batches"]), route["claims_sent"])
     if route["failed"]:  # the others were sent; this run fails so the team is told
-        raise RuntimeError("expense routing failed for " + ", ".join(f"{f['la']} ({f['error']})" for f in route["failed"]))
+        raise RuntimeError(
+            "expense routing failed for " + ", ".join(f"{f['la']} ({f['error']})" for f in route["failed"])
+        )
     asked = bool(held) and admin_wait_minutes > 0
-    return routing_summary(imported, checked, route, held_count=len(list_held_claims()) if asked else len(held),
-                           decisions=decisions)
-
+    return routing_summary(
+        imported, checked, route, held_count=len(list_held_claims()) if asked else len(held), decisions=decisions
+    )

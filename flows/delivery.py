@@ -1,6 +1,6 @@
 """Email delivery: the `deliver-email` sweep and the `deliver-outbox-batch` background task.
 
-The outbox table is the source of truth (`tasks.delivery`). Two ways deliver it:
+The outbox table is the source of truth (`tasks.mail.delivery`). Two ways deliver it:
 
 - `deliver_outbox_batch` is a Prefect background task: flows that queue emails call
   `enqueue_delivery(ids)`, which `.delay()`s it once per batch of outbox ids (each `.delay`
@@ -13,6 +13,7 @@ The outbox table is the source of truth (`tasks.delivery`). Two ways deliver it:
 
 Run once by hand: `drs mail deliver` (in-process; never needs a task worker).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,7 @@ BATCH_SIZE = 100
 @task(name="deliver-outbox-batch", cache_policy=NO_CACHE)
 def deliver_outbox_batch(ids: list[int]) -> dict[str, int]:
     """Send the outbox rows `ids` that are still due now (others were sent or claimed already)."""
-    from tasks.delivery import deliver_ids
+    from tasks.mail.delivery import deliver_ids
     from tasks.timekeeping import resolve_now
 
     _, now = resolve_now()
@@ -41,7 +42,7 @@ def deliver_outbox_batch(ids: list[int]) -> dict[str, int]:
 def deliver_due(now: datetime, retry_waiting: bool = False) -> dict[str, int]:
     """Send everything due at `now` (with `retry_waiting`, also retries still in back-off);
     returns sent/retrying/failed/remaining counts."""
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     return deliver_pending(now, retry_waiting=retry_waiting).as_dict()
 
@@ -55,7 +56,7 @@ def enqueue_delivery(ids: list[int], batch_size: int = BATCH_SIZE) -> int:
     batches = 0
     for start in range(0, len(ids), batch_size):
         try:
-            deliver_outbox_batch.delay(list(ids[start:start + batch_size]))
+            deliver_outbox_batch.delay(list(ids[start : start + batch_size]))
         except Exception as exc:  # the database, not the queue, is the source of truth
             log.warning("could not queue email delivery (%s); the deliver-email sweep will send it", type(exc).__name__)
             break

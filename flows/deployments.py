@@ -9,7 +9,7 @@ Scheduling rules (issue 8):
 - nothing is scheduled between 01:00 and 03:00 local time: that is where the clocks change
   (01:00→02:00 in March, 02:00→01:00 in October), so a run there could happen twice or never.
   The frequent jobs (intake, delivery sweep, outbox watchdog) therefore pause for those two hours;
-- at most 100 scheduled flow runs a day in all (`tasks.schedule_load`, tested): intake and the
+- at most 100 scheduled flow runs a day in all (`tasks.operations.schedule_load`, tested): intake and the
   delivery sweep are hourly safety sweeps, because `drs serve` watches the inbox and the outbox
   every minute and starts work only when there is some (`cli.watch`);
 - after downtime nothing piles up: each flow works out what is due from the database.
@@ -20,6 +20,7 @@ module when it is needed, and a module that does not exist (yet) is reported, no
 Run `python -m flows.deployments yaml` to print the `prefect.yaml` these specs describe, and
 `python -m flows.deployments check` to compare it with the file in the repository.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -64,76 +65,129 @@ class DeploymentSpec:
 
 SCHEDULED: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
-        "referral-intake", "flows.intake:referral_intake", ("0 0,4,6,8,10,12,14,16,18,20,22 * * *",),
+        "referral-intake",
+        "flows.intake:referral_intake",
+        ("0 0,4,6,8,10,12,14,16,18,20,22 * * *",),
         "Take new referral files from the inbox, open or link cases, queue the acknowledgements "
         "(idempotent by form id). `drs serve` starts a run within a minute of a file arriving; "
-        "this two-hourly schedule is the safety sweep.", ("intake",)),
+        "this two-hourly schedule is the safety sweep.",
+        ("intake",),
+    ),
     DeploymentSpec(
-        "deliver-email", "flows.delivery:deliver_email", ("0 0,3-23 * * *", "59 0 * * *"),
+        "deliver-email",
+        "flows.delivery:deliver_email",
+        ("0 0,3-23 * * *", "59 0 * * *"),
         "Hourly safety sweep (and 00:59, so no gap exceeds the 01:00-03:00 pause): deliver whatever "
         "is due in the outbox. New mail goes at once through the background task worker, and "
         "`drs serve` hands it anything due (retries, held mail, mail queued without a server) "
-        "every minute.", ("email",)),
+        "every minute.",
+        ("email",),
+    ),
     DeploymentSpec(
-        "deadline-monitor", "flows.monitor:deadline_monitor", ("45 6,12 * * *",),
+        "deadline-monitor",
+        "flows.monitor:deadline_monitor",
+        ("45 6,12 * * *",),
         "06:45 and 12:45: recompute clocks at risk, alert the team and the owners, publish the "
-        "clocks-at-risk artifact and the daily digest.", ("deadlines",)),
+        "clocks-at-risk artifact and the daily digest.",
+        ("deadlines",),
+    ),
     DeploymentSpec(
-        "session-reminders", "flows.reminders:session_reminders", ("0 8-20 * * *",),
-        "Hourly 08:00-20:00: reminders and notices for mediation meetings.", ("sessions",)),
+        "session-reminders",
+        "flows.reminders:session_reminders",
+        ("0 8-20 * * *",),
+        "Hourly 08:00-20:00: reminders and notices for mediation meetings.",
+        ("sessions",),
+    ),
     DeploymentSpec(
-        "expense-routing", "flows.claims:expense_routing", ("15 9 * * 1-5",),
+        "expense-routing",
+        "flows.claims:expense_routing",
+        ("15 9 * * 1-5",),
         "Weekdays 09:15: check imported expense claims against each LA's policy and send each "
         "LA's finance team its batch workbook; held claims then wait up to two hours for an "
-        "admin's approve/refuse form in the dashboard.", ("claims",), {"admin_wait_minutes": 120}),
+        "admin's approve/refuse form in the dashboard.",
+        ("claims",),
+        {"admin_wait_minutes": 120},
+    ),
     DeploymentSpec(
-        "monthly-report", "flows.report:monthly_report", ("30 6 1 * *",),
+        "monthly-report",
+        "flows.report:monthly_report",
+        ("30 6 1 * *",),
         "On the 1st at 06:30: the previous month's workbook for the team and each commissioner.",
-        ("reports",)),
+        ("reports",),
+    ),
     DeploymentSpec(
-        "retention", "flows.retention:retention", ("30 4 * * 0",),
+        "retention",
+        "flows.retention:retention",
+        ("30 4 * * 0",),
         "Sundays 04:30: anonymise the personal data of cases closed more than the retention "
-        "period ago (figures are kept).", ("operations",)),
+        "period ago (figures are kept).",
+        ("operations",),
+    ),
     DeploymentSpec(
-        "watchdog", "flows.watchdog:watchdog", ("5 9 * * 1-5", "35 0,3,5,7,9,11,13,15,17,19,21,23 * * *"),
+        "watchdog",
+        "flows.watchdog:watchdog",
+        ("5 9 * * 1-5", "35 0,3,5,7,9,11,13,15,17,19,21,23 * * *"),
         "Weekdays 09:05 and every two hours: email the team if the deadline monitor has not completed "
         "today or the outbox holds messages older than an hour; refresh the 'today' artifact.",
-        ("operations",)),
+        ("operations",),
+    ),
     DeploymentSpec(
-        "bounce-check", "flows.bounces:bounce_check", ("*/15 9-17 * * 1-5",),
+        "bounce-check",
+        "flows.bounces:bounce_check",
+        ("*/15 9-17 * * 1-5",),
         "Every 15 minutes in office hours (weekdays 09:00-17:45): read the bounce mailbox; a bounced "
         "email becomes a contact problem on its case, a bounced certificate or appeal reminder emails "
-        "the team at once; refresh the 'today' artifact.", ("email",)),
+        "the team at once; refresh the 'today' artifact.",
+        ("email",),
+    ),
 )
 
 ADMIN: tuple[DeploymentSpec, ...] = (
     DeploymentSpec(
-        "admin-record-case-event", "flows.admin:record_case_event", (),
-        "Record what happened on a case (from the dashboard's Run form).", ("admin",)),
+        "admin-record-case-event",
+        "flows.admin:record_case_event",
+        (),
+        "Record what happened on a case (from the dashboard's Run form).",
+        ("admin",),
+    ),
     DeploymentSpec(
-        "admin-issue-certificate", "flows.admin:issue_certificate", (),
-        "Issue a mediation certificate: PDF and email to the family.", ("admin",)),
+        "admin-issue-certificate",
+        "flows.admin:issue_certificate",
+        (),
+        "Issue a mediation certificate: PDF and email to the family.",
+        ("admin",),
+    ),
     DeploymentSpec(
-        "admin-schedule-session", "flows.admin:schedule_session", (),
-        "Book a mediation meeting for a case.", ("admin",)),
+        "admin-schedule-session", "flows.admin:schedule_session", (), "Book a mediation meeting for a case.", ("admin",)
+    ),
     DeploymentSpec(
-        "admin-reschedule-session", "flows.admin:reschedule_session", (),
-        "Move a mediation meeting to a new time.", ("admin",)),
+        "admin-reschedule-session",
+        "flows.admin:reschedule_session",
+        (),
+        "Move a mediation meeting to a new time.",
+        ("admin",),
+    ),
+    DeploymentSpec("admin-cancel-session", "flows.admin:cancel_session", (), "Cancel a mediation meeting.", ("admin",)),
     DeploymentSpec(
-        "admin-cancel-session", "flows.admin:cancel_session", (),
-        "Cancel a mediation meeting.", ("admin",)),
+        "admin-record-outcome", "flows.admin:record_outcome", (), "Record how a mediation meeting ended.", ("admin",)
+    ),
     DeploymentSpec(
-        "admin-record-outcome", "flows.admin:record_outcome", (),
-        "Record how a mediation meeting ended.", ("admin",)),
+        "admin-decide-claim", "flows.admin:decide_claim", (), "Approve or refuse a held expense claim.", ("admin",)
+    ),
     DeploymentSpec(
-        "admin-decide-claim", "flows.admin:decide_claim", (),
-        "Approve or refuse a held expense claim.", ("admin",)),
+        "admin-correct-contact",
+        "flows.admin:correct_contact",
+        (),
+        "Correct an address that bounced; the statutory emails that bounced are sent again.",
+        ("admin",),
+    ),
     DeploymentSpec(
-        "admin-correct-contact", "flows.admin:correct_contact", (),
-        "Correct an address that bounced; the statutory emails that bounced are sent again.", ("admin",)),
-    DeploymentSpec(
-        "admin-record-contact-reached", "flows.admin:record_contact_reached", (),
-        "Record that a family was told by phone or letter after an email bounced.", ("admin",)),
+        "admin-record-contact-reached",
+        "flows.admin:record_contact_reached",
+        (),
+        "Record that a family was told by phone or letter after an email bounced.",
+        ("admin",),
+    ),
 )
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = SCHEDULED + ADMIN
@@ -298,8 +352,11 @@ def main(argv: list[str]) -> int:
         path = repository_yaml_path()
         current = path.read_text() if path.exists() else ""
         if current != render_prefect_yaml():
-            print(f"{path} differs from flows/deployments.py; regenerate it with "
-                  "`python -m flows.deployments yaml > prefect.yaml`", file=sys.stderr)
+            print(
+                f"{path} differs from flows/deployments.py; regenerate it with "
+                "`python -m flows.deployments yaml > prefect.yaml`",
+                file=sys.stderr,
+            )
             return 1
         print("prefect.yaml matches flows/deployments.py", file=sys.stderr)
         return 0

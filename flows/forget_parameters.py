@@ -6,6 +6,7 @@ and shows them in the dashboard; neither `drs retention` nor `drs case erase` re
 database. The value is needed only while the run works, so the run overwrites its own stored
 parameters with "(removed)" as it starts. Outside a flow run (`flow.fn(...)`, tests) nothing happens.
 """
+
 from __future__ import annotations
 
 REMOVED = "(removed)"

@@ -3,11 +3,12 @@
 Sent through the mailer directly, not the outbox — the outbox may be what broke. The message
 names the flow and the run (random words, never personal data) and links to the dashboard.
 """
+
 from __future__ import annotations
 
 import logging
 
-from tasks.mailer import OutgoingEmail, mailer_from_settings
+from tasks.mail.mailer import OutgoingEmail, mailer_from_settings
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,14 @@ def notify_team_of_failure(flow, flow_run, state) -> None:
     )
     mailer = mailer_from_settings(settings)
     try:
-        mailer.send(OutgoingEmail(
-            to=settings.team_email, subject=f"[drs-flows] {flow.name} {state_name.lower()}", text=text,
-            message_key=f"flow-failure-{flow_run.id}",
-        ))
+        mailer.send(
+            OutgoingEmail(
+                to=settings.team_email,
+                subject=f"[drs-flows] {flow.name} {state_name.lower()}",
+                text=text,
+                message_key=f"flow-failure-{flow_run.id}",
+            )
+        )
     except Exception as exc:  # a hook must not mask the run's own failure
         log.error("could not email the team about failed run %s: %s", flow_run.name, type(exc).__name__)
     finally:
@@ -44,9 +49,9 @@ def notify_team_of_failure(flow, flow_run, state) -> None:
 #: A message that is one of ours (the reason an action was refused: references only, no SQL).
 def _refusal_types() -> tuple[type[Exception], ...]:
     from models.domain.sessions import BookingError
-    from tasks.casework import CaseworkError
-    from tasks.claims import ClaimError
-    from tasks.sessions import SessionError
+    from tasks.cases.casework import CaseworkError
+    from tasks.claims.claims_in import ClaimError
+    from tasks.sessions.meetings import SessionError
 
     return (CaseworkError, SessionError, ClaimError, BookingError)
 
@@ -72,8 +77,10 @@ def refusal_fails_run(fn):
         except _refusal_types() as exc:
             reason = f"refused: {_one_line(exc)}"
         except SQLAlchemyError as exc:
-            reason = (f"the database refused the change ({type(getattr(exc, 'orig', None) or exc).__name__}); "
-                      "nothing was saved")
+            reason = (
+                f"the database refused the change ({type(getattr(exc, 'orig', None) or exc).__name__}); "
+                "nothing was saved"
+            )
         get_run_logger().warning(reason)
         _quiet_engine_traceback()
         return Failed(message=reason)

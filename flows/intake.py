@@ -8,6 +8,7 @@ queues delivery of the new emails as background tasks (`flows.delivery`).
 
 Run by hand: `drs intake [PATH…] [--today D] [--json]`. Deployed: every 5 minutes.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -25,7 +26,7 @@ ARTIFACT_KEY = "referral-intake-summary"
 @task(name="import-referral-files", cache_policy=NO_CACHE)
 def import_referral_files(paths: list[str] | None, today: date, now: datetime) -> dict:
     """Run intake over the inbox or `paths`; returns the summary, artifact rows and new outbox ids."""
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
     outcome = run_intake(paths, today=today, now=now)
     return {"summary": outcome.document(), "artifact": outcome.artifact_rows(), "outbox_ids": outcome.outbox_ids}
@@ -49,7 +50,8 @@ def referral_intake(
     day, moment = resolve_now(now, today)
     result = import_referral_files(paths, day, moment)
     create_table_artifact(
-        key=ARTIFACT_KEY, table=result["artifact"],
+        key=ARTIFACT_KEY,
+        table=result["artifact"],
         description=f"Referral intake for {day.isoformat()}: outcomes, rejection reasons and case references.",
     )
     if result["outbox_ids"]:

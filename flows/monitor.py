@@ -10,6 +10,7 @@ one with a typed form (approve, reason) in the dashboard and issues it on approv
 Run it: `drs monitor [--today D]`, `prefect deployment run deadline-monitor/deadline-monitor`, or
 in Python `deadline_monitor(today=date(2026, 11, 30))`.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -36,8 +37,8 @@ class CertificateApproval(RunInput):
 def refresh(today: date, now: datetime) -> dict:
     """Recompute stale clocks, record web-form declines (missed clocks are marked by `send_alerts`,
     in the same transaction as the alerts that follow from them)."""
-    from tasks.admin_files import check_admin_files
-    from tasks.monitor import record_web_form_declines, refresh_clocks
+    from tasks.deadlines.admin_files import check_admin_files
+    from tasks.deadlines.monitor import record_web_form_declines, refresh_clocks
 
     check_admin_files(now)  # a wrong admin file: the team is told once a day, the last good one is used
     recomputed = refresh_clocks(today, now)
@@ -50,41 +51,57 @@ def issue_due_certificates(today: date, now: datetime) -> dict:
     """Issue the declined certificates that need no approval; hold the others."""
     from dataclasses import asdict
 
-    from tasks.monitor import MonitorSummary, certificate_work, issue_automatic
+    from tasks.deadlines.monitor import MonitorSummary, certificate_work, issue_automatic
 
     summary = MonitorSummary(today=today.isoformat())
     waiting = issue_automatic(certificate_work(today), today, now, summary)
-    return {"issued": summary.certificates_issued, "errors": summary.certificate_errors,
-            "waiting": [asdict(w) for w in waiting]}
+    return {
+        "issued": summary.certificates_issued,
+        "errors": summary.certificate_errors,
+        "waiting": [asdict(w) for w in waiting],
+    }
 
 
 @task(cache_policy=NO_CACHE)
 def send_alerts(today: date, now: datetime) -> dict:
     """Mark missed clocks, decide today's alerts and queue each once — one transaction (`sweep`);
     build the digest rows."""
-    from tasks.calendar_source import working_calendar
-    from tasks.digest import digest_table
-    from tasks.monitor import load_policy, sweep
     from models.domain.alerts import digest_rows
+    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.deadlines.digest import digest_table
+    from tasks.deadlines.monitor import load_policy, sweep
 
     policy = load_policy()
     swept = sweep(today, now, policy)
     calendar = working_calendar()
-    return {"alerts": dict(Counter(a.kind for a in swept.alerts)), "emails_queued": swept.queued,
-            "clocks_marked_missed": swept.marked_missed,
-            "digest": digest_table(digest_rows(swept.clocks, today, calendar, policy))}
+    return {
+        "alerts": dict(Counter(a.kind for a in swept.alerts)),
+        "emails_queued": swept.queued,
+        "clocks_marked_missed": swept.marked_missed,
+        "digest": digest_table(digest_rows(swept.clocks, today, calendar, policy)),
+    }
 
 
 @task(cache_policy=NO_CACHE)
 def send_digest(today: date, now: datetime, table: list[dict]) -> bool:
     """Queue the team's digest for today (once a day)."""
     from models.domain.alerts import DigestRow
-    from tasks.digest import queue_digest
-    from tasks.monitor import load_policy
+    from tasks.deadlines.digest import queue_digest
+    from tasks.deadlines.monitor import load_policy
 
-    rows = [DigestRow(la_code=r["la"], case_ref=r["case"], clock=r["clock"], due=date.fromisoformat(r["due"]),
-                      target=date.fromisoformat(r["target"]), state=r["state"], owner=r["owner"],
-                      working_days_left=r["working_days_left"]) for r in table]
+    rows = [
+        DigestRow(
+            la_code=r["la"],
+            case_ref=r["case"],
+            clock=r["clock"],
+            due=date.fromisoformat(r["due"]),
+            target=date.fromisoformat(r["target"]),
+            state=r["state"],
+            owner=r["owner"],
+            working_days_left=r["working_days_left"],
+        )
+        for r in table
+    ]
     extra = tuple(_job_history(now))
     return queue_digest(today, now, rows, extra=extra, policy=load_policy())
 
@@ -93,7 +110,7 @@ def _job_history(now: datetime) -> list[str]:
     """'When each scheduled job last succeeded', for the foot of the digest (`last_successes`
     never raises: an unreachable API becomes a line saying so)."""
     from flows.deployments import SCHEDULED
-    from tasks.heartbeat import last_successes
+    from flows.heartbeat import last_successes
 
     return ["When each scheduled job last succeeded:", *last_successes([spec.name for spec in SCHEDULED]).lines(now)]
 
@@ -101,34 +118,66 @@ def _job_history(now: datetime) -> list[str]:
 @task(cache_policy=NO_CACHE)
 def issue_approved(item: dict, today: date, now: datetime, reason: str) -> str:
     """Issue one approved certificate; returns its number or the reason it was not issued."""
-    from tasks.monitor import issue_one
+    from tasks.deadlines.monitor import issue_one
 
-    _, result = issue_one(item["case_id"], today, now, actor="dashboard:approval", cert_type=item["type"],
-                          approval_note=f"approved in the dashboard: {reason}"[:500])
+    _, result = issue_one(
+        item["case_id"],
+        today,
+        now,
+        actor="dashboard:approval",
+        cert_type=item["type"],
+        approval_note=f"approved in the dashboard: {reason}"[:500],
+    )
     return result
 
 
 @task(cache_policy=NO_CACHE)
 def refuse_certificate(item: dict, now: datetime, reason: str) -> None:
     """Record that an admin refused an automatic certificate."""
-    from tasks.monitor import CertificateWork, refuse_one
+    from tasks.deadlines.monitor import CertificateWork, refuse_one
 
     refuse_one(CertificateWork(**item), now, f"refused in the dashboard: {reason}")
 
 
 def _publish(today: date, table: list[dict]) -> None:
-    from tasks.digest import digest_markdown
     from models.domain.alerts import DigestRow
+    from tasks.deadlines.digest import digest_markdown
 
-    create_table_artifact(key="deadline-digest", table=table or [{"la": "", "case": "", "clock": "nothing due", "state": "",
-                                                                  "owner": "", "due": "", "target": "",
-                                                                  "working_days_left": ""}],
-                          description=f"Clocks due in the next 5 working days and missed ones, {today.isoformat()} "
-                                      "(references only)")
-    rows = [DigestRow(r["la"], r["case"], r["clock"], date.fromisoformat(r["due"]), date.fromisoformat(r["target"]),
-                      r["state"], r["owner"], r["working_days_left"]) for r in table]
-    create_markdown_artifact(key="deadline-digest-summary", markdown=digest_markdown(today, rows),
-                             description="The deadline digest by local authority (references only)")
+    create_table_artifact(
+        key="deadline-digest",
+        table=table
+        or [
+            {
+                "la": "",
+                "case": "",
+                "clock": "nothing due",
+                "state": "",
+                "owner": "",
+                "due": "",
+                "target": "",
+                "working_days_left": "",
+            }
+        ],
+        description=f"Clocks due in the next 5 working days and missed ones, {today.isoformat()} (references only)",
+    )
+    rows = [
+        DigestRow(
+            r["la"],
+            r["case"],
+            r["clock"],
+            date.fromisoformat(r["due"]),
+            date.fromisoformat(r["target"]),
+            r["state"],
+            r["owner"],
+            r["working_days_left"],
+        )
+        for r in table
+    ]
+    create_markdown_artifact(
+        key="deadline-digest-summary",
+        markdown=digest_markdown(today, rows),
+        description="The deadline digest by local authority (references only)",
+    )
 
 
 def _carry_on_after_timeout() -> None:
@@ -140,12 +189,14 @@ def _carry_on_after_timeout() -> None:
 
     context = FlowRunContext.get()
     with get_client(sync_client=True) as client:
-        client.set_flow_run_state(context.flow_run.id, Running(message="no answer to the certificate approval in time"),
-                                  force=True)
+        client.set_flow_run_state(
+            context.flow_run.id, Running(message="no answer to the certificate approval in time"), force=True
+        )
 
 
-def _wait_for_approvals(waiting: list[dict], today: date, now: datetime, timeout_seconds: int,
-                        poll_seconds: int, summary: dict) -> None:
+def _wait_for_approvals(
+    waiting: list[dict], today: date, now: datetime, timeout_seconds: int, poll_seconds: int, summary: dict
+) -> None:
     import time
 
     from prefect.exceptions import FlowPauseTimeout
@@ -157,13 +208,21 @@ def _wait_for_approvals(waiting: list[dict], today: date, now: datetime, timeout
         if remaining < 1:
             break
         form = CertificateApproval.with_initial_data(
-            description=(f"Case {item['case_ref']}: the family declined mediation on {item['trigger_on']}. "
-                         f"The LA asks for approval before the {item['type']} certificate is issued. "
-                         f"Approve to issue it today ({n + 1} of {len(waiting)})."),
-            approve=False, reason="")
+            description=(
+                f"Case {item['case_ref']}: the family declined mediation on {item['trigger_on']}. "
+                f"The LA asks for approval before the {item['type']} certificate is issued. "
+                f"Approve to issue it today ({n + 1} of {len(waiting)})."
+            ),
+            approve=False,
+            reason="",
+        )
         try:
-            answer = pause_flow_run(wait_for_input=form, timeout=remaining, poll_interval=poll_seconds,
-                                    key=f"certificate-{item['case_ref']}-{item['type']}-{item['trigger_on']}".lower())
+            answer = pause_flow_run(
+                wait_for_input=form,
+                timeout=remaining,
+                poll_interval=poll_seconds,
+                key=f"certificate-{item['case_ref']}-{item['type']}-{item['trigger_on']}".lower(),
+            )
         except FlowPauseTimeout:
             _carry_on_after_timeout()
             break  # the rest stay awaiting approval; the next run asks again
@@ -206,14 +265,20 @@ def deadline_monitor(
     digest_queued = send_digest(today, now, sent["digest"])
     _publish(today, sent["digest"])
     summary = {
-        "today": today.isoformat(), "cases_recomputed": step["cases_recomputed"],
-        "clocks_marked_missed": sent["clocks_marked_missed"], "alerts": sent["alerts"],
-        "emails_queued": sent["emails_queued"], "certificates_issued": list(certs["issued"]),
-        "awaiting_approval": [w["case_ref"] for w in certs["waiting"]], "certificates_refused": [],
-        "certificate_errors": list(certs["errors"]), "digest_queued": digest_queued, "digest_rows": len(sent["digest"]),
+        "today": today.isoformat(),
+        "cases_recomputed": step["cases_recomputed"],
+        "clocks_marked_missed": sent["clocks_marked_missed"],
+        "alerts": sent["alerts"],
+        "emails_queued": sent["emails_queued"],
+        "certificates_issued": list(certs["issued"]),
+        "awaiting_approval": [w["case_ref"] for w in certs["waiting"]],
+        "certificates_refused": [],
+        "certificate_errors": list(certs["errors"]),
+        "digest_queued": digest_queued,
+        "digest_rows": len(sent["digest"]),
     }
     try:
-        from tasks.today import publish_today
+        from tasks.operations.today import publish_today
 
         publish_today(today, now)
     except ImportError:  # pragma: no cover - the Today screen is optional

@@ -8,6 +8,7 @@ Publishes a markdown artifact `session-reminders` with counts only — no person
 
     drs remind --now 2026-10-19T10:00+01:00 --json      # same work, from the command line
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.hooks import notify_team_of_failure
-from tasks.reminders import queue_due_reminders
+from tasks.sessions.reminders import queue_due_reminders
 from tasks.timekeeping import resolve_now
 
 
@@ -43,9 +44,11 @@ def session_reminders(
     kinds = ", ".join(f"{k}: {v}" for k, v in summary["by_kind"].items()) or "none"
     create_markdown_artifact(
         key="session-reminders",
-        markdown=(f"## Session reminders\n\nAs of {summary['now']}: {summary['checked']} meetings checked, "
-                  f"**{summary['queued']} queued** ({kinds}), {summary['already_queued']} already queued, "
-                  f"{summary['deferred']} held for 08:00 (quiet hours).\n"),
+        markdown=(
+            f"## Session reminders\n\nAs of {summary['now']}: {summary['checked']} meetings checked, "
+            f"**{summary['queued']} queued** ({kinds}), {summary['already_queued']} already queued, "
+            f"{summary['deferred']} held for 08:00 (quiet hours).\n"
+        ),
         description="Reminders queued by the last run (counts only)",
     )
     return summary

@@ -9,9 +9,10 @@ Re-running a month rewrites the same figures and emails nobody twice unless `res
 Run it: `drs report monthly --month 2026-11`, `prefect deployment run monthly-report/monthly-report`,
 or in Python `monthly_report(month="2026-11")`.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from tasks.timekeeping import local_tz, resolve_now
 @task(cache_policy=NO_CACHE)
 def write_workbooks(month: str, now: datetime, out: str | None) -> dict[str, Any]:
     """Build the month's figures from the database and write the full and per-LA workbooks."""
-    from tasks.monthly_report import write_monthly_workbooks
+    from tasks.reporting.monthly import write_monthly_workbooks
 
     return write_monthly_workbooks(month, now, out)
 
@@ -35,7 +36,7 @@ def write_workbooks(month: str, now: datetime, out: str | None) -> dict[str, Any
 @task(cache_policy=NO_CACHE)
 def queue_emails(month: str, workbooks: dict[str, Any], now: datetime, resend: bool) -> dict[str, Any]:
     """Queue the workbooks to the team and each LA's contract contact (idempotent by key)."""
-    from tasks.monthly_report import queue_monthly_emails
+    from tasks.reporting.monthly import queue_monthly_emails
 
     return queue_monthly_emails(month, workbooks, now, resend)
 
@@ -45,11 +46,13 @@ def monthly_report(
     month: Annotated[str | None, Field(description="YYYY-MM to report (default: the month just ended)")] = None,
     today: Annotated[date | None, Field(description="the day to run as (default: today in DRS_TIMEZONE)")] = None,
     now: Annotated[datetime | None, Field(description="the moment to run as (default: now)")] = None,
-    out: Annotated[str | None, Field(description="folder for the workbooks (default: $DRS_HOME/reports/monthly)")] = None,
+    out: Annotated[
+        str | None, Field(description="folder for the workbooks (default: $DRS_HOME/reports/monthly)")
+    ] = None,
     resend: Annotated[bool, Field(description="email the workbooks again even if this month was sent")] = False,
 ) -> dict[str, Any]:
     """Write and distribute the monthly report; returns the same summary as `drs report monthly --json`."""
-    from tasks.monthly_report import resolve_month
+    from tasks.reporting.monthly import resolve_month
 
     today, now = resolve_now(now, today)
     month = resolve_month(month, today)
@@ -73,11 +76,11 @@ def _newer_run_for(month: str) -> str | None:
     A run started now (the CLI, the dashboard's Run button, an on-time schedule) never skips."""
     from prefect.runtime import flow_run
 
-    from tasks.heartbeat import newer_completed_run
-    from tasks.monthly_report import resolve_month
+    from flows.heartbeat import newer_completed_run
+    from tasks.reporting.monthly import resolve_month
 
     expected = flow_run.scheduled_start_time
-    if flow_run.id is None or expected is None or expected > datetime.now(timezone.utc) - LATE_AFTER:
+    if flow_run.id is None or expected is None or expected > datetime.now(UTC) - LATE_AFTER:
         return None
 
     def same_month(params: dict[str, Any], its_start: datetime) -> bool:
@@ -97,11 +100,16 @@ def _newer_run_for(month: str) -> str | None:
 def _publish(result: dict[str, Any]) -> None:
     path = Path(result["workbook"])
     create_link_artifact(
-        key="monthly-report-link", link=path.resolve().as_uri(), link_text=path.name,
+        key="monthly-report-link",
+        link=path.resolve().as_uri(),
+        link_text=path.name,
         description=f"Monthly report {result['month']}: the workbook for every LA (per-LA workbooks beside it).",
     )
     create_table_artifact(
-        key="monthly-report-kpis", table=result["kpis"],
-        description=(f"Monthly report {result['month']}: headline figures per LA, count/out of (%). "
-                     "Definitions are on the workbook's cover sheet."),
+        key="monthly-report-kpis",
+        table=result["kpis"],
+        description=(
+            f"Monthly report {result['month']}: headline figures per LA, count/out of (%). "
+            "Definitions are on the workbook's cover sheet."
+        ),
     )

@@ -2,13 +2,14 @@
 
 A case closed more than `models.domain.operations.RETENTION_MONTHS` months ago (24, the service's
 policy) loses its personal data; figures, codes and references stay so reports still add up. See
-`tasks/retention.py` for exactly what is removed; `tasks/file_retention.py` also deletes copies of
+`tasks/privacy/retention.py` for exactly what is removed; `tasks/privacy/file_retention.py` also deletes copies of
 personal data on disk (imported files, .eml copies, claims workbooks) older than the period; cases
 on legal hold and their files are kept. Publishes the markdown artifact `retention`
 (counts and case references only).
 
 Run it: `prefect deployment run retention/retention`, or in Python `retention(today=...)`.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,7 +26,7 @@ from tasks.timekeeping import resolve_now
 @task(cache_policy=NO_CACHE)
 def anonymise_due_cases(today: date, now) -> dict:
     """Anonymise every case due for it on `today`; returns the summary (refs and counts)."""
-    from tasks.retention import anonymise_closed_cases
+    from tasks.privacy.retention import anonymise_closed_cases
 
     return anonymise_closed_cases(today, now).as_dict()
 
@@ -33,7 +34,7 @@ def anonymise_due_cases(today: date, now) -> dict:
 @task(cache_policy=NO_CACHE)
 def remove_old_file_copies(today: date) -> dict:
     """Delete imported files, .eml copies and claims workbooks older than the retention period."""
-    from tasks.file_retention import remove_old_copies
+    from tasks.privacy.file_retention import remove_old_copies
 
     return remove_old_copies(today).as_dict()
 
@@ -51,18 +52,21 @@ def retention(today: date | None = None) -> dict:
     refs = summary["refs"]
     shown = ", ".join(refs[:50]) + (f" … and {len(refs) - 50} more" if len(refs) > 50 else "")
     create_markdown_artifact(
-        key="retention", description="Cases anonymised by the retention policy (references only)",
-        markdown=(f"# Retention — {today:%d %B %Y}\n\n"
-                  f"Cases closed on or before {summary['closed_before']} ({RETENTION_MONTHS} months) are anonymised.\n\n"
-                  f"- cases anonymised now: {summary['cases']}{': ' + shown if refs else ''}\n"
-                  f"- emails cleared: {summary['emails']}; unsent emails cancelled: {summary['emails_cancelled']}; "
-                  f"attachments removed: {summary['attachments']}; meeting attendees cleared: {summary['attendees']}; "
-                  f"certificate PDFs removed: {summary['certificates']}; claims workbooks removed: {summary['claim_workbooks']}\n"
-                  f"- files of the anonymised cases deleted: {sum(summary['case_files'].values())}\n"
-                  f"- on legal hold, kept: {', '.join(summary['held']) or 'none'}\n"
-                  f"- claim payee details cleared: {summary['claims']}; kept until paid: {summary['claims_waiting_for_payment']}\n"
-                  f"- files last changed before {summary['files_older_than']} deleted: {sum(files.values())}"
-                  f"{' (' + ', '.join(f'{k}: {v}' for k, v in files.items()) + ')' if files else ''}\n"
-                  f"{''.join(f'- could not delete {e}' + chr(10) for e in summary['file_errors'] + summary['case_file_errors'])}"),
+        key="retention",
+        description="Cases anonymised by the retention policy (references only)",
+        markdown=(
+            f"# Retention — {today:%d %B %Y}\n\n"
+            f"Cases closed on or before {summary['closed_before']} ({RETENTION_MONTHS} months) are anonymised.\n\n"
+            f"- cases anonymised now: {summary['cases']}{': ' + shown if refs else ''}\n"
+            f"- emails cleared: {summary['emails']}; unsent emails cancelled: {summary['emails_cancelled']}; "
+            f"attachments removed: {summary['attachments']}; meeting attendees cleared: {summary['attendees']}; "
+            f"certificate PDFs removed: {summary['certificates']}; claims workbooks removed: {summary['claim_workbooks']}\n"
+            f"- files of the anonymised cases deleted: {sum(summary['case_files'].values())}\n"
+            f"- on legal hold, kept: {', '.join(summary['held']) or 'none'}\n"
+            f"- claim payee details cleared: {summary['claims']}; kept until paid: {summary['claims_waiting_for_payment']}\n"
+            f"- files last changed before {summary['files_older_than']} deleted: {sum(files.values())}"
+            f"{' (' + ', '.join(f'{k}: {v}' for k, v in files.items()) + ')' if files else ''}\n"
+            f"{''.join(f'- could not delete {e}' + chr(10) for e in summary['file_errors'] + summary['case_file_errors'])}"
+        ),
     )
     return summary

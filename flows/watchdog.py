@@ -9,6 +9,7 @@ It also refreshes the markdown artifacts `today` (what the team needs to do toda
 
 Run it: `prefect deployment run watchdog/watchdog`, or in Python `watchdog(now=...)`.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,17 +26,20 @@ from tasks.timekeeping import local_tz, resolve_now
 @task(cache_policy=NO_CACHE)
 def read_heartbeat(names: list[str], now: datetime) -> dict:
     """Last successful end time per job (ISO strings), plus the digest lines."""
-    from tasks.heartbeat import last_successes
+    from flows.heartbeat import last_successes
 
     beat = last_successes(names)
-    return {"last_success": {n: (t.isoformat() if t else None) for n, t in beat.last_success.items()},
-            "api_error": beat.api_error, "lines": beat.lines(now)}
+    return {
+        "last_success": {n: (t.isoformat() if t else None) for n, t in beat.last_success.items()},
+        "api_error": beat.api_error,
+        "lines": beat.lines(now),
+    }
 
 
 @task(cache_policy=NO_CACHE)
 def read_outbox_backlog(now: datetime) -> dict:
     """How many outbox messages have waited more than an hour, and since when."""
-    from tasks.watchdog import outbox_backlog
+    from tasks.operations.watchdog import outbox_backlog
 
     count, oldest = outbox_backlog(now)
     return {"count": count, "oldest": oldest.isoformat() if oldest else None}
@@ -45,7 +49,7 @@ def read_outbox_backlog(now: datetime) -> dict:
 def alert_team(problems: list[dict], now: datetime) -> list[str]:
     """Email the team once a day per problem; returns the problem keys emailed now."""
     from models.domain.operations import Problem
-    from tasks.watchdog import alert_team_once
+    from tasks.operations.watchdog import alert_team_once
 
     return alert_team_once([Problem(**p) for p in problems], now.astimezone(local_tz()).date(), now)
 
@@ -53,7 +57,7 @@ def alert_team(problems: list[dict], now: datetime) -> list[str]:
 @task(cache_policy=NO_CACHE)
 def publish_today(now: datetime) -> dict[str, int]:
     """Refresh the `today` markdown artifact; returns the count per section."""
-    from tasks.today import publish_today_markdown
+    from tasks.operations.today import publish_today_markdown
 
     return publish_today_markdown(now.astimezone(local_tz()).date(), now)
 
@@ -63,7 +67,7 @@ def _log_today(counts: dict[str, int]) -> None:
     from prefect import get_run_logger
     from prefect.settings import get_current_settings
 
-    from tasks.today import today_log_line
+    from tasks.operations.today import today_log_line
 
     get_run_logger().info(today_log_line(counts, get_current_settings().ui_url))
 
@@ -76,7 +80,7 @@ def watchdog(now: datetime | None = None) -> dict:
         now: Check as if it were this moment (default: now, Europe/London).
     """
     from flows.deployments import SCHEDULED
-    from tasks.calendar_source import working_calendar
+    from tasks.deadlines.calendar_source import working_calendar
 
     today, now = resolve_now(now, None)
     tz = local_tz()
@@ -85,17 +89,24 @@ def watchdog(now: datetime | None = None) -> dict:
     backlog = read_outbox_backlog(now)
     monitor = beat["last_success"].get("deadline-monitor")
     problems = watchdog_problems(
-        now.astimezone(tz), working_calendar().is_working_day(today),
+        now.astimezone(tz),
+        working_calendar().is_working_day(today),
         datetime.fromisoformat(monitor).astimezone(tz) if monitor else None,
-        backlog["count"], datetime.fromisoformat(backlog["oldest"]).astimezone(tz) if backlog["oldest"] else None,
+        backlog["count"],
+        datetime.fromisoformat(backlog["oldest"]).astimezone(tz) if backlog["oldest"] else None,
         api_error=beat["api_error"],
     )
     alerted = alert_team([p.__dict__ for p in problems], now) if problems else []
     create_markdown_artifact(
-        key="job-heartbeat", description="When each scheduled job last succeeded",
+        key="job-heartbeat",
+        description="When each scheduled job last succeeded",
         markdown="# When each job last succeeded\n\n" + "\n".join(f"- {line}" for line in beat["lines"]),
     )
     counts = publish_today(now)
     _log_today(counts)
-    return {"problems": [p.key for p in problems], "alerted": alerted,
-            "outbox_waiting": backlog["count"], "today": counts}
+    return {
+        "problems": [p.key for p in problems],
+        "alerted": alerted,
+        "outbox_waiting": backlog["count"],
+        "today": counts,
+    }

@@ -16,6 +16,7 @@ total is the sum of the pence, so it reconciles to the penny); dates are dates; 
 of user text goes through `reports.safe_cells`. The payee's name and email appear (finance pays
 them); nothing about the child does.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,18 @@ GBP = '"£"#,##0.00'
 DATE = "DD/MM/YYYY"
 DATETIME = "DD/MM/YYYY HH:MM"
 MILES = "0.0#"  # 12.5 shows 12.5, 12.25 shows 12.25 (the value priced)
-HEADER = ("Claim ID", "Case reference", "Session date", "Category", "Miles", "Rate per mile",
-          "Amount", "Receipt", "Payee name", "Payee email")
+HEADER = (
+    "Claim ID",
+    "Case reference",
+    "Session date",
+    "Category",
+    "Miles",
+    "Rate per mile",
+    "Amount",
+    "Receipt",
+    "Payee name",
+    "Payee email",
+)
 HEADER_ROW = 6
 
 

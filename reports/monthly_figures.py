@@ -1,7 +1,7 @@
 """The monthly report's figures, from plain rows: pure, deterministic, no I/O, never reads the clock.
 
 `build_report(data, calendar)` turns a `ReportInput` (frozen rows loaded by
-`tasks.monthly_report`) into a `MonthlyReport`: every figure for the month and for the
+`tasks.reporting.monthly`) into a `MonthlyReport`: every figure for the month and for the
 year to date, overall and per local authority, each a `Figure` with its **count and
 denominator** so a commissioner can check it, plus the case list, the clocks due in the
 month and the late first meetings with their breach reasons.
@@ -19,6 +19,7 @@ figures survive the retention job that nulls a case's personal details.
 Every definition below is also written, in plain words, on the workbook's cover sheet
 (`DEFINITIONS`); change both together.
 """
+
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
@@ -32,18 +33,41 @@ from models.domain.rules import ruleset_for
 from models.domain.vocabulary import CERTIFICATE_TYPES, DECISION_TYPES, OUTCOMES
 
 __all__ = [
-    "CANCELLED_BY", "CLAIM_STATUSES", "DEFINITIONS", "CaseLine", "CaseRow", "CertificateRow", "ClaimRow",
-    "ClockLine", "ClockRow", "EventRow", "Figure", "LaInfo", "LateMeeting", "MonthlyReport", "ReportInput",
-    "ScopeFigures", "SessionRow", "TrendPoint", "build_report", "clock_result", "financial_year_start",
-    "headline_kpis", "month_bounds", "parse_month", "previous_month",
+    "CANCELLED_BY",
+    "CLAIM_STATUSES",
+    "DEFINITIONS",
+    "CaseLine",
+    "CaseRow",
+    "CertificateRow",
+    "ClaimRow",
+    "ClockLine",
+    "ClockRow",
+    "EventRow",
+    "Figure",
+    "LaInfo",
+    "LateMeeting",
+    "MonthlyReport",
+    "ReportInput",
+    "ScopeFigures",
+    "SessionRow",
+    "TrendPoint",
+    "build_report",
+    "clock_result",
+    "financial_year_start",
+    "headline_kpis",
+    "month_bounds",
+    "parse_month",
+    "previous_month",
 ]
 
 CLAIM_STATUSES = ("pending", "approved", "query", "held", "rejected", "sent", "paid")
 CANCELLED_BY = ("family", "la", "icb", "service", "unknown")
 BREACH_REASON_KEYS = ("breach_reason", "reason")  # keys looked up in a case event's `detail`
 _CERT_PERIOD = {
-    "declined": "certificate_declined_wd", "withdrawn": "certificate_withdrawn_wd",
-    "deemed": "certificate_deemed_wd", "after-mediation": "certificate_after_mediation_wd",
+    "declined": "certificate_declined_wd",
+    "withdrawn": "certificate_withdrawn_wd",
+    "deemed": "certificate_deemed_wd",
+    "after-mediation": "certificate_after_mediation_wd",
 }
 
 
@@ -104,6 +128,7 @@ class EventRow:
 @dataclass(frozen=True)
 class CertificateRow:
     """A certificate issued (status `issued`); `trigger_on` None when its trigger is unknown."""
+
     ref: str
     la_code: str
     type: str
@@ -114,6 +139,7 @@ class CertificateRow:
 @dataclass(frozen=True)
 class SessionRow:
     """A mediation meeting: `on` is its local date; `cancelled_on` the local date it was cancelled."""
+
     ref: str
     la_code: str
     on: date
@@ -139,6 +165,7 @@ class ClockRow:
 @dataclass(frozen=True)
 class ClaimRow:
     """An expense claim line: `received_on` the local date it was imported."""
+
     ref: str
     la_code: str
     received_on: date
@@ -150,6 +177,7 @@ class ClaimRow:
 @dataclass(frozen=True)
 class ReportInput:
     """Everything one report is built from. `for_la(code)` keeps only that LA's rows."""
+
     month: str
     las: tuple[LaInfo, ...]
     cases: tuple[CaseRow, ...] = ()
@@ -162,10 +190,16 @@ class ReportInput:
     def for_la(self, code: str) -> ReportInput:
         def keep(rows):
             return tuple(r for r in rows if r.la_code == code)
+
         return ReportInput(
-            month=self.month, las=tuple(la for la in self.las if la.code == code), cases=keep(self.cases),
-            events=keep(self.events), certificates=keep(self.certificates), sessions=keep(self.sessions),
-            clocks=keep(self.clocks), claims=keep(self.claims),
+            month=self.month,
+            las=tuple(la for la in self.las if la.code == code),
+            cases=keep(self.cases),
+            events=keep(self.events),
+            certificates=keep(self.certificates),
+            sessions=keep(self.sessions),
+            clocks=keep(self.clocks),
+            claims=keep(self.claims),
         )
 
 
@@ -173,6 +207,7 @@ class ReportInput:
 @dataclass(frozen=True)
 class Figure:
     """One measure: `count` of `denominator` (a total is its own denominator); money in pence."""
+
     key: str
     section: str
     label: str
@@ -201,6 +236,7 @@ class TrendPoint:
 @dataclass(frozen=True)
 class ScopeFigures:
     """The figures of one scope (all LAs, or one LA) for the month and the year to date."""
+
     code: str  # "ALL" or the LA's ONS code
     name: str
     month: tuple[Figure, ...]
@@ -217,6 +253,7 @@ class ScopeFigures:
 @dataclass(frozen=True)
 class CaseLine:
     """A case active in the month (received, or anything recorded on it in the month); no names."""
+
     ref: str
     la_code: str
     service: str
@@ -236,6 +273,7 @@ class CaseLine:
 @dataclass(frozen=True)
 class ClockLine:
     """A clock due in the month and how it went: `result` met | met late | missed | open | not applicable."""
+
     ref: str
     la_code: str
     name: str
@@ -250,6 +288,7 @@ class ClockLine:
 @dataclass(frozen=True)
 class LateMeeting:
     """A first mediation meeting held after the LA's 30 days (or none recorded), with the reason."""
+
     ref: str
     la_code: str
     la_received_on: date
@@ -276,36 +315,69 @@ class MonthlyReport:
 
 # --- definitions (the cover sheet) -----------------------------------------------------------
 DEFINITIONS: tuple[tuple[str, str], ...] = (
-    ("Periods", "Month: the calendar month, first to last day. Year to date: the UK financial year from "
-                "1 April to the month's last day. All dates are UK local dates."),
-    ("Count and denominator", "Every figure is a count out of a denominator, and the percentage is count ÷ "
-                              "denominator. A total is shown as its own denominator (100%). A blank "
-                              "percentage means the denominator is 0."),
-    ("Referrals received", "Cases whose referral was received in the period, by service (mediation, DRS); "
-                           "the decision types are out of the mediation referrals."),
-    ("Family decisions", "Mediation cases whose family first told us in the period whether they want mediation: "
-                         "chose mediation (asked for it) or declined, out of all families who decided."),
-    ("Certificates issued", "Mediation certificates issued in the period, by type. 'Within 3 working days' counts "
-                            "certificates issued no later than the statutory period (3 working days, bank holidays "
-                            "excluded, the trigger day not counted) after their trigger (declined, withdrawn, LA "
-                            "cannot arrange, mediation concluded), out of the certificates whose trigger date is known."),
-    ("Mediation meetings held", "Mediation meetings held in the period (meetings of DRS cases are not mediations "
-                                "and are not counted here). 'Within 30 days' takes each case's first meeting held in "
-                                "the period and checks it was held no later than 30 calendar days after the LA (or ICB) "
-                                "received the family's request; the denominator is the first meetings with a known "
-                                "receipt date. Late first meetings are listed with the breach reason recorded on the case."),
+    (
+        "Periods",
+        "Month: the calendar month, first to last day. Year to date: the UK financial year from "
+        "1 April to the month's last day. All dates are UK local dates.",
+    ),
+    (
+        "Count and denominator",
+        "Every figure is a count out of a denominator, and the percentage is count ÷ "
+        "denominator. A total is shown as its own denominator (100%). A blank "
+        "percentage means the denominator is 0.",
+    ),
+    (
+        "Referrals received",
+        "Cases whose referral was received in the period, by service (mediation, DRS); "
+        "the decision types are out of the mediation referrals.",
+    ),
+    (
+        "Family decisions",
+        "Mediation cases whose family first told us in the period whether they want mediation: "
+        "chose mediation (asked for it) or declined, out of all families who decided.",
+    ),
+    (
+        "Certificates issued",
+        "Mediation certificates issued in the period, by type. 'Within 3 working days' counts "
+        "certificates issued no later than the statutory period (3 working days, bank holidays "
+        "excluded, the trigger day not counted) after their trigger (declined, withdrawn, LA "
+        "cannot arrange, mediation concluded), out of the certificates whose trigger date is known.",
+    ),
+    (
+        "Mediation meetings held",
+        "Mediation meetings held in the period (meetings of DRS cases are not mediations "
+        "and are not counted here). 'Within 30 days' takes each case's first meeting held in "
+        "the period and checks it was held no later than 30 calendar days after the LA (or ICB) "
+        "received the family's request; the denominator is the first meetings with a known "
+        "receipt date. Late first meetings are listed with the breach reason recorded on the case.",
+    ),
     ("Outcomes", "Meetings whose outcome was recorded in the period: agreed, partial agreement, not agreed."),
-    ("Agreement follow-ups", "Follow-up deadlines from written mediation agreements (reg 42 and 44) due in the "
-                             "period and met on time, out of those due (not-applicable ones left out)."),
-    ("Sessions cancelled", "Meetings that were due to take place in the period and were cancelled, out of all "
-                           "meetings due in the period that were held or cancelled; then by who cancelled."),
-    ("Expense claims", "Claim lines received (imported) in the period, by their status today, with the amounts; "
-                       "out of all claim lines received in the period."),
-    ("Clocks", "Every deadline due in the month: met (on or before the due date), met late, missed (not met, "
-               "as at the month's end) or open, and by how many working days it was late. The family's appeal "
-               "deadline shows 'passed' when no appeal was recorded by then: it is not a failure of the service or the LA."),
-    ("Personal data", "None: cases appear by reference only. Figures use no personal details, so they stay the "
-                      "same after personal data is anonymised."),
+    (
+        "Agreement follow-ups",
+        "Follow-up deadlines from written mediation agreements (reg 42 and 44) due in the "
+        "period and met on time, out of those due (not-applicable ones left out).",
+    ),
+    (
+        "Sessions cancelled",
+        "Meetings that were due to take place in the period and were cancelled, out of all "
+        "meetings due in the period that were held or cancelled; then by who cancelled.",
+    ),
+    (
+        "Expense claims",
+        "Claim lines received (imported) in the period, by their status today, with the amounts; "
+        "out of all claim lines received in the period.",
+    ),
+    (
+        "Clocks",
+        "Every deadline due in the month: met (on or before the due date), met late, missed (not met, "
+        "as at the month's end) or open, and by how many working days it was late. The family's appeal "
+        "deadline shows 'passed' when no appeal was recorded by then: it is not a failure of the service or the LA.",
+    ),
+    (
+        "Personal data",
+        "None: cases appear by reference only. Figures use no personal details, so they stay the "
+        "same after personal data is anonymised.",
+    ),
 )
 
 
@@ -323,7 +395,10 @@ class _Facts:
         for ref, evs in events.items():
             first = next((e for e in evs if e.event in ("mediation-requested", "mediation-declined")), None)
             if first is not None:
-                self.decision[ref] = ("chose mediation" if first.event == "mediation-requested" else "declined", first.on)
+                self.decision[ref] = (
+                    "chose mediation" if first.event == "mediation-requested" else "declined",
+                    first.on,
+                )
         # first meeting held per *mediation* case (a DRS meeting is not a mediation and has no
         # 30-day duty): held sessions; a case with no session rows at all falls back to its first
         # `mediation-concluded` event
@@ -415,14 +490,29 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
     section = "Referrals received"
     add("referrals_total", section, "Referrals received", len(received), len(received))
     add("referrals_mediation", section, "Mediation referrals", len(mediation), len(received))
-    add("referrals_drs", section, "Disagreement resolution (DRS) referrals",
-        sum(c.service == "drs" for c in received), len(received))
+    add(
+        "referrals_drs",
+        section,
+        "Disagreement resolution (DRS) referrals",
+        sum(c.service == "drs" for c in received),
+        len(received),
+    )
     by_type = Counter(c.decision_type for c in mediation)
     for code in DECISION_TYPES:
-        add(f"referrals_decision_{code}", section, f"Mediation: decision {code.replace('_', ' ')}",
-            by_type.get(code, 0), len(mediation))
-    add("referrals_decision_unknown", section, "Mediation: decision type not recorded",
-        sum(n for k, n in by_type.items() if k not in DECISION_TYPES), len(mediation))
+        add(
+            f"referrals_decision_{code}",
+            section,
+            f"Mediation: decision {code.replace('_', ' ')}",
+            by_type.get(code, 0),
+            len(mediation),
+        )
+    add(
+        "referrals_decision_unknown",
+        section,
+        "Mediation: decision type not recorded",
+        sum(n for k, n in by_type.items() if k not in DECISION_TYPES),
+        len(mediation),
+    )
 
     # Family decisions
     section = "Family decisions"
@@ -439,7 +529,13 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
     on_time = [facts.certificate_on_time(c) for c in certs]
     add("certificates_total", section, "Certificates issued", len(certs), len(certs))
     for kind in CERTIFICATE_TYPES:
-        add(f"certificates_{kind}", section, f"Certificates issued: {kind}", sum(c.type == kind for c in certs), len(certs))
+        add(
+            f"certificates_{kind}",
+            section,
+            f"Certificates issued: {kind}",
+            sum(c.type == kind for c in certs),
+            len(certs),
+        )
     known = [t for t in on_time if t is not None]
     add("certificates_on_time", section, "Issued within 3 working days of the trigger", sum(known), len(known))
     for kind in CERTIFICATE_TYPES:
@@ -448,17 +544,28 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
 
     # Meetings
     section = "Mediation meetings"
-    held_sessions = [s for s in data.sessions
-                     if s.status == "held" and s.ref in facts.mediation_refs and _between(s.on, start, end)]
+    held_sessions = [
+        s for s in data.sessions if s.status == "held" and s.ref in facts.mediation_refs and _between(s.on, start, end)
+    ]
     held_total = len(held_sessions) + sum(_between(d, start, end) for d in facts.held_fallback.values())
     add("meetings_held", section, "Mediation meetings held", held_total, held_total)
     firsts = [ref for ref, d in facts.first_held.items() if _between(d, start, end)]
     checks = [c for c in (facts.meeting_check(ref) for ref in sorted(firsts)) if c is not None]
     late_refs = [ref for ref in sorted(firsts) if (c := facts.meeting_check(ref)) is not None and c[2] > 0]
-    add("meetings_within_30_days", section, "First meetings held within 30 days of the LA receiving the request",
-        sum(c[2] <= 0 for c in checks), len(checks))
-    add("meetings_late_reason_recorded", section, "Late first meetings with a breach reason recorded",
-        sum(facts.breach_reason(ref) is not None for ref in late_refs), len(late_refs))
+    add(
+        "meetings_within_30_days",
+        section,
+        "First meetings held within 30 days of the LA receiving the request",
+        sum(c[2] <= 0 for c in checks),
+        len(checks),
+    )
+    add(
+        "meetings_late_reason_recorded",
+        section,
+        "Late first meetings with a breach reason recorded",
+        sum(facts.breach_reason(ref) is not None for ref in late_refs),
+        len(late_refs),
+    )
 
     # Outcomes
     section = "Outcomes"
@@ -466,8 +573,13 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
     add("outcomes_total", section, "Meetings with an outcome recorded", len(outcomes), len(outcomes))
     labels = {"agreed": "Agreed", "partial": "Partial agreement", "not-agreed": "Not agreed"}
     for code in OUTCOMES:
-        add(f"outcomes_{code.replace('-', '_')}", section, labels.get(code, code),
-            sum(s.outcome == code for s in outcomes), len(outcomes))
+        add(
+            f"outcomes_{code.replace('-', '_')}",
+            section,
+            labels.get(code, code),
+            sum(s.outcome == code for s in outcomes),
+            len(outcomes),
+        )
 
     # Agreement follow-ups
     section = "Agreement follow-ups"
@@ -482,8 +594,13 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
     cancelled = [s for s in due_sessions if s.status == "cancelled"]
     add("sessions_cancelled", section, "Meetings cancelled", len(cancelled), len(due_sessions))
     who = Counter(s.cancelled_by if s.cancelled_by in CANCELLED_BY else "unknown" for s in cancelled)
-    names = {"family": "by the family", "la": "by the LA", "icb": "by the ICB", "service": "by the service",
-             "unknown": "by: not recorded"}
+    names = {
+        "family": "by the family",
+        "la": "by the LA",
+        "icb": "by the ICB",
+        "service": "by the service",
+        "unknown": "by: not recorded",
+    }
     for code in CANCELLED_BY:
         add(f"cancelled_by_{code}", section, f"Cancelled {names[code]}", who.get(code, 0), len(cancelled))
 
@@ -494,7 +611,9 @@ def _figures(data: ReportInput, facts: _Facts, start: date, end: date) -> tuple[
     statuses = list(CLAIM_STATUSES) + sorted({c.status for c in claims} - set(CLAIM_STATUSES))
     for status in statuses:
         these = [c for c in claims if c.status == status]
-        add(f"claims_{status}", section, f"Claims {status}", len(these), len(claims), sum(c.amount_pence for c in these))
+        add(
+            f"claims_{status}", section, f"Claims {status}", len(these), len(claims), sum(c.amount_pence for c in these)
+        )
     return tuple(out)
 
 
@@ -508,11 +627,15 @@ def _trend(data: ReportInput, facts: _Facts, month_start: date) -> tuple[TrendPo
     return tuple(points)
 
 
-def _scope(data: ReportInput, calendar: WorkingCalendar, code: str, name: str,
-           month: tuple[date, date], ytd_start: date) -> ScopeFigures:
+def _scope(
+    data: ReportInput, calendar: WorkingCalendar, code: str, name: str, month: tuple[date, date], ytd_start: date
+) -> ScopeFigures:
     facts = _Facts(data, calendar)
     return ScopeFigures(
-        code=code, name=name, month=_figures(data, facts, *month), ytd=_figures(data, facts, ytd_start, month[1]),
+        code=code,
+        name=name,
+        month=_figures(data, facts, *month),
+        ytd=_figures(data, facts, ytd_start, month[1]),
         trend=_trend(data, facts, month[0]),
     )
 
@@ -521,8 +644,11 @@ def _active_refs(data: ReportInput, start: date, end: date) -> set[str]:
     refs = {c.ref for c in data.cases if _between(c.received_on, start, end)}
     refs |= {e.ref for e in data.events if _between(e.on, start, end)}
     refs |= {c.ref for c in data.certificates if _between(c.issued_on, start, end)}
-    refs |= {s.ref for s in data.sessions if _between(s.on, start, end) or _between(s.cancelled_on, start, end)
-             or _between(s.outcome_on, start, end)}
+    refs |= {
+        s.ref
+        for s in data.sessions
+        if _between(s.on, start, end) or _between(s.cancelled_on, start, end) or _between(s.outcome_on, start, end)
+    }
     refs |= {c.ref for c in data.claims if _between(c.received_on, start, end)}
     return refs
 
@@ -544,16 +670,24 @@ def _case_lines(data: ReportInput, facts: _Facts, start: date, end: date) -> tup
         decision = facts.decision.get(case.ref) if case.service == "mediation" else None
         cert = latest_cert.get(case.ref)
         check = facts.meeting_check(case.ref)
-        lines.append(CaseLine(
-            ref=case.ref, la_code=case.la_code, service=case.service, decision_type=case.decision_type,
-            received_on=case.received_on, status=case.status,
-            family_decision=decision[0] if decision else None, family_decision_on=decision[1] if decision else None,
-            certificate_type=cert.type if cert else None, certificate_issued_on=cert.issued_on if cert else None,
-            certificate_on_time=facts.certificate_on_time(cert) if cert else None,
-            first_meeting_on=facts.first_held.get(case.ref),
-            meeting_within_30_days=(check[2] <= 0) if check else None,
-            outcome=outcome.get(case.ref),
-        ))
+        lines.append(
+            CaseLine(
+                ref=case.ref,
+                la_code=case.la_code,
+                service=case.service,
+                decision_type=case.decision_type,
+                received_on=case.received_on,
+                status=case.status,
+                family_decision=decision[0] if decision else None,
+                family_decision_on=decision[1] if decision else None,
+                certificate_type=cert.type if cert else None,
+                certificate_issued_on=cert.issued_on if cert else None,
+                certificate_on_time=facts.certificate_on_time(cert) if cert else None,
+                first_meeting_on=facts.first_held.get(case.ref),
+                meeting_within_30_days=(check[2] <= 0) if check else None,
+                outcome=outcome.get(case.ref),
+            )
+        )
     return tuple(lines)
 
 
@@ -567,7 +701,9 @@ def _clock_lines(data: ReportInput, calendar: WorkingCalendar, start: date, end:
     return tuple(lines)
 
 
-def _late_meetings(facts: _Facts, data: ReportInput, month: tuple[date, date], ytd_start: date) -> tuple[LateMeeting, ...]:
+def _late_meetings(
+    facts: _Facts, data: ReportInput, month: tuple[date, date], ytd_start: date
+) -> tuple[LateMeeting, ...]:
     la_of = {c.ref: c.la_code for c in data.cases}
     lines = []
     for ref, held in sorted(facts.first_held.items(), key=lambda p: (p[1], p[0])):
@@ -576,8 +712,18 @@ def _late_meetings(facts: _Facts, data: ReportInput, month: tuple[date, date], y
         check = facts.meeting_check(ref)
         if check is None or check[2] <= 0:
             continue
-        lines.append(LateMeeting(ref, la_of[ref], check[0], check[1], held, check[2], facts.breach_reason(ref),
-                                 in_month=_between(held, *month)))
+        lines.append(
+            LateMeeting(
+                ref,
+                la_of[ref],
+                check[0],
+                check[1],
+                held,
+                check[2],
+                facts.breach_reason(ref),
+                in_month=_between(held, *month),
+            )
+        )
     return tuple(lines)
 
 
@@ -591,18 +737,30 @@ def build_report(data: ReportInput, calendar: WorkingCalendar) -> MonthlyReport:
     month_start, month_end = month_bounds(parse_month(data.month))
     ytd_start = financial_year_start(month_start)
     codes = {la.code for la in data.las}
-    data = replace(data, **{name: tuple(r for r in getattr(data, name) if r.la_code in codes)
-                            for name in ("cases", "events", "certificates", "sessions", "clocks", "claims")})
+    data = replace(
+        data,
+        **{
+            name: tuple(r for r in getattr(data, name) if r.la_code in codes)
+            for name in ("cases", "events", "certificates", "sessions", "clocks", "claims")
+        },
+    )
     single = len(data.las) == 1
     name = data.las[0].name if single else "All local authorities"
     scope = _scope(data, calendar, data.las[0].code if single else "ALL", name, (month_start, month_end), ytd_start)
     by_la = tuple(
-        scope if single else _scope(data.for_la(la.code), calendar, la.code, la.name, (month_start, month_end), ytd_start)
+        scope
+        if single
+        else _scope(data.for_la(la.code), calendar, la.code, la.name, (month_start, month_end), ytd_start)
         for la in data.las
     )
     facts = _Facts(data, calendar)
     return MonthlyReport(
-        month=data.month, month_start=month_start, month_end=month_end, ytd_start=ytd_start, scope=scope, by_la=by_la,
+        month=data.month,
+        month_start=month_start,
+        month_end=month_end,
+        ytd_start=ytd_start,
+        scope=scope,
+        by_la=by_la,
         case_lines=_case_lines(data, facts, month_start, month_end),
         clock_lines=_clock_lines(data, calendar, month_start, month_end),
         late_meetings=_late_meetings(facts, data, (month_start, month_end), ytd_start),
@@ -612,19 +770,22 @@ def build_report(data: ReportInput, calendar: WorkingCalendar) -> MonthlyReport:
 
 def headline_kpis(report: MonthlyReport) -> list[dict[str, object]]:
     """One plain row per scope (all LAs, then each LA) of the month's headline figures."""
+
     def pct(f: Figure) -> str:
         return f"{f.count}/{f.denominator}" + (f" ({f.ratio:.0%})" if f.ratio is not None else "")
 
     rows = []
     scopes: Sequence[ScopeFigures] = (report.scope,) if report.single_la else (report.scope, *report.by_la)
     for s in scopes:
-        rows.append({
-            "scope": s.name,
-            "referrals": s.get("referrals_total").count,
-            "chose_mediation": pct(s.get("decisions_chose_mediation")),
-            "certificates_on_time": pct(s.get("certificates_on_time")),
-            "meetings_within_30_days": pct(s.get("meetings_within_30_days")),
-            "sessions_cancelled": pct(s.get("sessions_cancelled")),
-            "claims_total_gbp": f"{(s.get('claims_total').amount_pence or 0) / 100:.2f}",
-        })
+        rows.append(
+            {
+                "scope": s.name,
+                "referrals": s.get("referrals_total").count,
+                "chose_mediation": pct(s.get("decisions_chose_mediation")),
+                "certificates_on_time": pct(s.get("certificates_on_time")),
+                "meetings_within_30_days": pct(s.get("meetings_within_30_days")),
+                "sessions_cancelled": pct(s.get("sessions_cancelled")),
+                "claims_total_gbp": f"{(s.get('claims_total').amount_pence or 0) / 100:.2f}",
+            }
+        )
     return rows

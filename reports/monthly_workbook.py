@@ -19,6 +19,7 @@ any other LA is in its input, so nothing can leak. Percentages are numbers forma
 (blank when the denominator is 0), money is pounds with a `£` format computed from pence,
 dates are dates. Every text cell goes through `reports.safe_cells` (formula-injection guard).
 """
+
 from __future__ import annotations
 
 import io
@@ -41,17 +42,57 @@ DATETIME = "DD/MM/YYYY HH:MM"
 PERCENT = "0.0%"
 GBP = '"£"#,##0.00'
 HEADER_ROW = 4
-SUMMARY_HEADER = ("Scope", "Section", "Measure", "Month: count", "Month: out of", "Month: %",
-                  "Year to date: count", "Year to date: out of", "Year to date: %", "Month: £",
-                  "Year to date: £", "Figure key")
+SUMMARY_HEADER = (
+    "Scope",
+    "Section",
+    "Measure",
+    "Month: count",
+    "Month: out of",
+    "Month: %",
+    "Year to date: count",
+    "Year to date: out of",
+    "Year to date: %",
+    "Month: £",
+    "Year to date: £",
+    "Figure key",
+)
 LA_HEADER = SUMMARY_HEADER[1:11]
-CASE_HEADER = ("Case reference", "Service", "Decision type", "Received on", "Status now", "Family decision",
-               "Decided on", "Latest certificate", "Certificate issued on", "Within 3 working days",
-               "First meeting held on", "Within 30 days", "Outcome")
-CLOCK_HEADER = ("Case reference", "LA", "Clock", "Owner", "Due", "Working-day target", "Met on", "Result",
-                "Working days late")
-LATE_HEADER = ("Case reference", "LA", "LA received the request", "Due (30 days)", "First meeting held",
-               "Days late", "In this month", "Breach reason recorded")
+CASE_HEADER = (
+    "Case reference",
+    "Service",
+    "Decision type",
+    "Received on",
+    "Status now",
+    "Family decision",
+    "Decided on",
+    "Latest certificate",
+    "Certificate issued on",
+    "Within 3 working days",
+    "First meeting held on",
+    "Within 30 days",
+    "Outcome",
+)
+CLOCK_HEADER = (
+    "Case reference",
+    "LA",
+    "Clock",
+    "Owner",
+    "Due",
+    "Working-day target",
+    "Met on",
+    "Result",
+    "Working days late",
+)
+LATE_HEADER = (
+    "Case reference",
+    "LA",
+    "LA received the request",
+    "Due (30 days)",
+    "First meeting held",
+    "Days late",
+    "In this month",
+    "Breach reason recorded",
+)
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
 _HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -197,10 +238,21 @@ def _la_sheet(ws: Worksheet, report: MonthlyReport, scope: ScopeFigures) -> None
     row = case_header
     for line in (c for c in report.case_lines if c.la_code == scope.code):
         row += 1
-        values = (line.ref, line.service, line.decision_type, line.received_on, line.status, line.family_decision,
-                  line.family_decision_on, line.certificate_type, line.certificate_issued_on,
-                  _yes_no(line.certificate_on_time), line.first_meeting_on, _yes_no(line.meeting_within_30_days),
-                  line.outcome)
+        values = (
+            line.ref,
+            line.service,
+            line.decision_type,
+            line.received_on,
+            line.status,
+            line.family_decision,
+            line.family_decision_on,
+            line.certificate_type,
+            line.certificate_issued_on,
+            _yes_no(line.certificate_on_time),
+            line.first_meeting_on,
+            _yes_no(line.meeting_within_30_days),
+            line.outcome,
+        )
         for column, value in enumerate(values, start=1):
             _put(ws, row, column, value, DATE)
     _header(ws, case_header, CASE_HEADER)
@@ -209,13 +261,18 @@ def _la_sheet(ws: Worksheet, report: MonthlyReport, scope: ScopeFigures) -> None
 
 
 def _clocks(ws: Worksheet, report: MonthlyReport) -> None:
-    _title(ws, f"Clocks due in {month_title(report)}", "Result as at the month's end; working days exclude "
-                                                      "weekends and bank holidays")
+    _title(
+        ws,
+        f"Clocks due in {month_title(report)}",
+        "Result as at the month's end; working days exclude weekends and bank holidays",
+    )
     row = HEADER_ROW
     for c in report.clock_lines:
         row += 1
-        for column, value in enumerate((c.ref, c.la_code, clock_title(c.name), c.owner, c.due, c.target, c.met_on, c.result,
-                                        c.working_days_late), start=1):
+        for column, value in enumerate(
+            (c.ref, c.la_code, clock_title(c.name), c.owner, c.due, c.target, c.met_on, c.result, c.working_days_late),
+            start=1,
+        ):
             _put(ws, row, column, value, "0" if column == 9 else DATE)
     _table(ws, HEADER_ROW, CLOCK_HEADER, row)
     _widths(ws, (18, 12, 60, 10, 12, 12, 12, 14, 12))
@@ -226,8 +283,19 @@ def _late(ws: Worksheet, report: MonthlyReport) -> None:
     row = HEADER_ROW
     for m in report.late_meetings:
         row += 1
-        for column, value in enumerate((m.ref, m.la_code, m.la_received_on, m.due, m.held_on, m.days_late,
-                                        _yes_no(m.in_month), m.reason or "not recorded"), start=1):
+        for column, value in enumerate(
+            (
+                m.ref,
+                m.la_code,
+                m.la_received_on,
+                m.due,
+                m.held_on,
+                m.days_late,
+                _yes_no(m.in_month),
+                m.reason or "not recorded",
+            ),
+            start=1,
+        ):
             _put(ws, row, column, value, "0" if column == 6 else DATE)
         ws.cell(row=row, column=8).alignment = Alignment(wrap_text=True, vertical="top")
     _table(ws, HEADER_ROW, LATE_HEADER, row)
@@ -252,8 +320,11 @@ def _charts(ws: Worksheet, report: MonthlyReport) -> None:
     ws.add_chart(bar, "F4")
 
     trend_header = max(row + 3, HEADER_ROW + 20)
-    _header(ws, trend_header, ("Month", "Certificates issued", "Trigger known", "Within 3 working days",
-                               "% within 3 working days"))
+    _header(
+        ws,
+        trend_header,
+        ("Month", "Certificates issued", "Trigger known", "Within 3 working days", "% within 3 working days"),
+    )
     row = trend_header
     for point in report.scope.trend:
         row += 1

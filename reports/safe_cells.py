@@ -19,6 +19,7 @@ Use:
     ws.cell(row=r, column=c, value=safe_text(name))   # or
     set_text(ws.cell(row=r, column=c), name)          # also marks the cell as text
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Nothing is created at import. `unit_of_work()` yields a SQLAlchemy `Session` — called `db`
 in this code base, because a *session* here is a mediation meeting.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -3,6 +3,7 @@
 Exactly the variables of CONTRACT.md §Configuration. `get_settings()` is cached; tests
 that change the environment call `get_settings.cache_clear()`.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
     smtp_rate_per_minute: int | None = Field(default=None, ge=0)
     demo: bool = True
     operator: str | None = None  # DRS_OPERATOR: the person named in the audit trail (default: the OS user)
-    # DRS_INBOX_STABLE_SECONDS: read by tasks.inbox_files.stable_interval(); declared here so a bad
+    # DRS_INBOX_STABLE_SECONDS: read by tasks.intake.inbox.stable_interval(); declared here so a bad
     # value stops the command at start like every other setting (it was silently replaced).
     inbox_stable_seconds: float = Field(default=2.0, ge=0, le=60, allow_inf_nan=False)
 
@@ -72,16 +73,16 @@ class Settings(BaseSettings):
         if value is None:
             return value
         from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        from sqlalchemy.exc import NoSuchModuleError
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         try:
             make_url(value).get_dialect()
         except (ArgumentError, ValueError):
             raise ValueError("not a database URL (e.g. postgresql+psycopg://user@host/db)") from None
         except (NoSuchModuleError, ImportError):
-            raise ValueError("not a database this installation can use (sqlite:///… or postgresql+psycopg://…)") from None
+            raise ValueError(
+                "not a database this installation can use (sqlite:///… or postgresql+psycopg://…)"
+            ) from None
         return value
 
     @field_validator("smtp_host")
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
         if value is not None and (not value.strip() or any(c.isspace() for c in value.strip()) or "/" in value):
             raise ValueError("not a host name or address")
         return value.strip() if value else value
+
     # the bounce mailbox (issue 15): a local Maildir and/or an IMAP mailbox (IMAPS by default)
     bounce_maildir: Path | None = None
     bounce_imap_host: str | None = None

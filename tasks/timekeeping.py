@@ -2,6 +2,7 @@
 
 The only place besides the CLI that reads the clock; domain code never does.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time

@@ -9,6 +9,7 @@ and its delay warning, Gmail's "Delivery Status Notification (Failure)", Microso
 Plus what is NOT a bounce: an out-of-office reply (which carries `Auto-Submitted` just as Postfix
 and Exim bounces do), a read receipt and a "delivered" notice.
 """
+
 from __future__ import annotations
 
 from email.message import EmailMessage, Message
@@ -47,8 +48,19 @@ def _delivery_status(recipient: str, status: str, action: str, diagnostic: str, 
     return part
 
 
-def _report(original: EmailMessage, human: str, recipient: str, status: str, action: str, diagnostic: str, *,
-            subject: str, sender: str, mta: str, headers_only: bool = False) -> MIMEMultipart:
+def _report(
+    original: EmailMessage,
+    human: str,
+    recipient: str,
+    status: str,
+    action: str,
+    diagnostic: str,
+    *,
+    subject: str,
+    sender: str,
+    mta: str,
+    headers_only: bool = False,
+) -> MIMEMultipart:
     msg = MIMEMultipart("report", report_type="delivery-status")
     _headers(msg, subject=subject, sender=sender)
     msg.attach(MIMEText(human, "plain"))
@@ -64,65 +76,107 @@ def _report(original: EmailMessage, human: str, recipient: str, status: str, act
 def postfix_report(original: EmailMessage, status: str = "5.1.1", action: str = "failed") -> bytes:
     """Postfix's bounce (RFC 3464 report, the original attached as message/rfc822)."""
     rcpt = str(original["To"])
-    reply = {"5": f"550 {status} <{rcpt}>: Recipient address rejected: User unknown in local recipient table",
-             "4": f"452 {status} <{rcpt}>: Mailbox full, try again later"}[status[0]]
-    human = ("This is the mail system at host relay.service.example.org.\n\n"
-             "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
-             f"<{rcpt}>: host mx.families.example[192.0.2.25] said: {reply} (in reply to RCPT TO command)\n")
+    reply = {
+        "5": f"550 {status} <{rcpt}>: Recipient address rejected: User unknown in local recipient table",
+        "4": f"452 {status} <{rcpt}>: Mailbox full, try again later",
+    }[status[0]]
+    human = (
+        "This is the mail system at host relay.service.example.org.\n\n"
+        "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n"
+        f"<{rcpt}>: host mx.families.example[192.0.2.25] said: {reply} (in reply to RCPT TO command)\n"
+    )
     if action == "delayed":
-        human = ("This is the mail system at host relay.service.example.org.\n\n"
-                 "####################################################################\n"
-                 "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
-                 "####################################################################\n\n"
-                 f"Your message could not be delivered for more than 4 hour(s).\nIt will be retried until it is 5 day(s) old.\n\n"
-                 f"<{rcpt}>: host mx.families.example[192.0.2.25] said: {reply}\n")
+        human = (
+            "This is the mail system at host relay.service.example.org.\n\n"
+            "####################################################################\n"
+            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
+            "####################################################################\n\n"
+            f"Your message could not be delivered for more than 4 hour(s).\nIt will be retried until it is 5 day(s) old.\n\n"
+            f"<{rcpt}>: host mx.families.example[192.0.2.25] said: {reply}\n"
+        )
     subject = "Delayed Mail (still being retried)" if action == "delayed" else "Undelivered Mail Returned to Sender"
-    return _report(original, human, rcpt, status, action, reply, subject=subject,
-                   sender="MAILER-DAEMON@relay.service.example.org (Mail Delivery System)",
-                   mta="relay.service.example.org").as_bytes()
+    return _report(
+        original,
+        human,
+        rcpt,
+        status,
+        action,
+        reply,
+        subject=subject,
+        sender="MAILER-DAEMON@relay.service.example.org (Mail Delivery System)",
+        mta="relay.service.example.org",
+    ).as_bytes()
 
 
 def gmail_report(original: EmailMessage, status: str = "5.1.1") -> bytes:
     """Gmail's "Delivery Status Notification (Failure)": report with text/rfc822-headers."""
     rcpt = str(original["To"])
-    diag = (f"550-{status} The email account that you tried to reach does not exist. Please try\n 550-{status} "
-            f"double-checking the recipient's email address for typos or\n 550 {status} unnecessary spaces.")
-    human = ("** Address not found **\n\n"
-             f"Your message wasn't delivered to {rcpt} because the address couldn't be found, "
-             "or is unable to receive mail.\n\nThe response from the remote server was:\n"
-             f"{diag}\n")
-    return _report(original, human, rcpt, status, "failed", " ".join(diag.split()),
-                   subject="Delivery Status Notification (Failure)",
-                   sender="Mail Delivery Subsystem <mailer-daemon@googlemail.com>", mta="mx.google.com",
-                   headers_only=True).as_bytes()
+    diag = (
+        f"550-{status} The email account that you tried to reach does not exist. Please try\n 550-{status} "
+        f"double-checking the recipient's email address for typos or\n 550 {status} unnecessary spaces."
+    )
+    human = (
+        "** Address not found **\n\n"
+        f"Your message wasn't delivered to {rcpt} because the address couldn't be found, "
+        "or is unable to receive mail.\n\nThe response from the remote server was:\n"
+        f"{diag}\n"
+    )
+    return _report(
+        original,
+        human,
+        rcpt,
+        status,
+        "failed",
+        " ".join(diag.split()),
+        subject="Delivery Status Notification (Failure)",
+        sender="Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+        mta="mx.google.com",
+        headers_only=True,
+    ).as_bytes()
 
 
 def exchange_report(original: EmailMessage, status: str = "5.1.10") -> bytes:
     """Microsoft 365 / Exchange Online "Undeliverable:" report (NDR)."""
     rcpt = str(original["To"])
     diag = f"550 {status} RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
-    human = ("Your message to " + rcpt + " couldn't be delivered.\n\n"
-             f"{rcpt.split('@')[0]} wasn't found at {rcpt.split('@')[1]}.\n\n"
-             "Action Required\nUnknown To address\n\nHow to Fix It\n"
-             "The address may be misspelled or may not exist.\n\n"
-             "Diagnostic information for administrators:\n\nGenerating server: AM0PR01MB1234.eurprd01.prod.outlook.com\n"
-             f"{rcpt}\nRemote Server returned '{diag}'\n")
-    return _report(original, human, rcpt, status, "failed", diag, subject=f"Undeliverable: {original['Subject']}",
-                   sender="Microsoft Outlook <postmaster@outlook.com>",
-                   mta="AM0PR01MB1234.eurprd01.prod.outlook.com").as_bytes()
+    human = (
+        "Your message to " + rcpt + " couldn't be delivered.\n\n"
+        f"{rcpt.split('@')[0]} wasn't found at {rcpt.split('@')[1]}.\n\n"
+        "Action Required\nUnknown To address\n\nHow to Fix It\n"
+        "The address may be misspelled or may not exist.\n\n"
+        "Diagnostic information for administrators:\n\nGenerating server: AM0PR01MB1234.eurprd01.prod.outlook.com\n"
+        f"{rcpt}\nRemote Server returned '{diag}'\n"
+    )
+    return _report(
+        original,
+        human,
+        rcpt,
+        status,
+        "failed",
+        diag,
+        subject=f"Undeliverable: {original['Subject']}",
+        sender="Microsoft Outlook <postmaster@outlook.com>",
+        mta="AM0PR01MB1234.eurprd01.prod.outlook.com",
+    ).as_bytes()
 
 
 def _quoted(original: EmailMessage) -> str:
-    return "".join(f"{k}: {v}\n" for k, v in original.items()) + "\n" + (original.get_body(("plain",)).get_content()[:200]
-                                                                           if original.get_body(("plain",)) else "")
+    return (
+        "".join(f"{k}: {v}\n" for k, v in original.items())
+        + "\n"
+        + (original.get_body(("plain",)).get_content()[:200] if original.get_body(("plain",)) else "")
+    )
 
 
 def exim_text(original: EmailMessage, code: str = "550", status: str = "5.1.1") -> bytes:
     """Exim's plain-text bounce with a copy of the message below."""
     rcpt = str(original["To"])
     msg = EmailMessage()
-    _headers(msg, subject="Mail delivery failed: returning message to sender",
-             sender="Mail Delivery System <Mailer-Daemon@relay.service.example.org>")
+    _headers(
+        msg,
+        subject="Mail delivery failed: returning message to sender",
+        sender="Mail Delivery System <Mailer-Daemon@relay.service.example.org>",
+    )
     msg.set_content(
         "This message was created automatically by mail delivery software.\n\n"
         "A message that you sent could not be delivered to one or more of its\n"
@@ -130,15 +184,19 @@ def exim_text(original: EmailMessage, code: str = "550", status: str = "5.1.1") 
         f"  {rcpt}\n    host mx.families.example [192.0.2.25]\n"
         f"    SMTP error from remote mail server after RCPT TO:<{rcpt}>:\n    {code} {status} Mailbox is full / over quota\n\n"
         "------ This is a copy of the message, including all the headers. ------\n\n"
-        f"Return-path: <{SERVICE}>\n" + _quoted(original))
+        f"Return-path: <{SERVICE}>\n" + _quoted(original)
+    )
     return msg.as_bytes()
 
 
 def exim_delay(original: EmailMessage) -> bytes:
     """Exim's delay warning (no SMTP reply from the far end yet): a soft bounce."""
     msg = EmailMessage()
-    _headers(msg, subject="Warning: message 1vXyZa-000123-AB delayed 24 hours",
-             sender="Mail Delivery System <Mailer-Daemon@relay.service.example.org>")
+    _headers(
+        msg,
+        subject="Warning: message 1vXyZa-000123-AB delayed 24 hours",
+        sender="Mail Delivery System <Mailer-Daemon@relay.service.example.org>",
+    )
     msg.set_content(
         "This message was created automatically by mail delivery software.\n"
         "A message that you sent has not yet been delivered to one or more of its\n"
@@ -149,7 +207,8 @@ def exim_delay(original: EmailMessage) -> bytes:
         "some time, and this warning may be repeated at intervals if the message\n"
         "remains undelivered. Eventually the mail delivery software will give up,\n"
         "and when that happens, the message will be returned to you.\n\n"
-        "------ This is a copy of the message's headers. ------\n\n" + _quoted(original))
+        "------ This is a copy of the message's headers. ------\n\n" + _quoted(original)
+    )
     return msg.as_bytes()
 
 
@@ -163,7 +222,8 @@ def exchange_text(original: EmailMessage) -> bytes:
         f"{rcpt}\nThe e-mail address you entered couldn't be found.\n\n"
         "Diagnostic information for administrators:\n\nGenerating server: EXCH01.la.example.gov.uk\n\n"
         f"{rcpt}\n#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n\n"
-        "Original message headers:\n\n" + _quoted(original))
+        "Original message headers:\n\n" + _quoted(original)
+    )
     return msg.as_bytes()
 
 
@@ -174,9 +234,11 @@ def out_of_office(original: EmailMessage) -> bytes:
     msg["In-Reply-To"] = original["Message-ID"]
     msg["References"] = original["Message-ID"]
     msg["X-Autoreply"] = "yes"
-    msg.set_content("Thank you for your email. I am out of the office until Monday 7 December with limited "
-                    "access to email, and will reply when I am back. For anything urgent please ring the office.\n\n"
-                    "> " + "\n> ".join(_quoted(original).splitlines()[:8]))
+    msg.set_content(
+        "Thank you for your email. I am out of the office until Monday 7 December with limited "
+        "access to email, and will reply when I am back. For anything urgent please ring the office.\n\n"
+        "> " + "\n> ".join(_quoted(original).splitlines()[:8])
+    )
     msg.add_alternative("<p>Thank you for your email. I am out of the office until Monday.</p>", subtype="html")
     return msg.as_bytes()
 
@@ -186,8 +248,11 @@ def read_receipt(original: EmailMessage) -> bytes:
     msg = MIMEMultipart("report", report_type="disposition-notification")
     _headers(msg, subject=f"Read: {original['Subject']}", sender=str(original["To"]))
     msg.attach(MIMEText("Your message was read.", "plain"))
-    mdn = MIMEText(f"Final-Recipient: rfc822; {original['To']}\nOriginal-Message-ID: {original['Message-ID']}\n"
-                   "Disposition: manual-action/MDN-sent-manually; displayed\n", "plain")
+    mdn = MIMEText(
+        f"Final-Recipient: rfc822; {original['To']}\nOriginal-Message-ID: {original['Message-ID']}\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\n",
+        "plain",
+    )
     mdn.replace_header("Content-Type", "message/disposition-notification")
     msg.attach(mdn)
     return msg.as_bytes()
@@ -195,6 +260,14 @@ def read_receipt(original: EmailMessage) -> bytes:
 
 def delivered_notice(original: EmailMessage) -> bytes:
     """A "delivered" DSN (Action: delivered, 2.0.0): not a bounce."""
-    return _report(original, "Your message was delivered.", str(original["To"]), "2.0.0", "delivered",
-                   "250 2.0.0 OK", subject="Successful Mail Delivery Report",
-                   sender="MAILER-DAEMON@relay.service.example.org", mta="relay.service.example.org").as_bytes()
+    return _report(
+        original,
+        "Your message was delivered.",
+        str(original["To"]),
+        "2.0.0",
+        "delivered",
+        "250 2.0.0 OK",
+        subject="Successful Mail Delivery Report",
+        sender="MAILER-DAEMON@relay.service.example.org",
+        mta="relay.service.example.org",
+    ).as_bytes()

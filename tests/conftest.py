@@ -5,6 +5,7 @@ Every test that asks for `drs_env` runs once per database. Schemas come from the
 migrations (never `create_all`): SQLite copies a migrated template file per test, PostgreSQL
 gets a database of its own for the session, truncated between tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -117,15 +119,15 @@ def drs_env(database_url, tmp_path, monkeypatch):
 @pytest.fixture
 def las(drs_env, tmp_path) -> dict[str, str]:
     """Four local authorities in the register; returns name -> ONS code."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
+    from tasks.cases.registry import parse_la_csv, upsert_local_authority
     from tasks.db import unit_of_work
-    from tasks.registry import parse_la_csv, upsert_local_authority
 
     with unit_of_work() as db:
         rows = parse_la_csv(LA_CSV)
         for row in rows:
-            upsert_local_authority(db, row, datetime(2024, 1, 1, tzinfo=timezone.utc))
+            upsert_local_authority(db, row, datetime(2024, 1, 1, tzinfo=UTC))
         db.commit()
     return {row.name: row.code for row in rows}
 
@@ -164,7 +166,9 @@ def smtp_server(drs_env, monkeypatch) -> Iterator[Mailbox]:
     class Handler:
         async def handle_DATA(self, server, session, envelope):
             box.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-            box.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            box.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            )
             return "250 OK"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
@@ -229,5 +233,5 @@ def _no_operator_left_behind() -> Iterator[None]:
     yield
     import sys
 
-    if "tasks.audit_trail" in sys.modules:
-        sys.modules["tasks.audit_trail"].set_operator(None)
+    if "tasks.privacy.audit_trail" in sys.modules:
+        sys.modules["tasks.privacy.audit_trail"].set_operator(None)

@@ -5,6 +5,7 @@ temporary folder (issue 15).
 `.ci/run` installs `dovecot-imapd` when it is missing; `ensure_dovecot()` does the same when the
 tests run as root with apt available, and otherwise returns None so the test can skip saying why.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -45,8 +46,9 @@ class Dovecot:
         import imaplib
         import ssl
 
-        conn = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=ssl.create_default_context(cafile=str(self.cafile)),
-                                 timeout=10)
+        conn = imaplib.IMAP4_SSL(
+            self.host, self.port, ssl_context=ssl.create_default_context(cafile=str(self.cafile)), timeout=10
+        )
         conn.login(self.user, self.password)
         return conn
 
@@ -68,10 +70,29 @@ def _free_port() -> int:
 def start_dovecot(binary: str) -> Dovecot:
     folder = Path(tempfile.mkdtemp(prefix="drs-dovecot-"))
     folder.chmod(0o755)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     (folder / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     for sub in ("run", "state", "mail", "home"):
         (folder / sub).mkdir()
@@ -130,8 +151,9 @@ service imap-login {{
   chroot =
 }}
 """)
-    process = subprocess.Popen([binary, "-F", "-c", str(folder / "dovecot.conf")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [binary, "-F", "-c", str(folder / "dovecot.conf")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:

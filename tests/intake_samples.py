@@ -1,4 +1,5 @@
 """Referral records and files for the intake tests (fictional people, reserved domains)."""
+
 from __future__ import annotations
 
 import csv
@@ -8,10 +9,25 @@ import time
 from pathlib import Path
 
 CSV_COLUMNS = [
-    "form_id", "submitted_at", "service", "requester_role", "requester_name", "requester_email",
-    "requester_phone", "requester_postcode", "child_name", "child_date_of_birth", "local_authority",
-    "decision_type", "decision_letter_sent_on", "sections", "health_issues", "social_care_issues",
-    "wants_mediation", "consent_to_contact_la", "notes",
+    "form_id",
+    "submitted_at",
+    "service",
+    "requester_role",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "requester_postcode",
+    "child_name",
+    "child_date_of_birth",
+    "local_authority",
+    "decision_type",
+    "decision_letter_sent_on",
+    "sections",
+    "health_issues",
+    "social_care_issues",
+    "wants_mediation",
+    "consent_to_contact_la",
+    "notes",
 ]
 CHILD_NAME = "Zebedee Quillfeather"
 PARENT_NAME = "Ottoline Quillfeather"
@@ -20,40 +36,65 @@ PARENT_NAME = "Ottoline Quillfeather"
 def referral(form_id: str = "TT-1001", **changes) -> dict:
     """A valid nested JSON referral (contract shape); `changes` override flat-named fields."""
     flat = {
-        "form_id": form_id, "submitted_at": "2026-11-20T14:03:00Z", "service": "mediation",
-        "requester_role": "parent", "requester_name": PARENT_NAME,
-        "requester_email": f"family.{form_id.lower()}@families.example", "requester_phone": "01610000000",
-        "requester_postcode": "M1 1AA", "child_name": CHILD_NAME, "child_date_of_birth": "2015-03-02",
-        "local_authority": "Salford", "decision_type": "refuse_assessment",
-        "decision_letter_sent_on": "2026-11-12", "sections": [], "health_issues": False,
-        "social_care_issues": False, "wants_mediation": "undecided", "consent_to_contact_la": True,
+        "form_id": form_id,
+        "submitted_at": "2026-11-20T14:03:00Z",
+        "service": "mediation",
+        "requester_role": "parent",
+        "requester_name": PARENT_NAME,
+        "requester_email": f"family.{form_id.lower()}@families.example",
+        "requester_phone": "01610000000",
+        "requester_postcode": "M1 1AA",
+        "child_name": CHILD_NAME,
+        "child_date_of_birth": "2015-03-02",
+        "local_authority": "Salford",
+        "decision_type": "refuse_assessment",
+        "decision_letter_sent_on": "2026-11-12",
+        "sections": [],
+        "health_issues": False,
+        "social_care_issues": False,
+        "wants_mediation": "undecided",
+        "consent_to_contact_la": True,
         "notes": "",
     }
     flat.update(changes)
     return {
-        "form_id": flat["form_id"], "submitted_at": flat["submitted_at"], "service": flat["service"],
-        "requester": {"role": flat["requester_role"], "name": flat["requester_name"],
-                      "email": flat["requester_email"], "phone": flat["requester_phone"],
-                      "postcode": flat["requester_postcode"]},
+        "form_id": flat["form_id"],
+        "submitted_at": flat["submitted_at"],
+        "service": flat["service"],
+        "requester": {
+            "role": flat["requester_role"],
+            "name": flat["requester_name"],
+            "email": flat["requester_email"],
+            "phone": flat["requester_phone"],
+            "postcode": flat["requester_postcode"],
+        },
         "child": {"name": flat["child_name"], "date_of_birth": flat["child_date_of_birth"]},
         "local_authority": flat["local_authority"],
         "decision": {"type": flat["decision_type"], "letter_sent_on": flat["decision_letter_sent_on"]},
-        "sections": flat["sections"], "health_issues": flat["health_issues"],
-        "social_care_issues": flat["social_care_issues"], "wants_mediation": flat["wants_mediation"],
-        "consent_to_contact_la": flat["consent_to_contact_la"], "notes": flat["notes"],
+        "sections": flat["sections"],
+        "health_issues": flat["health_issues"],
+        "social_care_issues": flat["social_care_issues"],
+        "wants_mediation": flat["wants_mediation"],
+        "consent_to_contact_la": flat["consent_to_contact_la"],
+        "notes": flat["notes"],
     }
 
 
 def flat_row(record: dict) -> dict:
     """The CSV/XLSX row for a nested referral (`sections` as `B;F;I`, booleans as yes/no)."""
     row = {
-        "form_id": record["form_id"], "submitted_at": record["submitted_at"], "service": record["service"],
+        "form_id": record["form_id"],
+        "submitted_at": record["submitted_at"],
+        "service": record["service"],
         **{f"requester_{k}": v for k, v in record["requester"].items()},
-        "child_name": record["child"]["name"], "child_date_of_birth": record["child"]["date_of_birth"],
-        "local_authority": record["local_authority"], "decision_type": record["decision"]["type"],
+        "child_name": record["child"]["name"],
+        "child_date_of_birth": record["child"]["date_of_birth"],
+        "local_authority": record["local_authority"],
+        "decision_type": record["decision"]["type"],
         "decision_letter_sent_on": record["decision"]["letter_sent_on"],
         "sections": ";".join(record["sections"]),
-        "wants_mediation": record["wants_mediation"], "notes": record["notes"],
+        "wants_mediation": record["wants_mediation"],
+        "notes": record["notes"],
     }
     for key in ("health_issues", "social_care_issues", "consent_to_contact_la"):
         value = record[key]

@@ -8,6 +8,7 @@ message was received (it is kept in `.received`) but no final reply is sent. `"o
 `.accepted` holds only the messages the server answered 250 to; `.received` every message whose
 content arrived (accepted, refused at the end of DATA, or dropped before the reply).
 """
+
 from __future__ import annotations
 
 import socket
@@ -110,7 +111,7 @@ class FaultyServer:
         self.handler, self.port = handler, port or free_port()
         self._controller = None
 
-    def start(self) -> "FaultyServer":
+    def start(self) -> FaultyServer:
         from aiosmtpd.controller import Controller
 
         self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)

@@ -8,6 +8,7 @@ date cells (as a spreadsheet user types them); text such as "B;F" or "yes" is te
 `tests/integration/test_docs_samples.py` checks the committed files hold exactly these rows and
 imports them through `drs intake` and `drs claims import`.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,24 +16,95 @@ from datetime import date, datetime
 from pathlib import Path
 
 REFERRAL_COLUMNS = (
-    "form_id", "submitted_at", "service", "requester_role", "requester_name", "requester_email",
-    "requester_phone", "requester_postcode", "child_name", "child_date_of_birth", "local_authority",
-    "decision_type", "decision_letter_sent_on", "sections", "health_issues", "social_care_issues",
-    "wants_mediation", "consent_to_contact_la", "notes",
+    "form_id",
+    "submitted_at",
+    "service",
+    "requester_role",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "requester_postcode",
+    "child_name",
+    "child_date_of_birth",
+    "local_authority",
+    "decision_type",
+    "decision_letter_sent_on",
+    "sections",
+    "health_issues",
+    "social_care_issues",
+    "wants_mediation",
+    "consent_to_contact_la",
+    "notes",
 )
 REFERRAL_ROWS = (
-    ("TT-48217", datetime(2026, 11, 25, 15, 20), "mediation", "parent", "Nico Sample", "nico.sample@families.example",
-     "0161 496 0001", "M1 1AE", "Rowan Sample", date(2010, 9, 15), "E08000003", "cease_plan", date(2026, 11, 18),
-     None, "no", "no", "yes", "yes", None),
-    ("TT-48218", datetime(2026, 11, 26, 8, 5), "mediation", "parent", "Dee Fictional", "dee.fictional@families.example",
-     None, None, "Sky Fictional", date(2013, 1, 8), "Bolton", "plan_contents", date(2026, 11, 9),
-     "I", "no", "no", "undecided", "no", "Only the school named in section I is disputed."),
+    (
+        "TT-48217",
+        datetime(2026, 11, 25, 15, 20),
+        "mediation",
+        "parent",
+        "Nico Sample",
+        "nico.sample@families.example",
+        "0161 496 0001",
+        "M1 1AE",
+        "Rowan Sample",
+        date(2010, 9, 15),
+        "E08000003",
+        "cease_plan",
+        date(2026, 11, 18),
+        None,
+        "no",
+        "no",
+        "yes",
+        "yes",
+        None,
+    ),
+    (
+        "TT-48218",
+        datetime(2026, 11, 26, 8, 5),
+        "mediation",
+        "parent",
+        "Dee Fictional",
+        "dee.fictional@families.example",
+        None,
+        None,
+        "Sky Fictional",
+        date(2013, 1, 8),
+        "Bolton",
+        "plan_contents",
+        date(2026, 11, 9),
+        "I",
+        "no",
+        "no",
+        "undecided",
+        "no",
+        "Only the school named in section I is disputed.",
+    ),
 )
-CLAIM_COLUMNS = ("claim_id", "case_ref", "session_date", "claimant_name", "claimant_email", "category", "miles",
-                 "amount", "receipt", "description")
+CLAIM_COLUMNS = (
+    "claim_id",
+    "case_ref",
+    "session_date",
+    "claimant_name",
+    "claimant_email",
+    "category",
+    "miles",
+    "amount",
+    "receipt",
+    "description",
+)
 CLAIM_ROWS = (
-    ("TT-C-1046", "DRS-2026-00001", date(2026, 12, 7), "Sam Example", "sam.example@families.example",
-     "public_transport", None, 8.4, "yes", "Bus fares for a supporter"),
+    (
+        "TT-C-1046",
+        "DRS-2026-00001",
+        date(2026, 12, 7),
+        "Sam Example",
+        "sam.example@families.example",
+        "public_transport",
+        None,
+        8.4,
+        "yes",
+        "Bus fares for a supporter",
+    ),
 )
 
 
@@ -60,8 +132,10 @@ def write(path: Path, columns: tuple[str, ...], rows: tuple[tuple, ...]) -> Path
 
 def main(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return [write(out / "referrals.xlsx", REFERRAL_COLUMNS, REFERRAL_ROWS),
-            write(out / "claims.xlsx", CLAIM_COLUMNS, CLAIM_ROWS)]
+    return [
+        write(out / "referrals.xlsx", REFERRAL_COLUMNS, REFERRAL_ROWS),
+        write(out / "claims.xlsx", CLAIM_COLUMNS, CLAIM_ROWS),
+    ]
 
 
 if __name__ == "__main__":

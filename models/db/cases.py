@@ -1,12 +1,12 @@
 """Local authorities, cases, referrals, events, clocks, certificates, audit log."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy import Numeric
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db.base import Base, UTCDateTime
@@ -26,7 +26,9 @@ class LocalAuthority(Base):
     certificate_needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     service_standards: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # overrides of rules §4
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    policies: Mapped[list["LaPolicy"]] = relationship(back_populates="local_authority", order_by="LaPolicy.effective_from")
+    policies: Mapped[list[LaPolicy]] = relationship(
+        back_populates="local_authority", order_by="LaPolicy.effective_from"
+    )
 
 
 class LaPolicy(Base):
@@ -90,8 +92,8 @@ class Case(Base):
     legal_hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     legal_hold_by: Mapped[str | None] = mapped_column(String(120))
     local_authority: Mapped[LocalAuthority] = relationship()
-    events: Mapped[list["CaseEvent"]] = relationship(back_populates="case", order_by="(CaseEvent.on, CaseEvent.id)")
-    clocks: Mapped[list["Clock"]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="(CaseEvent.on, CaseEvent.id)")
+    clocks: Mapped[list[Clock]] = relationship(back_populates="case", cascade="all, delete-orphan")
 
 
 class Referral(Base):
@@ -160,7 +162,9 @@ class Certificate(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     adviser: Mapped[str | None] = mapped_column(String(200))
     pdf_path: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), default="issued")  # awaiting_approval | issued | refused (0003: 16 -> 20)
+    status: Mapped[str] = mapped_column(
+        String(20), default="issued"
+    )  # awaiting_approval | issued | refused (0003: 16 -> 20)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     approval_note: Mapped[str | None] = mapped_column(String(500))  # migration 0003: who decided, and why
 

@@ -1,4 +1,5 @@
 """Families' expense claims and the batches sent to each LA's finance team. Money in pence."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Contact problems: an email that could not be delivered (a bounce), until the team resolves it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,7 +26,9 @@ class ContactProblem(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), unique=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
     la_id: Mapped[int | None] = mapped_column(ForeignKey("local_authorities.id", ondelete="SET NULL"), index=True)
-    recipient_role: Mapped[str] = mapped_column(String(16))  # family | la | supporter | mediator | claimant | team | other
+    recipient_role: Mapped[str] = mapped_column(
+        String(16)
+    )  # family | la | supporter | mediator | claimant | team | other
     la_field: Mapped[str | None] = mapped_column(String(24))  # sen_team_email | finance_email | contract_email
     status_code: Mapped[str] = mapped_column(String(12))  # RFC 3463 enhanced status, e.g. 5.1.1
     reason: Mapped[str] = mapped_column(String(160))  # plain words from a fixed table, never the diagnostic
@@ -36,6 +39,8 @@ class ContactProblem(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolution: Mapped[str | None] = mapped_column(String(24))  # corrected | reached-phone | reached-letter | register-corrected
+    resolution: Mapped[str | None] = mapped_column(
+        String(24)
+    )  # corrected | reached-phone | reached-letter | register-corrected
     resolution_note: Mapped[str | None] = mapped_column(Text)  # personal: cleared by retention
     resent_outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))

@@ -1,4 +1,5 @@
 """Run the Alembic migrations programmatically (`drs db upgrade`, tests, `make run`)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The email outbox: every email is a row first, committed with the change that caused it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,8 +18,10 @@ class OutboxEmail(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
-                      Index("ux_outbox_message_id", "message_id", unique=True))
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ux_outbox_message_id", "message_id", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(40))  # acknowledgement, team-new-case, alert, invite, ...
@@ -42,7 +45,9 @@ class OutboxEmail(Base):
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     enhanced_status: Mapped[str | None] = mapped_column(String(16))  # e.g. 5.1.1
     requeued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    attachments: Mapped[list["OutboxAttachment"]] = relationship(cascade="all, delete-orphan", order_by="OutboxAttachment.id")
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        cascade="all, delete-orphan", order_by="OutboxAttachment.id"
+    )
 
 
 class OutboxAttachment(Base):

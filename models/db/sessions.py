@@ -1,4 +1,5 @@
 """Mediators, mediation sessions (meetings) and their attendees."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -41,7 +42,7 @@ class MediationSession(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     booked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    attendees: Mapped[list["SessionAttendee"]] = relationship(back_populates="session", cascade="all, delete-orphan")
+    attendees: Mapped[list[SessionAttendee]] = relationship(back_populates="session", cascade="all, delete-orphan")
     mediator: Mapped[Mediator] = relationship()
 
 

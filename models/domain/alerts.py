@@ -1,6 +1,6 @@
 """Which deadline alerts are due today: a pure function of (clocks, today, calendar, policy).
 
-``alerts_due`` decides; ``tasks.monitor`` carries the decisions out (outbox rows, each sent once
+``alerts_due`` decides; ``tasks.deadlines.monitor`` carries the decisions out (outbox rows, each sent once
 by its key). Nothing here reads the clock or touches a database: the same inputs always give
 the same alerts, so the rules are table-tested over Christmas, Easter, August and DST weekends.
 
@@ -23,6 +23,7 @@ reminders above (``contact_adviser_by`` is history by the time a case exists).
 Times (``not_before_for``): team email lands in office hours (working days, 09:00-17:00),
 family email outside quiet hours (08:00-20:00 any day). Both are policy.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,19 @@ from types import MappingProxyType
 
 from models.domain.calendar import WorkingCalendar
 
-__all__ = ["Alert", "AlertPolicy", "DEFAULT_POLICY", "DigestRow", "WatchedClock", "alert_key",
-           "alerts_due", "digest_rows", "group_by", "not_before_for", "policy_from_mapping"]
+__all__ = [
+    "Alert",
+    "AlertPolicy",
+    "DEFAULT_POLICY",
+    "DigestRow",
+    "WatchedClock",
+    "alert_key",
+    "alerts_due",
+    "digest_rows",
+    "group_by",
+    "not_before_for",
+    "policy_from_mapping",
+]
 
 DUE_SOON, DUE_TODAY, MISSED = "due-soon", "due-today", "missed"
 APPEAL_2_WEEKS, APPEAL_3_WD = "appeal-2-weeks", "appeal-3-wd"
@@ -120,8 +132,9 @@ class AlertPolicy:
     @property
     def horizon_days(self) -> int:
         """Calendar days ahead the sweep must read so that no alert or digest row is missed."""
-        longest_wd = max([self.due_soon_wd, self.digest_horizon_wd, self.appeal_reminder_wd,
-                          *self.due_soon_wd_by_clock.values()])
+        longest_wd = max(
+            [self.due_soon_wd, self.digest_horizon_wd, self.appeal_reminder_wd, *self.due_soon_wd_by_clock.values()]
+        )
         # n working days never span more than 2n + 12 calendar days (weekends, Christmas, Easter)
         return max(self.appeal_reminder_days, 2 * longest_wd + 12)
 
@@ -184,13 +197,25 @@ def _family_reminder(clock: WatchedClock, today: date, calendar: WorkingCalendar
 
 
 def _alert(clock: WatchedClock, kind: str, audiences: tuple[str, ...], left: int) -> Alert:
-    return Alert(case_ref=clock.case_ref, clock=clock.name, kind=kind, due=clock.due, target=clock.target,
-                 owner=clock.owner, audiences=audiences, la_code=clock.la_code, level=clock.level,
-                 note=clock.note, case_id=clock.case_id, working_days_left=left)
+    return Alert(
+        case_ref=clock.case_ref,
+        clock=clock.name,
+        kind=kind,
+        due=clock.due,
+        target=clock.target,
+        owner=clock.owner,
+        audiences=audiences,
+        la_code=clock.la_code,
+        level=clock.level,
+        note=clock.note,
+        case_id=clock.case_id,
+        working_days_left=left,
+    )
 
 
-def alerts_due(clocks: Iterable[WatchedClock], today: date, calendar: WorkingCalendar,
-               policy: AlertPolicy = DEFAULT_POLICY) -> list[Alert]:
+def alerts_due(
+    clocks: Iterable[WatchedClock], today: date, calendar: WorkingCalendar, policy: AlertPolicy = DEFAULT_POLICY
+) -> list[Alert]:
     """Return the alerts due on ``today`` (a Europe/London date), sorted by target, case, clock.
 
     At most one team alert and one family reminder per clock: the most urgent that applies
@@ -219,8 +244,9 @@ class DigestRow:
     working_days_left: int
 
 
-def digest_rows(clocks: Iterable[WatchedClock], today: date, calendar: WorkingCalendar,
-                policy: AlertPolicy = DEFAULT_POLICY) -> list[DigestRow]:
+def digest_rows(
+    clocks: Iterable[WatchedClock], today: date, calendar: WorkingCalendar, policy: AlertPolicy = DEFAULT_POLICY
+) -> list[DigestRow]:
     """Clocks the team or an LA must act on: target within the next ``digest_horizon_wd`` working
     days (today included) and missed ones (within ``missed_lookback_days``), grouped by LA code,
     then by target. Family-owned clocks are left out (the family gets its own reminders)."""
@@ -237,9 +263,18 @@ def digest_rows(clocks: Iterable[WatchedClock], today: date, calendar: WorkingCa
             state = "open"
         else:
             continue
-        rows.append(DigestRow(la_code=c.la_code, case_ref=c.case_ref, clock=c.name, due=c.due, target=c.target,
-                              state=state, owner=c.owner,
-                              working_days_left=calendar.working_days_between(today, c.target)))
+        rows.append(
+            DigestRow(
+                la_code=c.la_code,
+                case_ref=c.case_ref,
+                clock=c.name,
+                due=c.due,
+                target=c.target,
+                state=state,
+                owner=c.owner,
+                working_days_left=calendar.working_days_between(today, c.target),
+            )
+        )
     return sorted(rows, key=lambda r: (r.la_code, r.state != "missed", r.target, r.case_ref, r.clock))
 
 
@@ -252,8 +287,9 @@ def _next_office_moment(local_now: datetime, calendar: WorkingCalendar, opens: t
     return datetime.combine(calendar.next_working_day_after(day), opens, tzinfo=local_now.tzinfo)
 
 
-def not_before_for(audience: str, local_now: datetime, calendar: WorkingCalendar,
-                   policy: AlertPolicy = DEFAULT_POLICY) -> datetime | None:
+def not_before_for(
+    audience: str, local_now: datetime, calendar: WorkingCalendar, policy: AlertPolicy = DEFAULT_POLICY
+) -> datetime | None:
     """When an email to ``audience`` may go, given ``local_now`` (aware, service time zone):
     ``None`` for at once, else the first allowed moment (team and LA: office hours on working
     days; family: outside quiet hours)."""
@@ -278,8 +314,11 @@ def policy_from_mapping(values: Mapping[str, object] | None, base: AlertPolicy =
     for key, value in values.items():
         if key == "kinds" and isinstance(value, list) and all(isinstance(k, str) and k in ALL_KINDS for k in value):
             changes["kinds"] = frozenset(value)
-        elif key == "due_soon_wd_by_clock" and isinstance(value, Mapping) and all(
-                isinstance(k, str) and _count(v, POLICY_MAXIMA["due_soon_wd"]) for k, v in value.items()):
+        elif (
+            key == "due_soon_wd_by_clock"
+            and isinstance(value, Mapping)
+            and all(isinstance(k, str) and _count(v, POLICY_MAXIMA["due_soon_wd"]) for k, v in value.items())
+        ):
             changes[key] = MappingProxyType(dict(value))
         elif key in allowed and _count(value, POLICY_MAXIMA[key]):
             changes[key] = value
@@ -293,8 +332,13 @@ def policy_from_mapping(values: Mapping[str, object] | None, base: AlertPolicy =
 
 #: Upper bounds of the policy's numbers: a larger one cannot be meant, and a huge one made dates
 #: overflow and stopped the monitor (qa-12). Working days ~ 3 months; days ~ a year / ten years.
-POLICY_MAXIMA = {"due_soon_wd": 60, "appeal_reminder_days": 366, "appeal_reminder_wd": 60,
-                 "missed_lookback_days": 3660, "digest_horizon_wd": 60}
+POLICY_MAXIMA = {
+    "due_soon_wd": 60,
+    "appeal_reminder_days": 366,
+    "appeal_reminder_wd": 60,
+    "missed_lookback_days": 3660,
+    "digest_horizon_wd": 60,
+}
 
 
 def _count(value: object, maximum: int) -> bool:

@@ -178,7 +178,5 @@ def parse_extra_holidays(text: str) -> list[date]:
         try:
             dates.append(date.fromisoformat(value))
         except ValueError:
-            raise ValueError(
-                f"extra holidays: line {number}: {value!r} is not an ISO date (YYYY-MM-DD)"
-            ) from None
+            raise ValueError(f"extra holidays: line {number}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
     return dates

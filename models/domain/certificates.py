@@ -1,6 +1,6 @@
 """Mediation certificates: which type a trigger gives, and what each means for the appeal deadline.
 
-Pure wording and rules, no I/O. The PDF and the email are made in ``tasks.certificates``.
+Pure wording and rules, no I/O. The PDF and the email are made in ``tasks.certificates.issue``.
 
 Types (CONTRACT "Events"; docs/rules.md §2): ``declined`` — the family told the adviser it
 does not want mediation (reg 34, CFA s.55(4); SECONDARY); ``withdrawn`` — the family withdrew
@@ -13,13 +13,21 @@ decision letter and one month after the certificate, moved out of the Christmas 
 windows and off non-working days. The deadline itself is computed by the clock engine; here it
 is only explained.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["CERTIFICATE_TRIGGERS", "AUTOMATIC_TYPES", "CertificateWording", "TriggerEvent",
-           "certificate_number", "latest_trigger", "wording"]
+__all__ = [
+    "CERTIFICATE_TRIGGERS",
+    "AUTOMATIC_TYPES",
+    "CertificateWording",
+    "TriggerEvent",
+    "certificate_number",
+    "latest_trigger",
+    "wording",
+]
 
 #: trigger event -> certificate type
 CERTIFICATE_TRIGGERS = {
@@ -50,12 +58,18 @@ _TITLES = {
 }
 
 _STATEMENTS = {
-    "declined": ("The parent or young person received information about mediation from the mediation "
-                 "adviser and told the adviser on {trigger} that they do not wish to pursue mediation."),
-    "withdrawn": ("The parent or young person asked for mediation and then told the mediation adviser on "
-                  "{trigger} that they no longer wish to pursue it."),
-    "deemed": ("The local authority told the mediation adviser on {trigger} that it cannot arrange mediation "
-               "within 30 days of receiving the request."),
+    "declined": (
+        "The parent or young person received information about mediation from the mediation "
+        "adviser and told the adviser on {trigger} that they do not wish to pursue mediation."
+    ),
+    "withdrawn": (
+        "The parent or young person asked for mediation and then told the mediation adviser on "
+        "{trigger} that they no longer wish to pursue it."
+    ),
+    "deemed": (
+        "The local authority told the mediation adviser on {trigger} that it cannot arrange mediation "
+        "within 30 days of receiving the request."
+    ),
     "after-mediation": "Mediation about this decision took place and concluded on {trigger}.",
 }
 
@@ -110,8 +124,15 @@ def _long(d: date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
-def wording(cert_type: str, *, trigger_on: date, issued_on: date, decision_type: str | None,
-            letter_sent_on: date | None, appeal_deadline: date | None) -> CertificateWording:
+def wording(
+    cert_type: str,
+    *,
+    trigger_on: date,
+    issued_on: date,
+    decision_type: str | None,
+    letter_sent_on: date | None,
+    appeal_deadline: date | None,
+) -> CertificateWording:
     """What the certificate says: its title, the statement of what happened, and what it means for
     the appeal deadline (HESC r.20: the later of letter + 2 months and certificate + 1 month)."""
     if cert_type not in _TITLES:
@@ -127,10 +148,12 @@ def wording(cert_type: str, *, trigger_on: date, issued_on: date, decision_type:
             f"August period when it would fall in one. Send a copy of this certificate with your appeal."
         )
     else:
-        meaning = ("You may now appeal to the First-tier Tribunal (Special Educational Needs and Disability). "
-                   "Your appeal must be made within one month of the date of this certificate or two months of "
-                   "the local authority's decision letter, whichever is later. Send a copy of this certificate "
-                   "with your appeal.")
+        meaning = (
+            "You may now appeal to the First-tier Tribunal (Special Educational Needs and Disability). "
+            "Your appeal must be made within one month of the date of this certificate or two months of "
+            "the local authority's decision letter, whichever is later. Send a copy of this certificate "
+            "with your appeal."
+        )
     return CertificateWording(
         title=_TITLES[cert_type],
         statement=_STATEMENTS[cert_type].format(trigger=_long(trigger_on)),

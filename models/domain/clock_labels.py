@@ -11,6 +11,7 @@ the given rule sets (the agreement follow-ups come from each rule set's ``agreem
 unit test walks them and the engine's output to keep every one labelled. The rules behind each
 clock are summarised in ``docs/rules.md``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -58,8 +59,9 @@ CLOCK_LABELS: dict[str, str] = _FIXED | {
 def clock_names(rules: Sequence[RuleSet] = RULESETS) -> tuple[str, ...]:
     """Every clock name ``compute_clocks`` can emit under ``rules``: the fixed clocks and one
     ``agreement_<item>_<step>`` per step of each rule set's ``agreement_weeks``."""
-    agreement = {f"agreement_{item}_{step}" for rs in rules
-                 for item, steps in rs.agreement_weeks.items() for step in steps}
+    agreement = {
+        f"agreement_{item}_{step}" for rs in rules for item, steps in rs.agreement_weeks.items() for step in steps
+    }
     return tuple(_FIXED) + tuple(sorted(agreement))
 
 

@@ -28,8 +28,16 @@ from datetime import date, timedelta
 from models.domain.calendar import WorkingCalendar, add_months, yearly_window_end
 from models.domain.rules import RULESETS, RuleSet, ruleset_for, with_overrides
 
-__all__ = ["CaseFacts", "Clock", "Event", "NextSession", "certificate_needed", "clock_to_json",
-           "compute_clocks", "late_working_days"]
+__all__ = [
+    "CaseFacts",
+    "Clock",
+    "Event",
+    "NextSession",
+    "certificate_needed",
+    "clock_to_json",
+    "compute_clocks",
+    "late_working_days",
+]
 
 OPEN, MET, MISSED, NOT_APPLICABLE = "open", "met", "missed", "not_applicable"
 
@@ -38,14 +46,19 @@ _CERTIFICATE_TRIGGERS = {
     "mediation-declined": ("declined", "certificate_declined_wd", "certificate_declined", "adviser"),
     "withdrawn": ("withdrawn", "certificate_withdrawn_wd", "certificate_withdrawn", "adviser"),
     "la-cannot-arrange": ("deemed", "certificate_deemed_wd", "certificate_deemed", "adviser"),
-    "mediation-concluded": ("after-mediation", "certificate_after_mediation_wd",
-                            "certificate_after_mediation", "mediator"),
+    "mediation-concluded": (
+        "after-mediation",
+        "certificate_after_mediation_wd",
+        "certificate_after_mediation",
+        "mediator",
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Event:
     """A case event as the engine sees it (names as in CONTRACT.md "Events")."""
+
     name: str
     on: date
     health: bool = False
@@ -56,6 +69,7 @@ class Event:
 @dataclass(frozen=True)
 class NextSession:
     """The case's next scheduled mediation meeting (for ``notice_by``)."""
+
     starts_on: date
     booked_on: date
     short_notice_agreed: bool = False
@@ -71,6 +85,7 @@ class CaseFacts:
     to the LA (intake does, with consent); it meets ``la_informed_by`` as the LA's own
     ``la-received-request`` does.
     """
+
     service: str  # "mediation" | "drs"
     decision_type: str | None
     letter_sent_on: date | None
@@ -93,6 +108,7 @@ class Clock:
     ``appeal_deadline``). ``level`` and ``source`` come from the rule set in force on
     ``started_on``, the trigger date.
     """
+
     name: str
     due: date
     target: date
@@ -124,9 +140,15 @@ def certificate_needed(facts: CaseFacts) -> bool:
 def clock_to_json(clock: Clock) -> dict:
     """Return the clock as CONTRACT.md shows it: ``due``, ``target`` (ISO dates), ``state``,
     ``owner``, ``level``, ``met_on`` (ISO date or None) and ``late_wd`` (int or None)."""
-    return {"due": clock.due.isoformat(), "target": clock.target.isoformat(),
-            "state": clock.state, "owner": clock.owner, "level": clock.level,
-            "met_on": clock.met_on.isoformat() if clock.met_on else None, "late_wd": clock.late_wd}
+    return {
+        "due": clock.due.isoformat(),
+        "target": clock.target.isoformat(),
+        "state": clock.state,
+        "owner": clock.owner,
+        "level": clock.level,
+        "met_on": clock.met_on.isoformat() if clock.met_on else None,
+        "late_wd": clock.late_wd,
+    }
 
 
 def late_working_days(target: date, met_on: date | None, calendar: WorkingCalendar) -> int | None:
@@ -170,8 +192,9 @@ def compute_clocks(
 
 def _replace_state(clock: Clock, state: str) -> Clock:
     met = state == MET
-    return dataclasses.replace(clock, state=state, met_on=clock.met_on if met else None,
-                               late_wd=clock.late_wd if met else None)
+    return dataclasses.replace(
+        clock, state=state, met_on=clock.met_on if met else None, late_wd=clock.late_wd if met else None
+    )
 
 
 class _Engine:
@@ -193,8 +216,9 @@ class _Engine:
     def first(self, name: str, on_or_after: date = date.min) -> Event | None:
         return next((e for e in self.events if e.name == name and e.on >= on_or_after), None)
 
-    def clock(self, name, *, due, owner, rs, rule, started_on, met_on=None, target=None,
-              state=None, note="", on_time=False) -> Clock:
+    def clock(
+        self, name, *, due, owner, rs, rule, started_on, met_on=None, target=None, state=None, note="", on_time=False
+    ) -> Clock:
         """Build a clock; without an explicit ``state``: met if ``met_on``, else by today.
         ``on_time``: a met clock counts as on time (``late_wd`` 0) whatever its ``met_on``."""
         if target is None:
@@ -203,15 +227,24 @@ class _Engine:
             state = MET if met_on is not None else (MISSED if self.today > target else OPEN)
         met_on = met_on if state == MET else None
         late_wd = None if met_on is None else 0 if on_time else late_working_days(target, met_on, self.cal)
-        return Clock(name=name, due=due, target=target, state=state, owner=owner,
-                     level=rs.level(rule), started_on=started_on, source=rs.source(rule),
-                     met_on=met_on, note=note, late_wd=late_wd)
+        return Clock(
+            name=name,
+            due=due,
+            target=target,
+            state=state,
+            owner=owner,
+            level=rs.level(rule),
+            started_on=started_on,
+            source=rs.source(rule),
+            met_on=met_on,
+            note=note,
+            late_wd=late_wd,
+        )
 
     def wd_clock(self, name, start, field, rule, owner, met_on=None, note="") -> Clock:
         rs = self.rules(start)
         due = self.cal.add_working_days(start, getattr(rs, field))
-        return self.clock(name, due=due, owner=owner, rs=rs, rule=rule, started_on=start,
-                          met_on=met_on, note=note)
+        return self.clock(name, due=due, owner=owner, rs=rs, rule=rule, started_on=start, met_on=met_on, note=note)
 
     # --- §4 service standards ------------------------------------------------------------
     def service_clocks(self) -> dict[str, Clock]:
@@ -223,18 +256,34 @@ class _Engine:
         information = self.first("information-given")
         return {
             "acknowledge_by": self.wd_clock(
-                "acknowledge_by", f.received_on, "acknowledge_wd", "acknowledge", "adviser",
-                met_on=min(contacts, default=None)),
+                "acknowledge_by",
+                f.received_on,
+                "acknowledge_wd",
+                "acknowledge",
+                "adviser",
+                met_on=min(contacts, default=None),
+            ),
             "first_contact_by": self.wd_clock(
-                "first_contact_by", f.received_on, "first_contact_wd", "first_contact",
-                "adviser", met_on=information.on if information else None),
+                "first_contact_by",
+                f.received_on,
+                "first_contact_wd",
+                "first_contact",
+                "adviser",
+                met_on=information.on if information else None,
+            ),
         }
 
     # --- §2-§3 statutory clocks (mediation service only) -----------------------------------
     def statutory_clocks(self) -> dict[str, Clock]:
-        built = (self.contact_adviser_by(), self.la_informed_by(), self.icb_notify_by(),
-                 self.mediation_by(), self.notice_by(), self.certificate_due(),
-                 self.appeal_deadline())
+        built = (
+            self.contact_adviser_by(),
+            self.la_informed_by(),
+            self.icb_notify_by(),
+            self.mediation_by(),
+            self.notice_by(),
+            self.certificate_due(),
+            self.appeal_deadline(),
+        )
         clocks = {c.name: c for c in built if c is not None}
         return clocks | self.agreement_follow_ups()
 
@@ -248,8 +297,16 @@ class _Engine:
         due = add_months(letter, rs.contact_adviser_months)
         received = self.facts.received_on
         state = MET if received <= due else MISSED
-        return self.clock("contact_adviser_by", due=due, owner="family", rs=rs,
-                          rule="contact_adviser", started_on=letter, met_on=received, state=state)
+        return self.clock(
+            "contact_adviser_by",
+            due=due,
+            owner="family",
+            rs=rs,
+            rule="contact_adviser",
+            started_on=letter,
+            met_on=received,
+            state=state,
+        )
 
     def la_informed_by(self) -> Clock | None:
         """Service standard: the adviser passes the family's request to the LA (SERVICE)."""
@@ -260,8 +317,14 @@ class _Engine:
         passed_on = [received.on] if received else []
         informed = self.facts.la_informed_on
         passed_on += [informed] if informed is not None and informed >= requested.on else []
-        return self.wd_clock("la_informed_by", requested.on, "la_informed_wd", "la_informed",
-                             "adviser", met_on=min(passed_on, default=None))
+        return self.wd_clock(
+            "la_informed_by",
+            requested.on,
+            "la_informed_wd",
+            "la_informed",
+            "adviser",
+            met_on=min(passed_on, default=None),
+        )
 
     def icb_notify_by(self) -> Clock | None:
         """LA receives a request including health care + 3 WD, LA; CFA s.53, reg 35
@@ -270,8 +333,9 @@ class _Engine:
         if received is None or not received.health:
             return None
         icb = self.first("icb-received-request", received.on)
-        return self.wd_clock("icb_notify_by", received.on, "icb_notify_wd", "icb_notify", "la",
-                             met_on=icb.on if icb else None)
+        return self.wd_clock(
+            "icb_notify_by", received.on, "icb_notify_wd", "icb_notify", "la", met_on=icb.on if icb else None
+        )
 
     def mediation_by(self) -> Clock | None:
         """Request received + 30 days, LA (ICB when health-only); CFA ss.53-54, regs 35-36
@@ -288,11 +352,18 @@ class _Engine:
         due = start.on + timedelta(days=rs.mediation_within_days)
         concluded = self.first("mediation-concluded", start.on)
         met_on = concluded.on if concluded and concluded.on <= due else None
-        enders = [e for e in self.events if e.name in ("la-cannot-arrange", "withdrawn")
-                  and start.on <= e.on <= due]
+        enders = [e for e in self.events if e.name in ("la-cannot-arrange", "withdrawn") and start.on <= e.on <= due]
         state = NOT_APPLICABLE if met_on is None and enders else None
-        return self.clock("mediation_by", due=due, owner=owner, rs=rs, rule="mediation_within",
-                          started_on=start.on, met_on=met_on, state=state)
+        return self.clock(
+            "mediation_by",
+            due=due,
+            owner=owner,
+            rs=rs,
+            rule="mediation_within",
+            started_on=start.on,
+            met_on=met_on,
+            state=state,
+        )
 
     def notice_by(self) -> Clock | None:
         """5 WD before the meeting, the meeting day excluded; reg 37 (VERIFIED wording).
@@ -303,10 +374,19 @@ class _Engine:
         rs = self.rules(session.starts_on)
         due = self.cal.subtract_working_days(session.starts_on, rs.notice_wd)
         on_time = session.booked_on <= due or session.short_notice_agreed
-        return self.clock("notice_by", due=due, target=due, owner="adviser", rs=rs,
-                          rule="notice", started_on=session.starts_on,
-                          met_on=session.booked_on, state=MET if on_time else MISSED, on_time=on_time,
-                          note="short notice agreed" if session.short_notice_agreed else "")
+        return self.clock(
+            "notice_by",
+            due=due,
+            target=due,
+            owner="adviser",
+            rs=rs,
+            rule="notice",
+            started_on=session.starts_on,
+            met_on=session.booked_on,
+            state=MET if on_time else MISSED,
+            on_time=on_time,
+            note="short notice agreed" if session.short_notice_agreed else "",
+        )
 
     def certificate_due(self) -> Clock | None:
         """One clock for the latest certificate trigger (+3 WD each): declined (reg 34,
@@ -314,15 +394,20 @@ class _Engine:
         mediation (CFA s.55(5), reg 39, SECONDARY). Met by a certificate issued on or after
         the trigger; ``not_applicable`` when no certificate is needed."""
         requested = self.first("mediation-requested")
-        triggers = [e for e in self.events if e.name in _CERTIFICATE_TRIGGERS and (
-            e.name != "withdrawn" or (requested is not None and requested.on <= e.on))]
+        triggers = [
+            e
+            for e in self.events
+            if e.name in _CERTIFICATE_TRIGGERS
+            and (e.name != "withdrawn" or (requested is not None and requested.on <= e.on))
+        ]
         if not triggers:
             return None
         trigger = triggers[-1]
         variant, field, rule, owner = _CERTIFICATE_TRIGGERS[trigger.name]
         issued = self.first("certificate-issued", trigger.on)
-        clock = self.wd_clock("certificate_due", trigger.on, field, rule, owner,
-                              met_on=issued.on if issued else None, note=variant)
+        clock = self.wd_clock(
+            "certificate_due", trigger.on, field, rule, owner, met_on=issued.on if issued else None, note=variant
+        )
         return clock if certificate_needed(self.facts) else _replace_state(clock, NOT_APPLICABLE)
 
     def appeal_deadline(self) -> Clock | None:
@@ -341,9 +426,16 @@ class _Engine:
         windows = (rs.appeal_christmas_window, rs.appeal_august_window)
         end = next((e for w in windows if (e := yearly_window_end(d, w)) is not None), None)
         due = self.cal.next_working_day_after(end) if end else self.cal.working_day_on_or_after(d)
-        return self.clock("appeal_deadline", due=due, target=due, owner="family", rs=rs,
-                          rule="appeal", started_on=letter,
-                          state=MET if self.facts.appeal_lodged else None)
+        return self.clock(
+            "appeal_deadline",
+            due=due,
+            target=due,
+            owner="family",
+            rs=rs,
+            rule="appeal",
+            started_on=letter,
+            state=MET if self.facts.appeal_lodged else None,
+        )
 
     def agreement_follow_ups(self) -> dict[str, Clock]:
         """``agreement_<item>_<step>``: weeks after the written agreement, LA; reg 42(2) with
@@ -361,17 +453,27 @@ class _Engine:
             for item in e.items:
                 if item not in rs.agreement_weeks:
                     raise ValueError(f"unknown agreement item {item!r}")
-                done = sorted(d.on for d in self.events
-                              if d.name == "agreement-step-done" and item in d.items and d.on >= e.on)
+                done = sorted(
+                    d.on for d in self.events if d.name == "agreement-step-done" and item in d.items and d.on >= e.on
+                )
                 for index, (step, weeks) in enumerate(rs.agreement_weeks[item].items()):
                     name = f"agreement_{item}_{step}"
                     clocks[name] = self.clock(
-                        name, due=e.on + timedelta(weeks=weeks), owner="la", rs=rs,
-                        rule=f"agreement_{item}", started_on=e.on,
-                        met_on=done[index] if index < len(done) else None)
+                        name,
+                        due=e.on + timedelta(weeks=weeks),
+                        owner="la",
+                        rs=rs,
+                        rule=f"agreement_{item}",
+                        started_on=e.on,
+                        met_on=done[index] if index < len(done) else None,
+                    )
             if e.health:
                 clocks["agreement_health_notify"] = self.clock(
-                    "agreement_health_notify", owner="icb", rs=rs, rule="agreement_health",
-                    due=e.on + timedelta(weeks=rs.icb_health_agreement_weeks), started_on=e.on)
+                    "agreement_health_notify",
+                    owner="icb",
+                    rs=rs,
+                    rule="agreement_health",
+                    due=e.on + timedelta(weeks=rs.icb_health_agreement_weeks),
+                    started_on=e.on,
+                )
         return clocks
-

@@ -23,10 +23,10 @@ words for the family and tersely for finance. Money is integer pence; mileage is
 miles × the LA's pence-per-mile, rounded half up to a whole penny. Receipts are asked for on
 costs (not on mileage, which is priced by the rate).
 """
+
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,8 +40,13 @@ _SEVERITY = {APPROVED: 0, QUERY: 1, HELD: 2, REJECTED: 3}
 DEAD_STATUSES = frozenset({REJECTED})
 
 CATEGORY_WORDS = {
-    "mileage": "mileage", "public_transport": "public transport", "parking": "parking",
-    "childcare": "childcare", "dependant_care": "care for a dependant", "meal": "meals", "other": "other costs",
+    "mileage": "mileage",
+    "public_transport": "public transport",
+    "parking": "parking",
+    "childcare": "childcare",
+    "dependant_care": "care for a dependant",
+    "meal": "meals",
+    "other": "other costs",
 }
 
 
@@ -201,50 +206,78 @@ def _reason(code: str, status: str, family: str, finance: str) -> Reason:
 
 
 def _live_same_meeting(claim: ClaimLine, prior: Iterable[PriorClaim]) -> list[PriorClaim]:
-    return [p for p in prior if p.claim_id != claim.claim_id and p.status not in DEAD_STATUSES
-            and p.claimant == claim.claimant and p.session_date == claim.session_date]
+    return [
+        p
+        for p in prior
+        if p.claim_id != claim.claim_id
+        and p.status not in DEAD_STATUSES
+        and p.claimant == claim.claimant
+        and p.session_date == claim.session_date
+    ]
 
 
-def _limit_reasons(claim: ClaimLine, amount: int, limits: Policy, prior: list[PriorClaim],
-                   duplicate: PriorClaim | None) -> list[Reason]:
+def _limit_reasons(
+    claim: ClaimLine, amount: int, limits: Policy, prior: list[PriorClaim], duplicate: PriorClaim | None
+) -> list[Reason]:
     """The sanity limits (held when beyond them) and a second mileage claim for one meeting."""
     reasons: list[Reason] = []
     words = CATEGORY_WORDS.get(claim.category, claim.category)
     if claim.category == "mileage" and claim.miles is not None and claim.miles > limits.max_miles:
-        reasons.append(_reason("over-mileage-limit", HELD,
-                               f"Your claim is for {miles_text(claim.miles)} miles, more than the "
-                               f"{miles_text(limits.max_miles)} miles we can pay for one meeting without a check. The "
-                               "team will look at it and let you know.",
-                               f"{miles_text(claim.miles)} miles over the {miles_text(limits.max_miles)}-mile limit "
-                               "for one meeting"))
+        reasons.append(
+            _reason(
+                "over-mileage-limit",
+                HELD,
+                f"Your claim is for {miles_text(claim.miles)} miles, more than the "
+                f"{miles_text(limits.max_miles)} miles we can pay for one meeting without a check. The "
+                "team will look at it and let you know.",
+                f"{miles_text(claim.miles)} miles over the {miles_text(limits.max_miles)}-mile limit for one meeting",
+            )
+        )
     if amount > limits.max_item_pence:
-        reasons.append(_reason("over-item-limit", HELD,
-                               f"Your claim for {words} ({pounds(amount)}) is more than the {pounds(limits.max_item_pence)} "
-                               "we can pay for one item without a check. The team will look at it and let you know.",
-                               f"{pounds(amount)} over the {pounds(limits.max_item_pence)} limit for one item"))
+        reasons.append(
+            _reason(
+                "over-item-limit",
+                HELD,
+                f"Your claim for {words} ({pounds(amount)}) is more than the {pounds(limits.max_item_pence)} "
+                "we can pay for one item without a check. The team will look at it and let you know.",
+                f"{pounds(amount)} over the {pounds(limits.max_item_pence)} limit for one item",
+            )
+        )
     same_meeting = [p for p in prior if p is not duplicate]
     # the total counts what is on its way to payment; a claim held for an admin is not (yet), so
     # one absurd claim held does not hold the claimant's ordinary ones
     total = amount + sum(max(p.amount_pence, 0) for p in same_meeting if p.status != HELD)
     if total > limits.max_meeting_pence and amount <= limits.max_item_pence:
-        reasons.append(_reason("over-meeting-limit", HELD,
-                               f"Your claims for this meeting come to {pounds(total)}, more than the "
-                               f"{pounds(limits.max_meeting_pence)} we can pay for one meeting without a check. The "
-                               "team will look at them and let you know.",
-                               f"claims for this meeting total {pounds(total)}, over the "
-                               f"{pounds(limits.max_meeting_pence)} limit for one meeting"))
+        reasons.append(
+            _reason(
+                "over-meeting-limit",
+                HELD,
+                f"Your claims for this meeting come to {pounds(total)}, more than the "
+                f"{pounds(limits.max_meeting_pence)} we can pay for one meeting without a check. The "
+                "team will look at them and let you know.",
+                f"claims for this meeting total {pounds(total)}, over the "
+                f"{pounds(limits.max_meeting_pence)} limit for one meeting",
+            )
+        )
     if claim.category == "mileage" and duplicate is None:
         other = next((p for p in same_meeting if p.category == "mileage"), None)
         if other is not None:
-            reasons.append(_reason("second-mileage", HELD,
-                                   f"We already have a mileage claim from you for this meeting (claim {other.claim_id}). "
-                                   "Only one can be paid, so the team will check both and let you know.",
-                                   f"a second mileage claim for the same meeting and claimant (claim {other.claim_id}): "
-                                   "only one is paid"))
+            reasons.append(
+                _reason(
+                    "second-mileage",
+                    HELD,
+                    f"We already have a mileage claim from you for this meeting (claim {other.claim_id}). "
+                    "Only one can be paid, so the team will check both and let you know.",
+                    f"a second mileage claim for the same meeting and claimant (claim {other.claim_id}): "
+                    "only one is paid",
+                )
+            )
     return reasons
 
 
-def remittance_problem(paid_on: date, sent_on: date, today: date, window_days: int = DEFAULT_REMITTANCE_DAYS) -> str | None:
+def remittance_problem(
+    paid_on: date, sent_on: date, today: date, window_days: int = DEFAULT_REMITTANCE_DAYS
+) -> str | None:
     """Why an LA's remittance date cannot be right, or None: it may not be in the future, before
     the claim was sent to the LA (`sent_on`), or more than `window_days` after that."""
     if paid_on > today:
@@ -252,8 +285,10 @@ def remittance_problem(paid_on: date, sent_on: date, today: date, window_days: i
     if paid_on < sent_on:
         return f"paid_on {paid_on.isoformat()} is before the claim was sent to the local authority on {sent_on.isoformat()}"
     if (paid_on - sent_on).days > window_days:
-        return (f"paid_on {paid_on.isoformat()} is more than {window_days} days after the claim was sent to the local "
-                f"authority on {sent_on.isoformat()}")
+        return (
+            f"paid_on {paid_on.isoformat()} is more than {window_days} days after the claim was sent to the local "
+            f"authority on {sent_on.isoformat()}"
+        )
     return None
 
 
@@ -262,8 +297,12 @@ def find_duplicate(claim: ClaimLine, amount_pence: int, prior: Iterable[PriorCla
     for other in prior:
         if other.claim_id == claim.claim_id or other.status in DEAD_STATUSES:
             continue
-        if (other.claimant == claim.claimant and other.session_date == claim.session_date
-                and other.category == claim.category and other.amount_pence == amount_pence):
+        if (
+            other.claimant == claim.claimant
+            and other.session_date == claim.session_date
+            and other.category == claim.category
+            and other.amount_pence == amount_pence
+        ):
             return other
     return None
 
@@ -292,9 +331,14 @@ def check_claim(
     if claim.category == "mileage":
         if claim.miles is None or claim.miles <= 0:
             amount = claim.amount_pence or 0
-            reasons.append(_reason("miles-missing", QUERY,
-                                   "Please tell us how many miles you travelled to and from the meeting, so we can work out your mileage.",
-                                   "mileage claim without miles"))
+            reasons.append(
+                _reason(
+                    "miles-missing",
+                    QUERY,
+                    "Please tell us how many miles you travelled to and from the meeting, so we can work out your mileage.",
+                    "mileage claim without miles",
+                )
+            )
         elif rate is None:
             amount = claim.amount_pence or 0
         else:
@@ -302,67 +346,115 @@ def check_claim(
     else:
         amount = claim.amount_pence or 0
         if claim.amount_pence is None or claim.amount_pence <= 0:
-            reasons.append(_reason("amount-missing", QUERY,
-                                   f"Please tell us how much you spent on {words}.",
-                                   "no amount claimed"))
+            reasons.append(
+                _reason("amount-missing", QUERY, f"Please tell us how much you spent on {words}.", "no amount claimed")
+            )
 
     if service == "drs":
-        reasons.append(_reason("drs-meeting", REJECTED,
-                               "Travel and other expenses can be claimed for mediation meetings only. Your meeting was a "
-                               "disagreement resolution meeting, which the local authority does not have to pay expenses for.",
-                               "DRS meeting: no duty to pay expenses (CFA s.56 covers mediation only)"))
+        reasons.append(
+            _reason(
+                "drs-meeting",
+                REJECTED,
+                "Travel and other expenses can be claimed for mediation meetings only. Your meeting was a "
+                "disagreement resolution meeting, which the local authority does not have to pay expenses for.",
+                "DRS meeting: no duty to pay expenses (CFA s.56 covers mediation only)",
+            )
+        )
     if session_date > today:
-        reasons.append(_reason("meeting-not-held", REJECTED,
-                               "Your claim is for a meeting that has not happened yet. Please claim after the meeting.",
-                               "session date is in the future"))
+        reasons.append(
+            _reason(
+                "meeting-not-held",
+                REJECTED,
+                "Your claim is for a meeting that has not happened yet. Please claim after the meeting.",
+                "session date is in the future",
+            )
+        )
     prior = list(prior)
     dupe = find_duplicate(claim, amount, prior)
     if dupe is not None:
-        reasons.append(_reason("duplicate", REJECTED,
-                               f"You have already claimed this ({words}, {pounds(amount)}) for the same meeting, "
-                               f"under claim {dupe.claim_id}. We will deal with that claim; this copy will not be paid.",
-                               f"duplicate of claim {dupe.claim_id}"))
+        reasons.append(
+            _reason(
+                "duplicate",
+                REJECTED,
+                f"You have already claimed this ({words}, {pounds(amount)}) for the same meeting, "
+                f"under claim {dupe.claim_id}. We will deal with that claim; this copy will not be paid.",
+                f"duplicate of claim {dupe.claim_id}",
+            )
+        )
 
     if not claimant_is_party:
-        reasons.append(_reason("claimant-unknown", HELD,
-                               "We could not match your claim to the family or supporter named on the case. Someone from "
-                               "the team will check it and contact you.",
-                               "claimant is not the requester or the recorded supporter"))
+        reasons.append(
+            _reason(
+                "claimant-unknown",
+                HELD,
+                "We could not match your claim to the family or supporter named on the case. Someone from "
+                "the team will check it and contact you.",
+                "claimant is not the requester or the recorded supporter",
+            )
+        )
     if policy is None:
-        reasons.append(_reason("no-policy", HELD,
-                               "We need to check your local authority's rules for this date. Someone from the team will "
-                               "contact you.",
-                               f"no expense policy in force on {session_date.isoformat()}"))
+        reasons.append(
+            _reason(
+                "no-policy",
+                HELD,
+                "We need to check your local authority's rules for this date. Someone from the team will contact you.",
+                f"no expense policy in force on {session_date.isoformat()}",
+            )
+        )
     else:
         if claim.category not in policy.categories:
-            reasons.append(_reason("category-not-paid", HELD,
-                                   f"Your local authority does not usually pay for {words}. We have asked the team to look "
-                                   "at your claim and will let you know.",
-                                   f"category {claim.category} not in the LA's policy"))
+            reasons.append(
+                _reason(
+                    "category-not-paid",
+                    HELD,
+                    f"Your local authority does not usually pay for {words}. We have asked the team to look "
+                    "at your claim and will let you know.",
+                    f"category {claim.category} not in the LA's policy",
+                )
+            )
         late_by = (today - session_date).days - policy.claim_window_days
         if late_by > 0:
-            reasons.append(_reason("outside-window", HELD,
-                                   f"Claims should reach us within {policy.claim_window_days} days of the meeting. Yours "
-                                   "arrived later, so the team will look at it and let you know.",
-                                   f"received {late_by} day(s) after the {policy.claim_window_days}-day window"))
+            reasons.append(
+                _reason(
+                    "outside-window",
+                    HELD,
+                    f"Claims should reach us within {policy.claim_window_days} days of the meeting. Yours "
+                    "arrived later, so the team will look at it and let you know.",
+                    f"received {late_by} day(s) after the {policy.claim_window_days}-day window",
+                )
+            )
         cap = (policy.category_caps_pence or {}).get(claim.category)
         if cap is not None and amount > int(cap):
-            reasons.append(_reason("over-category-cap", HELD,
-                                   f"Your local authority usually pays up to {pounds(int(cap))} for {words}. The team will "
-                                   "look at your claim and let you know.",
-                                   f"{pounds(amount)} over the {claim.category} cap of {pounds(int(cap))}"))
+            reasons.append(
+                _reason(
+                    "over-category-cap",
+                    HELD,
+                    f"Your local authority usually pays up to {pounds(int(cap))} for {words}. The team will "
+                    "look at your claim and let you know.",
+                    f"{pounds(amount)} over the {claim.category} cap of {pounds(int(cap))}",
+                )
+            )
         if policy.per_claim_cap_pence is not None and amount > policy.per_claim_cap_pence:
-            reasons.append(_reason("over-claim-cap", HELD,
-                                   f"Your local authority usually pays up to {pounds(policy.per_claim_cap_pence)} a claim. "
-                                   "The team will look at your claim and let you know.",
-                                   f"{pounds(amount)} over the per-claim cap of {pounds(policy.per_claim_cap_pence)}"))
-        if (claim.category != "mileage" and not claim.receipt
-                and amount > policy.receipt_threshold_pence):
-            reasons.append(_reason("receipt-needed", QUERY,
-                                   f"Please send us the receipt for your {words} ({pounds(amount)}). Your local authority "
-                                   f"needs a receipt for anything over {pounds(policy.receipt_threshold_pence)}. You can "
-                                   "reply to this email with a photo or scan of it.",
-                                   f"no receipt above the {pounds(policy.receipt_threshold_pence)} threshold"))
+            reasons.append(
+                _reason(
+                    "over-claim-cap",
+                    HELD,
+                    f"Your local authority usually pays up to {pounds(policy.per_claim_cap_pence)} a claim. "
+                    "The team will look at your claim and let you know.",
+                    f"{pounds(amount)} over the per-claim cap of {pounds(policy.per_claim_cap_pence)}",
+                )
+            )
+        if claim.category != "mileage" and not claim.receipt and amount > policy.receipt_threshold_pence:
+            reasons.append(
+                _reason(
+                    "receipt-needed",
+                    QUERY,
+                    f"Please send us the receipt for your {words} ({pounds(amount)}). Your local authority "
+                    f"needs a receipt for anything over {pounds(policy.receipt_threshold_pence)}. You can "
+                    "reply to this email with a photo or scan of it.",
+                    f"no receipt above the {pounds(policy.receipt_threshold_pence)} threshold",
+                )
+            )
 
     reasons += _limit_reasons(claim, amount, policy or BUILT_IN_LIMITS, _live_same_meeting(claim, prior), dupe)
 

@@ -19,6 +19,7 @@ Pure rules used at every door (referral and claim records, CLI options, admin fo
   2100-12-31) are refused for `--today`/`--now`, event dates, session starts, claim session
   dates and referral dates.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -10,6 +10,7 @@ complaint about the service — while figures for the LA contracts (counts, date
 for ever without anyone's name. Change it here and only here (the data-protection lead's call);
 the `retention` flow and its tests read this constant.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,24 +64,39 @@ def watchdog_problems(
     if working_day and now_local.time() >= MONITOR_DUE_BY:
         midnight = datetime.combine(today, time(0), tzinfo=now_local.tzinfo)
         if api_error:
-            problems.append(Problem(
-                "deadline-monitor", "Deadline monitor: cannot confirm it ran today",
-                f"The watchdog could not read the job history ({api_error}), so it cannot confirm "
-                "that the deadline monitor completed this morning. Please check the dashboard and "
-                "run `drs monitor` if it did not."))
+            problems.append(
+                Problem(
+                    "deadline-monitor",
+                    "Deadline monitor: cannot confirm it ran today",
+                    f"The watchdog could not read the job history ({api_error}), so it cannot confirm "
+                    "that the deadline monitor completed this morning. Please check the dashboard and "
+                    "run `drs monitor` if it did not.",
+                )
+            )
         elif monitor_last_success_local is None or monitor_last_success_local < midnight:
-            last = (f"It last completed on {monitor_last_success_local:%A %d %B at %H:%M}."
-                    if monitor_last_success_local else "It has never completed successfully.")
-            problems.append(Problem(
-                "deadline-monitor", "Deadline monitor has not run today",
-                f"The deadline monitor has not completed successfully today (it is due at 06:45). {last} "
-                "Certificate and appeal deadlines are not being watched until it does. Please check "
-                "the dashboard, and run `drs monitor` by hand if needed."))
+            last = (
+                f"It last completed on {monitor_last_success_local:%A %d %B at %H:%M}."
+                if monitor_last_success_local
+                else "It has never completed successfully."
+            )
+            problems.append(
+                Problem(
+                    "deadline-monitor",
+                    "Deadline monitor has not run today",
+                    f"The deadline monitor has not completed successfully today (it is due at 06:45). {last} "
+                    "Certificate and appeal deadlines are not being watched until it does. Please check "
+                    "the dashboard, and run `drs monitor` by hand if needed.",
+                )
+            )
     if stale_outbox_count:
         since = f" since {oldest_waiting_since_local:%A %d %B %H:%M}" if oldest_waiting_since_local else ""
-        problems.append(Problem(
-            "outbox-stale", f"{stale_outbox_count} email(s) waiting more than an hour",
-            f"{stale_outbox_count} email(s) in the outbox have been due for more than an hour and are "
-            f"still not delivered (the oldest{since}). The mail relay or the delivery job may be down. "
-            "`drs mail deliver` sends them now and says what fails."))
+        problems.append(
+            Problem(
+                "outbox-stale",
+                f"{stale_outbox_count} email(s) waiting more than an hour",
+                f"{stale_outbox_count} email(s) in the outbox have been due for more than an hour and are "
+                f"still not delivered (the oldest{since}). The mail relay or the delivery job may be down. "
+                "`drs mail deliver` sends them now and says what fails.",
+            )
+        )
     return problems

@@ -10,6 +10,7 @@ Each `Problem` has a `text` for people (it may quote what the form said, so it b
 the team's own outputs) and a value-free `reason` fit for dashboards and logs.
 The clock is never read here: `today` is an argument.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,13 +23,31 @@ from models.domain.fields import NAME_MAX, NOTE_MAX, date_problem, email_problem
 from models.domain.vocabulary import DECISION_TYPES, REQUESTER_ROLES, SECTIONS, SERVICES, WANTS_MEDIATION
 
 FIELDS = (
-    "form_id", "submitted_at", "service", "requester_role", "requester_name", "requester_email",
-    "requester_phone", "requester_postcode", "child_name", "child_date_of_birth", "local_authority",
-    "decision_type", "decision_letter_sent_on", "sections", "health_issues", "social_care_issues",
-    "wants_mediation", "consent_to_contact_la", "notes",
+    "form_id",
+    "submitted_at",
+    "service",
+    "requester_role",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "requester_postcode",
+    "child_name",
+    "child_date_of_birth",
+    "local_authority",
+    "decision_type",
+    "decision_letter_sent_on",
+    "sections",
+    "health_issues",
+    "social_care_issues",
+    "wants_mediation",
+    "consent_to_contact_la",
+    "notes",
 )
-_NESTED = {"requester": ("role", "name", "email", "phone", "postcode"), "child": ("name", "date_of_birth"),
-           "decision": ("type", "letter_sent_on")}
+_NESTED = {
+    "requester": ("role", "name", "email", "phone", "postcode"),
+    "child": ("name", "date_of_birth"),
+    "decision": ("type", "letter_sent_on"),
+}
 _NESTED_TARGET = {("decision", "letter_sent_on"): "decision_letter_sent_on"}
 
 MAX_AGE = 25  # the service is for 0-25 year olds (service.md)
@@ -43,18 +62,36 @@ _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _UK_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
-_LIMITS = {"form_id": 64, "requester_name": NAME_MAX, "requester_email": 254, "requester_phone": 40,
-           "requester_postcode": 12, "child_name": NAME_MAX, "local_authority": 120}
+_LIMITS = {
+    "form_id": 64,
+    "requester_name": NAME_MAX,
+    "requester_email": 254,
+    "requester_phone": 40,
+    "requester_postcode": 12,
+    "child_name": NAME_MAX,
+    "local_authority": 120,
+}
 #: every field but `notes` (multi-line) and `sections` (a list or text) is one line of text
 _TEXT_LIMIT = {"notes": NOTE_MAX}
 _LABELS = {
-    "form_id": "form_id", "submitted_at": "submitted_at", "service": "service",
-    "requester_role": "requester role", "requester_name": "requester name", "requester_email": "requester email",
-    "requester_phone": "requester phone", "requester_postcode": "requester postcode", "child_name": "child's name",
-    "child_date_of_birth": "child's date of birth", "local_authority": "local authority",
-    "decision_type": "decision type", "decision_letter_sent_on": "decision letter date", "sections": "sections",
-    "health_issues": "health_issues", "social_care_issues": "social_care_issues",
-    "wants_mediation": "wants_mediation", "consent_to_contact_la": "consent_to_contact_la",
+    "form_id": "form_id",
+    "submitted_at": "submitted_at",
+    "service": "service",
+    "requester_role": "requester role",
+    "requester_name": "requester name",
+    "requester_email": "requester email",
+    "requester_phone": "requester phone",
+    "requester_postcode": "requester postcode",
+    "child_name": "child's name",
+    "child_date_of_birth": "child's date of birth",
+    "local_authority": "local authority",
+    "decision_type": "decision type",
+    "decision_letter_sent_on": "decision letter date",
+    "sections": "sections",
+    "health_issues": "health_issues",
+    "social_care_issues": "social_care_issues",
+    "wants_mediation": "wants_mediation",
+    "consent_to_contact_la": "consent_to_contact_la",
 }
 
 
@@ -244,7 +281,11 @@ def _sections_problem(value) -> str | None:
 
 
 def validate_referral(
-    fields: Mapping, *, today: date, tz: tzinfo, la_known: Callable[[str], bool],
+    fields: Mapping,
+    *,
+    today: date,
+    tz: tzinfo,
+    la_known: Callable[[str], bool],
 ) -> tuple[ReferralForm | None, list[Problem]]:
     """Check one flattened record received by `today` (a local date: a submission dated after it
     is "in the future"); `tz` is the service's zone (for `submitted_at` without an offset and for
@@ -256,8 +297,11 @@ def validate_referral(
         value = get[field]
         if isinstance(value, (date, datetime, bool, int, float)):
             continue
-        problem = (_sections_problem(value) if field == "sections" else
-                   text_problem(value, limit=_TEXT_LIMIT.get(field, 10 * NAME_MAX), single_line=field != "notes"))
+        problem = (
+            _sections_problem(value)
+            if field == "sections"
+            else text_problem(value, limit=_TEXT_LIMIT.get(field, 10 * NAME_MAX), single_line=field != "notes")
+        )
         if problem:
             c.refuse(field, problem)
             get[field] = None
@@ -277,8 +321,11 @@ def validate_referral(
     if not text["submitted_at"]:
         c.add("submitted_at", "is missing")
     elif submitted is None:
-        c.add("submitted_at", "is not a date and time",
-              f"submitted_at {text['submitted_at']!r} is not a date and time (use e.g. 2026-11-20T14:03:00Z)")
+        c.add(
+            "submitted_at",
+            "is not a date and time",
+            f"submitted_at {text['submitted_at']!r} is not a date and time (use e.g. 2026-11-20T14:03:00Z)",
+        )
     elif _local_day(submitted, tz) is None or date_problem(_local_day(submitted, tz)):
         c.add("submitted_at", date_problem(_local_day(submitted, tz)) or "is not a date and time")
     elif _local_day(submitted, tz) > today:
@@ -294,8 +341,11 @@ def validate_referral(
     if not role:
         c.add("requester_role", "is missing")
     elif role not in REQUESTER_ROLES:
-        c.add("requester_role", "is not a known role",
-              f"requester role {text['requester_role']!r} is not one of: {', '.join(REQUESTER_ROLES)}")
+        c.add(
+            "requester_role",
+            "is not a known role",
+            f"requester role {text['requester_role']!r} is not one of: {', '.join(REQUESTER_ROLES)}",
+        )
     if not text["requester_name"]:
         c.add("requester_name", "is missing")
     email = text["requester_email"]
@@ -314,24 +364,33 @@ def validate_referral(
     elif born > received_on:
         c.add("child_date_of_birth", "is in the future")
     elif age_on(born, received_on) > MAX_AGE:
-        c.add("child_date_of_birth", "is outside the service's age range",
-              f"the child or young person is {age_on(born, received_on)} on the date received; "
-              f"the service is for ages 0 to {MAX_AGE}")
+        c.add(
+            "child_date_of_birth",
+            "is outside the service's age range",
+            f"the child or young person is {age_on(born, received_on)} on the date received; "
+            f"the service is for ages 0 to {MAX_AGE}",
+        )
 
     la_text = text["local_authority"]
     if not la_text:
         c.add("local_authority", "is missing")
     elif not la_known(la_text):
-        c.add("local_authority", "is not in the register",
-              f"local authority {la_text!r} is not in the register (use its name or ONS code)")
+        c.add(
+            "local_authority",
+            "is not in the register",
+            f"local authority {la_text!r} is not in the register (use its name or ONS code)",
+        )
 
     decision_type = text["decision_type"].lower() or None
     letter = parse_date(get["decision_letter_sent_on"])
     if decision_type is None and service == "mediation":
         c.add("decision_type", "is missing", "decision type is missing (mediation needs the LA's decision)")
     elif decision_type is not None and decision_type not in DECISION_TYPES:
-        c.add("decision_type", "is not a known decision type",
-              f"decision type {text['decision_type']!r} is not one of: {', '.join(DECISION_TYPES)}")
+        c.add(
+            "decision_type",
+            "is not a known decision type",
+            f"decision type {text['decision_type']!r} is not one of: {', '.join(DECISION_TYPES)}",
+        )
     if not text["decision_letter_sent_on"]:
         if service == "mediation":
             c.add("decision_letter_sent_on", "is missing")
@@ -359,11 +418,17 @@ def validate_referral(
 
     wants = text["wants_mediation"].lower() or "undecided"
     if wants not in WANTS_MEDIATION:
-        c.add("wants_mediation", "is not yes, no or undecided",
-              f"wants_mediation {text['wants_mediation']!r} is not yes, no or undecided")
+        c.add(
+            "wants_mediation",
+            "is not yes, no or undecided",
+            f"wants_mediation {text['wants_mediation']!r} is not yes, no or undecided",
+        )
     if role == "professional" and not flags_in["consent_to_contact_la"]:
-        c.add("consent_to_contact_la", "is needed for a referral from a professional",
-              "a referral from a professional needs the family's consent recorded (consent_to_contact_la: yes)")
+        c.add(
+            "consent_to_contact_la",
+            "is needed for a referral from a professional",
+            "a referral from a professional needs the family's consent recorded (consent_to_contact_la: yes)",
+        )
 
     if c.problems:
         return None, c.problems
@@ -376,13 +441,25 @@ def validate_referral(
     if service == "mediation" and wants == "yes" and not flags_in["consent_to_contact_la"]:
         flags.append(FLAG_REQUEST_WITHOUT_CONSENT)
     return ReferralForm(
-        form_id=form_id, submitted_at=submitted, received_on=received_on, service=service,
-        requester_role=role, requester_name=text["requester_name"], requester_email=email,
+        form_id=form_id,
+        submitted_at=submitted,
+        received_on=received_on,
+        service=service,
+        requester_role=role,
+        requester_name=text["requester_name"],
+        requester_email=email,
         requester_phone=text["requester_phone"] or None,
         requester_postcode=text["requester_postcode"].upper() or None,
-        child_name=text["child_name"], child_date_of_birth=born, local_authority=la_text,
-        decision_type=decision_type, decision_letter_sent_on=letter, sections=tuple(sections),
-        health_issues=flags_in["health_issues"], social_care_issues=flags_in["social_care_issues"],
-        wants_mediation=wants, consent_to_contact_la=flags_in["consent_to_contact_la"],
-        notes=text["notes"] or None, flags=tuple(flags),
+        child_name=text["child_name"],
+        child_date_of_birth=born,
+        local_authority=la_text,
+        decision_type=decision_type,
+        decision_letter_sent_on=letter,
+        sections=tuple(sections),
+        health_issues=flags_in["health_issues"],
+        social_care_issues=flags_in["social_care_issues"],
+        wants_mediation=wants,
+        consent_to_contact_la=flags_in["consent_to_contact_la"],
+        notes=text["notes"] or None,
+        flags=tuple(flags),
     ), []

@@ -45,9 +45,7 @@ class Citation:
 
 
 def _frozen(mapping: Mapping) -> Mapping:
-    return MappingProxyType(
-        {k: _frozen(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}
-    )
+    return MappingProxyType({k: _frozen(v) if isinstance(v, Mapping) else v for k, v in mapping.items()})
 
 
 # Agreement follow-ups: item -> step -> weeks after the written mediation agreement
@@ -76,9 +74,7 @@ _CITATIONS = {
     "certificate_after_mediation": Citation(SECONDARY, "CFA s.55(5); reg 39"),
     "appeal": Citation(VERIFIED, "HESC rules 20 and 12 (by 5pm: UNVERIFIED)"),
     "agreement_assess": Citation(VERIFIED, "reg 42(2); reg 44(2)(a)-(c)"),
-    "agreement_reassess": Citation(
-        SECONDARY, "reg 42(2); reg 44 (re-assessment read as the (2)(a)-(c) limits)"
-    ),
+    "agreement_reassess": Citation(SECONDARY, "reg 42(2); reg 44 (re-assessment read as the (2)(a)-(c) limits)"),
     "agreement_issue-plan": Citation(SECONDARY, "reg 42(2); reg 44(2), limb beyond (c)"),
     "agreement_amend-plan": Citation(SECONDARY, "reg 42(2); reg 44(2), limb beyond (c)"),
     "agreement_continue-plan": Citation(SECONDARY, "reg 42(2); reg 44(2), limb beyond (c)"),
@@ -132,9 +128,7 @@ class RuleSet:
     first_contact_wd: int = 2
     la_informed_wd: int = 1
     drs_meeting_offered_wd: int = 20
-    citations: Mapping[str, Citation] = field(
-        default_factory=lambda: _frozen(_CITATIONS), hash=False
-    )
+    citations: Mapping[str, Citation] = field(default_factory=lambda: _frozen(_CITATIONS), hash=False)
 
     def level(self, rule: str) -> str:
         """Return the level of ``rule`` (a ``citations`` key); ``KeyError`` if unknown."""
@@ -146,9 +140,7 @@ class RuleSet:
 
 
 #: Every rule set ever in force, oldest first. Append; never edit one already used.
-RULESETS: tuple[RuleSet, ...] = (
-    RuleSet(version="2014-09-01.1", effective_from=date(2014, 9, 1)),
-)
+RULESETS: tuple[RuleSet, ...] = (RuleSet(version="2014-09-01.1", effective_from=date(2014, 9, 1)),)
 
 
 def _canonical(value: object) -> object:
@@ -166,9 +158,7 @@ def _fingerprint(rulesets: Sequence[RuleSet]) -> str:
 
 #: Changes whenever any RuleSet changes (its version, or any value even if the version was
 #: not bumped): store it beside computed clocks and recompute them when it differs.
-CURRENT_RULES_VERSION: str = (
-    "+".join(r.version for r in RULESETS) + "#" + _fingerprint(RULESETS)
-)
+CURRENT_RULES_VERSION: str = "+".join(r.version for r in RULESETS) + "#" + _fingerprint(RULESETS)
 
 
 def ruleset_for(on: date, rulesets: Sequence[RuleSet] = RULESETS) -> RuleSet:
@@ -197,8 +187,7 @@ def with_overrides(rules: RuleSet, overrides: Mapping[str, int] | None) -> RuleS
     for key, value in overrides.items():
         if key not in SERVICE_STANDARDS:
             raise ValueError(
-                f"{key!r} is not an overridable service standard "
-                f"(allowed: {', '.join(sorted(SERVICE_STANDARDS))})"
+                f"{key!r} is not an overridable service standard (allowed: {', '.join(sorted(SERVICE_STANDARDS))})"
             )
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{key!r} must be a whole number of working days >= 0, got {value!r}")

@@ -15,27 +15,44 @@ datetimes are timezone-aware; results are returned in UTC unless a docstring say
   outcome is recorded. Nothing goes out in quiet hours (20:00-08:00 local): a message due then
   waits for 08:00 (:func:`quiet_adjust`), correct on both DST Sundays.
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from models.domain.calendar import WorkingCalendar
 
 __all__ = [
-    "AttendeeSnapshot", "Booking", "BookingError", "DEFAULT_DURATION", "DEFAULT_OFFSETS",
-    "ReminderDue", "ReminderOffset", "ReminderPolicy", "SessionSnapshot", "check_booking",
-    "default_end", "inside_notice", "local_time_text", "notice_by", "parse_offset",
-    "quiet_adjust", "reminder_key", "reminder_time", "reminders_due", "venue_key",
+    "AttendeeSnapshot",
+    "Booking",
+    "BookingError",
+    "DEFAULT_DURATION",
+    "DEFAULT_OFFSETS",
+    "ReminderDue",
+    "ReminderOffset",
+    "ReminderPolicy",
+    "SessionSnapshot",
+    "check_booking",
+    "default_end",
+    "inside_notice",
+    "local_time_text",
+    "notice_by",
+    "parse_offset",
+    "quiet_adjust",
+    "reminder_key",
+    "reminder_time",
+    "reminders_due",
+    "venue_key",
 ]
 
 DEFAULT_DURATION = timedelta(hours=2)  # "meetings usually last about 2 hours" (service.md)
 QUIET_START = time(20, 0)
 QUIET_END = time(8, 0)
 OUTCOME_KIND = "outcome"
-UTC = timezone.utc
+UTC = UTC
 
 
 class BookingError(ValueError):
@@ -46,6 +63,7 @@ class BookingError(ValueError):
 @dataclass(frozen=True)
 class Booking:
     """A meeting's slot as the booking rules see it (``session_id`` None for a new one)."""
+
     mediator_id: int
     start: datetime
     end: datetime
@@ -117,7 +135,9 @@ def inside_notice(starts_on: date, booked_on: date, calendar: WorkingCalendar, n
 
 
 # --- quiet hours ----------------------------------------------------------------------------
-def quiet_adjust(moment: datetime, tz: tzinfo, quiet_start: time = QUIET_START, quiet_end: time = QUIET_END) -> datetime:
+def quiet_adjust(
+    moment: datetime, tz: tzinfo, quiet_start: time = QUIET_START, quiet_end: time = QUIET_END
+) -> datetime:
     """``moment`` itself when outside quiet hours, else the next ``quiet_end`` (08:00) local.
 
     Quiet hours run from ``quiet_start`` (20:00) to ``quiet_end`` (08:00) local time. The
@@ -145,6 +165,7 @@ class ReminderOffset:
     """How long before the start a reminder is due: calendar days, working days or hours.
 
     ``kind`` is its name in outbox keys ('7d', '1wd', '3h')."""
+
     kind: str
     days: int = 0
     working_days: int = 0
@@ -174,6 +195,7 @@ class ReminderPolicy:
     """When reminders go. ``nudge_delay``: after the end, the mediator's "record the outcome"
     nudge; ``nudge_window``: after that it is no longer sent (a flow that was down all day
     does not nudge about old meetings)."""
+
     offsets: tuple[ReminderOffset, ...] = DEFAULT_OFFSETS
     quiet_start: time = QUIET_START
     quiet_end: time = QUIET_END
@@ -181,7 +203,7 @@ class ReminderPolicy:
     nudge_window: timedelta = timedelta(hours=14)
 
     @classmethod
-    def from_texts(cls, texts: Sequence[str] | None) -> "ReminderPolicy":
+    def from_texts(cls, texts: Sequence[str] | None) -> ReminderPolicy:
         if not texts:
             return cls()
         offsets = tuple(parse_offset(t) for t in texts)
@@ -192,8 +214,10 @@ class ReminderPolicy:
     @property
     def horizon(self) -> timedelta:
         """How far ahead of a meeting the earliest reminder can be (for loading candidates)."""
-        return max((timedelta(days=o.days + 3 * o.working_days + 7, hours=o.hours) for o in self.offsets),
-                   default=timedelta(days=1))
+        return max(
+            (timedelta(days=o.days + 3 * o.working_days + 7, hours=o.hours) for o in self.offsets),
+            default=timedelta(days=1),
+        )
 
 
 def _wall(moment: datetime, tz: tzinfo) -> datetime:
@@ -228,6 +252,7 @@ class AttendeeSnapshot:
 class SessionSnapshot:
     """A meeting as the reminder rules see it. ``version_at``: when the current version
     (``sequence``) was booked or rescheduled; only attendees with an email address."""
+
     session_id: int
     sequence: int
     start: datetime
@@ -241,6 +266,7 @@ class SessionSnapshot:
 @dataclass(frozen=True)
 class ReminderDue:
     """One reminder to queue now. ``not_before`` is set when ``now`` is in quiet hours."""
+
     session_id: int
     attendee_id: int
     kind: str  # an offset's kind ('7d', '1wd') or 'outcome'
@@ -286,20 +312,19 @@ def reminders_due(
             continue
         if now < s.start:
             times = [(o.kind, reminder_time(s.start, o, calendar, tz)) for o in policy.offsets]
-            ready = sorted(((at, kind) for kind, at in times if at >= s.version_at and adjust(at) <= now),
-                           key=lambda p: p[0])
+            ready = sorted(
+                ((at, kind) for kind, at in times if at >= s.version_at and adjust(at) <= now), key=lambda p: p[0]
+            )
             if ready:
                 at, kind = ready[-1]
                 earlier = tuple(k for _, k in ready[:-1])
                 for a in s.attendees:
-                    due.append(ReminderDue(s.session_id, a.attendee_id, kind, s.sequence, at,
-                                           not_before, earlier))
+                    due.append(ReminderDue(s.session_id, a.attendee_id, kind, s.sequence, at, not_before, earlier))
         elif not s.outcome_recorded:
             at = s.end + policy.nudge_delay
             send = adjust(at)
             if send <= now < send + policy.nudge_window:
                 for a in s.attendees:
                     if a.role == "mediator":
-                        due.append(ReminderDue(s.session_id, a.attendee_id, OUTCOME_KIND, s.sequence, at,
-                                               not_before))
+                        due.append(ReminderDue(s.session_id, a.attendee_id, OUTCOME_KIND, s.sequence, at, not_before))
     return due

@@ -1,4 +1,5 @@
 """A case's status, derived from its events (a pure function: the events are the truth)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,5 +1,6 @@
 """The `bounce-check` flow under the Prefect test server (issue 15): one run puts the family to
 phone on the `today` artifact and leaves a `bounce-check` artifact with references only."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,14 @@ from tests.integration.test_bounces import NOW, certificate_case, drop, maildir,
 pytestmark = pytest.mark.flow
 
 
-def test_one_bounce_check_run_puts_the_family_on_the_today_screen(prefect_harness, las, drs, drs_env, maildir, monkeypatch):  # noqa: F811
+def test_one_bounce_check_run_puts_the_family_on_the_today_screen(
+    prefect_harness,
+    las,
+    drs,
+    drs_env,
+    maildir,  # noqa: F811 (the fixture, imported above)
+    monkeypatch,
+):
     import httpx
     from prefect.settings import PREFECT_API_URL
 

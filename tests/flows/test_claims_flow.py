@@ -1,6 +1,7 @@
 """The real `expense-routing` flow: claims from the inbox, batches to each finance mailbox on a real
 SMTP server, an admin approving a held claim through the pause-for-input form, the table
 artifact, and a second run that sends nothing."""
+
 from __future__ import annotations
 
 import contextvars
@@ -29,8 +30,11 @@ def _answer_when_paused(decision: dict, answered: list) -> threading.Thread:
         deadline = time.monotonic() + 60
         with get_client(sync_client=True) as client:
             while time.monotonic() < deadline and not answered:
-                paused = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+                paused = client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(
+                        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+                    )
+                )
                 for run_ in paused:
                     try:
                         resume_flow_run(run_.id, run_input=decision)
@@ -50,17 +54,21 @@ def test_routing_with_an_admin_decision_then_nothing_twice(prefect_harness, smtp
     from prefect.client.orchestration import get_client
 
     from flows.claims import expense_routing
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     s, m = make_case(SALFORD, 1), make_case(MANCHESTER, 2)
     b = make_case(BOLTON, 3, meeting=date(2026, 8, 3))  # Bolton: 90-day window, so this claim is late
     inbox = drs_env.inbox_dir / "claims"
     inbox.mkdir(parents=True)
-    write_csv(inbox / "web-form.csv", [
-        claim("S-1", s, 1, miles="10"), claim("S-2", s, 1, "parking", amount="3.20"),
-        claim("M-1", m, 2, miles="10"),
-        claim("B-1", b, 3, miles="11", session_date="2026-08-03"),
-    ])
+    write_csv(
+        inbox / "web-form.csv",
+        [
+            claim("S-1", s, 1, miles="10"),
+            claim("S-2", s, 1, "parking", amount="3.20"),
+            claim("M-1", m, 2, miles="10"),
+            claim("B-1", b, 3, miles="11", session_date="2026-08-03"),
+        ],
+    )
 
     answered: list = []
     thread = _answer_when_paused({"decision": "approve", "reason": "Family was unwell; late claim allowed."}, answered)
@@ -72,7 +80,10 @@ def test_routing_with_an_admin_decision_then_nothing_twice(prefect_harness, smtp
     assert result["imported"]["imported"] == 4 and result["imported"]["held"] == 1
     assert result["decisions"] == [{"claim_id": "B-1", "case_ref": b, "status": "approved"}]
     assert sorted((x["la"], x["claims"], x["total_pence"]) for x in result["batches"]) == [
-        (BOLTON, 1, 495), (MANCHESTER, 1, 400), (SALFORD, 2, 770)]
+        (BOLTON, 1, 495),
+        (MANCHESTER, 1, 400),
+        (SALFORD, 2, 770),
+    ]
     assert result["held"] == 0
     assert {c.status for c in claims_by_id().values()} == {"sent"}
 

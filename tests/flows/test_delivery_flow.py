@@ -1,12 +1,11 @@
 """The `deliver-email` flow and `drs mail deliver` through it, under the Prefect test server."""
-from __future__ import annotations
 
-from datetime import datetime, timezone
+from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from tasks.db import unit_of_work
 from tests.intake_samples import referral, write_json
 
 pytestmark = pytest.mark.flow
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -31,11 +30,16 @@ def test_deliver_email_flow_sends_what_is_due_over_smtp(prefect_harness, queued,
 
     assert deliver_email(now=NOW) == {"sent": 3, "retrying": 0, "failed": 0, "remaining": 0}
     assert sorted(m["To"] for m in smtp_server.messages) == [
-        "family.tt-1@families.example", "sen@salford.example.org", "team@service.example.org"]
+        "family.tt-1@families.example",
+        "sen@salford.example.org",
+        "team@service.example.org",
+    ]
     assert deliver_email(now=NOW)["sent"] == 0
 
 
-def test_drs_mail_deliver_runs_the_flow_when_a_server_is_reachable(prefect_harness, queued, drs, smtp_server, monkeypatch):
+def test_drs_mail_deliver_runs_the_flow_when_a_server_is_reachable(
+    prefect_harness, queued, drs, smtp_server, monkeypatch
+):
     from prefect.settings import PREFECT_API_URL
 
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())

@@ -3,6 +3,7 @@
 One `drs serve` child process for the module (it registers the deployments and executes their
 runs, each in a process of its own, as in production), on a SQLite database with the demo data.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from flows.deployments import DEPLOYMENTS, SCHEDULED, TIMEZONE
 pytestmark = pytest.mark.flow
 
 TODAY = date(2026, 11, 27)  # a Friday
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 PARAMETERS = {
     "referral-intake": {"today": TODAY.isoformat(), "now": NOW.isoformat()},
     "deliver-email": {"now": NOW.isoformat()},
@@ -44,8 +45,12 @@ def served(prefect_harness, tmp_path_factory):
 
     home = tmp_path_factory.mktemp("served-home")
     url = f"sqlite:///{home / 'drs.sqlite3'}"
-    env_vars = {"DRS_HOME": str(home), "DRS_DATABASE_URL": url, "DRS_TEAM_EMAIL": "team@service.example.org",
-                "DRS_MAIL_FROM": "mediation@service.example.org"}
+    env_vars = {
+        "DRS_HOME": str(home),
+        "DRS_DATABASE_URL": url,
+        "DRS_TEAM_EMAIL": "team@service.example.org",
+        "DRS_MAIL_FROM": "mediation@service.example.org",
+    }
     with pytest.MonkeyPatch.context() as mp:
         for key in [k for k in os.environ if k.startswith("DRS_") and k != "DRS_TEST_POSTGRES_URL"]:
             mp.delenv(key)
@@ -53,8 +58,8 @@ def served(prefect_harness, tmp_path_factory):
             mp.setenv(key, value)
         get_settings.cache_clear()
         upgrade(url)
+        from tasks.cases.demo import load_demo
         from tasks.db import unit_of_work
-        from tasks.demo import load_demo
 
         with unit_of_work() as db:
             load_demo(db, TODAY, NOW, cases=30)
@@ -62,8 +67,14 @@ def served(prefect_harness, tmp_path_factory):
         api_url = PREFECT_API_URL.value()
         env = {**os.environ, "PREFECT_API_URL": api_url, "PYTHONUNBUFFERED": "1", "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
         log = open(home / "serve.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve"], cwd=REPO, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, process_group=0)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "serve"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+        )
         try:
             _wait_for_deployments(len(DEPLOYMENTS), proc, home / "serve.log")
             yield {"home": home, "log": home / "serve.log", "api_url": api_url}
@@ -131,7 +142,9 @@ def test_schedules_read_back_in_london_time_with_one_run_at_a_time(served):
             assert not deployment.paused
     # the admin forms: enums are dropdowns, dates are date pickers, every field is described
     with get_client(sync_client=True) as client:
-        form = client.read_deployment_by_name("admin-record-case-event/admin-record-case-event").parameter_openapi_schema
+        form = client.read_deployment_by_name(
+            "admin-record-case-event/admin-record-case-event"
+        ).parameter_openapi_schema
     assert "closed" in form["definitions"]["CaseEventCode"]["enum"]
     assert form["properties"]["on"]["format"] == "date"
     assert all(p.get("description") for p in form["properties"].values())
@@ -147,10 +160,16 @@ def test_each_deployment_runs_to_completion_when_triggered_by_name(served):
     url = f"sqlite:///{served['home'] / 'drs.sqlite3'}"
     with unit_of_work(url) as db:
         new_ref = db.scalar(select(Case.ref).where(Case.status == "new").order_by(Case.id))
-        meeting = db.scalar(select(MediationSession.id).where(MediationSession.status == "scheduled").order_by(MediationSession.id))
+        meeting = db.scalar(
+            select(MediationSession.id).where(MediationSession.status == "scheduled").order_by(MediationSession.id)
+        )
     admin = {
-        "admin-record-case-event": {"case_ref": new_ref, "event": "information-given", "on": TODAY.isoformat(),
-                                    "your_name": "Sam Admin"},
+        "admin-record-case-event": {
+            "case_ref": new_ref,
+            "event": "information-given",
+            "on": TODAY.isoformat(),
+            "your_name": "Sam Admin",
+        },
         "admin-cancel-session": {"session_id": meeting, "cancelled_by": "family", "your_name": "Sam Admin"},
     }
     states = _run_all({**{spec.name: PARAMETERS[spec.name] for spec in SCHEDULED if spec.name != "watchdog"}, **admin})
@@ -163,16 +182,30 @@ def test_each_deployment_runs_to_completion_when_triggered_by_name(served):
         assert [(e.event, e.on, e.recorded_by) for e in case.events][-1] == ("information-given", TODAY, "dashboard")
         from models.db import AuditEntry
 
-        assert db.scalar(select(AuditEntry.operator).where(
-            AuditEntry.case_id == case.id, AuditEntry.action == "event:information-given")
-            .order_by(AuditEntry.id.desc()).limit(1)) == "Sam Admin"  # the form's "your name"
+        assert (
+            db.scalar(
+                select(AuditEntry.operator)
+                .where(AuditEntry.case_id == case.id, AuditEntry.action == "event:information-given")
+                .order_by(AuditEntry.id.desc())
+                .limit(1)
+            )
+            == "Sam Admin"
+        )  # the form's "your name"
         cancelled = db.get(MediationSession, meeting)
         assert (cancelled.status, cancelled.cancelled_by) == ("cancelled", "family")
 
     # the watchdog last, so the heartbeat it reads has the runs above; a refused admin action fails
-    last = _run_all({"watchdog": {"now": NOW.isoformat()},
-                     "admin-record-case-event": {"case_ref": "DRS-1999-99999", "event": "closed", "on": TODAY.isoformat(),
-                                                 "your_name": "Sam Admin"}})
+    last = _run_all(
+        {
+            "watchdog": {"now": NOW.isoformat()},
+            "admin-record-case-event": {
+                "case_ref": "DRS-1999-99999",
+                "event": "closed",
+                "on": TODAY.isoformat(),
+                "your_name": "Sam Admin",
+            },
+        }
+    )
     assert last["watchdog"].state.is_completed(), served["log"].read_text()[-4000:]
     assert last["admin-record-case-event"].state.is_failed()
     # a refusal is not a crash: the reason as the state message, one line in the terminal, no traceback
@@ -206,17 +239,26 @@ def test_late_backlog_after_downtime_is_dropped_keeping_one_catch_up_run(served)
             flow_id = await client.create_flow_from_name("late-backlog-probe")
             deployment_id = await client.create_deployment(flow_id=flow_id, name="late-backlog-probe")
             deployment = await client.read_deployment(deployment_id)
-            start = datetime.now(timezone.utc) - timedelta(hours=3)
+            start = datetime.now(UTC) - timedelta(hours=3)
             for minutes in (0, 60, 120):  # three runs missed while the machine was down
                 await client.create_flow_run_from_deployment(
-                    deployment.id, state=Scheduled(scheduled_time=start + timedelta(minutes=minutes)))
+                    deployment.id, state=Scheduled(scheduled_time=start + timedelta(minutes=minutes))
+                )
             dropped = await _drop_late_backlog(client, [deployment.id])
-            from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterState, FlowRunFilterStateType
+            from prefect.client.schemas.filters import (
+                FlowRunFilter,
+                FlowRunFilterDeploymentId,
+                FlowRunFilterState,
+                FlowRunFilterStateType,
+            )
 
-            left = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id]),
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["SCHEDULED"]))))
-            overdue = [r for r in left if r.expected_start_time < datetime.now(timezone.utc) - timedelta(minutes=5)]
+            left = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id]),
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["SCHEDULED"])),
+                )
+            )
+            overdue = [r for r in left if r.expected_start_time < datetime.now(UTC) - timedelta(minutes=5)]
             return dropped, len(overdue)
 
     assert asyncio.run(scenario()) == (2, 1)

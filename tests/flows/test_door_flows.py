@@ -1,6 +1,7 @@
 """Dates that cannot be, in the flows and the dashboard's admin forms (issue #12 §3): a flow given
 a date outside 2000-2100, or an event dated before the case's decision letter, fails with the
 reason and writes nothing."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -31,7 +32,9 @@ def test_flows_refuse_impossible_dates_and_events_before_the_letter(prefect_harn
     assert state.is_failed()
     with pytest.raises(ValueError, match="today 2999-01-01 is outside 2000-01-01 to 2100-12-31"):
         state.result()
-    state = record_case_event(case_ref=ref, event="withdrawn", on=date(2026, 11, 1), your_name="Test Admin", return_state=True)
+    state = record_case_event(
+        case_ref=ref, event="withdrawn", on=date(2026, 11, 1), your_name="Test Admin", return_state=True
+    )
     assert state.is_failed()
     with pytest.raises(Exception, match=f"refused: event date .* before the decision letter of {ref}"):
         state.result()

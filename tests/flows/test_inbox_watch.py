@@ -1,5 +1,6 @@
 """`drs serve`'s minute watch starts a `referral-intake` run when files wait — once, not again
 while that run is on its way — and none when the inbox is empty."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,13 +16,15 @@ def test_the_watch_starts_one_intake_run_when_files_wait(prefect_harness, drs_en
 
     from cli.watch import check_inbox
     from flows.deployments import get_spec, to_runner_deployment
-    from tasks.intake import inbox_dir
+    from tasks.intake.referral_intake import inbox_dir
 
     deployment_id = to_runner_deployment(get_spec("referral-intake")).apply()
 
     def runs() -> list:
         with get_client(sync_client=True) as client:
-            return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
+            return client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+            )
 
     def delete_runs() -> None:  # nothing executes them here; the next test starts clean
         with get_client(sync_client=True) as client:

@@ -1,6 +1,7 @@
 """The deadline-monitor flow, run for real on consecutive days over one case's life: the exact
 emails a real SMTP server received, each once; the digest artifact without personal data; and
 the pause for a certificate an LA wants approved (issue #4)."""
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,10 @@ def received_keys(mailbox) -> list[tuple[str, str]]:
 
     with unit_of_work() as db:
         keys = {mid.strip("<>"): key for mid, key in db.execute(select(OutboxEmail.message_id, OutboxEmail.key)) if mid}
-    return [(str(m["To"]), re.sub(r"[^A-Za-z0-9.\-]", ".", keys[str(m["Message-ID"]).strip("<>")]))
-            for m in mailbox.messages]
+    return [
+        (str(m["To"]), re.sub(r"[^A-Za-z0-9.\-]", ".", keys[str(m["Message-ID"]).strip("<>")]))
+        for m in mailbox.messages
+    ]
 
 
 def as_ids(pairs) -> list[tuple[str, str]]:
@@ -43,37 +46,59 @@ def as_ids(pairs) -> list[tuple[str, str]]:
 
 def test_monitor_over_a_case_life_sends_each_email_once(prefect_harness, smtp_server, las):
     from flows.monitor import deadline_monitor
-    from tasks.certificates import issue_certificate
-    from tasks.delivery import deliver_pending
+    from tasks.certificates.issue import issue_certificate
+    from tasks.mail.delivery import deliver_pending
 
-    ref = make_case(SALFORD, received_on=date(2026, 10, 29), letter_sent_on=date(2026, 10, 20), events=(
-        ("information-given", date(2026, 10, 30), {}), ("mediation-requested", date(2026, 10, 30), {}),
-        ("la-received-request", date(2026, 11, 2), {})))  # mediation_by Wed 2 Dec 2026
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 10, 29),
+        letter_sent_on=date(2026, 10, 20),
+        events=(
+            ("information-given", date(2026, 10, 30), {}),
+            ("mediation-requested", date(2026, 10, 30), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+        ),
+    )  # mediation_by Wed 2 Dec 2026
     k = ref
     expected = {
-        date(2026, 11, 30): [(LA, f"alert:{k}:mediation_by:due-soon:2026-12-02:la"),
-                             (TEAM, f"alert:{k}:mediation_by:due-soon:2026-12-02:team"), (TEAM, "digest:2026-11-30")],
+        date(2026, 11, 30): [
+            (LA, f"alert:{k}:mediation_by:due-soon:2026-12-02:la"),
+            (TEAM, f"alert:{k}:mediation_by:due-soon:2026-12-02:team"),
+            (TEAM, "digest:2026-11-30"),
+        ],
         date(2026, 12, 1): [(TEAM, "digest:2026-12-01")],
-        date(2026, 12, 2): [(LA, f"alert:{k}:mediation_by:due-today:2026-12-02:la"),
-                            (TEAM, f"alert:{k}:mediation_by:due-today:2026-12-02:team"), (TEAM, "digest:2026-12-02")],
+        date(2026, 12, 2): [
+            (LA, f"alert:{k}:mediation_by:due-today:2026-12-02:la"),
+            (TEAM, f"alert:{k}:mediation_by:due-today:2026-12-02:team"),
+            (TEAM, "digest:2026-12-02"),
+        ],
         # after mediation (Wed 2 Dec) the certificate is due Mon 7 Dec
         date(2026, 12, 3): [(TEAM, f"alert:{k}:certificate_due:due-soon:2026-12-07:team"), (TEAM, "digest:2026-12-03")],
         date(2026, 12, 4): [(TEAM, "digest:2026-12-04"), (FAMILY_EMAIL, "certificate:MC-2026-00001")],
-        date(2026, 12, 5): [], date(2026, 12, 6): [],
+        date(2026, 12, 5): [],
+        date(2026, 12, 6): [],
         date(2026, 12, 7): [(TEAM, "digest:2026-12-07")],
         # appeal deadline Mon 4 Jan 2027 (certificate 4 Dec + 1 month): reminders Mon 21 and Tue 29 Dec
-        date(2026, 12, 21): [(FAMILY_EMAIL, f"alert:{k}:appeal_deadline:appeal-2-weeks:2027-01-04:family"),
-                             (TEAM, "digest:2026-12-21")],
+        date(2026, 12, 21): [
+            (FAMILY_EMAIL, f"alert:{k}:appeal_deadline:appeal-2-weeks:2027-01-04:family"),
+            (TEAM, "digest:2026-12-21"),
+        ],
         date(2026, 12, 28): [],  # a bank holiday (substitute for Boxing Day): no digest
-        date(2026, 12, 29): [(FAMILY_EMAIL, f"alert:{k}:appeal_deadline:appeal-3-wd:2027-01-04:family"),
-                             (TEAM, "digest:2026-12-29")],
+        date(2026, 12, 29): [
+            (FAMILY_EMAIL, f"alert:{k}:appeal_deadline:appeal-3-wd:2027-01-04:family"),
+            (TEAM, "digest:2026-12-29"),
+        ],
     }
     started = time.monotonic()
     everything: list[tuple[str, str]] = []
     read: dict = {}
     # every day for a week and a day, then the reminder days around Christmas
-    for day in [*days(date(2026, 11, 30), date(2026, 12, 7)), date(2026, 12, 21), date(2026, 12, 28),
-                date(2026, 12, 29)]:
+    for day in [
+        *days(date(2026, 11, 30), date(2026, 12, 7)),
+        date(2026, 12, 21),
+        date(2026, 12, 28),
+        date(2026, 12, 29),
+    ]:
         smtp_server.clear()
         summary = deadline_monitor(today=day, now=at(day, 6, 45))
         if day == date(2026, 11, 30):
@@ -119,15 +144,25 @@ def test_digest_artifact_has_references_only(prefect_harness, drs_env, las):
 
     from flows.monitor import deadline_monitor
 
-    ref = make_case(SALFORD, received_on=date(2026, 10, 29), letter_sent_on=date(2026, 10, 20), events=(
-        ("information-given", date(2026, 10, 30), {}), ("mediation-requested", date(2026, 10, 30), {}),
-        ("la-received-request", date(2026, 11, 2), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 10, 29),
+        letter_sent_on=date(2026, 10, 20),
+        events=(
+            ("information-given", date(2026, 10, 30), {}),
+            ("mediation-requested", date(2026, 10, 30), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+        ),
+    )
     deadline_monitor(today=date(2026, 11, 30), now=at(date(2026, 11, 30), 6, 45))
     with get_client(sync_client=True) as client:
         found = {}
         for key in ("deadline-digest", "deadline-digest-summary"):
-            artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                                              sort=ArtifactSort.CREATED_DESC, limit=1)
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                sort=ArtifactSort.CREATED_DESC,
+                limit=1,
+            )
             found[key] = str(artifacts[0].data) if artifacts else ""
     assert ref in found["deadline-digest"] and "mediation_by" in found["deadline-digest"]
     assert ref in found["deadline-digest-summary"]
@@ -146,8 +181,9 @@ def answer_next_pause(answer: dict, seen: set) -> None:
     deadline = time.monotonic() + 60
     with get_client(sync_client=True) as client:
         while paused is None and time.monotonic() < deadline:
-            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Paused"]))))
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Paused"])))
+            )
             paused = next((r for r in runs if r.state.id not in seen), None)
             time.sleep(0.3)
     assert paused is not None, "the run never paused for approval"
@@ -167,18 +203,29 @@ def test_certificates_needing_approval_pause_the_run_and_follow_the_answers(pref
     from flows.monitor import deadline_monitor
     from models.db import Case, Certificate
     from tasks.db import unit_of_work
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     set_needs_approval(MANCHESTER)
-    approved = make_case(MANCHESTER, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 23), {})))
-    refused = make_case(MANCHESTER, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
-        email="other.parent@families.example")
+    approved = make_case(
+        MANCHESTER,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 23), {})),
+    )
+    refused = make_case(
+        MANCHESTER,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
+        email="other.parent@families.example",
+    )
     day = date(2026, 11, 25)
     result: dict = {}
-    runner = threading.Thread(target=lambda: result.update(deadline_monitor(
-        today=day, now=at(day, 6, 45), approval_timeout_seconds=120, approval_poll_seconds=1)))
+    runner = threading.Thread(
+        target=lambda: result.update(
+            deadline_monitor(today=day, now=at(day, 6, 45), approval_timeout_seconds=120, approval_poll_seconds=1)
+        )
+    )
     runner.start()
     seen: set = set()
     answer_next_pause({"approve": True, "reason": "checked with the family"}, seen)
@@ -202,16 +249,26 @@ def test_certificates_needing_approval_pause_the_run_and_follow_the_answers(pref
 
 
 def test_an_unanswered_approval_times_out_and_the_run_still_completes(prefect_harness, drs_env, las):
+    from sqlalchemy import select
+
     from flows.monitor import deadline_monitor
     from models.db import Certificate
-    from sqlalchemy import select
     from tasks.db import unit_of_work
 
     set_needs_approval(MANCHESTER)
-    ref = make_case(MANCHESTER, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("mediation-declined", date(2026, 11, 24), {}),))
-    state = deadline_monitor(today=date(2026, 11, 25), now=at(date(2026, 11, 25), 6, 45), approval_timeout_seconds=2,
-                             approval_poll_seconds=1, return_state=True)
+    ref = make_case(
+        MANCHESTER,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("mediation-declined", date(2026, 11, 24), {}),),
+    )
+    state = deadline_monitor(
+        today=date(2026, 11, 25),
+        now=at(date(2026, 11, 25), 6, 45),
+        approval_timeout_seconds=2,
+        approval_poll_seconds=1,
+        return_state=True,
+    )
     assert state.is_completed(), state
     summary = state.result()
     assert summary["awaiting_approval"] == [ref] and summary["certificates_issued"] == []
@@ -223,8 +280,12 @@ def test_drs_monitor_runs_the_flow_when_a_server_is_reachable_and_never_pauses(p
     from prefect.settings import PREFECT_API_URL
 
     set_needs_approval(MANCHESTER)
-    ref = make_case(MANCHESTER, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("mediation-declined", date(2026, 11, 24), {}),))
+    ref = make_case(
+        MANCHESTER,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("mediation-declined", date(2026, 11, 24), {}),),
+    )
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     started = time.monotonic()
     r = drs("monitor", "--today", "2026-11-25", "--json")

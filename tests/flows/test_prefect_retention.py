@@ -1,9 +1,10 @@
 """Prefect's own records for a year: with the retention `make run` gives the server, the database
 vacuum deletes flow runs that ended more than 90 days ago and keeps the recent ones."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,17 +29,24 @@ def test_the_vacuum_deletes_runs_older_than_the_retention_and_keeps_recent_ones(
     old, recent = (probe(return_state=True).state_details.flow_run_id for _ in range(2))
     settings = {
         "server.services.db_vacuum.enabled": PREFECT_RETENTION["PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED"],
-        "server.services.db_vacuum.retention_period":
-            int(PREFECT_RETENTION["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"]),
+        "server.services.db_vacuum.retention_period": int(
+            PREFECT_RETENTION["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"]
+        ),
     }
 
     async def age_and_vacuum() -> None:
         db = provide_database_interface()
         async with db.session_context(begin_transaction=True) as session:
-            await session.execute(sa.update(db.FlowRun).where(db.FlowRun.id == old)
-                                  .values(end_time=datetime.now(timezone.utc) - timedelta(days=91)))
-            await session.execute(sa.update(db.FlowRun).where(db.FlowRun.id == recent)
-                                  .values(end_time=datetime.now(timezone.utc) - timedelta(days=89)))
+            await session.execute(
+                sa.update(db.FlowRun)
+                .where(db.FlowRun.id == old)
+                .values(end_time=datetime.now(UTC) - timedelta(days=91))
+            )
+            await session.execute(
+                sa.update(db.FlowRun)
+                .where(db.FlowRun.id == recent)
+                .values(end_time=datetime.now(UTC) - timedelta(days=89))
+            )
         with temporary_settings(updates=settings):
             await vacuum_old_flow_runs(db=db)
 

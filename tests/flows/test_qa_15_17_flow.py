@@ -1,5 +1,6 @@
 """Admin forms that take personal data forget it from Prefect's own database (qa-15-17): the
 corrected address given to `admin-correct-contact` is not left in the flow run's parameters."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,12 +1,13 @@
 """A `drs` command with a server up: its run is recorded, stdout is whole JSON and the exit status
 is the command's, although the process ends with `os._exit` after sending the run's logs."""
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -28,8 +29,14 @@ def test_a_recorded_command_prints_its_json_exits_zero_and_is_on_the_dashboard(p
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     with get_client(sync_client=True) as client:
         before = len(client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["deliver-email"]))))
-    done = subprocess.run([sys.executable, "-m", "cli.main", "mail", "deliver", "--json"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "mail", "deliver", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"sent": 0, "retrying": 0, "failed": 0, "remaining": 0}
     assert "not recorded" not in done.stderr
@@ -52,12 +59,17 @@ def test_a_command_run_has_no_heartbeat_and_stores_its_parameters_as_prefect_wou
     def probe(day: date, at: datetime, colour: Colour, refs: list[str], n: int | None = None):
         return get_current_settings().flows.heartbeat_frequency
 
-    params = {"day": date(2026, 11, 27), "at": datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc),
-              "colour": Colour.RED, "refs": ["DRS-2026-00001"], "n": None}
+    params = {
+        "day": date(2026, 11, 27),
+        "at": datetime(2026, 11, 27, 9, 30, tzinfo=UTC),
+        "colour": Colour.RED,
+        "refs": ["DRS-2026-00001"],
+        "n": None,
+    }
     assert get_current_settings().flows.heartbeat_frequency is not None  # Prefect's default: on
     assert run_recorded(probe, params) is None  # off inside the command's run
     assert get_current_settings().flows.heartbeat_frequency is not None  # and only there
     with get_client(sync_client=True) as client:
-        run, = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["recorded-probe"])))
+        (run,) = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["recorded-probe"])))
     assert run.state.is_completed()
     assert run.parameters == jsonable_encoder(params)  # what Prefect's own serializer stores

@@ -1,6 +1,7 @@
 """A mediation meeting's life under a fake clock, through the real `session-reminders` flow and a
 real SMTP server: book → reminders → reschedule → reminders → nudge → outcome, plus a cancelled
 meeting that gets a CANCEL and never a reminder. Every .ics part is parsed with icalendar."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -22,7 +23,7 @@ def at(y, m, d, hh, mm=0) -> datetime:
 
 def deliver(box, now: datetime) -> list:
     """Deliver what is due at `now` and return (then forget) what the SMTP server received."""
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     summary = deliver_pending(now)
     assert summary.failed == 0 and summary.retrying == 0
@@ -52,15 +53,15 @@ def run_reminders(now: datetime) -> dict:
 
 def check_quiet(now: datetime) -> dict:
     """The same work without a flow run (≈ 1 s cheaper), for the "nothing more is due" steps."""
-    from tasks.reminders import queue_due_reminders
+    from tasks.sessions.reminders import queue_due_reminders
 
     return queue_due_reminders(now)
 
 
 def test_a_meeting_from_booking_to_outcome(prefect_harness, smtp_server, las):
-    from tasks.registry import add_mediator
+    from tasks.cases.registry import add_mediator
     from tasks.db import unit_of_work
-    from tasks.sessions import Person, cancel_session, record_outcome, reschedule_session, schedule_session
+    from tasks.sessions.meetings import Person, cancel_session, record_outcome, reschedule_session, schedule_session
 
     with unit_of_work() as db:
         add_mediator(db, "Mia Mediator", MEDIATOR, at(2026, 10, 1, 9))
@@ -70,16 +71,34 @@ def test_a_meeting_from_booking_to_outcome(prefect_harness, smtp_server, las):
 
     # 1. Book on Mon 2 Nov for Mon 30 Nov 10:00-12:00: one invitation each, one-to-one.
     booked_at = at(2026, 11, 2, 10)
-    booking = schedule_session(ref, start=at(2026, 11, 30, 10), end=at(2026, 11, 30, 12), mediator_email=MEDIATOR,
-                               now=booked_at, venue="Community Hall, 1 Example Street",
-                               la_officer=Person("Lee Officer", LA), authority_to_settle=True)
-    other = schedule_session(other_ref, start=at(2026, 11, 30, 10), end=at(2026, 11, 30, 12),
-                             mediator_email=OTHER_MEDIATOR, now=booked_at, online_url="https://meet.example/xyz")
+    booking = schedule_session(
+        ref,
+        start=at(2026, 11, 30, 10),
+        end=at(2026, 11, 30, 12),
+        mediator_email=MEDIATOR,
+        now=booked_at,
+        venue="Community Hall, 1 Example Street",
+        la_officer=Person("Lee Officer", LA),
+        authority_to_settle=True,
+    )
+    other = schedule_session(
+        other_ref,
+        start=at(2026, 11, 30, 10),
+        end=at(2026, 11, 30, 12),
+        mediator_email=OTHER_MEDIATOR,
+        now=booked_at,
+        online_url="https://meet.example/xyz",
+    )
     invited = deliver(smtp_server, booked_at)
     subject = f"Invitation: mediation meeting on Monday 30 November 2026 at 10:00 ({ref})"
     other_subject = f"Invitation: mediation meeting on Monday 30 November 2026 at 10:00 ({other_ref})"
-    assert summary_of(invited) == {(FAMILY, subject), (MEDIATOR, subject), (LA, subject),
-                                   (FAMILY, other_subject), (OTHER_MEDIATOR, other_subject)}
+    assert summary_of(invited) == {
+        (FAMILY, subject),
+        (MEDIATOR, subject),
+        (LA, subject),
+        (FAMILY, other_subject),
+        (OTHER_MEDIATOR, other_subject),
+    }
     assert all(len(smtp_server.envelopes[i][1]) == 1 for i in range(len(smtp_server.envelopes)))
     calendars = {(str(m["To"]), str(m["Subject"])): invite_of(m) for m in invited}
     uid = str(calendars[(FAMILY, subject)].events[0]["uid"])
@@ -111,7 +130,9 @@ def test_a_meeting_from_booking_to_outcome(prefect_harness, smtp_server, las):
     reminded = deliver(smtp_server, at(2026, 11, 23, 10))
     reminder_subject = f"Reminder: mediation meeting on Monday 30 November 2026 at 10:00 ({ref})"
     assert summary_of(reminded) == {(FAMILY, reminder_subject), (MEDIATOR, reminder_subject), (LA, reminder_subject)}
-    assert {(str(invite_of(m).events[0]["uid"]), int(invite_of(m).events[0]["sequence"])) for m in reminded} == {(uid, 0)}
+    assert {(str(invite_of(m).events[0]["uid"]), int(invite_of(m).events[0]["sequence"])) for m in reminded} == {
+        (uid, 0)
+    }
     assert check_quiet(at(2026, 11, 23, 11))["queued"] == 0
     assert deliver(smtp_server, at(2026, 11, 23, 11)) == []
 
@@ -157,8 +178,8 @@ def test_a_meeting_from_booking_to_outcome(prefect_harness, smtp_server, las):
     record_outcome(booking.session_id, result="agreed", on=date(2026, 12, 7), items=["assess"], now=at(2026, 12, 7, 17))
     assert run_reminders(at(2026, 12, 7, 18))["queued"] == 0
     assert deliver(smtp_server, at(2026, 12, 8, 9)) == []
-    from tasks.case_view import case_document
-    from tasks.casework import get_case
+    from tasks.cases.casework import get_case
+    from tasks.cases.view import case_document
 
     with unit_of_work() as db:
         doc = case_document(db, get_case(db, ref), date(2026, 12, 7))

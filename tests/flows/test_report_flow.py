@@ -1,5 +1,6 @@
 """The real `monthly-report` flow: default month, artifacts, and the emails as a real SMTP server
 receives them (each LA's attachment opened with openpyxl and checked for other LAs' cases)."""
+
 from __future__ import annotations
 
 import io
@@ -20,7 +21,7 @@ def test_monthly_report_flow_writes_publishes_and_emails(prefect_harness, novemb
     from prefect.artifacts import Artifact
 
     from flows.report import monthly_report
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     now = datetime(2026, 12, 1, 6, 30, tzinfo=LONDON)
     result = monthly_report(today=date(2026, 12, 1), now=now, out=str(tmp_path / "out"))
@@ -36,7 +37,7 @@ def test_monthly_report_flow_writes_publishes_and_emails(prefect_harness, novemb
 
     summary = deliver_pending(now)
     assert summary.failed == 0
-    salford_mail, = smtp_server.to("contracts@salford.example.org")
+    (salford_mail,) = smtp_server.to("contracts@salford.example.org")
     assert salford_mail["Subject"] == "Monthly report for Salford: November 2026"
     (attachment,) = list(salford_mail.iter_attachments())
     assert attachment.get_filename() == "drs-monthly-2026-11-E08000006.xlsx"
@@ -45,8 +46,13 @@ def test_monthly_report_flow_writes_publishes_and_emails(prefect_harness, novemb
     assert november["A"] in texts and november["E"] not in texts and november["F"] not in texts
     (team_mail,) = smtp_server.to("team@service.example.org")
     (full,) = list(team_mail.iter_attachments())
-    full_texts = {str(c.value) for s in openpyxl.load_workbook(io.BytesIO(full.get_content()))
-                  for row in s.iter_rows() for c in row if c.value is not None}
+    full_texts = {
+        str(c.value)
+        for s in openpyxl.load_workbook(io.BytesIO(full.get_content()))
+        for row in s.iter_rows()
+        for c in row
+        if c.value is not None
+    }
     assert {november["A"], november["E"]} <= full_texts
 
     again = monthly_report(month="2026-11", now=now, out=str(tmp_path / "out"))

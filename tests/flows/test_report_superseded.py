@@ -1,8 +1,9 @@
 """issue 8: a late `monthly-report` run (e.g. picked up after downtime) that finds a newer completed
 run of itself for the same month exits early; a late run for another month still does its work."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +19,7 @@ def _late_run(flow, parameters):
     from prefect.client.orchestration import get_client
     from prefect.states import Scheduled
 
-    due = datetime.now(timezone.utc) - timedelta(hours=2)
+    due = datetime.now(UTC) - timedelta(hours=2)
     with get_client(sync_client=True) as client:
         return client.create_flow_run(flow, parameters=parameters, state=Scheduled(scheduled_time=due))
 

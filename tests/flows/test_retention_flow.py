@@ -1,9 +1,10 @@
 """The weekly `retention` flow end to end: cases anonymised and old file copies deleted, the
 artifact says so with counts and folders only."""
+
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,7 +19,7 @@ def test_retention_run_deletes_old_copies_and_reports_them(prefect_harness, drs_
     old_copy = drs_env.home / "inbox" / "referrals" / "processed" / "web-export-2024-06.json"
     old_copy.parent.mkdir(parents=True)
     old_copy.write_text('[{"child": {"name": "Child Testwell"}}]')
-    stamp = datetime(2024, 6, 1, 12, tzinfo=timezone.utc).timestamp()
+    stamp = datetime(2024, 6, 1, 12, tzinfo=UTC).timestamp()
     os.utime(old_copy, (stamp, stamp))
 
     summary = retention(today=date(2026, 11, 29))

@@ -3,6 +3,7 @@
 Every process is separate (as on separate machines, sharing the database, the inbox folder and the
 Prefect server): no referral file is taken twice, no case is opened twice, no email is sent twice.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,17 +42,24 @@ while True:
 
 
 def _spawn(code: str, env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=open(log, "wb"),  # noqa: SIM115
-                            stderr=subprocess.STDOUT, process_group=0)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        stdout=open(log, "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        process_group=0,
+    )
 
 
 def test_two_workers_and_two_intake_runs_take_each_file_once_and_send_each_email_once(
-        prefect_harness, drs_env, las, smtp_server, tmp_path):
+    prefect_harness, drs_env, las, smtp_server, tmp_path
+):
     if not drs_env.db_url.startswith("postgresql"):
         pytest.skip("the scale-out test runs on PostgreSQL (FOR UPDATE SKIP LOCKED)")
     from prefect.settings import PREFECT_API_URL
 
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
     from tasks.timekeeping import resolve_now
 
     inbox = drs_env.home / "inbox" / "referrals"
@@ -64,9 +72,15 @@ def test_two_workers_and_two_intake_runs_take_each_file_once_and_send_each_email
         time.sleep(4)  # both workers subscribed before any email is queued
         runs = [_spawn(INTAKE.format(done=str(done)), env, tmp_path / f"intake-{i}.log") for i in range(2)]
         for n in range(FILES):  # referrals keep arriving while both intake machines poll the inbox
-            path = write_json(inbox / f"form-{n:03d}.json", referral(
-                f"TT-S{n:03d}", wants_mediation="yes", child_name=f"Child {n} Scaleout",
-                child_date_of_birth=f"2014-{1 + n % 12:02d}-{1 + n:02d}"))
+            path = write_json(
+                inbox / f"form-{n:03d}.json",
+                referral(
+                    f"TT-S{n:03d}",
+                    wants_mediation="yes",
+                    child_name=f"Child {n} Scaleout",
+                    child_date_of_birth=f"2014-{1 + n % 12:02d}-{1 + n:02d}",
+                ),
+            )
             os.utime(path, (time.time() - 60, time.time() - 60))  # settled: not being written any more
             time.sleep(0.25)
             if n % 5 == 0:  # and the deliver-email sweep races the task workers for the same rows
@@ -82,8 +96,9 @@ def test_two_workers_and_two_intake_runs_take_each_file_once_and_send_each_email
 
         def waiting() -> int:
             with unit_of_work() as db:
-                return db.scalar(select(func.count()).select_from(OutboxEmail)
-                                 .where(OutboxEmail.status.in_(("pending", "sending"))))
+                return db.scalar(
+                    select(func.count()).select_from(OutboxEmail).where(OutboxEmail.status.in_(("pending", "sending")))
+                )
 
         deadline = time.monotonic() + 90
         while waiting() and time.monotonic() < deadline:
@@ -117,5 +132,7 @@ def test_two_workers_and_two_intake_runs_take_each_file_once_and_send_each_email
     assert {status for _, status, _ in outbox} == {"sent"}
     message_ids = Counter(m["Message-ID"] for m in smtp_server.messages)
     assert len(smtp_server.messages) == len(outbox) and max(message_ids.values()) == 1
-    print(f"\n{len(outbox)} emails, {swept} of them by the racing sweep; files per intake machine: "
-          f"{per_machine} over {len(results)} runs")
+    print(
+        f"\n{len(outbox)} emails, {swept} of them by the racing sweep; files per intake machine: "
+        f"{per_machine} over {len(results)} runs"
+    )

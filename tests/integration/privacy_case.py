@@ -1,6 +1,7 @@
 """A family whose case touches every table and every kind of file (issue 17 tests; no tests here),
 and a search for personal values in a whole database dump and a whole folder, decoding what a
 plain grep would miss (zip-based workbooks, PDFs, base64 parts of .eml files)."""
+
 from __future__ import annotations
 
 import email
@@ -8,7 +9,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email import policy
 from pathlib import Path
 
@@ -31,9 +32,30 @@ APPROVAL = "Approved after a call with Marigold Fennimore-Quist"
 FORM_ID = "SAR-77001"
 OTHER_PAYER = "wyvern.payer@families.example"
 
-PERSONAL = [PARENT, CHILD, EMAIL, PHONE, POSTCODE, SUPPORTER[0], SUPPORTER[1], NOTE, ACCESS, ONLINE,
-            CLAIM_TEXT, REFUSAL, BREACH, APPROVAL, "Marigold", "Bartholomew", "Wyvernhollow", "marigold.fq",
-            OTHER_PAYER, DOB.isoformat(), "19 July 2014", "19/07/2014"]
+PERSONAL = [
+    PARENT,
+    CHILD,
+    EMAIL,
+    PHONE,
+    POSTCODE,
+    SUPPORTER[0],
+    SUPPORTER[1],
+    NOTE,
+    ACCESS,
+    ONLINE,
+    CLAIM_TEXT,
+    REFUSAL,
+    BREACH,
+    APPROVAL,
+    "Marigold",
+    "Bartholomew",
+    "Wyvernhollow",
+    "marigold.fq",
+    OTHER_PAYER,
+    DOB.isoformat(),
+    "19 July 2014",
+    "19/07/2014",
+]
 
 
 @dataclass
@@ -47,10 +69,10 @@ def build_family(drs, home: Path, tmp_path: Path, *, form_id: str = FORM_ID, ema
     """Referral file → intake; meeting with a supporter (invites); events with notes and a breach
     reason; certificate (PDF, email, approval note); claims from a file (one refused with a reason,
     one batched to finance and paid); every email delivered as .eml; one email left unsent; closed."""
-    from models.db import Case, Certificate, CaseEvent
-    from tasks.casework import get_case
+    from models.db import Case, CaseEvent, Certificate
+    from tasks.cases.casework import get_case
     from tasks.db import unit_of_work
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     def ok(*args: str):
         r = drs(*args)
@@ -59,30 +81,85 @@ def build_family(drs, home: Path, tmp_path: Path, *, form_id: str = FORM_ID, ema
 
     inbox = home / "inbox" / "referrals"
     inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / f"form-{form_id}.json").write_text(json.dumps({
-        "form_id": form_id, "submitted_at": "2024-03-04T10:00:00Z", "service": "mediation",
-        "requester": {"role": "parent", "name": PARENT, "email": email_addr, "phone": PHONE, "postcode": POSTCODE},
-        "child": {"name": CHILD, "date_of_birth": DOB.isoformat()}, "local_authority": "Salford",
-        "decision": {"type": "refuse_assessment", "letter_sent_on": "2024-02-28"}, "sections": [],
-        "health_issues": False, "social_care_issues": False, "wants_mediation": "yes",
-        "consent_to_contact_la": True, "notes": NOTE}), encoding="utf-8")
+    (inbox / f"form-{form_id}.json").write_text(
+        json.dumps(
+            {
+                "form_id": form_id,
+                "submitted_at": "2024-03-04T10:00:00Z",
+                "service": "mediation",
+                "requester": {
+                    "role": "parent",
+                    "name": PARENT,
+                    "email": email_addr,
+                    "phone": PHONE,
+                    "postcode": POSTCODE,
+                },
+                "child": {"name": CHILD, "date_of_birth": DOB.isoformat()},
+                "local_authority": "Salford",
+                "decision": {"type": "refuse_assessment", "letter_sent_on": "2024-02-28"},
+                "sections": [],
+                "health_issues": False,
+                "social_care_issues": False,
+                "wants_mediation": "yes",
+                "consent_to_contact_la": True,
+                "notes": NOTE,
+            }
+        ),
+        encoding="utf-8",
+    )
     intake = ok("intake", "--today", "2024-03-05", "--json").json()
     ref = intake["results"][0]["case_ref"]
     assert ref, intake
     ok("mediator", "add", "--name", "Mediator Mx Test", "--email", "mediator@service.example.org")
-    out = ok("session", "schedule", ref, "--start", "2024-04-10T10:00", "--end", "2024-04-10T12:00",
-             "--venue", "Civic Centre, 1 Town Square", "--online", ONLINE, "--access-notes", ACCESS,
-             "--mediator", "mediator@service.example.org", "--supporter", f"{SUPPORTER[0]}={SUPPORTER[1]}",
-             "--now", "2024-03-20T09:00:00+00:00").stdout
+    out = ok(
+        "session",
+        "schedule",
+        ref,
+        "--start",
+        "2024-04-10T10:00",
+        "--end",
+        "2024-04-10T12:00",
+        "--venue",
+        "Civic Centre, 1 Town Square",
+        "--online",
+        ONLINE,
+        "--access-notes",
+        ACCESS,
+        "--mediator",
+        "mediator@service.example.org",
+        "--supporter",
+        f"{SUPPORTER[0]}={SUPPORTER[1]}",
+        "--now",
+        "2024-03-20T09:00:00+00:00",
+    ).stdout
     session_id = int(out.strip().splitlines()[-1].split()[-1])
-    ok("case", "event", ref, "information-given", "--on", "2024-03-06", "--note", NOTE, "--now", "2024-03-06T10:00:00+00:00")
+    ok(
+        "case",
+        "event",
+        ref,
+        "information-given",
+        "--on",
+        "2024-03-06",
+        "--note",
+        NOTE,
+        "--now",
+        "2024-03-06T10:00:00+00:00",
+    )
     ok("session", "outcome", str(session_id), "--result", "not-agreed", "--on", "2024-04-10")
     ok("certificate", "issue", ref, "--on", "2024-04-12", "--type", "after-mediation", "--today", "2024-04-12")
     with unit_of_work() as db:
         case = get_case(db, ref)
-        db.add(CaseEvent(case_id=case.id, event="information-given", on=date(2024, 4, 11), note=None,
-                         detail={"breach_reason": BREACH, "session_id": session_id, "by": "family"},
-                         recorded_at=datetime(2024, 4, 11, 9, tzinfo=timezone.utc), recorded_by="test"))
+        db.add(
+            CaseEvent(
+                case_id=case.id,
+                event="information-given",
+                on=date(2024, 4, 11),
+                note=None,
+                detail={"breach_reason": BREACH, "session_id": session_id, "by": "family"},
+                recorded_at=datetime(2024, 4, 11, 9, tzinfo=UTC),
+                recorded_by="test",
+            )
+        )
         db.scalar(select(Certificate).where(Certificate.case_id == case.id)).approval_note = APPROVAL
         db.commit()
     claims_inbox = home / "inbox" / "claims"
@@ -90,7 +167,9 @@ def build_family(drs, home: Path, tmp_path: Path, *, form_id: str = FORM_ID, ema
     (claims_inbox / f"claims-{form_id}.csv").write_text(
         "claim_id,case_ref,session_date,claimant_name,claimant_email,category,miles,amount,receipt,description\n"
         f"{form_id}-C1,{ref},2024-04-10,{PARENT},{email_addr},mileage,12,,no,{CLAIM_TEXT}\n"
-        f"{form_id}-C2,{ref},2024-04-10,{PARENT},{OTHER_PAYER},other,,75.00,yes,{CLAIM_TEXT}\n", encoding="utf-8")
+        f"{form_id}-C2,{ref},2024-04-10,{PARENT},{OTHER_PAYER},other,,75.00,yes,{CLAIM_TEXT}\n",
+        encoding="utf-8",
+    )
     ok("claims", "import", "--today", "2024-04-15", "--json")
     ok("claims", "decide", f"{form_id}-C2", "--refuse", "--reason", REFUSAL, "--now", "2024-04-16T10:00:00+00:00")
     ok("claims", "route", "--today", "2024-04-17", "--json")
@@ -101,9 +180,17 @@ def build_family(drs, home: Path, tmp_path: Path, *, form_id: str = FORM_ID, ema
     ok("case", "event", ref, "closed", "--on", "2024-06-03", "--now", "2024-06-03T10:00:00+00:00")
     with unit_of_work() as db:  # something still waiting in the outbox when retention runs
         case = db.scalar(select(Case).where(Case.ref == ref))
-        queue_email(db, key=f"test-unsent:{ref}", kind="alert-test", to=email_addr, subject=f"About {CHILD}",
-                    text=f"Dear {PARENT}", now=datetime(2024, 6, 3, 11, tzinfo=timezone.utc), case_id=case.id,
-                    not_before=datetime(2099, 1, 1, tzinfo=timezone.utc))
+        queue_email(
+            db,
+            key=f"test-unsent:{ref}",
+            kind="alert-test",
+            to=email_addr,
+            subject=f"About {CHILD}",
+            text=f"Dear {PARENT}",
+            now=datetime(2024, 6, 3, 11, tzinfo=UTC),
+            case_id=case.id,
+            not_before=datetime(2099, 1, 1, tzinfo=UTC),
+        )
         db.commit()
     return Family(ref, session_id, home)
 
@@ -154,7 +241,9 @@ def database_dump(engine) -> list[tuple[str, str, str]]:
                         for text in _texts(bytes(value)):
                             rows.append((table.name, column, text))
                     else:
-                        rows.append((table.name, column, value if isinstance(value, str) else json.dumps(value, default=str)))
+                        rows.append(
+                            (table.name, column, value if isinstance(value, str) else json.dumps(value, default=str))
+                        )
     return rows
 
 

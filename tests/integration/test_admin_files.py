@@ -1,8 +1,9 @@
 """Admin-edited files never stop the service: extra-holidays.csv and alert-policy.json
 (SQLite, and PostgreSQL when DRS_TEST_POSTGRES_URL is set)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -16,27 +17,34 @@ PROCLAIMED = date(2027, 6, 7)  # a Monday
 
 def notices() -> list[tuple[str, str, str]]:
     with unit_of_work() as db:
-        return [(r.key, r.subject, r.body_text) for r in db.scalars(
-            select(OutboxEmail).where(OutboxEmail.kind == "admin-file-problem").order_by(OutboxEmail.id))]
+        return [
+            (r.key, r.subject, r.body_text)
+            for r in db.scalars(
+                select(OutboxEmail).where(OutboxEmail.kind == "admin-file-problem").order_by(OutboxEmail.id)
+            )
+        ]
 
 
 def calendar():
-    from tasks.calendar_source import working_calendar
+    from tasks.deadlines.calendar_source import working_calendar
 
     return working_calendar()
 
 
-@pytest.mark.parametrize("text", [
-    "2027-06-07,Proclaimed bank holiday\n",                       # the README's own example: no header
-    "date,name\n2027-06-07,Proclaimed bank holiday\n",
-    "\ufeffDate;Name\r\n# proclaimed\r\n\r\n07/06/2027;Proclaimed bank holiday\r\n",
-    "2027-06-07\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027-06-07,Proclaimed bank holiday\n",  # the README's own example: no header
+        "date,name\n2027-06-07,Proclaimed bank holiday\n",
+        "\ufeffDate;Name\r\n# proclaimed\r\n\r\n07/06/2027;Proclaimed bank holiday\r\n",
+        "2027-06-07\n",
+    ],
+)
 def test_the_documented_forms_are_accepted(drs_env, text):
     (drs_env.home / "extra-holidays.csv").write_text(text, encoding="utf-8")
     assert not calendar().is_working_day(PROCLAIMED)
     assert calendar().is_working_day(date(2027, 6, 8))
-    from tasks.admin_files import admin_problems
+    from tasks.deadlines.admin_files import admin_problems
 
     assert admin_problems() == []
 
@@ -78,7 +86,7 @@ def test_a_wrong_file_with_no_good_version_ever_uses_the_bank_holidays_alone(drs
 
 
 def test_a_mistyped_alert_policy_keeps_the_service_running_and_names_the_setting(drs_env, las, drs):
-    from tasks.monitor import load_policy
+    from tasks.deadlines.monitor import load_policy
 
     policy_file = drs_env.home / "alert-policy.json"
     policy_file.write_text('{"due_soon_wd": 3}')
@@ -87,7 +95,7 @@ def test_a_mistyped_alert_policy_keeps_the_service_running_and_names_the_setting
     assert load_policy().due_soon_wd == 3  # the last good one
     r = drs("monitor", "--today", "2026-11-23")
     assert r.exit_code == 0, r.stderr
-    (key, subject, body), = notices()
+    ((key, subject, body),) = notices()
     assert key.startswith("admin-file:alert-policy.json:") and "due_soon_wd" in body
     policy_file.write_text("{not json")
     assert drs("monitor", "--today", "2026-11-23").exit_code == 0
@@ -97,8 +105,8 @@ def test_a_mistyped_alert_policy_keeps_the_service_running_and_names_the_setting
 def test_a_pipe_or_folder_in_place_of_an_admin_file_never_blocks(drs_env):
     import os
 
-    from tasks.admin_files import admin_problems
-    from tasks.monitor import load_policy
+    from tasks.deadlines.admin_files import admin_problems
+    from tasks.deadlines.monitor import load_policy
 
     os.mkfifo(drs_env.home / "extra-holidays.csv")
     (drs_env.home / "alert-policy.json").mkdir()
@@ -109,10 +117,10 @@ def test_a_pipe_or_folder_in_place_of_an_admin_file_never_blocks(drs_env):
 
 def test_a_bad_policy_with_no_good_version_uses_the_defaults(drs_env):
     from models.domain.alerts import DEFAULT_POLICY
-    from tasks.admin_files import check_admin_files
-    from tasks.monitor import load_policy
+    from tasks.deadlines.admin_files import check_admin_files
+    from tasks.deadlines.monitor import load_policy
 
     (drs_env.home / "alert-policy.json").write_text('["not", "an", "object"]')
     assert load_policy() == DEFAULT_POLICY
-    messages = check_admin_files(datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
+    messages = check_admin_files(datetime(2026, 11, 23, 9, tzinfo=UTC))
     assert len(messages) == 1 and "alert-policy.json" in messages[0]

@@ -1,5 +1,6 @@
 """The benchmark's synthetic data (bench/generate.py) is what the project itself would hold, and
 `bench/run.py --json` at a tiny scale prints one JSON list with every measure (issue 14)."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,9 @@ def test_generated_cases_have_the_clocks_and_status_the_engine_gives_them(drs_en
     from models.domain.clocks import compute_clocks
     from models.domain.status import case_status
     from models.domain.vocabulary import CASE_STATUSES
-    from tasks.calendar_source import holidays_version, working_calendar
-    from tasks.casework import case_facts
+    from tasks.cases.casework import case_facts
     from tasks.db import unit_of_work
+    from tasks.deadlines.calendar_source import holidays_version, working_calendar
 
     counts = generate_cases(drs_env.db_url, 700, seed=3, n_las=5)
 
@@ -46,7 +47,13 @@ def test_generated_cases_have_the_clocks_and_status_the_engine_gives_them(drs_en
             for name, clock in expected.items():
                 row = persisted[name]
                 assert (row.due, row.target, row.state, row.owner, row.level, row.started_on, row.met_on) == (
-                    clock.due, clock.target, clock.state, clock.owner, clock.level, clock.started_on, clock.met_on
+                    clock.due,
+                    clock.target,
+                    clock.state,
+                    clock.owner,
+                    clock.level,
+                    clock.started_on,
+                    clock.met_on,
                 ), (case.ref, name)
             assert case.status == case_status((e.name for e in facts.events), facts.next_session is not None)
             stored[case.status] += 1
@@ -62,11 +69,14 @@ def test_intake_drops_are_valid_deterministic_and_full_of_near_identical_forms(t
     assert len({r["form_id"] for r in records}) == 300
     known = {k.lower() for la in la_rows(5) for k in (la["code"], la["name"], *la["aliases"])}
     for record in records:
-        form, problems = validate_referral(flatten(record), today=RUN_DAY, tz=ZoneInfo("Europe/London"),
-                                           la_known=lambda text: text.lower() in known)
+        form, problems = validate_referral(
+            flatten(record), today=RUN_DAY, tz=ZoneInfo("Europe/London"), la_known=lambda text: text.lower() in known
+        )
         assert form is not None, problems
-    people = Counter((r["child"]["name"], r["child"]["date_of_birth"], r["local_authority"],
-                      r["decision"]["letter_sent_on"]) for r in records)
+    people = Counter(
+        (r["child"]["name"], r["child"]["date_of_birth"], r["local_authority"], r["decision"]["letter_sent_on"])
+        for r in records
+    )
     assert sum(n for n in people.values() if n > 1) >= 30  # many forms about a child already sent in
     json_path, csv_path = write_referral_files(tmp_path, 20, seed=5, n_las=5)
     assert len(json.loads(json_path.read_text())) == 20
@@ -76,9 +86,25 @@ def test_intake_drops_are_valid_deterministic_and_full_of_near_identical_forms(t
 def test_bench_run_json_prints_every_measure_beside_its_baseline(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRS_", "PREFECT_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--scale", "0.001", "--no-prefect", "--repeat", "1", "--json",
-         "--work", str(tmp_path / "work")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--scale",
+            "0.001",
+            "--no-prefect",
+            "--repeat",
+            "1",
+            "--json",
+            "--work",
+            str(tmp_path / "work"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = json.loads(result.stdout)  # stdout is exactly one JSON document
     assert isinstance(rows, list)

@@ -3,9 +3,10 @@
 A certificate is issued and delivered as an .eml file (the embedded mailer); the bounce notice
 quoting that very message is dropped into the bounce Maildir; `drs mail bounces` reads it.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -31,8 +32,12 @@ def maildir(drs_env, monkeypatch) -> Path:
 
 def certificate_case(drs) -> str:
     # worked example: decision Thu 1 Oct 2026, certificate Fri 27 Nov 2026 -> appeal deadline Mon 4 Jan 2027
-    ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 10, 1),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
+    )
     r = drs("certificate", "issue", ref, "--on", "2026-11-27", "--today", "2026-11-27")
     assert r.exit_code == 0, r.stderr
     return ref
@@ -48,7 +53,9 @@ def sent_message(drs, drs_env, kind: str):
         row = db.scalar(select(OutboxEmail).where(OutboxEmail.kind == kind).order_by(OutboxEmail.id.desc()))
         assert row.status == "sent"
         row_id, to, subject = row.id, row.to_addr, row.subject
-    sent = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (drs_env.outbox_dir / "sent").glob("*.eml")]
+    sent = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in (drs_env.outbox_dir / "sent").glob("*.eml")
+    ]
     found = [m for m in sent if str(m["To"]) == to and str(m["Subject"]) == subject]
     assert len(found) == 1, [str(m["Subject"]) for m in sent]
     return row_id, found[0]
@@ -66,9 +73,22 @@ def outbox(key_prefix: str = "") -> list:
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
-        return list(db.execute(select(OutboxEmail.id, OutboxEmail.key, OutboxEmail.kind, OutboxEmail.to_addr,
-                                      OutboxEmail.status, OutboxEmail.subject, OutboxEmail.body_text, OutboxEmail.last_error)
-                               .where(OutboxEmail.key.like(key_prefix + "%")).order_by(OutboxEmail.id)).all())
+        return list(
+            db.execute(
+                select(
+                    OutboxEmail.id,
+                    OutboxEmail.key,
+                    OutboxEmail.kind,
+                    OutboxEmail.to_addr,
+                    OutboxEmail.status,
+                    OutboxEmail.subject,
+                    OutboxEmail.body_text,
+                    OutboxEmail.last_error,
+                )
+                .where(OutboxEmail.key.like(key_prefix + "%"))
+                .order_by(OutboxEmail.id)
+            ).all()
+        )
 
 
 def test_a_bounced_certificate_is_a_contact_problem_escalated_to_the_team_that_day(las, drs, drs_env, maildir):
@@ -85,8 +105,15 @@ def test_a_bounced_certificate_is_a_contact_problem_escalated_to_the_team_that_d
     (row,) = [o for o in outbox() if o.id == row_id]
     assert row.status == "bounced" and "the mailbox does not exist" in row.last_error
     doc = drs("case", "show", ref, "--json", "--today", "2026-11-27").json()
-    assert doc["contact_problems"] == [{"email": row.key, "recipient_role": "family", "reason": "the mailbox does not exist",
-                                        "since": "2026-11-27T11:00:00+00:00", "statutory": True}]
+    assert doc["contact_problems"] == [
+        {
+            "email": row.key,
+            "recipient_role": "family",
+            "reason": "the mailbox does not exist",
+            "since": "2026-11-27T11:00:00+00:00",
+            "statutory": True,
+        }
+    ]
     # the team is told at once: case reference, what, why and the appeal deadline; no name, no address
     (escalation,) = outbox("bounce-escalation:")
     assert escalation.to_addr == "team@service.example.org" and escalation.status == "pending"
@@ -99,9 +126,9 @@ def test_a_bounced_certificate_is_a_contact_problem_escalated_to_the_team_that_d
     assert kept.name.startswith("1796112000.M1P1.relay") and kept.name.endswith(":2,S")
 
     # the today screen lists the family to phone, references only
-    from tasks.today import build_today, render_today
+    from tasks.operations.today import build_today, render_today
 
-    markdown = render_today(build_today(date(2026, 11, 27), datetime(2026, 11, 27, 11, 5, tzinfo=timezone.utc)))
+    markdown = render_today(build_today(date(2026, 11, 27), datetime(2026, 11, 27, 11, 5, tzinfo=UTC)))
     assert "## Phone these families (1)" in markdown and f"- {ref} — mediation certificate not delivered" in markdown
     assert "@" not in markdown
 
@@ -135,8 +162,9 @@ def test_a_notice_for_someone_elses_message_is_unmatched(las, drs, drs_env, mail
     assert (summary["bounces"], summary["unmatched"], summary["hard"]) == (1, 1, 0)
 
 
-@pytest.mark.parametrize("build", [samples.gmail_report, samples.exchange_report, samples.exim_text,
-                                   samples.exchange_text])
+@pytest.mark.parametrize(
+    "build", [samples.gmail_report, samples.exchange_report, samples.exim_text, samples.exchange_text]
+)
 def test_each_format_is_matched_to_its_outbox_row_by_message_id(las, drs, drs_env, maildir, build):
     certificate_case(drs)
     row_id, original = sent_message(drs, drs_env, "certificate")
@@ -181,7 +209,7 @@ def test_a_relay_giving_up_on_a_soft_failure_is_retried_by_our_delivery(las, drs
 
 
 def bounce(row_id: int, status: str = "5.1.1", now: str = NOW) -> None:
-    from tasks.bounces import record_bounce
+    from tasks.bounces.handling import record_bounce
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
@@ -192,16 +220,32 @@ def bounce(row_id: int, status: str = "5.1.1", now: str = NOW) -> None:
 def test_a_corrected_address_resends_exactly_the_bounced_statutory_emails_once(las, drs, drs_env):
     from models.db import AuditEntry, Case
     from tasks.db import unit_of_work
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     ref = certificate_case(drs)
     with unit_of_work() as db:
         case_id = db.scalar(select(Case.id).where(Case.ref == ref))
-        queue_email(db, key=f"nudge:{ref}", kind="outcome-nudge", to=FAMILY_EMAIL, subject="How did it go?",
-                    text="Tell us how the meeting went.", now=datetime.fromisoformat(NOW), case_id=case_id)
-        queue_email(db, key=f"later:{ref}", kind="session-invite", to=FAMILY_EMAIL, subject="Invitation",
-                    text="Meeting invitation.", now=datetime.fromisoformat(NOW), case_id=case_id,
-                    not_before=datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc))
+        queue_email(
+            db,
+            key=f"nudge:{ref}",
+            kind="outcome-nudge",
+            to=FAMILY_EMAIL,
+            subject="How did it go?",
+            text="Tell us how the meeting went.",
+            now=datetime.fromisoformat(NOW),
+            case_id=case_id,
+        )
+        queue_email(
+            db,
+            key=f"later:{ref}",
+            kind="session-invite",
+            to=FAMILY_EMAIL,
+            subject="Invitation",
+            text="Meeting invitation.",
+            now=datetime.fromisoformat(NOW),
+            case_id=case_id,
+            not_before=datetime(2026, 11, 28, 8, 0, tzinfo=UTC),
+        )
         db.commit()
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     rows = {o.kind: o for o in outbox()}
@@ -219,14 +263,21 @@ def test_a_corrected_address_resends_exactly_the_bounced_statutory_emails_once(l
     assert r.json()["readdressed"] == 1  # the invitation still waiting for 08:00 goes to the new address
     (resent,) = outbox("resend:")
     assert (resent.kind, resent.to_addr, resent.subject, resent.body_text, resent.status) == (
-        "certificate", new, rows["certificate"].subject, rows["certificate"].body_text, "pending")
+        "certificate",
+        new,
+        rows["certificate"].subject,
+        rows["certificate"].body_text,
+        "pending",
+    )
     assert "@" not in resent.key
     with unit_of_work() as db:
         from models.db import OutboxEmail
 
         copy = db.scalar(select(OutboxEmail).where(OutboxEmail.key == resent.key))
         orig = db.get(OutboxEmail, rows["certificate"].id)
-        assert [(a.filename, a.content) for a in copy.attachments] == [(a.filename, a.content) for a in orig.attachments]
+        assert [(a.filename, a.content) for a in copy.attachments] == [
+            (a.filename, a.content) for a in orig.attachments
+        ]
         assert db.scalar(select(Case.requester_email).where(Case.id == case_id)) == new
         assert db.scalar(select(OutboxEmail.to_addr).where(OutboxEmail.key == f"later:{ref}")) == new
         (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact:corrected")).all()
@@ -246,8 +297,20 @@ def test_reached_by_phone_closes_the_problem(las, drs, drs_env):
     ref = certificate_case(drs)
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     bounce([o for o in outbox() if o.kind == "certificate"][0].id)
-    r = drs("case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-11-30", "--note", "spoke to the parent",
-            "--today", "2026-11-30")
+    r = drs(
+        "case",
+        "contact",
+        ref,
+        "--reached",
+        "--by",
+        "phone",
+        "--on",
+        "2026-11-30",
+        "--note",
+        "spoke to the parent",
+        "--today",
+        "2026-11-30",
+    )
     assert r.exit_code == 0, r.stderr
     assert drs("case", "show", ref, "--json", "--today", "2026-11-30").json()["contact_problems"] == []
     with unit_of_work() as db:
@@ -255,7 +318,12 @@ def test_reached_by_phone_closes_the_problem(las, drs, drs_env):
         assert (p.resolution, p.resolution_note) == ("reached-phone", "spoke to the parent")
         (entry,) = db.scalars(select(AuditEntry).where(AuditEntry.action == "contact:reached")).all()
         assert entry.detail == {"role": "family", "by": "phone", "on": "2026-11-30", "problems": 1}
-    assert drs("case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-12-30", "--today", "2026-11-30").exit_code == 2
+    assert (
+        drs(
+            "case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-12-30", "--today", "2026-11-30"
+        ).exit_code
+        == 2
+    )
     assert drs("case", "contact", ref, "--reached", "--today", "2026-11-30").exit_code == 2
     assert drs("case", "contact", ref, "--email", "not-an-address").exit_code == 2
 
@@ -263,14 +331,21 @@ def test_reached_by_phone_closes_the_problem(las, drs, drs_env):
 def test_a_bounced_la_request_is_a_problem_on_the_register_until_it_is_fixed(las, drs, drs_env, tmp_path):
     from models.db import Case
     from tasks.db import unit_of_work
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1))
     with unit_of_work() as db:
         case_id = db.scalar(select(Case.id).where(Case.ref == ref))
-        queue_email(db, key=f"la-request:{ref}", kind="la-mediation-request", to="sen@salford.example.org",
-                    subject=f"Mediation request {ref}", text="Please arrange mediation.",
-                    now=datetime.fromisoformat(NOW), case_id=case_id)
+        queue_email(
+            db,
+            key=f"la-request:{ref}",
+            kind="la-mediation-request",
+            to="sen@salford.example.org",
+            subject=f"Mediation request {ref}",
+            text="Please arrange mediation.",
+            now=datetime.fromisoformat(NOW),
+            case_id=case_id,
+        )
         db.commit()
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     (row,) = outbox("la-request:")
@@ -295,12 +370,12 @@ def test_a_bounced_la_request_is_a_problem_on_the_register_until_it_is_fixed(las
 
 
 def test_the_daily_digest_lists_the_families_to_phone(las, drs, drs_env):
-    from tasks.digest import queue_digest
+    from tasks.deadlines.digest import queue_digest
 
     ref = certificate_case(drs)
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     bounce([o for o in outbox() if o.kind == "certificate"][0].id, "5.2.2")
-    assert queue_digest(date(2026, 11, 30), datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc), [])
+    assert queue_digest(date(2026, 11, 30), datetime(2026, 11, 30, 7, 0, tzinfo=UTC), [])
     (digest,) = outbox("digest:")
     assert "Phone these families (1)" in digest.body_text
     assert f"{ref} — mediation certificate not delivered: the mailbox is full" in digest.body_text
@@ -310,16 +385,16 @@ def test_the_daily_digest_lists_the_families_to_phone(las, drs, drs_env):
 def test_retention_empties_the_processed_folder_after_the_retention_period(las, drs, drs_env, maildir):
     import os
 
-    from tasks.file_retention import remove_old_copies
+    from tasks.privacy.file_retention import remove_old_copies
 
     processed = maildir / ".processed" / "cur"
     processed.mkdir(parents=True)
     old, recent = processed / "1.M1P1.old:2,S", processed / "2.M1P1.new:2,S"
     old.write_bytes(b"Subject: old bounce\n\nx")
     recent.write_bytes(b"Subject: recent bounce\n\nx")
-    stamp = datetime(2024, 1, 10, tzinfo=timezone.utc).timestamp()
+    stamp = datetime(2024, 1, 10, tzinfo=UTC).timestamp()
     os.utime(old, (stamp, stamp))
-    os.utime(recent, (datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp(),) * 2)
+    os.utime(recent, (datetime(2026, 11, 1, tzinfo=UTC).timestamp(),) * 2)
     summary = remove_old_copies(date(2026, 11, 27))
     assert summary.removed.get("bounces/processed") == 1
     assert not old.exists() and recent.exists()
@@ -327,19 +402,28 @@ def test_retention_empties_the_processed_folder_after_the_retention_period(las, 
 
 def test_a_bounced_claims_batch_is_sent_again_once_the_finance_address_is_fixed(las, drs, drs_env, tmp_path):
     from tasks.db import unit_of_work
-    from tasks.outbox import Attachment, queue_email
+    from tasks.mail.outbox import Attachment, queue_email
     from tests.conftest import LA_CSV
 
     with unit_of_work() as db:
-        queue_email(db, key="claim-batch:E08000001-2026-11", kind="claim-batch", to="finance@bolton.example.org",
-                    subject="Expense claims batch E08000001-2026-11", text="The batch is attached.",
-                    now=datetime.fromisoformat(NOW), attachments=[Attachment("batch.xlsx", "application/octet-stream", b"PK")])
+        queue_email(
+            db,
+            key="claim-batch:E08000001-2026-11",
+            kind="claim-batch",
+            to="finance@bolton.example.org",
+            subject="Expense claims batch E08000001-2026-11",
+            text="The batch is attached.",
+            now=datetime.fromisoformat(NOW),
+            attachments=[Attachment("batch.xlsx", "application/octet-stream", b"PK")],
+        )
         db.commit()
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     (row,) = outbox("claim-batch:")
     bounce(row.id, "5.2.1")
     listed = {r["code"]: r["contact_problems"] for r in drs("la", "list", "--json").json()}
-    assert [(p["field"], p["reason"]) for p in listed["E08000001"]] == [("finance_email", "the mailbox is closed or disabled")]
+    assert [(p["field"], p["reason"]) for p in listed["E08000001"]] == [
+        ("finance_email", "the mailbox is closed or disabled")
+    ]
     fixed = tmp_path / "las.csv"
     fixed.write_text(LA_CSV.replace("finance@bolton.example.org", "payments@bolton.example.org"))
     assert drs("la", "import", str(fixed)).exit_code == 0
@@ -358,16 +442,25 @@ def test_the_admin_run_forms_do_the_same_as_the_commands(las, drs, drs_env):
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     cert = [o for o in outbox() if o.kind == "certificate"][0]
     bounce(cert.id)
-    done = correct_contact.fn(case_ref=f" {ref} ", email="parent.right@families.example", your_name="Test Admin", role=ContactRole.family)
+    done = correct_contact.fn(
+        case_ref=f" {ref} ", email="parent.right@families.example", your_name="Test Admin", role=ContactRole.family
+    )
     assert (done["resolved"], done["resent"]) == (1, [f"resend:{cert.id}"])
-    assert record_contact_reached.fn(case_ref=ref, by=ReachedBy.letter, on=date(2026, 11, 30), your_name="Test Admin")["resolved"] == 0
+    assert (
+        record_contact_reached.fn(case_ref=ref, by=ReachedBy.letter, on=date(2026, 11, 30), your_name="Test Admin")[
+            "resolved"
+        ]
+        == 0
+    )
     with unit_of_work() as db:
-        actors = {(e.action, e.actor) for e in db.scalars(select(AuditEntry).where(AuditEntry.action.like("contact:%")))}
+        actors = {
+            (e.action, e.actor) for e in db.scalars(select(AuditEntry).where(AuditEntry.action.like("contact:%")))
+        }
     assert actors == {("contact:corrected", "dashboard"), ("contact:reached", "dashboard")}
 
 
 def test_two_readers_of_the_same_maildir_record_a_bounce_once(las, drs, drs_env, maildir):
-    from tasks.bounce_mailbox import MaildirSource, check_bounces
+    from tasks.bounces.mailbox import MaildirSource, check_bounces
 
     certificate_case(drs)
     _, original = sent_message(drs, drs_env, "certificate")

@@ -4,6 +4,7 @@ Notices are appended to INBOX with imaplib; `drs mail bounces` reads them over T
 certificate trusted through SSL_CERT_FILE), records the bounce, ignores the out-of-office reply,
 and moves both to the `processed` folder — nothing is deleted unread.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,10 @@ def dovecot():
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make the test server's certificate")
     if binary is None:
-        pytest.skip("dovecot is not installed and cannot be installed here (needs root and apt-get: "
-                    "apt-get install -y dovecot-imapd; .ci/run does it)")
+        pytest.skip(
+            "dovecot is not installed and cannot be installed here (needs root and apt-get: "
+            "apt-get install -y dovecot-imapd; .ci/run does it)"
+        )
     server = start_dovecot(binary)
     yield server
     server.stop()
@@ -71,7 +74,9 @@ def test_bounces_are_read_over_imaps_and_moved_to_processed(las, drs, drs_env, i
 
     assert (count(imap_box, "INBOX"), count(imap_box, "processed")) == (0, 2)
     typ, data = imap_box.uid("SEARCH", None, "ALL")
-    raw = b"".join(part[1] for part in imap_box.uid("FETCH", data[0].split()[0], "(BODY.PEEK[])")[1] if isinstance(part, tuple))
+    raw = b"".join(
+        part[1] for part in imap_box.uid("FETCH", data[0].split()[0], "(BODY.PEEK[])")[1] if isinstance(part, tuple)
+    )
     assert b"Undeliverable" in raw or b"Automatic reply" in raw  # kept whole in processed
 
     # a second run finds nothing new
@@ -92,9 +97,8 @@ def test_an_untrusted_certificate_is_refused(las, drs, drs_env, imap_box, monkey
     assert r.exit_code == 1 and "SSL" in r.stderr
 
 
-
 def test_without_move_a_notice_is_copied_to_processed_before_it_leaves_the_inbox(las, drs, drs_env, imap_box):
-    from tasks.bounce_mailbox import ImapSource, check_bounces
+    from tasks.bounces.mailbox import ImapSource, check_bounces
     from tasks.settings import get_settings
 
     class NoMove(ImapSource):  # a server without the MOVE extension
@@ -117,7 +121,7 @@ def test_retention_empties_the_imap_processed_folder_of_old_notices(las, drs_env
     import time
     from datetime import date
 
-    from tasks.file_retention import remove_old_copies
+    from tasks.privacy.file_retention import remove_old_copies
 
     imap_box.create("processed")
     old = time.mktime((2024, 1, 10, 12, 0, 0, 0, 0, -1))
@@ -138,5 +142,7 @@ def test_starttls_works_too(las, drs, drs_env, dovecot, imap_box, monkeypatch):
     summary = drs("mail", "bounces", "--now", NOW, "--json").json()
     assert (summary["read"], summary["hard"]) == (1, 1)
     assert [o.status for o in outbox() if o.id == row_id] == ["bounced"]
-    last_login = [line for line in (dovecot.folder / "dovecot.log").read_text().splitlines() if "Login: user=" in line][-1]
+    last_login = [line for line in (dovecot.folder / "dovecot.log").read_text().splitlines() if "Login: user=" in line][
+        -1
+    ]
     assert ", TLS," in last_login  # the login went over the upgraded connection

@@ -1,5 +1,6 @@
 """The synchronous path (issue 15): a real aiosmtpd server refuses one recipient at RCPT with 550;
 the email is `bounced`, a contact problem on the case, and a certificate is escalated at once."""
+
 from __future__ import annotations
 
 import socket
@@ -56,8 +57,13 @@ def test_a_recipient_refused_with_550_is_a_hard_bounce_escalated_at_once(las, dr
     from models.db import ContactProblem, OutboxEmail
     from tasks.db import unit_of_work
 
-    ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), email=REFUSED, events=(
-        ("mediation-declined", date(2026, 11, 24), {}),))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 10, 1),
+        email=REFUSED,
+        events=(("mediation-declined", date(2026, 11, 24), {}),),
+    )
     assert drs("certificate", "issue", ref, "--on", "2026-11-27", "--today", "2026-11-27").exit_code == 0
     r = drs("mail", "deliver", "--now", NOW, "--json")
     assert r.exit_code == 0, r.stderr
@@ -67,7 +73,12 @@ def test_a_recipient_refused_with_550_is_a_hard_bounce_escalated_at_once(las, dr
         assert (cert.status, cert.attempts) == ("bounced", 1)
         assert "the mailbox does not exist" in cert.last_error and REFUSED not in cert.last_error
         (problem,) = db.scalars(select(ContactProblem)).all()
-        assert (problem.source, problem.status_code, problem.hard, problem.recipient_role) == ("smtp", "5.1.1", True, "family")
+        assert (problem.source, problem.status_code, problem.hard, problem.recipient_role) == (
+            "smtp",
+            "5.1.1",
+            True,
+            "family",
+        )
         escalation = db.scalar(select(OutboxEmail).where(OutboxEmail.kind == "bounce-escalation"))
         assert escalation is not None and ref in escalation.subject and "Monday 4 January 2027" in escalation.body_text
     # the escalation itself goes out on the next delivery; the bounced email is never retried
@@ -83,8 +94,13 @@ def test_a_recipient_refused_with_452_is_retried_and_a_problem_only_after_three_
     from models.db import ContactProblem, OutboxEmail
     from tasks.db import unit_of_work
 
-    ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), email=FULL, events=(
-        ("mediation-declined", date(2026, 11, 24), {}),))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 10, 1),
+        email=FULL,
+        events=(("mediation-declined", date(2026, 11, 24), {}),),
+    )
     assert drs("certificate", "issue", ref, "--on", "2026-11-27", "--today", "2026-11-27").exit_code == 0
     assert drs("mail", "deliver", "--now", NOW, "--json").json()["retrying"] == 1
     with unit_of_work() as db:

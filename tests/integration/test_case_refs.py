@@ -1,4 +1,5 @@
 """Case references keep counting past 99,999 in a year, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date

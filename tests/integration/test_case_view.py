@@ -1,5 +1,6 @@
 """What the case view says (issue 16): met_on / late_wd on every clock, plain clock names, the
 `mediation-concluded` status, the `case list` header — through the real CLI, on both databases."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,16 +20,26 @@ def _events(drs, ref, *steps):
 def test_every_clock_carries_met_on_and_late_wd_and_a_late_certificate_shows(drs, las):
     ref = make_case("E08000003", letter=date(2026, 11, 12), received=date(2026, 11, 20))
     # declined Mon 23 Nov → certificate due Thu 26 Nov; issued Fri 27 Nov: 1 working day late
-    _events(drs, ref, ["mediation-declined", "--on", "2026-11-23"],
-            ["certificate-issued", "--on", "2026-11-27", "--type", "declined"])
+    _events(
+        drs,
+        ref,
+        ["mediation-declined", "--on", "2026-11-23"],
+        ["certificate-issued", "--on", "2026-11-27", "--type", "declined"],
+    )
 
     doc = drs("case", "show", ref, "--json", "--today", "2026-11-30").json()
 
     assert doc["clocks"]["certificate_due"] == {
-        "due": "2026-11-26", "target": "2026-11-26", "state": "met", "owner": "adviser", "level": "SECONDARY",
-        "met_on": "2026-11-27", "late_wd": 1}
+        "due": "2026-11-26",
+        "target": "2026-11-26",
+        "state": "met",
+        "owner": "adviser",
+        "level": "SECONDARY",
+        "met_on": "2026-11-27",
+        "late_wd": 1,
+    }
     assert doc["clocks"]["acknowledge_by"]["met_on"] == "2026-11-23"  # the first recorded contact
-    assert doc["clocks"]["acknowledge_by"]["late_wd"] == 0           # target Fri 20 + 1 WD = Mon 23: on time
+    assert doc["clocks"]["acknowledge_by"]["late_wd"] == 0  # target Fri 20 + 1 WD = Mon 23: on time
     for name, clock in doc["clocks"].items():
         assert {"met_on", "late_wd"} <= clock.keys(), name
         if clock["state"] == "met":
@@ -61,8 +72,12 @@ def test_stored_clock_rows_keep_met_on_for_the_report(drs, las, drs_env):
     from tasks.db import unit_of_work
 
     ref = make_case("E08000003", letter=date(2026, 11, 12), received=date(2026, 11, 20))
-    _events(drs, ref, ["mediation-declined", "--on", "2026-11-23"],
-            ["certificate-issued", "--on", "2026-11-27", "--type", "declined"])
+    _events(
+        drs,
+        ref,
+        ["mediation-declined", "--on", "2026-11-23"],
+        ["certificate-issued", "--on", "2026-11-27", "--type", "declined"],
+    )
 
     with unit_of_work() as db:
         stored = db.scalar(select(Clock).join(Case).where(Case.ref == ref, Clock.name == "certificate_due"))
@@ -71,8 +86,13 @@ def test_stored_clock_rows_keep_met_on_for_the_report(drs, las, drs_env):
 
 def test_a_concluded_mediation_is_mediation_concluded_until_its_certificate(drs, las):
     ref = make_case("Salford", letter=date(2026, 10, 1), received=date(2026, 10, 5))
-    _events(drs, ref, ["mediation-requested", "--on", "2026-10-06"], ["la-received-request", "--on", "2026-10-07"],
-            ["mediation-concluded", "--on", "2026-11-02"])
+    _events(
+        drs,
+        ref,
+        ["mediation-requested", "--on", "2026-10-06"],
+        ["la-received-request", "--on", "2026-10-07"],
+        ["mediation-concluded", "--on", "2026-11-02"],
+    )
     other = make_case("Salford", letter=date(2026, 10, 1), received=date(2026, 10, 5))
     _events(drs, other, ["mediation-declined", "--on", "2026-10-06"])
 
@@ -94,8 +114,13 @@ def test_migration_0016_moves_stored_concluded_cases_to_mediation_concluded(drs,
 
     ref = make_case("Salford", letter=date(2026, 10, 1), received=date(2026, 10, 5))
     declined = make_case("Salford", letter=date(2026, 10, 1), received=date(2026, 10, 5))
-    _events(drs, ref, ["mediation-requested", "--on", "2026-10-06"], ["mediation-concluded", "--on", "2026-11-02"],
-            ["agreement-reached", "--on", "2026-11-02", "--item", "other"])
+    _events(
+        drs,
+        ref,
+        ["mediation-requested", "--on", "2026-10-06"],
+        ["mediation-concluded", "--on", "2026-11-02"],
+        ["agreement-reached", "--on", "2026-11-02", "--item", "other"],
+    )
     _events(drs, declined, ["mediation-requested", "--on", "2026-10-06"], ["mediation-declined", "--on", "2026-10-07"])
     cfg = alembic_config(drs_env.database_url)
 

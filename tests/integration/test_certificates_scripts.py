@@ -2,6 +2,7 @@
 Hebrew, Korean, mathematical letters and emoji are printed with the embedded Noto fonts and read
 back with pypdf; a character no font can draw stops that certificate (error, team told, nothing
 sent, no PDF) and no name ever reaches stderr or the logs."""
+
 from __future__ import annotations
 
 import io
@@ -26,16 +27,25 @@ NAMES = {
     "hebrew-korean": ("יעל כהן", "김민준"),
 }
 RTL = {"arabic", "hebrew-korean"}
-FONT_OF = {"chinese": "NotoSansCJKSC", "arabic": "NotoSansArabic", "devanagari": "NotoSansDevanagari",
-           "math-emoji": "NotoSansMath", "hebrew-korean": "NotoSansHebrew"}
+FONT_OF = {
+    "chinese": "NotoSansCJKSC",
+    "arabic": "NotoSansArabic",
+    "devanagari": "NotoSansDevanagari",
+    "math-emoji": "NotoSansMath",
+    "hebrew-korean": "NotoSansHebrew",
+}
 
 
 def _case_named(parent: str, child: str) -> str:
     from models.db import Case
     from tasks.db import unit_of_work
 
-    ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 10, 1),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
+    )
     with unit_of_work() as db:
         db.execute(update(Case).where(Case.ref == ref).values(requester_name=parent, child_name=child))
         db.commit()
@@ -92,7 +102,7 @@ def test_a_shaped_script_has_real_glyphs_not_blanks():
     own, never .notdef (glyph 0), and the name's letters come back out of the PDF."""
     import uharfbuzz as hb
 
-    from tasks.certificate_fonts import FONT_DIR
+    from tasks.certificates.typefaces import FONT_DIR
 
     for text, font in (("محمد", "NotoSansArabic-Regular.ttf"), ("शर्मा", "NotoSansDevanagari-Regular.ttf")):
         face = hb.Face(hb.Blob.from_file_path(str(FONT_DIR / font)))
@@ -122,7 +132,9 @@ def test_a_character_no_font_can_draw_stops_the_certificate_and_tells_the_team(l
         assert "certificate-issued" not in [e.event for e in db.scalars(select(CaseEvent))]
     rows = outbox_rows()
     assert [key for key, *_ in rows if key.startswith("certificate:")] == []
-    notices = [(key, to, subject, body) for key, to, subject, body in rows if key.startswith("certificate-not-printable")]
+    notices = [
+        (key, to, subject, body) for key, to, subject, body in rows if key.startswith("certificate-not-printable")
+    ]
     assert len(notices) == 1 and notices[0][1] == drs_env.team_email and ref in notices[0][2]
     assert "Alex" not in notices[0][3]
     # asked again (the monitor's next run, or the adviser retrying): still refused, the team told once
@@ -133,7 +145,7 @@ def test_a_character_no_font_can_draw_stops_the_certificate_and_tells_the_team(l
 
 @pytest.mark.parametrize("bad, kind", [("\u0378", "unassigned"), ("\ud800", "surrogate"), ("\x07", "control")])
 def test_unassigned_surrogate_and_control_characters_are_refused_by_kind(bad, kind):
-    from tasks.certificate_fonts import UndrawableText, plan_fonts
+    from tasks.certificates.typefaces import UndrawableText, plan_fonts
 
     with pytest.raises(UndrawableText) as err:
         plan_fonts({"Child or young person": f"Kim{bad}Lee"})
@@ -141,9 +153,9 @@ def test_unassigned_surrogate_and_control_characters_are_refused_by_kind(bad, ki
 
 
 def test_fonts_are_chosen_per_script_and_invisible_marks_dropped():
-    from tasks.certificate_fonts import PRIMARY, plan_fonts
+    from tasks.certificates.typefaces import PRIMARY, plan_fonts
 
-    plan = plan_fonts({"a": "Zoë\u00a0Ωmega Юлия", "b": "王\U000E0001秀英", "c": "line\none"})
+    plan = plan_fonts({"a": "Zoë\u00a0Ωmega Юлия", "b": "王\U000e0001秀英", "c": "line\none"})
     assert plan.fonts == (PRIMARY, "NotoSansCJKsc-Regular-subset.ttf")
     assert plan.fields["b"] == "王秀英"  # a language tag draws nothing and no font has it
     assert plan.fields["c"] == "line one"  # a one-line field
@@ -154,7 +166,7 @@ def test_font_library_warnings_carry_no_text_while_quiet(caplog, capfd):
     """fpdf2 logs each missing glyph with the character itself: silenced while certificates render."""
     from fpdf import FPDF
 
-    from tasks.certificate_fonts import FONT_DIR, PRIMARY, quiet_fonts
+    from tasks.certificates.typefaces import FONT_DIR, PRIMARY, quiet_fonts
 
     caplog.set_level(logging.DEBUG)
     with quiet_fonts():
@@ -174,11 +186,11 @@ def test_font_library_warnings_carry_no_text_while_quiet(caplog, capfd):
 def test_the_monitor_does_not_issue_an_unprintable_certificate_and_tells_the_team_once(las, drs_env, caplog):
     from models.db import Certificate
     from tasks.db import unit_of_work
-    from tasks.monitor import run_monitor
+    from tasks.deadlines.monitor import run_monitor
     from tests.monitor_cases import at
 
     caplog.set_level(logging.DEBUG)
-    ref = _case_named("Sam Example-Parent", "Kim \U000F0000Example")  # plane-15 private use
+    ref = _case_named("Sam Example-Parent", "Kim \U000f0000Example")  # plane-15 private use
     first = run_monitor(date(2026, 11, 25), at(date(2026, 11, 25), 6, 45))
     assert first["certificates_issued"] == [] and len(first["certificate_errors"]) == 1
     assert ref in first["certificate_errors"][0] and "Child or young person" in first["certificate_errors"][0]

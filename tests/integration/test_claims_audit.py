@@ -1,4 +1,5 @@
 """Acceptance-audit cases for expense claims: miles × rate exactly, UK dates, result lines, batch layout."""
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,10 @@ KEYS = {"source", "claim_id", "status", "case_ref", "new", "amount_pence", "reas
 
 def test_mileage_is_the_miles_given_times_the_rate_not_rounded_miles(las, drs, tmp_path):
     s, m = make_case(SALFORD, 1), make_case(MANCHESTER, 2)
-    rows = [claim("C-1", s, 1, miles="12.25"),   # 12.25 × 45p = 551.25 -> £5.51 (12.3 miles would be £5.54)
-            claim("C-2", m, 2, miles="4.25")]    # 4.25 × 40p = 170 exactly (4.3 would be 172)
+    rows = [
+        claim("C-1", s, 1, miles="12.25"),  # 12.25 × 45p = 551.25 -> £5.51 (12.3 miles would be £5.54)
+        claim("C-2", m, 2, miles="4.25"),
+    ]  # 4.25 × 40p = 170 exactly (4.3 would be 172)
     doc = drs("claims", "import", str(write_csv(tmp_path / "c.csv", rows)), "--today", "2026-11-27", "--json").json()
     assert {r["claim_id"]: r["amount_pence"] for r in doc["results"]} == {"C-1": 551, "C-2": 170}
     stored = claims_by_id()
@@ -36,10 +39,14 @@ def test_every_result_line_has_the_same_keys(las, drs, tmp_path):
     s = make_case(SALFORD, 1)
     bad = tmp_path / "broken.json"
     bad.write_text("{not json")
-    rows = [claim("C-1", s, 1, "parking", amount="3"), claim("C-1", s, 1, "parking", amount="3"),
-            claim("C-2", "DRS-2099-00001", 1, "parking", amount="3")]
-    doc = drs("claims", "import", str(write_csv(tmp_path / "c.csv", rows)), str(bad), "--today", "2026-11-27",
-              "--json").json()
+    rows = [
+        claim("C-1", s, 1, "parking", amount="3"),
+        claim("C-1", s, 1, "parking", amount="3"),
+        claim("C-2", "DRS-2099-00001", 1, "parking", amount="3"),
+    ]
+    doc = drs(
+        "claims", "import", str(write_csv(tmp_path / "c.csv", rows)), str(bad), "--today", "2026-11-27", "--json"
+    ).json()
     assert [r["status"] for r in doc["results"]] == ["approved", "duplicate", "invalid", "invalid"]
     for r in doc["results"]:
         assert set(r) == KEYS, r

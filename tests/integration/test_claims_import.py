@@ -1,4 +1,5 @@
 """`drs claims import`: claims in from JSON, CSV and XLSX, checked against each LA's policy."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,7 +8,13 @@ from decimal import Decimal
 import pytest
 
 from tests.integration.test_claims_support import (
-    claim, claims_by_id, make_case, outbox, write_csv, write_json, write_xlsx,
+    claim,
+    claims_by_id,
+    make_case,
+    outbox,
+    write_csv,
+    write_json,
+    write_xlsx,
 )
 
 SALFORD, MANCHESTER, BWD = "E08000006", "E08000003", "E06000008"
@@ -27,22 +34,31 @@ def cases(las):
 def test_import_checks_each_claim_against_its_la_policy(cases, drs, tmp_path):
     s, m = cases["salford"], cases["manchester"]
     rows = [
-        claim("C-1", s, 1, miles="20.5"),                                      # 20.5 × 45p = £9.23
-        claim("C-2", m, 2, miles="20.5"),                                      # Manchester 40p = £8.20
-        claim("C-3", s, 1, "parking", amount="12.00"),                         # Salford threshold £10: query
-        claim("C-4", m, 2, "parking", amount="12.00"),                         # Manchester threshold £20: ok
-        claim("C-5", cases["drs"], 3, miles="10"),                             # DRS: rejected
+        claim("C-1", s, 1, miles="20.5"),  # 20.5 × 45p = £9.23
+        claim("C-2", m, 2, miles="20.5"),  # Manchester 40p = £8.20
+        claim("C-3", s, 1, "parking", amount="12.00"),  # Salford threshold £10: query
+        claim("C-4", m, 2, "parking", amount="12.00"),  # Manchester threshold £20: ok
+        claim("C-5", cases["drs"], 3, miles="10"),  # DRS: rejected
         claim("C-6", s, 1, "parking", amount="4.50", name="Sam Supporter", email="sam@support.example.org"),
         claim("C-7", s, 1, "meal", amount="6", name="Someone Else", email="else@example.org"),  # held
-        claim("C-8", cases["no_meeting"], 4, miles="5"),                       # no meeting: rejected
+        claim("C-8", cases["no_meeting"], 4, miles="5"),  # no meeting: rejected
         claim("C-9", cases["future"], 5, miles="5", session_date="2026-12-10"),
     ]
     result = drs("claims", "import", str(write_csv(tmp_path / "claims.csv", rows)), "--today", "2026-11-27", "--json")
     assert result.exit_code == 0, result.stderr
     doc = result.json()
     statuses = {r["claim_id"]: r["status"] for r in doc["results"]}
-    assert statuses == {"C-1": "approved", "C-2": "approved", "C-3": "query", "C-4": "approved", "C-5": "rejected",
-                        "C-6": "approved", "C-7": "held", "C-8": "rejected", "C-9": "rejected"}
+    assert statuses == {
+        "C-1": "approved",
+        "C-2": "approved",
+        "C-3": "query",
+        "C-4": "approved",
+        "C-5": "rejected",
+        "C-6": "approved",
+        "C-7": "held",
+        "C-8": "rejected",
+        "C-9": "rejected",
+    }
     assert doc["imported"] == 9 and doc["approved"] == 4 and doc["query"] == 1 and doc["held"] == 1
     stored = claims_by_id()
     assert (stored["C-1"].amount_pence, stored["C-1"].rate_pence, stored["C-1"].miles) == (923, 45, Decimal("20.5"))
@@ -78,8 +94,11 @@ def test_same_claim_id_is_one_claim_and_a_query_can_be_answered(cases, drs, tmp_
 
 def test_same_claimant_date_category_and_amount_is_a_duplicate(cases, drs, tmp_path):
     s = cases["salford"]
-    rows = [claim("C-1", s, 1, "parking", amount="6.40"), claim("C-2", s, 1, "parking", amount="6.40"),
-            claim("C-3", s, 1, "parking", amount="6.50")]
+    rows = [
+        claim("C-1", s, 1, "parking", amount="6.40"),
+        claim("C-2", s, 1, "parking", amount="6.40"),
+        claim("C-3", s, 1, "parking", amount="6.50"),
+    ]
     doc = drs("claims", "import", str(write_xlsx(tmp_path / "c.xlsx", rows)), "--today", "2026-11-27", "--json").json()
     assert [r["status"] for r in doc["results"]] == ["approved", "rejected", "approved"]
     assert "duplicate of claim C-1" in claims_by_id()["C-2"].reason
@@ -87,9 +106,14 @@ def test_same_claimant_date_category_and_amount_is_a_duplicate(cases, drs, tmp_p
 
 def test_bad_records_are_reported_not_fatal(cases, drs, tmp_path):
     s = cases["salford"]
-    rows = [claim("C-1", s, 1, miles="10"), claim("", s, 1), claim("C-3", "DRS-2026-99999", 1, miles="2"),
-            claim("C-4", s, 1, "taxi", amount="5"), claim("C-5", s, 1, session_date="11/31/2026", miles="1"),
-            claim("C-6", s, 1, "parking", amount="lots")]
+    rows = [
+        claim("C-1", s, 1, miles="10"),
+        claim("", s, 1),
+        claim("C-3", "DRS-2026-99999", 1, miles="2"),
+        claim("C-4", s, 1, "taxi", amount="5"),
+        claim("C-5", s, 1, session_date="11/31/2026", miles="1"),
+        claim("C-6", s, 1, "parking", amount="lots"),
+    ]
     result = drs("claims", "import", str(write_json(tmp_path / "d.json", rows)), "--today", "2026-11-27", "--json")
     assert result.exit_code == 0
     doc = result.json()
@@ -110,7 +134,7 @@ def test_bad_records_are_reported_not_fatal(cases, drs, tmp_path):
 
 
 def test_late_claim_is_held_until_an_admin_decides(cases, drs, tmp_path):
-    from tasks.claims import ClaimError, decide_held_claim
+    from tasks.claims.claims_in import ClaimError, decide_held_claim
     from tests.integration.test_claims_support import NOW
 
     m = cases["manchester"]  # Manchester: 60-day window

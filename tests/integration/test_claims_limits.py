@@ -2,6 +2,7 @@
 `drs claims paid`, a claim beyond the limits is held for an admin (never batched to an LA), a
 second mileage claim for one meeting is held, the LA's register sets its own limits, and a
 remittance date that cannot be right is refused with the claim left as it was."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -46,25 +47,42 @@ def test_the_las_register_row_sets_its_own_limits(las, drs, tmp_path):
     register.write_text(
         "code,name,sen_team_email,finance_email,mileage_rate_pence,max_miles,max_item_pounds,max_meeting_pounds,"
         "remittance_days\n"
-        "E08000006,Salford,sen@salford.example.org,finance@salford.example.org,45,25,£15,40,30\n", encoding="utf-8")
+        "E08000006,Salford,sen@salford.example.org,finance@salford.example.org,45,25,£15,40,30\n",
+        encoding="utf-8",
+    )
     r = drs("la", "import", str(register))
     assert r.exit_code == 0, r.stderr
     listed = {row["code"]: row for row in drs("la", "list", "--json").json()}
-    assert (listed[SALFORD]["max_miles"], listed[SALFORD]["max_item_pounds"], listed[SALFORD]["max_meeting_pounds"],
-            listed[SALFORD]["remittance_days"]) == (25, 15, 40, 30)
+    assert (
+        listed[SALFORD]["max_miles"],
+        listed[SALFORD]["max_item_pounds"],
+        listed[SALFORD]["max_meeting_pounds"],
+        listed[SALFORD]["remittance_days"],
+    ) == (25, 15, 40, 30)
     assert (listed[MANCHESTER]["max_miles"], listed[MANCHESTER]["max_item_pounds"]) == (300, 500)  # built in
     s, m = make_case(SALFORD, 1), make_case(MANCHESTER, 2)
-    rows = [claim("S-1", s, 1, miles="30"), claim("S-2", s, 1, "childcare", amount="16", receipt="yes"),
-            claim("M-1", m, 2, miles="30")]
+    rows = [
+        claim("S-1", s, 1, miles="30"),
+        claim("S-2", s, 1, "childcare", amount="16", receipt="yes"),
+        claim("M-1", m, 2, miles="30"),
+    ]
     doc = drs("claims", "import", str(write_csv(tmp_path / "c.csv", rows)), "--today", "2026-11-27", "--json").json()
     assert {r["claim_id"]: r["status"] for r in doc["results"]} == {"S-1": "held", "S-2": "held", "M-1": "approved"}
 
 
 def test_a_remittance_date_that_cannot_be_right_leaves_the_claim_sent(las, drs, tmp_path):
     ref = make_case(SALFORD, 1)
-    drs("claims", "import", str(write_json(tmp_path / "a.json", [claim("P-1", ref, 1, miles="10"),
-                                                                 claim("P-2", ref, 1, "parking", amount="3")])),
-        "--today", "2026-11-27")
+    drs(
+        "claims",
+        "import",
+        str(
+            write_json(
+                tmp_path / "a.json", [claim("P-1", ref, 1, miles="10"), claim("P-2", ref, 1, "parking", amount="3")]
+            )
+        ),
+        "--today",
+        "2026-11-27",
+    )
     assert drs("claims", "route", "--today", "2026-11-27", "--json").json()["claims_sent"] == 2
     remit = tmp_path / "remit.csv"
     remit.write_text("claim_id,paid_on\nP-1,2026-11-20\nP-2,2026-12-20\n")

@@ -1,5 +1,6 @@
 """`drs claims route` and `drs claims paid`: one workbook per LA to its finance mailbox on a real SMTP
 server, read back with openpyxl; the exported-state guard; remittances."""
+
 from __future__ import annotations
 
 import io
@@ -11,12 +12,21 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.integration.test_claims_support import (
-    NOW, claim, claims_by_id, make_case, outbox, write_csv, write_json, write_xlsx,
+    NOW,
+    claim,
+    claims_by_id,
+    make_case,
+    outbox,
+    write_csv,
+    write_json,
 )
 
 SALFORD, MANCHESTER, BWD, BOLTON = "E08000006", "E08000003", "E06000008", "E08000001"
-FINANCE = {SALFORD: "finance@salford.example.org", MANCHESTER: "finance@manchester.example.org",
-           BWD: "finance@bwd.example.org"}
+FINANCE = {
+    SALFORD: "finance@salford.example.org",
+    MANCHESTER: "finance@manchester.example.org",
+    BWD: "finance@bwd.example.org",
+}
 HOSTILE = ['=HYPERLINK("http://evil.example","Click")', "+1", "-2", "@x", "\tTabbed", "\rReturned"]
 LATER = NOW + timedelta(minutes=5)
 
@@ -28,18 +38,21 @@ def routed(las, drs, tmp_path):
     m1 = make_case(MANCHESTER, 3)
     b1 = make_case(BWD, 4, meeting=date(2026, 11, 20))
     rows = [
-        claim("S-1", s1, 1, miles="20.5", name=HOSTILE[0]),               # 923
-        claim("S-2", s1, 1, "parking", amount="9.99", name=HOSTILE[1]),   # 999
+        claim("S-1", s1, 1, miles="20.5", name=HOSTILE[0]),  # 923
+        claim("S-2", s1, 1, "parking", amount="9.99", name=HOSTILE[1]),  # 999
         claim("S-3", s2, 2, miles="33.3", session_date="2026-11-03", name=HOSTILE[2]),  # 33.3*45=1498.5 -> 1499
-        claim("S-4", s2, 2, "public_transport", amount="23.40", receipt="yes", session_date="2026-11-03",
-              name=HOSTILE[3]),                                             # 2340
-        claim("-2", m1, 3, miles="12.5", name=HOSTILE[4]),                # 12.5*40 = 500
+        claim(
+            "S-4", s2, 2, "public_transport", amount="23.40", receipt="yes", session_date="2026-11-03", name=HOSTILE[3]
+        ),  # 2340
+        claim("-2", m1, 3, miles="12.5", name=HOSTILE[4]),  # 12.5*40 = 500
         claim("M-2", m1, 3, "parking", amount="18.00", name=HOSTILE[5]),  # under Manchester's £20: 1800
-        claim("B-1", b1, 4, miles="7.5", session_date="2026-11-20"),      # 7.5*30 = 225
+        claim("B-1", b1, 4, miles="7.5", session_date="2026-11-20"),  # 7.5*30 = 225
         claim("B-2", b1, 4, "meal", amount="4.99", session_date="2026-11-20", description="=cmd|' /C calc'!A0"),
         claim("B-3", b1, 4, "parking", amount="6.00", session_date="2026-11-20"),  # over £5, no receipt: query
     ]
-    doc = drs("claims", "import", str(write_csv(tmp_path / "claims.csv", rows)), "--today", "2026-11-27", "--json").json()
+    doc = drs(
+        "claims", "import", str(write_csv(tmp_path / "claims.csv", rows)), "--today", "2026-11-27", "--json"
+    ).json()
     assert doc["approved"] == 8 and doc["query"] == 1, doc
     # import trims surrounding whitespace; names with a leading tab or CR can still arrive from other
     # systems writing the table, so put two there directly
@@ -69,7 +82,7 @@ def _table(ws):
 
 
 def test_each_finance_team_gets_exactly_one_workbook_that_reconciles(routed, drs, smtp_server, drs_env):
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     result = drs("claims", "route", "--today", "2026-11-27", "--json")
     assert result.exit_code == 0, result.stderr
@@ -77,7 +90,10 @@ def test_each_finance_team_gets_exactly_one_workbook_that_reconciles(routed, drs
     by_la = {b["la"]: b for b in doc["batches"]}
     assert set(by_la) == {SALFORD, MANCHESTER, BWD}
     assert {la: (b["claims"], b["total_pence"]) for la, b in by_la.items()} == {
-        SALFORD: (4, 923 + 999 + 1499 + 2340), MANCHESTER: (2, 500 + 1800), BWD: (2, 225 + 499)}
+        SALFORD: (4, 923 + 999 + 1499 + 2340),
+        MANCHESTER: (2, 500 + 1800),
+        BWD: (2, 225 + 499),
+    }
     assert doc["claims_sent"] == 8
 
     deliver_pending(LATER)
@@ -147,13 +163,14 @@ def test_each_finance_team_gets_exactly_one_workbook_that_reconciles(routed, drs
 
 
 def test_a_claim_approved_later_goes_in_a_new_batch_never_twice(routed, drs, smtp_server, tmp_path):
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     drs("claims", "route", "--today", "2026-11-27")
     first = {c.claim_id: c.batch_id for c in claims_by_id().values()}
     b = routed["B"]
-    answered = write_json(tmp_path / "b3.json", [claim("B-3", b, 4, "parking", amount="6.00", receipt="yes",
-                                                      session_date="2026-11-20")])
+    answered = write_json(
+        tmp_path / "b3.json", [claim("B-3", b, 4, "parking", amount="6.00", receipt="yes", session_date="2026-11-20")]
+    )
     assert drs("claims", "import", str(answered), "--today", "2026-11-30", "--json").json()["approved"] == 1
     doc = drs("claims", "route", "--today", "2026-11-30", "--json").json()
     assert [(x["la"], x["claims"], x["total_pence"]) for x in doc["batches"]] == [(BWD, 1, 600)]
@@ -169,8 +186,8 @@ def test_guard_refuses_claims_another_run_took(routed, drs_env):
     """The exported-state guard: a claim taken by another run after this run read it aborts the batch."""
     from sqlalchemy import event
 
-    from models.db import Case, ClaimBatch, ExpenseClaim
-    from tasks.claims_routing import ClaimsChanged, las_with_claims_to_send, route_la
+    from models.db import ClaimBatch, ExpenseClaim
+    from tasks.claims.routing import ClaimsChanged, las_with_claims_to_send, route_la
     from tasks.db import get_engine, unit_of_work
 
     la_ids = las_with_claims_to_send()
@@ -183,8 +200,9 @@ def test_guard_refuses_claims_another_run_took(routed, drs_env):
             fired.append(True)
             # another run's batch took one of the claims first (simulated on a second connection)
             with engine.connect() as other:
-                other.execute(ExpenseClaim.__table__.update().where(ExpenseClaim.claim_id == "S-1")
-                              .values(status="sent"))
+                other.execute(
+                    ExpenseClaim.__table__.update().where(ExpenseClaim.claim_id == "S-1").values(status="sent")
+                )
                 other.commit()
 
     from sqlalchemy.exc import OperationalError
@@ -208,7 +226,13 @@ def test_la_without_a_finance_address_waits_and_the_team_is_told(las, drs, tmp_p
     with unit_of_work() as db:
         db.scalar(select(LocalAuthority).where(LocalAuthority.code == BOLTON)).finance_email = None
         db.commit()
-    drs("claims", "import", str(write_json(tmp_path / "x.json", [claim("X-1", ref, 9, miles="2")])), "--today", "2026-11-27")
+    drs(
+        "claims",
+        "import",
+        str(write_json(tmp_path / "x.json", [claim("X-1", ref, 9, miles="2")])),
+        "--today",
+        "2026-11-27",
+    )
     doc = drs("claims", "route", "--today", "2026-11-27", "--json").json()
     assert doc["batches"] == [] and doc["skipped"][0]["la"] == BOLTON
     assert claims_by_id()["X-1"].status == "approved"
@@ -220,11 +244,15 @@ def test_la_without_a_finance_address_waits_and_the_team_is_told(las, drs, tmp_p
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_remittance_marks_claims_paid_and_tells_the_family(routed, drs, smtp_server, tmp_path, kind):
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     drs("claims", "route", "--today", "2026-11-27")
-    rows = [{"claim_id": "S-1", "paid_on": "2026-12-04"}, {"claim_id": "-2", "paid_on": "2026-12-05"},
-            {"claim_id": "B-3", "paid_on": "2026-12-05"}, {"claim_id": "NOPE", "paid_on": "2026-12-05"}]
+    rows = [
+        {"claim_id": "S-1", "paid_on": "2026-12-04"},
+        {"claim_id": "-2", "paid_on": "2026-12-05"},
+        {"claim_id": "B-3", "paid_on": "2026-12-05"},
+        {"claim_id": "NOPE", "paid_on": "2026-12-05"},
+    ]
     if kind == "csv":
         path = tmp_path / "remit.csv"
         path.write_text("claim_id,paid_on\n" + "".join(f"{r['claim_id']},{r['paid_on']}\n" for r in rows))
@@ -253,7 +281,7 @@ def test_remittance_marks_claims_paid_and_tells_the_family(routed, drs, smtp_ser
 
 
 def test_one_la_failing_does_not_stop_the_others(routed, drs, monkeypatch):
-    import tasks.claims_routing as routing
+    import tasks.claims.routing as routing
 
     real = routing.render_batch_workbook
 

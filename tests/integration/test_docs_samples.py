@@ -1,6 +1,7 @@
 """Every sample file of docs/formats.md goes through the real CLI with the outcome the page promises:
 the LA register, referrals (JSON, CSV, XLSX — all imported; the "bad" sample rejected with its
 reasons), claims (JSON, CSV, XLSX — all approved), extra-holidays.csv and alert-policy.json."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,8 +26,13 @@ def _sample_script():
 def _load_samples(drs) -> dict:
     r = drs("la", "import", str(SAMPLES / "la-register.csv"))
     assert r.exit_code == 0, r.stderr
-    r = drs("intake", *(str(SAMPLES / n) for n in ("referrals.json", "referrals.csv", "referrals.xlsx")),
-            "--today", "2026-11-27", "--json")
+    r = drs(
+        "intake",
+        *(str(SAMPLES / n) for n in ("referrals.json", "referrals.csv", "referrals.xlsx")),
+        "--today",
+        "2026-11-27",
+        "--json",
+    )
     assert r.exit_code == 0, r.stderr
     return r.json()
 
@@ -72,47 +78,89 @@ def test_the_bad_referral_sample_is_rejected_with_its_reasons(drs, drs_env):
     doc = r.json()
     assert (doc["imported"], doc["rejected"]) == (0, 2)
     assert [(x["form_id"], x["status"], x["errors"]) for x in doc["results"]] == [
-        ("TT-49001", "rejected", ["decision type 'refuse_everything' is not one of: refuse_assessment, refuse_plan, "
-                                  "plan_contents, refuse_reassessment, refuse_amend, cease_plan"]),
-        ("TT-49002", "rejected", ["requester email does not look like an email address",
-                                  "local authority 'Wigan' is not in the register (use its name or ONS code)"]),
+        (
+            "TT-49001",
+            "rejected",
+            [
+                "decision type 'refuse_everything' is not one of: refuse_assessment, refuse_plan, "
+                "plan_contents, refuse_reassessment, refuse_amend, cease_plan"
+            ],
+        ),
+        (
+            "TT-49002",
+            "rejected",
+            [
+                "requester email does not look like an email address",
+                "local authority 'Wigan' is not in the register (use its name or ONS code)",
+            ],
+        ),
     ]
     formats = (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
-    for reason in ("decision type 'refuse_everything' is not one of", "requester email does not look like an email address",
-                   "local authority 'Wigan' is not in the register"):
+    for reason in (
+        "decision type 'refuse_everything' is not one of",
+        "requester email does not look like an email address",
+        "local authority 'Wigan' is not in the register",
+    ):
         assert reason in formats  # the page documents what the bad sample says
 
 
 def test_every_claim_sample_is_imported_and_approved(drs, drs_env):
     _load_samples(drs)
     assert drs("mediator", "add", "--name", "Mia Mediator", "--email", "mia@service.example.org").exit_code == 0
-    booked = drs("session", "schedule", "DRS-2026-00001", "--start", "2026-12-07T10:00", "--venue", "Community Hall",
-                 "--mediator", "mia@service.example.org", "--now", "2026-11-27T10:00")
+    booked = drs(
+        "session",
+        "schedule",
+        "DRS-2026-00001",
+        "--start",
+        "2026-12-07T10:00",
+        "--venue",
+        "Community Hall",
+        "--mediator",
+        "mia@service.example.org",
+        "--now",
+        "2026-11-27T10:00",
+    )
     assert booked.exit_code == 0, booked.stderr
 
-    r = drs("claims", "import", *(str(SAMPLES / n) for n in ("claims.json", "claims.csv", "claims.xlsx")),
-            "--today", "2026-12-08", "--json")
+    r = drs(
+        "claims",
+        "import",
+        *(str(SAMPLES / n) for n in ("claims.json", "claims.csv", "claims.xlsx")),
+        "--today",
+        "2026-12-08",
+        "--json",
+    )
 
     assert r.exit_code == 0, r.stderr
     doc = r.json()
     assert (doc["imported"], doc["approved"], doc["invalid"]) == (5, 5, 0)
     assert {x["claim_id"]: x["amount_pence"] for x in doc["results"]} == {
-        "TT-C-1042": 551,   # 12.25 miles x 45p = 551.25p, rounded half up to the penny
-        "TT-C-1043": 450, "TT-C-1044": 2400, "TT-C-1045": 680, "TT-C-1046": 840}
+        "TT-C-1042": 551,  # 12.25 miles x 45p = 551.25p, rounded half up to the penny
+        "TT-C-1043": 450,
+        "TT-C-1044": 2400,
+        "TT-C-1045": 680,
+        "TT-C-1046": 840,
+    }
 
 
 def test_the_committed_xlsx_samples_hold_what_the_script_writes(tmp_path):
     from openpyxl import load_workbook
 
     script = _sample_script()
-    for name, columns, rows in (("referrals.xlsx", script.REFERRAL_COLUMNS, script.REFERRAL_ROWS),
-                                ("claims.xlsx", script.CLAIM_COLUMNS, script.CLAIM_ROWS)):
+    for name, columns, rows in (
+        ("referrals.xlsx", script.REFERRAL_COLUMNS, script.REFERRAL_ROWS),
+        ("claims.xlsx", script.CLAIM_COLUMNS, script.CLAIM_ROWS),
+    ):
         wb = load_workbook(SAMPLES / name, read_only=True)
         values = list(wb.worksheets[0].iter_rows(values_only=True))
         wb.close()
-        expected = [tuple(columns)] + [tuple(datetime.combine(v, datetime.min.time())
-                                             if isinstance(v, date) and not isinstance(v, datetime) else v
-                                             for v in row) for row in rows]
+        expected = [tuple(columns)] + [
+            tuple(
+                datetime.combine(v, datetime.min.time()) if isinstance(v, date) and not isinstance(v, datetime) else v
+                for v in row
+            )
+            for row in rows
+        ]
         assert values == expected, name
     assert {p.name for p in script.main(tmp_path)} == {"referrals.xlsx", "claims.xlsx"}
 
@@ -130,7 +178,7 @@ def test_the_extra_holidays_sample_moves_a_working_day_deadline(drs, drs_env):
 
 
 def test_the_alert_policy_sample_is_read_by_the_monitor(drs, drs_env):
-    from tasks.monitor import load_policy
+    from tasks.deadlines.monitor import load_policy
 
     _load_samples(drs)
     shutil.copy(SAMPLES / "alert-policy.json", drs_env.home / "alert-policy.json")
@@ -146,8 +194,20 @@ def test_the_alert_policy_sample_is_read_by_the_monitor(drs, drs_env):
     assert sorted(policy.kinds) == sorted(sample["kinds"])
 
 
-@pytest.mark.parametrize("name", ["la-register.csv", "referrals.json", "referrals.csv", "referrals.xlsx",
-                                  "referrals-bad.csv", "claims.json", "claims.csv", "claims.xlsx",
-                                  "extra-holidays.csv", "alert-policy.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "la-register.csv",
+        "referrals.json",
+        "referrals.csv",
+        "referrals.xlsx",
+        "referrals-bad.csv",
+        "claims.json",
+        "claims.csv",
+        "claims.xlsx",
+        "extra-holidays.csv",
+        "alert-policy.json",
+    ],
+)
 def test_formats_page_names_every_sample(name):
     assert f"samples/{name}" in (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")

@@ -1,5 +1,6 @@
 """Dates that cannot be (issue #12 §3): the sane window on every command, events before the
 decision letter or the referral refused, and a monitor run that fails leaves no clock half-updated."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,7 +18,9 @@ def _counts() -> tuple[int, int, int, int]:
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
-        return tuple(db.scalar(select(func.count()).select_from(t)) for t in (AuditEntry, CaseEvent, Clock, OutboxEmail))
+        return tuple(
+            db.scalar(select(func.count()).select_from(t)) for t in (AuditEntry, CaseEvent, Clock, OutboxEmail)
+        )
 
 
 def _db_states(ref: str) -> dict[str, str]:
@@ -25,8 +28,11 @@ def _db_states(ref: str) -> dict[str, str]:
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
-        return dict(db.execute(select(Clock.name, Clock.state).join(Case, Case.id == Clock.case_id)
-                               .where(Case.ref == ref)).all())
+        return dict(
+            db.execute(
+                select(Clock.name, Clock.state).join(Case, Case.id == Clock.case_id).where(Case.ref == ref)
+            ).all()
+        )
 
 
 def _shown_states(drs, ref: str, day: date) -> dict[str, str]:
@@ -37,27 +43,47 @@ def _shown_states(drs, ref: str, day: date) -> dict[str, str]:
 
 def _la_case() -> str:
     """mediation_by is due Wed 2 Dec 2026 (request received by the LA on 2 Nov)."""
-    return make_case(SALFORD, received_on=date(2026, 10, 29), letter_sent_on=date(2026, 10, 20), events=(
-        ("information-given", date(2026, 10, 30), {}), ("mediation-requested", date(2026, 10, 30), {}),
-        ("la-received-request", date(2026, 11, 2), {})))
+    return make_case(
+        SALFORD,
+        received_on=date(2026, 10, 29),
+        letter_sent_on=date(2026, 10, 20),
+        events=(
+            ("information-given", date(2026, 10, 30), {}),
+            ("mediation-requested", date(2026, 10, 30), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+        ),
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ("monitor", "--today", "2999-01-01"),
-    ("monitor", "--today", "1999-12-31"),
-    ("monitor", "--now", "2101-01-01T09:00+00:00"),
-    ("intake", "--today", "9999-12-31"),
-    ("claims", "route", "--today", "1900-01-01"),
-    ("mail", "deliver", "--now", "3000-06-01T10:00+01:00"),
-    ("remind", "--today", "2200-01-01"),
-    ("report", "monthly", "--month", "2026-10", "--today", "2500-01-01"),
-    ("case", "show", "{ref}", "--today", "2101-01-01"),
-    ("case", "event", "{ref}", "closed", "--on", "2101-01-01"),
-    ("case", "event", "{ref}", "closed", "--on", "2026-11-30", "--today", "2999-01-01"),
-    ("certificate", "issue", "{ref}", "--on", "1999-01-01"),
-    ("session", "outcome", "1", "--result", "agreed", "--on", "2400-01-01"),
-    ("session", "schedule", "{ref}", "--start", "2300-01-01T10:00", "--venue", "Hall", "--mediator", "m@service.example.org"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("monitor", "--today", "2999-01-01"),
+        ("monitor", "--today", "1999-12-31"),
+        ("monitor", "--now", "2101-01-01T09:00+00:00"),
+        ("intake", "--today", "9999-12-31"),
+        ("claims", "route", "--today", "1900-01-01"),
+        ("mail", "deliver", "--now", "3000-06-01T10:00+01:00"),
+        ("remind", "--today", "2200-01-01"),
+        ("report", "monthly", "--month", "2026-10", "--today", "2500-01-01"),
+        ("case", "show", "{ref}", "--today", "2101-01-01"),
+        ("case", "event", "{ref}", "closed", "--on", "2101-01-01"),
+        ("case", "event", "{ref}", "closed", "--on", "2026-11-30", "--today", "2999-01-01"),
+        ("certificate", "issue", "{ref}", "--on", "1999-01-01"),
+        ("session", "outcome", "1", "--result", "agreed", "--on", "2400-01-01"),
+        (
+            "session",
+            "schedule",
+            "{ref}",
+            "--start",
+            "2300-01-01T10:00",
+            "--venue",
+            "Hall",
+            "--mediator",
+            "m@service.example.org",
+        ),
+    ],
+)
 def test_a_date_outside_2000_to_2100_is_refused_with_one_line_and_nothing_written(las, drs, args):
     ref = _la_case()
     before = _counts()
@@ -79,7 +105,7 @@ def test_flows_and_plain_functions_refuse_such_dates_too(las):
 
 
 def test_events_before_the_decision_letter_or_the_referral_are_refused(las, drs):
-    from tasks.casework import CaseworkError
+    from tasks.cases.casework import CaseworkError
 
     ref = _la_case()  # letter 20 Oct, received 29 Oct
     before = _counts()
@@ -97,7 +123,7 @@ def test_events_before_the_decision_letter_or_the_referral_are_refused(las, drs)
 
 
 def test_a_monitor_run_that_fails_marks_nothing_missed_and_queues_nothing(las, drs, monkeypatch):
-    import tasks.monitor as monitor
+    import tasks.deadlines.monitor as monitor
     from models.db import OutboxEmail
     from tasks.db import unit_of_work
 
@@ -127,7 +153,7 @@ def test_a_monitor_run_that_fails_marks_nothing_missed_and_queues_nothing(las, d
 def test_clocks_marked_missed_by_a_later_dated_run_are_reopened_to_agree_with_case_show(las, drs):
     from models.db import Clock
     from tasks.db import unit_of_work
-    from tasks.monitor import run_monitor
+    from tasks.deadlines.monitor import run_monitor
 
     ref = _la_case()
     with unit_of_work() as db:  # what a crashed far-future run used to leave behind
@@ -140,11 +166,15 @@ def test_clocks_marked_missed_by_a_later_dated_run_are_reopened_to_agree_with_ca
 
 
 def test_one_certificate_that_cannot_be_issued_does_not_stop_the_monitor(las, monkeypatch):
-    import tasks.certificates as certificates
-    from tasks.monitor import run_monitor
+    import tasks.certificates.issue as certificates
+    from tasks.deadlines.monitor import run_monitor
 
-    ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
+    )
 
     def broken(*args, **kwargs):
         raise KeyError("a font table")

@@ -1,6 +1,7 @@
 """Validation at the door (issue #12 §4), through the CLI on SQLite and PostgreSQL: notes and names
 without control characters or NUL, length limits, objects refused as text, one email check,
 form_id / claim_id reuse for someone else rejected, https-only meeting links, user errors exit 2."""
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,14 @@ def _case() -> str:
     return make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12))
 
 
-@pytest.mark.parametrize("note, reason", [
-    ("before\x00after", "note contains a NUL character"),
-    ("bell\x07", "note contains a control character"),
-    ("x" * (NOTE_MAX + 1), f"note is too long (at most {NOTE_MAX} characters)"),
-])
+@pytest.mark.parametrize(
+    "note, reason",
+    [
+        ("before\x00after", "note contains a NUL character"),
+        ("bell\x07", "note contains a control character"),
+        ("x" * (NOTE_MAX + 1), f"note is too long (at most {NOTE_MAX} characters)"),
+    ],
+)
 def test_a_hostile_event_note_is_refused_with_one_line(las, drs, note, reason):
     ref = _case()
     before = _notes()
@@ -63,12 +67,15 @@ def test_a_form_id_reused_for_another_child_or_la_is_a_conflict_not_a_duplicate(
     first = drs("intake", "--today", "2026-11-23", "--json")
     assert first.exit_code == 0, first.stderr
     ref = first.json()["results"][0]["case_ref"]
-    write_json(inbox / "b.json", [
-        referral("TT-1"),                                     # the same form again: a duplicate
-        referral("TT-1", child_name="Someone Else Entirely"),  # another child
-        referral("TT-1", child_date_of_birth="2016-01-01"),    # another child (date of birth)
-        referral("TT-1", local_authority="Manchester"),        # another LA
-    ])
+    write_json(
+        inbox / "b.json",
+        [
+            referral("TT-1"),  # the same form again: a duplicate
+            referral("TT-1", child_name="Someone Else Entirely"),  # another child
+            referral("TT-1", child_date_of_birth="2016-01-01"),  # another child (date of birth)
+            referral("TT-1", local_authority="Manchester"),  # another LA
+        ],
+    )
     second = drs("intake", "--today", "2026-11-23", "--json")
     assert second.exit_code == 0, second.stderr
     results = second.json()["results"]
@@ -100,11 +107,21 @@ def test_an_object_where_a_name_is_expected_is_rejected_and_nul_never_reaches_th
 
 
 def test_a_claim_id_reused_for_another_claimant_and_hostile_claim_fields_are_rejected(las, drs, tmp_path):
-    from tests.integration.test_claims_support import claim, make_case as claim_case, write_json as claims_json
+    from tests.integration.test_claims_support import claim
+    from tests.integration.test_claims_support import make_case as claim_case
+    from tests.integration.test_claims_support import write_json as claims_json
 
     ref = claim_case(SALFORD, 1)
-    assert drs("claims", "import", str(claims_json(tmp_path / "a.json", [claim("C-1", ref, 1, miles="5")])),
-               "--today", "2026-11-27").exit_code == 0
+    assert (
+        drs(
+            "claims",
+            "import",
+            str(claims_json(tmp_path / "a.json", [claim("C-1", ref, 1, miles="5")])),
+            "--today",
+            "2026-11-27",
+        ).exit_code
+        == 0
+    )
     rows = [
         claim("C-1", ref, 1, miles="5", name="Another Person", email="another@families.example.org"),
         claim("C-2", ref, 1, miles="5", name={"first": "Parent"}),
@@ -129,40 +146,83 @@ def booking(las, drs):
     return _case()
 
 
-@pytest.mark.parametrize("extra, reason", [
-    (("--online", "http://meet.example.org/abc"), "--online link must start with https://"),
-    (("--online", "https://meet_example/abc"), "--online link does not name a valid host"),
-    (("--online", "javascript:alert(1)"), "--online link must start with https://"),
-    (("--venue", "Hall\r\nX-Injected: 1"), "--venue contains a line break or tab (one line only)"),
-    (("--venue", "Hall", "--attendee", "Bo\nBo=bo@example.org"), "--attendee: the name contains a line break or tab (one line only)"),
-    (("--venue", "Hall", "--attendee", "Bo=bo@example"), "--attendee: the email address is not valid (use NAME=EMAIL)"),
-    (("--venue", "Hall", "--access-notes", "ramp\x00"), "--access-notes contains a NUL character"),
-])
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        (("--online", "http://meet.example.org/abc"), "--online link must start with https://"),
+        (("--online", "https://meet_example/abc"), "--online link does not name a valid host"),
+        (("--online", "javascript:alert(1)"), "--online link must start with https://"),
+        (("--venue", "Hall\r\nX-Injected: 1"), "--venue contains a line break or tab (one line only)"),
+        (
+            ("--venue", "Hall", "--attendee", "Bo\nBo=bo@example.org"),
+            "--attendee: the name contains a line break or tab (one line only)",
+        ),
+        (
+            ("--venue", "Hall", "--attendee", "Bo=bo@example"),
+            "--attendee: the email address is not valid (use NAME=EMAIL)",
+        ),
+        (("--venue", "Hall", "--access-notes", "ramp\x00"), "--access-notes contains a NUL character"),
+    ],
+)
 def test_meeting_places_links_and_attendees_are_checked(drs, booking, extra, reason):
-    r = drs("session", "schedule", booking, "--start", "2026-12-14T10:00", "--mediator", MEDIATOR, *extra,
-            "--now", "2026-11-23T10:00+00:00")
+    r = drs(
+        "session",
+        "schedule",
+        booking,
+        "--start",
+        "2026-12-14T10:00",
+        "--mediator",
+        MEDIATOR,
+        *extra,
+        "--now",
+        "2026-11-23T10:00+00:00",
+    )
     assert r.exit_code == 2, r.stderr
     assert r.stderr.strip().splitlines()[-1] == f"drs: error: {reason}"
 
 
 def test_an_https_link_books_the_meeting(drs, booking):
-    r = drs("session", "schedule", booking, "--start", "2026-12-14T10:00", "--mediator", MEDIATOR,
-            "--online", "https://meet.example.org/abc", "--now", "2026-11-23T10:00+00:00")
+    r = drs(
+        "session",
+        "schedule",
+        booking,
+        "--start",
+        "2026-12-14T10:00",
+        "--mediator",
+        MEDIATOR,
+        "--online",
+        "https://meet.example.org/abc",
+        "--now",
+        "2026-11-23T10:00+00:00",
+    )
     assert r.exit_code == 0, r.stderr
 
 
 def test_user_errors_exit_2_with_one_line(las, drs, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    for args in (("mediator", "add", "--name", "Mo", "--email", "mo@localhost"),
-                 ("mediator", "add", "--name", "Mo\x00", "--email", "mo@service.example.org"),
-                 ("report", "monthly", "--month", "2026-13"),
-                 ("report", "monthly", "--month", "2026-10", "--out", str(blocker / "sub")),
-                 ("case", "show", "DRS-2026-99999"),
-                 ("case", "show", "DRS-2026-00001\x00"),
-                 ("case", "event", "DRS-2026-\x0000001", "closed", "--on", "2026-11-23"),
-                 ("session", "schedule", _case(), "--start", "2026-12-14T10:00", "--venue", "Hall",
-                  "--mediator", "mia\x00@service.example.org", "--now", "2026-11-23T10:00+00:00")):
+    for args in (
+        ("mediator", "add", "--name", "Mo", "--email", "mo@localhost"),
+        ("mediator", "add", "--name", "Mo\x00", "--email", "mo@service.example.org"),
+        ("report", "monthly", "--month", "2026-13"),
+        ("report", "monthly", "--month", "2026-10", "--out", str(blocker / "sub")),
+        ("case", "show", "DRS-2026-99999"),
+        ("case", "show", "DRS-2026-00001\x00"),
+        ("case", "event", "DRS-2026-\x0000001", "closed", "--on", "2026-11-23"),
+        (
+            "session",
+            "schedule",
+            _case(),
+            "--start",
+            "2026-12-14T10:00",
+            "--venue",
+            "Hall",
+            "--mediator",
+            "mia\x00@service.example.org",
+            "--now",
+            "2026-11-23T10:00+00:00",
+        ),
+    ):
         r = drs(*args)
         assert r.exit_code == 2, (args, r.exit_code, r.stderr)
         assert len([line for line in r.stderr.splitlines() if line.startswith("drs: error")]) == 1, r.stderr

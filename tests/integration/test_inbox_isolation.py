@@ -1,6 +1,7 @@
 """One bad file never stops intake (referrals and claims): each file in isolation, refused entries,
 files still being written, claims of live owners — through the real code and database
 (SQLite, and PostgreSQL when DRS_TEST_POSTGRES_URL is set)."""
+
 from __future__ import annotations
 
 import json
@@ -8,18 +9,18 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from models.db import Case, OutboxEmail, Referral
-from tasks import inbox_files as inf
+from models.db import OutboxEmail, Referral
 from tasks.db import unit_of_work
+from tasks.intake import inbox as inf
 from tests.intake_samples import CHILD_NAME, PARENT_NAME, referral, settle, write_csv, write_json, write_xlsx
 
 TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def inbox(drs_env, las, monkeypatch):
 
 
 def intake(**kw):
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
     return run_intake(today=TODAY, now=NOW, **kw)
 
@@ -67,7 +68,7 @@ def broken_xlsx(path):
 
 
 def test_whatever_one_file_raises_every_other_file_is_imported_in_the_same_run(inbox, monkeypatch):
-    import tasks.inbox_files as reader
+    import tasks.intake.inbox as reader
 
     write_json(inbox / "a-good.json", referral("TT-1"))
     deep = inbox / "b-deep.json"
@@ -96,7 +97,8 @@ def test_whatever_one_file_raises_every_other_file_is_imported_in_the_same_run(i
     assert "not a readable Excel workbook" in by_source["c-broken.xlsx"]["errors"][0]
     assert "the JSON is not valid" in by_source["d-not.json"]["errors"][0]
     assert by_source["e-parser-bug.csv"]["errors"] == [
-        "an unexpected error (KeyError) while reading it; the team has been told"]
+        "an unexpected error (KeyError) while reading it; the team has been told"
+    ]
     # each bad file: a copy in rejected/ beside its .errors.json naming the reason; nothing left claimed
     for name in ("b-deep.json", "c-broken.xlsx", "d-not.json", "e-parser-bug.csv"):
         report = json.loads((inbox / "rejected" / f"{name}.errors.json").read_text())
@@ -113,8 +115,10 @@ def test_whatever_one_file_raises_every_other_file_is_imported_in_the_same_run(i
         assert reference in subject and reference in body
         for secret in (CHILD_NAME, PARENT_NAME, "Zebedee", "b-deep", "c-broken", "parser-bug", "d-not"):
             assert secret not in subject + body
-    assert {json.loads((inbox / "rejected" / f"{n}.errors.json").read_text())["reference"]
-            for n in ("b-deep.json", "c-broken.xlsx", "d-not.json", "e-parser-bug.csv")} == {k.rsplit(":", 1)[1] for k, *_ in told}
+    assert {
+        json.loads((inbox / "rejected" / f"{n}.errors.json").read_text())["reference"]
+        for n in ("b-deep.json", "c-broken.xlsx", "d-not.json", "e-parser-bug.csv")
+    } == {k.rsplit(":", 1)[1] for k, *_ in told}
     # the same bad file dropped again: filed again, but the team is not told twice
     (inbox / "d-not.json").write_bytes((inbox / "rejected" / "d-not.json").read_bytes())
     settle(inbox / "d-not.json")
@@ -123,7 +127,7 @@ def test_whatever_one_file_raises_every_other_file_is_imported_in_the_same_run(i
 
 
 def test_a_failure_while_filing_puts_the_file_back_and_the_next_run_finishes_it(inbox, monkeypatch):
-    import tasks.inbox_files as reader
+    import tasks.intake.inbox as reader
 
     write_json(inbox / "a.json", [referral("TT-1"), referral("TT-2", child_name="Other Child")])
     real = reader.file_away
@@ -190,12 +194,14 @@ def test_links_and_odd_entries_are_refused_and_never_read(inbox, tmp_path):
         assert json.loads((rejected / f"{name}.errors.json").read_text())["refused"] is True
     assert not (rejected / "hard.json").exists() and not (inbox / "hard.json").exists()
     assert os.stat(hard_target).st_nlink == 1  # only the inbox's link was removed
-    assert hard_target.read_text() == '{"private": ' 
+    assert hard_target.read_text() == '{"private": '
     # nothing from outside the inbox was read or copied: no copy of the target anywhere in rejected/
     for path in rejected.rglob("*"):
         assert path.is_symlink() is False
         if path.is_file() and not path.name.endswith(".errors.json"):
-            assert path.read_bytes() != before and b"TT-S" not in path.read_bytes() and b"private" not in path.read_bytes()
+            assert (
+                path.read_bytes() != before and b"TT-S" not in path.read_bytes() and b"private" not in path.read_bytes()
+            )
     assert outside.read_bytes() == before and outside.exists()
     assert (rejected / "odd folder.json" / "inner.json").exists()  # moved as it is, unread
     assert [p.name for p in inbox.iterdir() if p.name not in ("processed", "rejected", ".claimed", ".leases")] == []
@@ -215,7 +221,7 @@ def test_a_planted_link_as_rejected_folder_is_set_aside_not_written_through(inbo
 
 
 def test_a_file_appended_to_while_it_was_read_goes_back_and_nothing_is_lost(inbox, monkeypatch):
-    import tasks.intake as intake_module
+    import tasks.intake.referral_intake as intake_module
 
     path = write_json(inbox / "growing.json", [referral("TT-1")])
     real = intake_module.import_record
@@ -243,7 +249,7 @@ def test_a_file_appended_to_while_it_was_read_goes_back_and_nothing_is_lost(inbo
 HOLDER = r"""
 import sys, time
 from pathlib import Path
-from tasks import inbox_files as inf
+from tasks.intake import inbox as inf
 inbox = Path(sys.argv[1])
 item = inf.claim_one(inbox / "held.json", inbox)
 print(item.path, flush=True)
@@ -253,8 +259,9 @@ time.sleep(120)
 
 def test_a_live_runs_claim_never_expires_and_a_dead_runs_is_taken_back(inbox):
     write_json(inbox / "held.json", referral("TT-1"))
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(inbox)], stdout=subprocess.PIPE, text=True,
-                              cwd=os.getcwd())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(inbox)], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
     try:
         claimed = holder.stdout.readline().strip()
         assert claimed and os.path.exists(claimed)
@@ -298,7 +305,7 @@ def test_claim_owners_pid_reuse_and_other_hosts(tmp_path):
 
 
 def test_claims_inbox_gets_the_same_reader_and_hand_off(drs_env, las, monkeypatch, tmp_path):
-    from tasks.claims import import_claims
+    from tasks.claims.claims_in import import_claims
     from tests.integration.test_claims_support import claim, make_case, write_csv
 
     monkeypatch.setenv("DRS_INBOX_STABLE_SECONDS", "0.1")
@@ -307,8 +314,10 @@ def test_claims_inbox_gets_the_same_reader_and_hand_off(drs_env, las, monkeypatc
     box.mkdir(parents=True)
     settle(write_csv(box / "a.csv", [claim("C-1", ref, 1, miles="10")]))
     semi = box / "b.csv"  # Excel's semicolons and a BOM, as the referral reader takes them
-    semi.write_bytes(b"\xef\xbb\xbf" + write_csv(tmp_path / "x.csv", [claim("C-2", ref, 1, miles="5")]).read_text()
-                     .replace(",", ";").encode())
+    semi.write_bytes(
+        b"\xef\xbb\xbf"
+        + write_csv(tmp_path / "x.csv", [claim("C-2", ref, 1, miles="5")]).read_text().replace(",", ";").encode()
+    )
     settle(semi)
     (box / "c.json").write_text("[" * 100_000)
     settle(box / "c.json")

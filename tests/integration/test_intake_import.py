@@ -1,12 +1,13 @@
 """`drs intake` end to end: real JSON, CSV and XLSX files through the real code into the database
 (SQLite, and PostgreSQL when DRS_TEST_POSTGRES_URL is set)."""
+
 from __future__ import annotations
 
 import json
 import shutil
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -28,30 +29,64 @@ def inbox(drs_env, las):
 
 def counts() -> dict[str, int]:
     with unit_of_work() as db:
-        return {name: db.scalar(select(func.count()).select_from(model))
-                for name, model in (("cases", Case), ("referrals", Referral), ("events", CaseEvent), ("outbox", OutboxEmail))}
+        return {
+            name: db.scalar(select(func.count()).select_from(model))
+            for name, model in (
+                ("cases", Case),
+                ("referrals", Referral),
+                ("events", CaseEvent),
+                ("outbox", OutboxEmail),
+            )
+        }
 
 
 def outbox() -> dict[str, SimpleNamespace]:
     """Outbox rows by key, copied out of the (rolled back) unit of work."""
     with unit_of_work() as db:
-        return {row.key: SimpleNamespace(**{c: getattr(row, c) for c in (
-            "key", "kind", "to_addr", "subject", "body_text", "body_html", "case_id", "status")})
-            for row in db.scalars(select(OutboxEmail))}
+        return {
+            row.key: SimpleNamespace(
+                **{
+                    c: getattr(row, c)
+                    for c in ("key", "kind", "to_addr", "subject", "body_text", "body_html", "case_id", "status")
+                }
+            )
+            for row in db.scalars(select(OutboxEmail))
+        }
 
 
 def case(ref: str) -> SimpleNamespace:
     with unit_of_work() as db:
         row = db.scalar(select(Case).where(Case.ref == ref))
-        return SimpleNamespace(flags=list(row.flags), events=[SimpleNamespace(event=e.event, on=e.on) for e in row.events])
+        return SimpleNamespace(
+            flags=list(row.flags), events=[SimpleNamespace(event=e.event, on=e.on) for e in row.events]
+        )
 
 
 def test_json_csv_and_xlsx_from_the_inbox_become_cases(drs, inbox):
     write_json(inbox / "a.json", referral("TT-1"))
-    write_csv(inbox / "b.csv", [referral("TT-2", local_authority="Manchester City Council",
-                                         child_name="Child Two", child_date_of_birth="2012-01-05")])
-    write_xlsx(inbox / "c.xlsx", [referral("TT-3", local_authority="e08000001", child_name="Child Three",
-                                           decision_type="plan_contents", sections=["B", "F"])])
+    write_csv(
+        inbox / "b.csv",
+        [
+            referral(
+                "TT-2",
+                local_authority="Manchester City Council",
+                child_name="Child Two",
+                child_date_of_birth="2012-01-05",
+            )
+        ],
+    )
+    write_xlsx(
+        inbox / "c.xlsx",
+        [
+            referral(
+                "TT-3",
+                local_authority="e08000001",
+                child_name="Child Three",
+                decision_type="plan_contents",
+                sections=["B", "F"],
+            )
+        ],
+    )
     r = drs("intake", "--today", TODAY, "--json")
     assert r.exit_code == 0, r.stderr
     doc = r.json()
@@ -103,11 +138,14 @@ def test_running_intake_twice_over_the_same_files_changes_nothing(drs, inbox, tm
 
 
 def test_a_bad_record_never_stops_the_good_ones_and_explains_itself(drs, inbox):
-    write_csv(inbox / "mixed.csv", [
-        referral("TT-1"),
-        referral("TT-2", requester_email="not an email", local_authority="Atlantis", child_name="Bad Child"),
-        referral("TT-3", child_name="Good Child", child_date_of_birth="2010-10-10"),
-    ])
+    write_csv(
+        inbox / "mixed.csv",
+        [
+            referral("TT-1"),
+            referral("TT-2", requester_email="not an email", local_authority="Atlantis", child_name="Bad Child"),
+            referral("TT-3", child_name="Good Child", child_date_of_birth="2010-10-10"),
+        ],
+    )
     doc = drs("intake", "--today", TODAY, "--json").json()
     assert [x["status"] for x in doc["results"]] == ["imported", "rejected", "imported"]
     assert doc["results"][1]["errors"] == [
@@ -135,8 +173,15 @@ def test_a_malformed_file_is_rejected_whole_with_a_readable_reason(drs, inbox):
     assert "Traceback" not in r.stderr + r.stdout
     doc = r.json()
     assert doc["rejected"] == 1
-    assert doc["results"] == [{"source": "broken.json", "form_id": None, "status": "rejected", "case_ref": None,
-                               "errors": ["the JSON is not valid: Expecting value at line 1, column 37"]}]
+    assert doc["results"] == [
+        {
+            "source": "broken.json",
+            "form_id": None,
+            "status": "rejected",
+            "case_ref": None,
+            "errors": ["the JSON is not valid: Expecting value at line 1, column 37"],
+        }
+    ]
     report = json.loads((inbox / "rejected" / "broken.json.errors.json").read_text())
     assert report["readable"] is False and report["error"].startswith("the JSON is not valid")
     assert (inbox / "rejected" / "broken.json").exists()
@@ -165,10 +210,13 @@ def test_declining_on_the_form_starts_the_certificate_clock(drs, inbox):
 
 
 def test_a_request_goes_to_the_la_only_with_the_familys_consent(drs, inbox):
-    write_json(inbox / "a.json", [
-        referral("TT-1", wants_mediation="yes", health_issues=True),
-        referral("TT-2", wants_mediation="yes", consent_to_contact_la=False, child_name="No Consent Child"),
-    ])
+    write_json(
+        inbox / "a.json",
+        [
+            referral("TT-1", wants_mediation="yes", health_issues=True),
+            referral("TT-2", wants_mediation="yes", consent_to_contact_la=False, child_name="No Consent Child"),
+        ],
+    )
     doc = drs("intake", "--today", TODAY, "--json").json()
     assert doc["imported"] == 2
     rows = outbox()
@@ -201,11 +249,20 @@ def test_a_second_referral_for_the_same_child_and_letter_is_a_new_case_flagged_f
     # CONTRACT: `form_id` makes a referral idempotent; a different form is a different case
     write_json(inbox / "a.json", referral("TT-1"))
     drs("intake", "--today", TODAY)
-    write_json(inbox / "b.json", referral("TT-7", child_name="  zebedee   QUILLFEATHER", wants_mediation="no",
-                                          submitted_at="2026-11-21T10:00:00Z", local_authority="E08000006"))
+    write_json(
+        inbox / "b.json",
+        referral(
+            "TT-7",
+            child_name="  zebedee   QUILLFEATHER",
+            wants_mediation="no",
+            submitted_at="2026-11-21T10:00:00Z",
+            local_authority="E08000006",
+        ),
+    )
     doc = drs("intake", "--today", TODAY, "--json").json()
-    assert doc["results"] == [{"source": "b.json", "form_id": "TT-7", "status": "imported", "case_ref": "DRS-2026-00002",
-                               "errors": []}]
+    assert doc["results"] == [
+        {"source": "b.json", "form_id": "TT-7", "status": "imported", "case_ref": "DRS-2026-00002", "errors": []}
+    ]
     assert counts()["cases"] == 2
     assert case("DRS-2026-00001").events == [] and "possible-duplicate" not in case("DRS-2026-00001").flags
     second = case("DRS-2026-00002")
@@ -220,10 +277,19 @@ def test_a_second_referral_for_the_same_child_and_letter_is_a_new_case_flagged_f
 
 
 def test_soft_problems_are_accepted_and_flagged_on_the_case(drs, inbox):
-    write_json(inbox / "a.json", [
-        referral("TT-1", decision_letter_sent_on="2026-08-01"),
-        referral("TT-2", child_name="Section I Child", decision_type="plan_contents", sections=["I"], wants_mediation="no"),
-    ])
+    write_json(
+        inbox / "a.json",
+        [
+            referral("TT-1", decision_letter_sent_on="2026-08-01"),
+            referral(
+                "TT-2",
+                child_name="Section I Child",
+                decision_type="plan_contents",
+                sections=["I"],
+                wants_mediation="no",
+            ),
+        ],
+    )
     assert drs("intake", "--today", TODAY, "--json").json()["imported"] == 2
     assert case("DRS-2026-00001").flags == ["contact-deadline-passed"]
     second = drs("case", "show", "DRS-2026-00002", "--json", "--today", TODAY).json()
@@ -233,7 +299,7 @@ def test_soft_problems_are_accepted_and_flagged_on_the_case(drs, inbox):
 
 
 def test_a_run_that_crashed_mid_file_is_finished_by_the_next_run(drs, inbox, tmp_path):
-    from tasks import referral_files as rf
+    from tasks.intake import referral_files as rf
 
     # the crashed run had imported TT-1 from a.json, then died holding its claim
     drs("intake", str(write_json(tmp_path / "first.json", referral("TT-1"))), "--today", TODAY)
@@ -241,13 +307,15 @@ def test_a_run_that_crashed_mid_file_is_finished_by_the_next_run(drs, inbox, tmp
     write_json(claim, [referral("TT-1"), referral("TT-2", child_name="Other Child")])
     doc = drs("intake", "--today", TODAY, "--json").json()
     assert [(x["source"], x["form_id"], x["status"]) for x in doc["results"]] == [
-        ("a.json", "TT-1", "duplicate"), ("a.json", "TT-2", "imported")]
+        ("a.json", "TT-1", "duplicate"),
+        ("a.json", "TT-2", "imported"),
+    ]
     assert (inbox / "processed" / "a.json").exists() and not list((inbox / ".claimed").iterdir())
     assert counts()["cases"] == 2
 
 
 def test_a_record_is_all_or_nothing(drs, inbox, monkeypatch):
-    from tasks import templates_intake
+    from tasks.intake import emails as templates_intake
 
     real = templates_intake.team_new_case
 
@@ -274,7 +342,7 @@ def test_a_record_is_all_or_nothing(drs, inbox, monkeypatch):
 
 
 def test_concurrent_runs_import_each_referral_once(inbox, drs_env):
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
     for n in range(6):
         write_json(inbox / f"f{n}.json", [referral(f"TT-{n}-{k}", child_name=f"Child {n} {k}") for k in range(3)])
@@ -282,7 +350,7 @@ def test_concurrent_runs_import_each_referral_once(inbox, drs_env):
 
     def run():
         try:
-            outcomes.append(run_intake(today=date(2026, 11, 23), now=datetime(2026, 11, 23, 9, tzinfo=timezone.utc)))
+            outcomes.append(run_intake(today=date(2026, 11, 23), now=datetime(2026, 11, 23, 9, tzinfo=UTC)))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -301,8 +369,10 @@ def test_concurrent_runs_import_each_referral_once(inbox, drs_env):
 
 
 def test_drs_referral_needs_no_decision_and_gets_the_drs_acknowledgement(drs, inbox):
-    write_json(inbox / "a.json", referral("TT-1", service="drs", decision_type="", decision_letter_sent_on="",
-                                          wants_mediation="yes"))
+    write_json(
+        inbox / "a.json",
+        referral("TT-1", service="drs", decision_type="", decision_letter_sent_on="", wants_mediation="yes"),
+    )
     doc = drs("intake", "--today", TODAY, "--json").json()
     assert doc["imported"] == 1, doc
     shown = drs("case", "show", "DRS-2026-00001", "--json", "--today", TODAY).json()
@@ -324,9 +394,9 @@ def test_a_file_named_in_the_inbox_is_claimed_and_filed_even_if_just_written(drs
 
 
 def test_the_scheduled_inbox_run_skips_a_file_still_being_written(drs, inbox):
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
-    now = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 9, tzinfo=UTC)
     fresh = inbox / "fresh.json"
     fresh.write_text(json.dumps(referral("TT-1")))
     stop = threading.Event()
@@ -370,13 +440,27 @@ def test_acknowledgement_queued_at_intake_meets_the_acknowledge_by_clock(drs, la
     import json as _json
 
     inbox = tmp_path / "one.json"
-    inbox.write_text(_json.dumps({
-        "form_id": "ACK-1", "submitted_at": "2026-11-20T14:03:00Z", "service": "mediation",
-        "requester": {"role": "parent", "name": "Pat Example", "email": "pat@families.example", "phone": "", "postcode": "M1 1AA"},
-        "child": {"name": "Sam Example", "date_of_birth": "2015-03-02"}, "local_authority": "Salford",
-        "decision": {"type": "refuse_assessment", "letter_sent_on": "2026-11-12"}, "wants_mediation": "undecided",
-        "consent_to_contact_la": True,
-    }))
+    inbox.write_text(
+        _json.dumps(
+            {
+                "form_id": "ACK-1",
+                "submitted_at": "2026-11-20T14:03:00Z",
+                "service": "mediation",
+                "requester": {
+                    "role": "parent",
+                    "name": "Pat Example",
+                    "email": "pat@families.example",
+                    "phone": "",
+                    "postcode": "M1 1AA",
+                },
+                "child": {"name": "Sam Example", "date_of_birth": "2015-03-02"},
+                "local_authority": "Salford",
+                "decision": {"type": "refuse_assessment", "letter_sent_on": "2026-11-12"},
+                "wants_mediation": "undecided",
+                "consent_to_contact_la": True,
+            }
+        )
+    )
     summary = drs("intake", str(inbox), "--today", "2026-11-20", "--json").json()
     ref = summary["results"][0]["case_ref"]
     clocks = drs("case", "show", ref, "--json", "--today", "2026-11-30").json()["clocks"]

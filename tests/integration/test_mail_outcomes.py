@@ -2,12 +2,13 @@
 4xx transient, 5xx permanent (failed at once, team told once), accept-then-drop unknown (same
 Message-ID), dropped/refused connections uncharged; `drs mail retry`; the `today` screen; a killed
 delivery's claims taken back; one Message-ID and one `.eml` file per row."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from tasks.settings import get_settings
 from tests.intake_samples import referral, write_json
 from tests.smtp_faults import FaultyHandler, FaultyServer, free_port
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEAM = "team@service.example.org"
 
 
@@ -36,11 +37,13 @@ def faulty(drs_env, monkeypatch):
 
 
 def queue(*addresses: str, kind: str = "test") -> list[int]:
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     with unit_of_work() as db:
-        rows = [queue_email(db, key=f"{kind}:{n}", kind=kind, to=a, subject=f"Test {n}", text="Hello.\n", now=NOW)
-                for n, a in enumerate(addresses)]
+        rows = [
+            queue_email(db, key=f"{kind}:{n}", kind=kind, to=a, subject=f"Test {n}", text="Hello.\n", now=NOW)
+            for n, a in enumerate(addresses)
+        ]
         db.commit()
         return [r.id for r in rows]
 
@@ -53,7 +56,7 @@ def state(key: str) -> OutboxEmail:
 
 
 def deliver(now=NOW, **kwargs):
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     get_settings.cache_clear()
     return deliver_pending(now, **kwargs).as_dict()
@@ -64,8 +67,13 @@ def test_a_4xx_is_transient_retried_after_its_back_off(faulty):
     queue("a@families.example", "b@families.example")
     assert deliver() == {"sent": 1, "retrying": 1, "failed": 0, "remaining": 1}
     row = state("test:0")
-    assert (row.status, row.attempts, row.outcome, row.smtp_code, row.enhanced_status) == \
-        ("pending", 1, "transient", 451, "4.3.0")
+    assert (row.status, row.attempts, row.outcome, row.smtp_code, row.enhanced_status) == (
+        "pending",
+        1,
+        "transient",
+        451,
+        "4.3.0",
+    )
     assert row.next_attempt_at == NOW + timedelta(minutes=1)
     assert "tried again later" in row.last_error
     assert deliver(NOW + timedelta(seconds=30))["sent"] == 0  # the sweep waits for the back-off
@@ -79,14 +87,19 @@ def test_a_5xx_fails_that_email_at_once_and_tells_the_team_once(faulty, drs, sta
     queue("bad@families.example", "good@families.example")
     assert deliver() == {"sent": 2, "retrying": 0, "failed": 1, "remaining": 0}  # good, then the notice
     row = state("test:0")
-    assert (row.status, row.attempts, row.outcome, row.smtp_code, row.enhanced_status) == \
-        ("bounced", 1, "permanent", code, enhanced)  # a hard bounce (issue 15): a contact problem
+    assert (row.status, row.attempts, row.outcome, row.smtp_code, row.enhanced_status) == (
+        "bounced",
+        1,
+        "permanent",
+        code,
+        enhanced,
+    )  # a hard bounce (issue 15): a contact problem
     assert row.last_error.startswith(f"bounced ({enhanced})") and "families.example" not in row.last_error
     assert len(faulty.accepted_to("good@families.example")) == 1  # the others of the run still go
     deliver(NOW + timedelta(hours=6))
     deliver(NOW + timedelta(days=1))
     assert faulty.attempts["bad@families.example"] == 1  # never retried by itself
-    notice, = faulty.accepted_to(TEAM)
+    (notice,) = faulty.accepted_to(TEAM)
     body = notice.get_body(("plain",)).get_content()
     assert f"#{row.id}" in body and f"({code} {enhanced})" in body and "drs mail retry test:0" in body
     assert "bad@families.example" not in body and "bad@families.example" not in notice["Subject"]
@@ -133,7 +146,7 @@ def test_a_connection_failing_before_any_message_charges_none(faulty, fault):
 def test_a_server_closing_an_idle_connection_is_reconnected_without_charge(faulty, monkeypatch):
     """The connection is reused for a batch; if the server closed it meanwhile, the mailer
     reconnects once instead of charging the email."""
-    from tasks.mailer import OutgoingEmail, SmtpMailer
+    from tasks.mail.mailer import OutgoingEmail, SmtpMailer
 
     mailer = SmtpMailer(get_settings())
     assert mailer.attempt(OutgoingEmail(to="a@families.example", subject="1", text="x")).status == "sent"
@@ -146,12 +159,19 @@ def test_a_server_closing_an_idle_connection_is_reconnected_without_charge(fault
 def test_every_row_has_its_own_message_id_and_eml_file(drs_env):
     """Keys that the old sanitising collapsed ("A/1", "A_1", "A.1") get distinct Message-IDs and
     distinct .eml files; names hold the outbox id and kind, never an address or the key."""
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     with unit_of_work() as db:
         for claim in ("A/1", "A_1", "A.1", "A:1"):
-            queue_email(db, key=f"claim-query:{claim}", kind="claim-query", to="payee@families.example",
-                        subject="Your claim", text="x", now=NOW)
+            queue_email(
+                db,
+                key=f"claim-query:{claim}",
+                kind="claim-query",
+                to="payee@families.example",
+                subject="Your claim",
+                text="x",
+                now=NOW,
+            )
         db.commit()
     assert deliver()["sent"] == 4
     with unit_of_work() as db:
@@ -209,7 +229,7 @@ def test_drs_mail_retry_puts_failed_emails_back(faulty, drs):
     with unit_of_work() as db:
         retries = [a.detail for a in db.scalars(select(AuditEntry).where(AuditEntry.action == "mail:retry"))]
     assert len(retries) == 2 and all("families.example" not in str(d) for d in retries)
-    from tasks.retention import ANONYMISED_ADDRESS
+    from tasks.privacy.retention import ANONYMISED_ADDRESS
 
     with unit_of_work() as db:  # emptied under the retention policy: never put back
         db.scalar(select(OutboxEmail).where(OutboxEmail.key == "test:1")).to_addr = ANONYMISED_ADDRESS
@@ -230,7 +250,7 @@ def test_the_today_screen_links_failed_emails_to_their_case(faulty, drs, las, dr
     assert drs("intake", "--today", "2026-11-23", "--json").json()["imported"] == 1
     faulty.always["family.tt-1@families.example"] = ("rcpt", "550")
     deliver(NOW + timedelta(hours=1))
-    from tasks.today import build_today, render_today
+    from tasks.operations.today import build_today, render_today
 
     text = render_today(build_today(date(2026, 11, 23), NOW + timedelta(hours=1)))
     row = state("ack:DRS-2026-00001")
@@ -239,8 +259,13 @@ def test_the_today_screen_links_failed_emails_to_their_case(faulty, drs, las, dr
     assert "DRS-2026-00001" in phone and "@" not in phone
     with unit_of_work() as db:  # an email that gave up after its attempts is listed with its retry command
         row = db.get(OutboxEmail, row.id)
-        row.status, row.outcome, row.smtp_code, row.enhanced_status, row.last_error = \
-            "failed", "transient", 451, "4.3.0", "the mail server said to try later"
+        row.status, row.outcome, row.smtp_code, row.enhanced_status, row.last_error = (
+            "failed",
+            "transient",
+            451,
+            "4.3.0",
+            "the mail server said to try later",
+        )
         db.commit()
     text = render_today(build_today(date(2026, 11, 23), NOW + timedelta(hours=1)))
     section = text.split("## Emails that failed")[1].split("##")[0]
@@ -254,7 +279,7 @@ def test_a_killed_deliverys_claims_are_taken_back_at_once(faulty):
     next run at the same time, uncharged (not after the 15-minute stale limit)."""
     import socket
 
-    from tasks.delivery import claim_due
+    from tasks.mail.delivery import claim_due
 
     a, b = queue("a@families.example", "b@families.example")
     host = socket.gethostname()[:40]
@@ -269,7 +294,7 @@ def test_a_killed_deliverys_claims_are_taken_back_at_once(faulty):
 
 
 def test_a_live_claim_on_another_host_waits_for_the_stale_limit(faulty):
-    from tasks.delivery import STALE_CLAIM, claim_due
+    from tasks.mail.delivery import STALE_CLAIM, claim_due
 
     queue("a@families.example")
     assert len(claim_due(NOW, 10, "elsewhere:1:abcdabcd")) == 1
@@ -287,8 +312,15 @@ def test_a_refused_port_leaves_nothing_in_sending(drs_env, monkeypatch):
         assert set(db.scalars(select(OutboxEmail.status))) == {"pending"}
 
 
-@pytest.mark.parametrize("name,value", [("DRS_SMTP_RATE_PER_MINUTE", "-5"), ("DRS_SMTP_PORT", "70000"),
-                                        ("DRS_MAIL_FROM", "not-an-address"), ("DRS_TIMEZONE", "Mars/Olympus")])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("DRS_SMTP_RATE_PER_MINUTE", "-5"),
+        ("DRS_SMTP_PORT", "70000"),
+        ("DRS_MAIL_FROM", "not-an-address"),
+        ("DRS_TIMEZONE", "Mars/Olympus"),
+    ],
+)
 def test_a_bad_setting_stops_drs_before_any_email_is_claimed(faulty, drs, monkeypatch, name, value):
     queue("a@families.example")
     monkeypatch.setenv(name, value)
@@ -303,8 +335,8 @@ def test_a_bad_setting_stops_drs_before_any_email_is_claimed(faulty, drs, monkey
 def test_a_run_stopped_mid_batch_leaves_nothing_in_sending(drs_env):
     """Whatever stops a batch (here an interrupt on the second email), its unsent rows go back
     to pending, uncharged, in the same process."""
-    from tasks.delivery import deliver_pending
-    from tasks.mailer import SendOutcome
+    from tasks.mail.delivery import deliver_pending
+    from tasks.mail.mailer import SendOutcome
 
     class Interrupted:
         calls = 0
@@ -331,17 +363,22 @@ def test_a_run_stopped_mid_batch_leaves_nothing_in_sending(drs_env):
 
 def test_record_rejection_also_fails_a_row_already_sent(drs_env):
     """The bounce reader (issue 15) calls it for a row that went out and bounced later."""
-    from tasks.mail_failures import record_rejection
+    from tasks.mail.failures import record_rejection
 
     queue("a@families.example")
     assert deliver()["sent"] == 1
     with unit_of_work() as db:
         row = db.scalar(select(OutboxEmail).where(OutboxEmail.key == "test:0"))
         for _ in range(2):  # reported twice: told once
-            record_rejection(db, row, smtp_code=550, enhanced_status="5.1.1",
-                             reason="the recipient's server reported the address does not exist", now=NOW)
+            record_rejection(
+                db,
+                row,
+                smtp_code=550,
+                enhanced_status="5.1.1",
+                reason="the recipient's server reported the address does not exist",
+                now=NOW,
+            )
         db.commit()
     row = state("test:0")
     assert (row.status, row.outcome, row.smtp_code, row.enhanced_status) == ("bounced", "permanent", 550, "5.1.1")
     assert [k for k in _keys() if k.startswith("delivery-failed:")] == [f"delivery-failed:{row.id}"]
-

@@ -1,27 +1,40 @@
 """The deadline sweep against the real databases: alerts queued once, clocks marked missed, stale
 clocks recomputed, declined certificates issued (or held for approval), the digest (issue #4)."""
+
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select, update
 
-from tests.monitor_cases import FAMILY_EMAIL, PERSONAL, add_event, at, clock_state, make_case, outbox_rows, set_needs_approval
+from tests.monitor_cases import (
+    FAMILY_EMAIL,
+    PERSONAL,
+    add_event,
+    at,
+    clock_state,
+    make_case,
+    outbox_rows,
+    set_needs_approval,
+)
 
 SALFORD, MANCHESTER = "E08000006", "E08000003"
 TEAM = "team@service.example.org"
 
 
 def run(day: date, hour: int = 6, minute: int = 45) -> dict:
-    from tasks.monitor import run_monitor
+    from tasks.deadlines.monitor import run_monitor
 
     return run_monitor(day, at(day, hour, minute))
 
 
 def declined_case(la: str = SALFORD, declined_on: date = date(2026, 11, 24)) -> str:
-    return make_case(la, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", declined_on, {})))
+    return make_case(
+        la,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", declined_on, {})),
+    )
 
 
 def test_a_declined_certificate_is_issued_by_the_monitor_and_nothing_is_sent_twice(las):
@@ -38,7 +51,12 @@ def test_a_declined_certificate_is_issued_by_the_monitor_and_nothing_is_sent_twi
     with unit_of_work() as db:
         cert = db.scalar(select(Certificate))
         email = db.scalar(select(OutboxEmail).where(OutboxEmail.key == f"certificate:{cert.number}"))
-        assert (cert.status, cert.type, cert.trigger_on, cert.issued_on) == ("issued", "declined", date(2026, 11, 24), date(2026, 11, 25))
+        assert (cert.status, cert.type, cert.trigger_on, cert.issued_on) == (
+            "issued",
+            "declined",
+            date(2026, 11, 24),
+            date(2026, 11, 25),
+        )
         assert email.to_addr == FAMILY_EMAIL and email.attachments[0].content.startswith(b"%PDF")
         assert email.not_before == at(date(2026, 11, 25), 8, 0)  # issued at 06:45: sent after quiet hours
     before = outbox_rows()
@@ -48,9 +66,16 @@ def test_a_declined_certificate_is_issued_by_the_monitor_and_nothing_is_sent_twi
 
 
 def test_la_owned_clock_alerts_the_la_sen_team_and_the_team_then_is_marked_missed(las):
-    ref = make_case(SALFORD, received_on=date(2026, 10, 29), letter_sent_on=date(2026, 10, 20), events=(
-        ("information-given", date(2026, 10, 30), {}), ("mediation-requested", date(2026, 10, 30), {}),
-        ("la-received-request", date(2026, 11, 2), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 10, 29),
+        letter_sent_on=date(2026, 10, 20),
+        events=(
+            ("information-given", date(2026, 10, 30), {}),
+            ("mediation-requested", date(2026, 10, 30), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+        ),
+    )
     assert clock_state(ref, "mediation_by") == ("open", date(2026, 12, 2), date(2026, 12, 2))
     summary = run(date(2026, 11, 30))
     assert summary["alerts"] == {"due-soon": 1}
@@ -96,17 +121,37 @@ def test_web_form_decline_gets_its_event_and_certificate(las):
 
 
 def test_section_i_only_and_drs_cases_get_no_certificate(las):
-    make_case(SALFORD, received_on=date(2026, 11, 23), letter_sent_on=date(2026, 11, 12), wants_mediation="no",
-              decision_type="plan_contents", sections=["I"])
-    make_case(SALFORD, received_on=date(2026, 11, 23), letter_sent_on=None, decision_type=None, service="drs",
-              wants_mediation="no")
+    make_case(
+        SALFORD,
+        received_on=date(2026, 11, 23),
+        letter_sent_on=date(2026, 11, 12),
+        wants_mediation="no",
+        decision_type="plan_contents",
+        sections=["I"],
+    )
+    make_case(
+        SALFORD,
+        received_on=date(2026, 11, 23),
+        letter_sent_on=None,
+        decision_type=None,
+        service="drs",
+        wants_mediation="no",
+    )
     assert run(date(2026, 11, 25))["certificates_issued"] == []
 
 
 def test_catch_up_after_downtime_sends_only_what_is_due_now(las):
-    ref = make_case(SALFORD, received_on=date(2026, 10, 1), letter_sent_on=date(2026, 9, 25), events=(
-        ("information-given", date(2026, 10, 2), {}), ("mediation-requested", date(2026, 10, 2), {}),
-        ("la-received-request", date(2026, 11, 2), {}), ("mediation-concluded", date(2026, 11, 24), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 10, 1),
+        letter_sent_on=date(2026, 9, 25),
+        events=(
+            ("information-given", date(2026, 10, 2), {}),
+            ("mediation-requested", date(2026, 10, 2), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+            ("mediation-concluded", date(2026, 11, 24), {}),
+        ),
+    )
     # certificate after mediation due Fri 27 Nov; the monitor was down until Tue 1 Dec
     summary = run(date(2026, 12, 1))
     assert summary["certificates_issued"] == []  # only declined certificates are automatic
@@ -116,11 +161,15 @@ def test_catch_up_after_downtime_sends_only_what_is_due_now(las):
 
 def test_stale_clocks_are_recomputed_once_and_a_new_holiday_moves_them(las, drs_env):
     from models.db import Case
-    from tasks.calendar_source import _calendar
     from tasks.db import unit_of_work
+    from tasks.deadlines.calendar_source import _calendar
 
-    ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12), events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-concluded", date(2026, 11, 24), {})))
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 11, 12),
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-concluded", date(2026, 11, 24), {})),
+    )
     make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12))
     assert run(date(2026, 11, 24))["cases_recomputed"] == 2  # first run: no holiday digest stored yet
     assert run(date(2026, 11, 24))["cases_recomputed"] == 0
@@ -141,23 +190,32 @@ def test_family_gets_appeal_reminders_once_each(las):
     for day in (date(2026, 12, 28), date(2026, 12, 29), date(2026, 12, 30), date(2027, 1, 7), date(2027, 1, 8)):
         run(day, 9, 30)
     family = [(k, s) for k, to, s, _ in outbox_rows() if to == FAMILY_EMAIL and k.startswith("alert:")]
-    assert [k for k, _ in family] == [f"alert:{ref}:appeal_deadline:appeal-2-weeks:2027-01-12:family",
-                                      f"alert:{ref}:appeal_deadline:appeal-3-wd:2027-01-12:family"]
+    assert [k for k, _ in family] == [
+        f"alert:{ref}:appeal_deadline:appeal-2-weeks:2027-01-12:family",
+        f"alert:{ref}:appeal_deadline:appeal-3-wd:2027-01-12:family",
+    ]
     assert all("Tuesday 12 January 2027" in s for _, s in family)
     add_event(ref, "closed", date(2027, 1, 8))
 
 
 def test_digest_and_artifact_rows_carry_no_personal_data(las):
-    from tasks.digest import digest_markdown, digest_table
-    from tasks.monitor import watched_clocks
     from models.domain.alerts import digest_rows
-    from tasks.calendar_source import working_calendar
+    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.deadlines.digest import digest_markdown, digest_table
+    from tasks.deadlines.monitor import watched_clocks
 
     set_needs_approval(MANCHESTER)
     ref = declined_case(MANCHESTER)
-    make_case(SALFORD, received_on=date(2026, 10, 29), letter_sent_on=date(2026, 10, 20), events=(
-        ("information-given", date(2026, 10, 30), {}), ("mediation-requested", date(2026, 10, 30), {}),
-        ("la-received-request", date(2026, 11, 2), {})))
+    make_case(
+        SALFORD,
+        received_on=date(2026, 10, 29),
+        letter_sent_on=date(2026, 10, 20),
+        events=(
+            ("information-given", date(2026, 10, 30), {}),
+            ("mediation-requested", date(2026, 10, 30), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+        ),
+    )
     run(date(2026, 11, 26))
     (digest,) = [(s, b) for k, _, s, b in outbox_rows() if k == "digest:2026-11-26"]
     rows = digest_rows(watched_clocks(date(2026, 11, 26)), date(2026, 11, 26), working_calendar())
@@ -181,10 +239,19 @@ def test_drs_monitor_json_prints_the_summary(las, drs):
 
 
 def test_lead_times_and_levels_come_from_the_policy_file(las, drs_env):
-    ref = make_case(SALFORD, received_on=date(2026, 10, 29), letter_sent_on=date(2026, 10, 20), events=(
-        ("information-given", date(2026, 10, 30), {}), ("mediation-requested", date(2026, 10, 30), {}),
-        ("la-received-request", date(2026, 11, 2), {})))  # mediation_by Wed 2 Dec 2026
-    (drs_env.home / "alert-policy.json").write_text('{"due_soon_wd_by_clock": {"mediation_by": 4}, "kinds": ["due-soon"]}')
+    ref = make_case(
+        SALFORD,
+        received_on=date(2026, 10, 29),
+        letter_sent_on=date(2026, 10, 20),
+        events=(
+            ("information-given", date(2026, 10, 30), {}),
+            ("mediation-requested", date(2026, 10, 30), {}),
+            ("la-received-request", date(2026, 11, 2), {}),
+        ),
+    )  # mediation_by Wed 2 Dec 2026
+    (drs_env.home / "alert-policy.json").write_text(
+        '{"due_soon_wd_by_clock": {"mediation_by": 4}, "kinds": ["due-soon"]}'
+    )
     assert run(date(2026, 11, 26))["alerts"] == {"due-soon": 1}  # 4 WD ahead: 27, 30 Nov, 1, 2 Dec
     assert run(date(2026, 12, 2))["alerts"] == {}  # due-today switched off
     # a mistyped file never stops the monitor: the last good policy stays in force, the team is told once

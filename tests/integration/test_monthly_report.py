@@ -1,9 +1,10 @@
 """The monthly report from a real database (SQLite, and PostgreSQL when configured): a known
 November 2026 built through casework, every headline figure read back cell by cell with openpyxl,
 per-LA isolation, hostile text, determinism, anonymisation, emails and the CLI."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,11 +12,18 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-from tasks.privacy_keys import address_token
-
 from models.db import (
-    Case, CaseEvent, Certificate, ExpenseClaim, LocalAuthority, MediationSession, Mediator, OutboxEmail, SessionAttendee,
+    Case,
+    CaseEvent,
+    Certificate,
+    ExpenseClaim,
+    LocalAuthority,
+    MediationSession,
+    Mediator,
+    OutboxEmail,
+    SessionAttendee,
 )
+from tasks.privacy.keys import address_token
 
 D = date
 TODAY = D(2026, 12, 1)
@@ -25,20 +33,35 @@ HOSTILE = '=HYPERLINK("http://evil.example","LA officer unavailable")'
 HOSTILE_LA = "=SUM(1,2) Borough"
 
 
-def _case(db, la_name: str, received: date, service: str = "mediation", decision: str | None = "refuse_assessment",
-          **fields) -> Case:
-    from tasks.casework import find_local_authority, new_case
+def _case(
+    db, la_name: str, received: date, service: str = "mediation", decision: str | None = "refuse_assessment", **fields
+) -> Case:
+    from tasks.cases.casework import find_local_authority, new_case
 
     la = db.scalar(select(LocalAuthority).where(LocalAuthority.name == la_name)) or find_local_authority(db, la_name)
-    return new_case(db, la=la, service=service, received_on=received, now=NOW, today=TODAY, recorded_by="test",
-                    decision_type=decision, decision_letter_sent_on=received.replace(day=1) if decision else None,
-                    requester_name="Pat Example", requester_email="pat@families.example", requester_phone="0161 000",
-                    requester_postcode="M1 1AA", child_name="Sam Example", child_date_of_birth=D(2015, 3, 2),
-                    notes="private note", **fields)
+    return new_case(
+        db,
+        la=la,
+        service=service,
+        received_on=received,
+        now=NOW,
+        today=TODAY,
+        recorded_by="test",
+        decision_type=decision,
+        decision_letter_sent_on=received.replace(day=1) if decision else None,
+        requester_name="Pat Example",
+        requester_email="pat@families.example",
+        requester_phone="0161 000",
+        requester_postcode="M1 1AA",
+        child_name="Sam Example",
+        child_date_of_birth=D(2015, 3, 2),
+        notes="private note",
+        **fields,
+    )
 
 
 def _event(db, case: Case, name: str, on: date, **kw) -> None:
-    from tasks.casework import record_event
+    from tasks.cases.casework import record_event
 
     record_event(db, case, name, on, now=NOW, today=TODAY, recorded_by="test", **kw)
 
@@ -50,22 +73,44 @@ def _session(db, case: Case, on: date, status: str, *, outcome=None, cancelled_b
         db.add(mediator)
         db.flush()
     start = datetime.combine(on, time(10), tzinfo=LONDON)
-    db.add(MediationSession(
-        case_id=case.id, mediator_id=mediator.id, uid=f"{case.ref}-{on}@test", start_at=start,
-        end_at=start.replace(hour=12), status=status, venue="1 Example Street", outcome=outcome,
-        outcome_on=on if outcome else None, cancelled_by=cancelled_by,
-        cancelled_at=datetime.combine(cancelled_on, time(15), tzinfo=LONDON) if cancelled_on else None,
-        booked_at=NOW.replace(year=2026, month=10, day=1), updated_at=NOW,
-        attendees=[SessionAttendee(role="family", name="Pat Example", email="pat@families.example")],
-    ))
+    db.add(
+        MediationSession(
+            case_id=case.id,
+            mediator_id=mediator.id,
+            uid=f"{case.ref}-{on}@test",
+            start_at=start,
+            end_at=start.replace(hour=12),
+            status=status,
+            venue="1 Example Street",
+            outcome=outcome,
+            outcome_on=on if outcome else None,
+            cancelled_by=cancelled_by,
+            cancelled_at=datetime.combine(cancelled_on, time(15), tzinfo=LONDON) if cancelled_on else None,
+            booked_at=NOW.replace(year=2026, month=10, day=1),
+            updated_at=NOW,
+            attendees=[SessionAttendee(role="family", name="Pat Example", email="pat@families.example")],
+        )
+    )
     db.flush()
 
 
 def _claim(db, case: Case, claim_id: str, received: date, session_date: date, status: str, pence: int) -> None:
     imported = datetime.combine(received, time(11), tzinfo=LONDON)
-    db.add(ExpenseClaim(claim_id=claim_id, case_id=case.id, session_date=session_date, claimant_name="Pat Example",
-                        claimant_email="pat@families.example", category="mileage", amount_pence=pence,
-                        description="trip", status=status, imported_at=imported, updated_at=imported))
+    db.add(
+        ExpenseClaim(
+            claim_id=claim_id,
+            case_id=case.id,
+            session_date=session_date,
+            claimant_name="Pat Example",
+            claimant_email="pat@families.example",
+            category="mileage",
+            amount_pence=pence,
+            description="trip",
+            status=status,
+            imported_at=imported,
+            updated_at=imported,
+        )
+    )
 
 
 @pytest.fixture
@@ -74,10 +119,16 @@ def november(las) -> dict[str, str]:
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
-        db.execute(update(LocalAuthority).where(LocalAuthority.name == "Salford")
-                   .values(contract_email="contracts@salford.example.org"))
-        db.add(LocalAuthority(code="E06000099", name=HOSTILE_LA, aliases=[], sen_team_email="sen@hostile.example.org",
-                              created_at=NOW))
+        db.execute(
+            update(LocalAuthority)
+            .where(LocalAuthority.name == "Salford")
+            .values(contract_email="contracts@salford.example.org")
+        )
+        db.add(
+            LocalAuthority(
+                code="E06000099", name=HOSTILE_LA, aliases=[], sen_team_email="sen@hostile.example.org", created_at=NOW
+            )
+        )
         db.flush()
         refs = {}
         a = _case(db, "Salford", D(2026, 11, 2))
@@ -90,8 +141,17 @@ def november(las) -> dict[str, str]:
         _session(db, b, D(2026, 11, 20), "held", outcome="agreed")
         _event(db, b, "mediation-concluded", D(2026, 11, 20))
         _event(db, b, "agreement-reached", D(2026, 11, 20), items=("assess",))
-        db.add(Certificate(number="CERT-B", case_id=b.id, type="after-mediation", trigger_on=D(2026, 11, 20),
-                           issued_on=D(2026, 11, 30), status="issued", created_at=NOW))
+        db.add(
+            Certificate(
+                number="CERT-B",
+                case_id=b.id,
+                type="after-mediation",
+                trigger_on=D(2026, 11, 20),
+                issued_on=D(2026, 11, 30),
+                status="issued",
+                created_at=NOW,
+            )
+        )
         _event(db, b, "certificate-issued", D(2026, 11, 30), cert_type="after-mediation")  # row + event: counted once
         c = _case(db, "Salford", D(2026, 11, 10), service="drs", decision=None)
         d = _case(db, "Salford", D(2026, 10, 5), decision="refuse_plan")
@@ -158,12 +218,15 @@ EXPECTED = [
     ("Manchester", "claims_total", 0, 0, 1, 1),
     ("Bolton", "referrals_total", 0, 0, 0, 0),
 ]
-MONEY = {("All local authorities", "claims_total"): (35.10, 44.10), ("All local authorities", "claims_paid"): (22.50, 22.50),
-         ("Manchester", "claims_total"): (0, 9.00)}
+MONEY = {
+    ("All local authorities", "claims_total"): (35.10, 44.10),
+    ("All local authorities", "claims_paid"): (22.50, 22.50),
+    ("Manchester", "claims_total"): (0, 9.00),
+}
 
 
 def _run(tmp_path: Path, **kw) -> dict:
-    from tasks.monthly_report import run_monthly_report
+    from tasks.reporting.monthly import run_monthly_report
 
     return run_monthly_report("2026-11", now=kw.pop("now", NOW), out=str(tmp_path / "out"), **kw)
 
@@ -189,7 +252,13 @@ def test_every_headline_figure_is_in_the_workbook_cell_by_cell(november, tmp_pat
 
 def test_presentation_frozen_filtered_formatted_and_charted(november, tmp_path):
     wb = openpyxl.load_workbook(_run(tmp_path)["workbook"])
-    assert wb.sheetnames[:2] == ["Cover", "Summary"] and {"Salford", "Manchester", "Clocks", "Late meetings", "Charts"} <= set(wb.sheetnames)
+    assert wb.sheetnames[:2] == ["Cover", "Summary"] and {
+        "Salford",
+        "Manchester",
+        "Clocks",
+        "Late meetings",
+        "Charts",
+    } <= set(wb.sheetnames)
     summary = wb["Summary"]
     assert summary.freeze_panes == "D5" and summary.auto_filter.ref.startswith("A4:L")
     assert summary.print_title_rows == "$4:$4"
@@ -203,7 +272,9 @@ def test_presentation_frozen_filtered_formatted_and_charted(november, tmp_path):
     assert len(charts) == 2  # referrals per LA (bar) and certificates trend (line)
     clocks = wb["Clocks"]
     lines = {(r[0].value, r[2].value): r for r in clocks.iter_rows(min_row=5)}
-    cert_b = lines[(november["B"], "Issue the mediation certificate [certificate_due]")]  # due Wed 25 Nov, issued Mon 30 Nov
+    cert_b = lines[
+        (november["B"], "Issue the mediation certificate [certificate_due]")
+    ]  # due Wed 25 Nov, issued Mon 30 Nov
     assert cert_b[7].value == "met late" and cert_b[8].value == 3
     assert isinstance(cert_b[4].value, datetime) and cert_b[4].number_format == "DD/MM/YYYY"
     assert lines[(november["A"], "Issue the mediation certificate [certificate_due]")][7].value == "met"
@@ -221,10 +292,20 @@ def test_la_sheet_lists_its_cases_by_reference_without_names(november, tmp_path)
 
 def test_per_la_workbooks_contain_no_other_la(november, tmp_path):
     result = _run(tmp_path)
-    refs_by_la = {"E08000006": {november[k] for k in "ABCD"}, "E08000003": {november[k] for k in "EF"},
-                  "E06000099": {november["H"]}, "E08000001": set(), "E06000008": set()}
-    names = {"E08000006": "Salford", "E08000003": "Manchester", "E08000001": "Bolton",
-             "E06000008": "Blackburn with Darwen", "E06000099": HOSTILE_LA}
+    refs_by_la = {
+        "E08000006": {november[k] for k in "ABCD"},
+        "E08000003": {november[k] for k in "EF"},
+        "E06000099": {november["H"]},
+        "E08000001": set(),
+        "E06000008": set(),
+    }
+    names = {
+        "E08000006": "Salford",
+        "E08000003": "Manchester",
+        "E08000001": "Bolton",
+        "E06000008": "Blackburn with Darwen",
+        "E06000099": HOSTILE_LA,
+    }
     all_refs = set().union(*refs_by_la.values())
     assert set(result["la_workbooks"]) == set(refs_by_la)
     for code, path in result["la_workbooks"].items():
@@ -257,8 +338,13 @@ def test_hostile_text_stays_text(november, tmp_path):
 
 def _all_values(path: str) -> dict:
     wb = openpyxl.load_workbook(path)
-    return {(s.title, c.coordinate): c.value for s in wb for row in s.iter_rows() for c in row
-            if not (s.title == "Cover" and c.coordinate == "B7")}  # B7: generated at
+    return {
+        (s.title, c.coordinate): c.value
+        for s in wb
+        for row in s.iter_rows()
+        for c in row
+        if not (s.title == "Cover" and c.coordinate == "B7")
+    }  # B7: generated at
 
 
 def test_rerun_gives_the_same_workbook_and_emails_nobody_twice(november, tmp_path):
@@ -267,7 +353,7 @@ def test_rerun_gives_the_same_workbook_and_emails_nobody_twice(november, tmp_pat
     first = _run(tmp_path)
     before = _all_values(first["workbook"])
     assert first["emails"]["queued"] == 1 + 5 and first["emails"]["already_queued"] == 0
-    second = _run(tmp_path, now=datetime(2026, 12, 3, 14, 0, tzinfo=timezone.utc))
+    second = _run(tmp_path, now=datetime(2026, 12, 3, 14, 0, tzinfo=UTC))
     assert _all_values(second["workbook"]) == before
     assert second["emails"]["queued"] == 0 and second["emails"]["already_queued"] == 6
     third = _run(tmp_path, resend=True)
@@ -278,9 +364,13 @@ def test_rerun_gives_the_same_workbook_and_emails_nobody_twice(november, tmp_pat
         assert len(keys) == 12
         team = mails["monthly-report:2026-11:" + address_token("team@service.example.org")]
         assert [a.filename for a in team.attachments] == ["drs-monthly-2026-11.xlsx"]
-        salford = mails["monthly-report:2026-11:" + address_token("contracts@salford.example.org")]  # contract_email wins
+        salford = mails[
+            "monthly-report:2026-11:" + address_token("contracts@salford.example.org")
+        ]  # contract_email wins
         assert [a.filename for a in salford.attachments] == ["drs-monthly-2026-11-E08000006.xlsx"]
-        assert "monthly-report:2026-11:" + address_token("sen@manchester.example.org") in mails  # falls back to the SEN team
+        assert (
+            "monthly-report:2026-11:" + address_token("sen@manchester.example.org") in mails
+        )  # falls back to the SEN team
         assert "monthly-report:2026-11:" + address_token("sen@manchester.example.org") + ":resend-1" in mails
         assert "Pat" not in salford.subject and salford.kind == "monthly-report"
         assert not [k for k in keys if "@" in k]  # no address in any key (issue 17)
@@ -288,18 +378,28 @@ def test_rerun_gives_the_same_workbook_and_emails_nobody_twice(november, tmp_pat
 
 def test_figures_survive_anonymisation(november, tmp_path):
     from reports.monthly_figures import build_report
-    from tasks.calendar_source import working_calendar
     from tasks.db import unit_of_work
-    from tasks.monthly_report import load_report_input
+    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.reporting.monthly import load_report_input
 
     before_path = _run(tmp_path)["workbook"]
     before_values = _all_values(before_path)
     with unit_of_work() as db:
         before = build_report(load_report_input(db, "2026-11"), working_calendar())
-        db.execute(update(Case).values(
-            requester_role=None, requester_name=None, requester_email=None, requester_phone=None,
-            requester_postcode=None, child_name=None, child_date_of_birth=None, notes=None,
-            decision_letter_sent_on=None, anonymised_at=NOW))
+        db.execute(
+            update(Case).values(
+                requester_role=None,
+                requester_name=None,
+                requester_email=None,
+                requester_phone=None,
+                requester_postcode=None,
+                child_name=None,
+                child_date_of_birth=None,
+                notes=None,
+                decision_letter_sent_on=None,
+                anonymised_at=NOW,
+            )
+        )
         db.execute(update(CaseEvent).values(note=None))
         db.execute(update(ExpenseClaim).values(claimant_name=None, claimant_email=None, description=None))
         db.execute(update(SessionAttendee).values(name=None, email=None))
@@ -312,7 +412,9 @@ def test_figures_survive_anonymisation(november, tmp_path):
 
 
 def test_cli_report_monthly(november, drs, tmp_path):
-    r = drs("report", "monthly", "--month", "2026-11", "--today", "2026-12-01", "--out", str(tmp_path / "cli"), "--json")
+    r = drs(
+        "report", "monthly", "--month", "2026-11", "--today", "2026-12-01", "--out", str(tmp_path / "cli"), "--json"
+    )
     assert r.exit_code == 0, r.stderr
     doc = r.json()
     assert doc["month"] == "2026-11" and Path(doc["workbook"]).exists()

@@ -1,9 +1,10 @@
 """Delivering the outbox: a real aiosmtpd server on loopback receives what the SMTP mailer sends;
 a refused connection leaves the rows pending (uncharged), and the next delivery sends them."""
+
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from tasks.settings import get_settings
 from tests.intake_samples import CHILD_NAME, referral, write_json
 
 TODAY = "2026-11-23"
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -26,8 +27,10 @@ def inbox(drs_env, las):
 
 def rows() -> dict[str, tuple]:
     with unit_of_work() as db:
-        return {r.key: (r.status, r.attempts, r.last_error, r.next_attempt_at, r.kind, r.to_addr)
-                for r in db.scalars(select(OutboxEmail))}
+        return {
+            r.key: (r.status, r.attempts, r.last_error, r.next_attempt_at, r.kind, r.to_addr)
+            for r in db.scalars(select(OutboxEmail))
+        }
 
 
 def closed_port() -> int:
@@ -47,14 +50,17 @@ def test_smtp_server_receives_each_email_with_one_recipient(drs, inbox, smtp_ser
     assert r.exit_code == 0, r.stderr
     assert r.json() == {"sent": 3, "retrying": 0, "failed": 0, "remaining": 0}
     assert sorted(rcpts[0] for _, rcpts in smtp_server.envelopes) == [
-        "family.tt-1@families.example", "sen@salford.example.org", "team@service.example.org"]
+        "family.tt-1@families.example",
+        "sen@salford.example.org",
+        "team@service.example.org",
+    ]
     assert all(len(rcpts) == 1 for _, rcpts in smtp_server.envelopes)
     assert all(sender == "mediation@service.example.org" for sender, _ in smtp_server.envelopes)
-    ack, = smtp_server.to("family.tt-1@families.example")
+    (ack,) = smtp_server.to("family.tt-1@families.example")
     assert ack["Subject"] == "We have received your referral (DRS-2026-00001)"
     assert ack.get_body(("plain",)).get_content().count("DRS-2026-00001") >= 1
     assert "<h1" in ack.get_body(("html",)).get_content()
-    la, = smtp_server.to("sen@salford.example.org")
+    (la,) = smtp_server.to("sen@salford.example.org")
     assert CHILD_NAME not in la["Subject"] and CHILD_NAME in la.get_body(("plain",)).get_content()
     assert {s for s, *_ in rows().values()} == {"sent"}
     # delivering again sends nothing more
@@ -74,7 +80,7 @@ def test_a_refused_connection_charges_no_attempt_and_the_next_sweep_sends(drs, i
         assert (status, attempts) == ("pending", 0)
         assert "could not be reached or used (ConnectionRefusedError)" in error
         assert next_at <= NOW  # still due: not pushed back
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     monkeypatch.setenv("DRS_SMTP_PORT", str(smtp_server.port))
     get_settings.cache_clear()
@@ -102,12 +108,16 @@ def test_drs_mail_deliver_retries_at_once_when_the_server_is_back(drs, inbox, sm
 def test_after_the_last_attempt_the_row_fails_and_the_team_is_told(drs, inbox, monkeypatch):
     """4xx every time: retried with back-off; after MAX_ATTEMPTS the row fails and the team is
     told once, with the command that puts it back."""
-    from tasks.delivery import MAX_ATTEMPTS, backoff, deliver_pending
+    from tasks.mail.delivery import MAX_ATTEMPTS, backoff, deliver_pending
     from tests.smtp_faults import FaultyHandler, FaultyServer
 
     queue_three(drs, inbox)
-    handler = FaultyHandler(script={("family.tt-1@families.example", "rcpt"): ["451"] * MAX_ATTEMPTS,
-                                    ("sen@salford.example.org", "data"): ["452"] * MAX_ATTEMPTS})
+    handler = FaultyHandler(
+        script={
+            ("family.tt-1@families.example", "rcpt"): ["451"] * MAX_ATTEMPTS,
+            ("sen@salford.example.org", "data"): ["452"] * MAX_ATTEMPTS,
+        }
+    )
     server = FaultyServer(handler).start()
     try:
         monkeypatch.setenv("DRS_SMTP_HOST", "127.0.0.1")
@@ -151,7 +161,7 @@ def test_without_smtp_host_each_email_is_an_eml_file(drs, inbox, drs_env):
 
 
 def test_two_workers_never_claim_the_same_email(drs, inbox):
-    from tasks.delivery import claim_due
+    from tasks.mail.delivery import claim_due
 
     queue_three(drs, inbox)
     first = claim_due(NOW, 2, "worker-a")
@@ -163,7 +173,7 @@ def test_two_workers_never_claim_the_same_email(drs, inbox):
 
 
 def test_deliver_ids_sends_only_the_ids_given(drs, inbox, smtp_server):
-    from tasks.delivery import deliver_ids
+    from tasks.mail.delivery import deliver_ids
 
     queue_three(drs, inbox)
     with unit_of_work() as db:
@@ -186,8 +196,8 @@ def test_a_referral_read_at_night_is_acknowledged_from_8am(drs, inbox, smtp_serv
     write_json(inbox / "a.json", referral("TT-1"))
     assert drs("intake", "--now", "2026-11-23T22:30:00+00:00", "--json").json()["imported"] == 1
     state = rows()
-    assert state["ack:DRS-2026-00001"][3] == datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
-    assert state["team-new-case:DRS-2026-00001"][3] == datetime(2026, 11, 23, 22, 30, tzinfo=timezone.utc)
+    assert state["ack:DRS-2026-00001"][3] == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert state["team-new-case:DRS-2026-00001"][3] == datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
     drs("mail", "deliver", "--now", "2026-11-23T22:31:00+00:00")
     assert [m["To"] for m in smtp_server.messages] == ["team@service.example.org"]
     drs("mail", "deliver", "--now", "2026-11-24T08:00:00+00:00")

@@ -1,16 +1,24 @@
 """Issue 17: subject access (`drs case export`, `drs subject-access`) and the audit trail
 (`drs audit`, real time beside `--now`, the operator, reads logged, append-only)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, text, update
 
 from models.db import AuditEntry
 from tests.integration.privacy_case import (
-    CHILD, EMAIL, NOTE, OTHER_PAYER, PARENT, REFUSAL, SUPPORTER, build_family,
+    CHILD,
+    EMAIL,
+    NOTE,
+    OTHER_PAYER,
+    PARENT,
+    REFUSAL,
+    SUPPORTER,
+    build_family,
 )
 
 
@@ -70,8 +78,10 @@ def test_audit_records_real_time_operator_and_reads(las, drs, drs_env, tmp_path,
     from tasks.settings import get_settings
 
     get_settings.cache_clear()
-    before = datetime.now(timezone.utc)
-    r = drs("case", "event", family.ref, "information-given", "--on", "2024-06-01", "--now", "2024-06-01T10:00:00+00:00")
+    before = datetime.now(UTC)
+    r = drs(
+        "case", "event", family.ref, "information-given", "--on", "2024-06-01", "--now", "2024-06-01T10:00:00+00:00"
+    )
     assert r.exit_code == 0, r.stderr
     drs("case", "show", family.ref, "--json")
     drs("case", "show", family.ref)  # text: no personal data shown, not logged
@@ -79,7 +89,7 @@ def test_audit_records_real_time_operator_and_reads(las, drs, drs_env, tmp_path,
     event = [e for e in entries if e["action"] == "event:information-given"][-1]
     assert event["at"].startswith("2024-06-01T10:00")  # the effective (back-dated) time ...
     recorded = datetime.fromisoformat(event["recorded_at"])
-    assert before - timedelta(seconds=5) <= recorded <= datetime.now(timezone.utc) + timedelta(seconds=5)  # ... and the real one
+    assert before - timedelta(seconds=5) <= recorded <= datetime.now(UTC) + timedelta(seconds=5)  # ... and the real one
     assert event["operator"] == "Alex Caseworker" and event["actor"] == "cli:case-event"
     reads = [e for e in entries if e["action"] == "read:case-show"]
     assert len(reads) == 1 and reads[0]["case_ref"] == family.ref
@@ -98,8 +108,12 @@ def test_audit_log_is_append_only(las, drs, drs_env, tmp_path):
     with unit_of_work() as db:
         count = db.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
         assert count
-    for statement in (update(AuditEntry).values(actor="someone else"), delete(AuditEntry),
-                      text("UPDATE audit_log SET detail = NULL"), text("DELETE FROM audit_log")):
+    for statement in (
+        update(AuditEntry).values(actor="someone else"),
+        delete(AuditEntry),
+        text("UPDATE audit_log SET detail = NULL"),
+        text("DELETE FROM audit_log"),
+    ):
         with unit_of_work() as db, pytest.raises(Exception, match="append-only"):
             db.execute(statement)
             db.commit()
@@ -115,17 +129,20 @@ def test_audit_log_is_append_only(las, drs, drs_env, tmp_path):
     import re
 
     root = pathlib.Path(__file__).resolve().parents[2]
-    offenders = [str(p.relative_to(root)) for folder in ("tasks", "flows", "cli", "models", "reports")
-                 for p in (root / folder).rglob("*.py")
-                 if re.search(r"(update|delete)\(\s*AuditEntry|(UPDATE|DELETE FROM)\s+audit_log", p.read_text())
-                 and "migrations" not in str(p)]
+    offenders = [
+        str(p.relative_to(root))
+        for folder in ("tasks", "flows", "cli", "models", "reports")
+        for p in (root / folder).rglob("*.py")
+        if re.search(r"(update|delete)\(\s*AuditEntry|(UPDATE|DELETE FROM)\s+audit_log", p.read_text())
+        and "migrations" not in str(p)
+    ]
     assert offenders == []
     assert family.ref
 
 
 def test_admin_forms_require_your_name_and_record_it(las, drs, drs_env, tmp_path):
     from flows import admin
-    from tasks.audit_trail import set_operator
+    from tasks.privacy.audit_trail import set_operator
 
     family = build_family(drs, drs_env.home, tmp_path)
     try:

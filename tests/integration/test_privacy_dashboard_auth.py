@@ -1,6 +1,7 @@
 """Issue 17: a password-protected dashboard (a real `prefect server start` with
 PREFECT_SERVER_API_AUTH_STRING on a spare port). A `drs` command without PREFECT_API_AUTH_STRING says
 in one line which setting is missing (exit 2); `make run`'s first runs send the header."""
+
 from __future__ import annotations
 
 import os
@@ -31,12 +32,29 @@ def protected_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-auth")
     port = _spare_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_API_AUTH_STRING=SECRET, PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_UI_ENABLED="false")
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_API_AUTH_STRING=SECRET,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_UI_ENABLED="false",
+    )
     log = open(home / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port), "--analytics-off"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            process_group=0)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "prefect"),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--analytics-off",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        process_group=0,
+    )
     url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 120
     try:
@@ -83,8 +101,9 @@ def _api(url: str, method: str, path: str, body: dict | None = None) -> dict | l
     from cli.prefect_auth import auth_header
 
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **auth_header()})
+    request = urllib.request.Request(
+        url + path, data=data, method=method, headers={"Content-Type": "application/json", **auth_header()}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
@@ -110,8 +129,9 @@ def test_make_run_sends_the_header_for_its_first_runs(protected_server, monkeypa
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     # `drs serve` starts with this environment; in this process Prefect's settings were read at import
-    with temporary_settings(updates={PREFECT_API_URL: protected_server,
-                                     PREFECT_API_AUTH_STRING: os.environ["PREFECT_API_AUTH_STRING"]}):
+    with temporary_settings(
+        updates={PREFECT_API_URL: protected_server, PREFECT_API_AUTH_STRING: os.environ["PREFECT_API_AUTH_STRING"]}
+    ):
         assert asyncio.run(serve._start_now(("watchdog",))) == ["watchdog"]  # `drs serve --start-now watchdog`
     runs = _api(protected_server, "POST", "/flow_runs/filter", {})
     assert len(runs) == 1

@@ -1,31 +1,44 @@
 """Issue 17: migration 0014 rewrites old outbox keys that held an address, keeps them unique and
 idempotent, dates old audit lines, and installs the append-only trigger (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from models.db.migrate import alembic_config, upgrade
-from tasks.privacy_keys import address_token
+from tasks.privacy.keys import address_token
 
 
 def test_0014_rewrites_keys_with_addresses(drs_env, database_url):
     command.downgrade(alembic_config(database_url), "0013")
     engine = create_engine(database_url)
     old = {
-        "claim-sent:B-2024-01:DRS-2024-00001:Family@Example.org": "claim-sent:B-2024-01:DRS-2024-00001:" + address_token("family@example.org"),
-        "monthly-report:2024-04:contracts@la.example.org": "monthly-report:2024-04:" + address_token("contracts@la.example.org"),
-        "monthly-report:2024-04:contracts@la.example.org:resend-1":
-            "monthly-report:2024-04:" + address_token("contracts@la.example.org") + ":resend-1",
+        "claim-sent:B-2024-01:DRS-2024-00001:Family@Example.org": "claim-sent:B-2024-01:DRS-2024-00001:"
+        + address_token("family@example.org"),
+        "monthly-report:2024-04:contracts@la.example.org": "monthly-report:2024-04:"
+        + address_token("contracts@la.example.org"),
+        "monthly-report:2024-04:contracts@la.example.org:resend-1": "monthly-report:2024-04:"
+        + address_token("contracts@la.example.org")
+        + ":resend-1",
         "ack:DRS-2024-00001": "ack:DRS-2024-00001",
     }
     with engine.begin() as conn:
         for n, key in enumerate(old, 1):
-            conn.execute(text("INSERT INTO outbox (id, key, kind, to_addr, subject, body_text, status, attempts, "
-                              "next_attempt_at, created_at) VALUES (:id, :key, 'x', 'a@b.example', 's', 't', 'sent', 0, "
-                              "'2024-05-01 10:00:00', '2024-05-01 10:00:00')"), {"id": n, "key": key})
-        conn.execute(text("INSERT INTO audit_log (id, at, actor, action) VALUES (1, '2024-05-01 10:00:00', 'cli', 'x')"))
+            conn.execute(
+                text(
+                    "INSERT INTO outbox (id, key, kind, to_addr, subject, body_text, status, attempts, "
+                    "next_attempt_at, created_at) VALUES (:id, :key, 'x', 'a@b.example', 's', 't', 'sent', 0, "
+                    "'2024-05-01 10:00:00', '2024-05-01 10:00:00')"
+                ),
+                {"id": n, "key": key},
+            )
+        conn.execute(
+            text("INSERT INTO audit_log (id, at, actor, action) VALUES (1, '2024-05-01 10:00:00', 'cli', 'x')")
+        )
     engine.dispose()
     upgrade(database_url)
     engine = create_engine(database_url)
@@ -39,12 +52,19 @@ def test_0014_rewrites_keys_with_addresses(drs_env, database_url):
         conn.execute(text("DELETE FROM audit_log"))
     engine.dispose()
     # the code builds the same key, so a re-run of the old email finds it (idempotent)
+    from datetime import datetime
+
     from tasks.db import unit_of_work
-    from tasks.outbox import queue_email
-    from datetime import datetime, timezone
+    from tasks.mail.outbox import queue_email
 
     with unit_of_work() as db:
-        again = queue_email(db, key="claim-sent:B-2024-01:DRS-2024-00001:" + address_token(" FAMILY@example.org "),
-                            kind="claim-sent", to="family@example.org", subject="s", text="t",
-                            now=datetime(2024, 5, 2, tzinfo=timezone.utc))
+        again = queue_email(
+            db,
+            key="claim-sent:B-2024-01:DRS-2024-00001:" + address_token(" FAMILY@example.org "),
+            kind="claim-sent",
+            to="family@example.org",
+            subject="s",
+            text="t",
+            now=datetime(2024, 5, 2, tzinfo=UTC),
+        )
         assert again is None

@@ -1,6 +1,7 @@
 """Issue 17: retention reaches every copy. One family's case touches every table and file; after
 `drs retention` a dump of the whole database and every file under $DRS_HOME hold none of its
 personal values, and the figures of a past monthly report are unchanged."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,9 +12,9 @@ from tests.integration.privacy_case import PERSONAL, build_family, hits_in_datab
 
 def _figures(month: str):
     from reports.monthly_figures import build_report
-    from tasks.calendar_source import working_calendar
     from tasks.db import unit_of_work
-    from tasks.monthly_report import load_report_input
+    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.reporting.monthly import load_report_input
 
     with unit_of_work() as db:
         return build_report(load_report_input(db, month), working_calendar())
@@ -29,7 +30,13 @@ def test_retention_leaves_no_personal_value_anywhere_and_figures_stay(las, drs, 
     # the scene is real: the values are everywhere before
     assert hits_in_database(get_engine(), PERSONAL)
     before_files = hits_in_folder(drs_env.home, PERSONAL)
-    for folder in ("outbox/sent", "certificates", "inbox/referrals/processed", "inbox/claims/processed", "reports/claims"):
+    for folder in (
+        "outbox/sent",
+        "certificates",
+        "inbox/referrals/processed",
+        "inbox/claims/processed",
+        "reports/claims",
+    ):
         assert any(h.startswith(folder) for h in before_files), folder
     with unit_of_work() as db:
         keys = db.scalars(select(OutboxEmail.key)).all()

@@ -1,10 +1,11 @@
 """Issue 12 checked again from outside (qa-12): cases of each class the first round did not try,
 through the CLI, on SQLite and PostgreSQL. Each test is one class, several cases of it."""
+
 from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from sqlalchemy import func, select
@@ -67,14 +68,22 @@ def test_a_fresh_hard_link_waits_and_a_settled_one_is_refused_unread(drs, inbox,
     assert json.loads(outside.read_text())["form_id"] == "TT-OUT"  # the other name keeps the data
 
 
-@pytest.mark.parametrize("field, value, reason", [
-    ("child_name", "Sam\u202eelif.exe", "child's name contains a text-direction override"),
-    ("requester_name", "\u2067Ann\u2069", "requester name contains a text-direction override"),
-    ("child_name", "\u200b\u200d", "child's name has no visible character"),
-])
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("child_name", "Sam\u202eelif.exe", "child's name contains a text-direction override"),
+        ("requester_name", "\u2067Ann\u2069", "requester name contains a text-direction override"),
+        ("child_name", "\u200b\u200d", "child's name has no visible character"),
+    ],
+)
 def test_names_that_would_print_reordered_or_blank_are_rejected(drs, inbox, field, value, reason):
-    write_json(inbox / "r.json", [referral("TT-1", **{field: value}),
-                                  referral("TT-2", child_name="مريم\u200f", requester_name="می\u200cخواهم 👨\u200d👩\u200d👧")])
+    write_json(
+        inbox / "r.json",
+        [
+            referral("TT-1", **{field: value}),
+            referral("TT-2", child_name="مريم\u200f", requester_name="می\u200cخواهم 👨\u200d👩\u200d👧"),
+        ],
+    )
     settle(inbox / "r.json")
     doc = drs("intake", "--today", "2026-11-23", "--json").json()
     by_id = {x["form_id"]: x for x in doc["results"]}
@@ -84,17 +93,21 @@ def test_names_that_would_print_reordered_or_blank_are_rejected(drs, inbox, fiel
 
 
 def test_an_amount_nobody_wrote_is_invalid_not_rounded(las, drs, tmp_path):
-    from tests.integration.test_claims_support import claim, make_case as claim_case, write_json as claims_json
+    from tests.integration.test_claims_support import claim
+    from tests.integration.test_claims_support import make_case as claim_case
+    from tests.integration.test_claims_support import write_json as claims_json
 
     ref = claim_case(SALFORD, 1)
-    rows = [claim("A-1", ref, 1, "parking", amount="4.505", receipt="yes"),
-            claim("A-2", ref, 1, "parking", amount="1,2,3", receipt="yes"),
-            claim("A-3", ref, 1, "parking", amount="££5", receipt="yes"),
-            claim("A-4", ref, 1, "parking", amount="1e3", receipt="yes"),
-            claim("A-5", ref, 1, "parking", amount=4.505, receipt="yes"),
-            claim("A-6", ref, 1, "parking", amount="£1,00.00", receipt="yes"),
-            claim("A-7", ref, 1, "parking", amount="£12.50", receipt="yes"),
-            claim("A-8", ref, 1, "meal", amount=6.8)]
+    rows = [
+        claim("A-1", ref, 1, "parking", amount="4.505", receipt="yes"),
+        claim("A-2", ref, 1, "parking", amount="1,2,3", receipt="yes"),
+        claim("A-3", ref, 1, "parking", amount="££5", receipt="yes"),
+        claim("A-4", ref, 1, "parking", amount="1e3", receipt="yes"),
+        claim("A-5", ref, 1, "parking", amount=4.505, receipt="yes"),
+        claim("A-6", ref, 1, "parking", amount="£1,00.00", receipt="yes"),
+        claim("A-7", ref, 1, "parking", amount="£12.50", receipt="yes"),
+        claim("A-8", ref, 1, "meal", amount=6.8),
+    ]
     r = drs("claims", "import", str(claims_json(tmp_path / "c.json", rows)), "--today", "2026-11-27", "--json")
     assert r.exit_code == 0, r.stderr
     by_id = {x["claim_id"]: x for x in r.json()["results"]}
@@ -110,23 +123,34 @@ def test_reached_on_a_date_before_the_case_could_exist_is_refused(las, drs):
     from tasks.db import unit_of_work
 
     ref = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 11, 12))
-    for on, words in (("2026-11-01", "before the decision letter"), ("2026-11-15", "was received"),
-                      ("1999-12-31", "outside 2000-01-01")):
+    for on, words in (
+        ("2026-11-01", "before the decision letter"),
+        ("2026-11-15", "was received"),
+        ("1999-12-31", "outside 2000-01-01"),
+    ):
         r = drs("case", "contact", ref, "--reached", "--by", "phone", "--on", on, "--today", "2026-11-30")
         assert r.exit_code == 2 and words in r.stderr, (on, r.stderr)
     with unit_of_work() as db:
-        assert db.scalar(select(func.count()).select_from(AuditEntry)
-                         .where(AuditEntry.action == "contact:reached")) == 0
-    assert drs("case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-11-20",
-               "--today", "2026-11-30").exit_code == 0
+        assert (
+            db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "contact:reached")) == 0
+        )
+    assert (
+        drs(
+            "case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-11-20", "--today", "2026-11-30"
+        ).exit_code
+        == 0
+    )
 
 
-@pytest.mark.parametrize("body, named", [
-    ('{"due_soon_wd": 99999999}', "'due_soon_wd'=99999999 (a whole number from 0 to 60)"),
-    ('{"appeal_reminder_days": 1000000000}', "'appeal_reminder_days'=1000000000 (a whole number from 0 to 366)"),
-    ('{"missed_lookback_days": 99999999999999999999999}', "'missed_lookback_days'"),
-    ('{"due_soon_wd_by_clock": {"certificate_due": 100000000}}', "'due_soon_wd_by_clock'"),
-])
+@pytest.mark.parametrize(
+    "body, named",
+    [
+        ('{"due_soon_wd": 99999999}', "'due_soon_wd'=99999999 (a whole number from 0 to 60)"),
+        ('{"appeal_reminder_days": 1000000000}', "'appeal_reminder_days'=1000000000 (a whole number from 0 to 366)"),
+        ('{"missed_lookback_days": 99999999999999999999999}', "'missed_lookback_days'"),
+        ('{"due_soon_wd_by_clock": {"certificate_due": 100000000}}', "'due_soon_wd_by_clock'"),
+    ],
+)
 def test_a_huge_number_in_the_alert_policy_never_stops_the_monitor(las, drs, drs_env, body, named):
     # before: accepted as a good policy, then OverflowError in date arithmetic: exit 1 on every run,
     # and the bad file became "the last good version"
@@ -160,7 +184,7 @@ def hanging_smtp(drs_env, monkeypatch):
     import socket
     import threading
 
-    from tasks import mailer
+    from tasks.mail import mailer
     from tasks.settings import get_settings
 
     listener = socket.socket()
@@ -209,17 +233,25 @@ def test_a_server_that_stops_confirming_costs_two_timeouts_not_one_per_email(drs
     # before: every email of the batch waited the full SMTP timeout (84 emails: 42 minutes at 30 s)
     # and was charged an attempt; a scheduled run overlapped the next one
     import time
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from models.db import OutboxEmail
     from tasks.db import unit_of_work
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
-    now = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     with unit_of_work() as db:
         for n in range(6):
-            queue_email(db, key=f"qa12:{n}", kind="test", to=f"family{n}@families.example", subject="Hello",
-                        text="Hello", html="<p>Hello</p>", now=now)
+            queue_email(
+                db,
+                key=f"qa12:{n}",
+                kind="test",
+                to=f"family{n}@families.example",
+                subject="Hello",
+                text="Hello",
+                html="<p>Hello</p>",
+                now=now,
+            )
         db.commit()
     started = time.monotonic()
     r = drs("mail", "deliver", "--now", "2026-11-23T10:01:00+00:00")
@@ -234,17 +266,29 @@ def test_a_server_that_stops_confirming_costs_two_timeouts_not_one_per_email(drs
 def test_a_form_id_or_claim_id_that_only_looks_like_another_is_rejected(drs, inbox, tmp_path):
     # before: 'F\u200b-1' and full-width 'Ｆ-1' were new cases beside 'F-1', not duplicates
     mail = "family@families.example"
-    write_json(inbox / "r.json", [referral("F-1"), referral("F\u200b-1", requester_email=mail),
-                                  referral("\uff26-1", requester_email=mail)])
+    write_json(
+        inbox / "r.json",
+        [referral("F-1"), referral("F\u200b-1", requester_email=mail), referral("\uff26-1", requester_email=mail)],
+    )
     settle(inbox / "r.json")
     doc = drs("intake", "--today", "2026-11-23", "--json").json()
     by_id = {x["form_id"]: x for x in doc["results"]}
     assert by_id["F-1"]["status"] == "imported" and doc["imported"] == 1
     assert by_id["F\u200b-1"]["errors"] == ["form_id contains an invisible character"]
-    assert by_id["\uff26-1"]["errors"] == ["form_id contains look-alike characters (e.g. full-width letters); type it plainly"]
-    from tests.integration.test_claims_support import claim, make_case as claim_case, write_json as claims_json
+    assert by_id["\uff26-1"]["errors"] == [
+        "form_id contains look-alike characters (e.g. full-width letters); type it plainly"
+    ]
+    from tests.integration.test_claims_support import claim
+    from tests.integration.test_claims_support import make_case as claim_case
+    from tests.integration.test_claims_support import write_json as claims_json
 
     ref = claim_case(SALFORD, 1)
-    r = drs("claims", "import", str(claims_json(tmp_path / "c.json", [claim("C\u2060-1", ref, 1, miles="5")])),
-            "--today", "2026-11-27", "--json")
+    r = drs(
+        "claims",
+        "import",
+        str(claims_json(tmp_path / "c.json", [claim("C\u2060-1", ref, 1, miles="5")])),
+        "--today",
+        "2026-11-27",
+        "--json",
+    )
     assert r.json()["results"][0]["errors"] == ["claim_id contains an invisible character"]

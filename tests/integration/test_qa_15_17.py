@@ -2,9 +2,10 @@
 
 Each test is a case the builders' tests did not try, found failing through the CLI, and fixed.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from tests import bounce_samples as samples
 from tests.integration.test_bounces import NOW, certificate_case, drop, maildir, outbox, sent_message  # noqa: F401
@@ -17,7 +18,7 @@ def test_a_bounce_of_the_teams_own_email_is_no_family_to_phone(las, drs, drs_env
     """The team's escalation bounces: the family's case does not gain a 'team' problem, the
     'Phone these families' list does not name the case for it; the today screen says the team's
     address is broken instead."""
-    from tasks.today import build_today, render_today
+    from tasks.operations.today import build_today, render_today
 
     ref = certificate_case(drs)
     cert_id, cert = sent_message(drs, drs_env, "certificate")
@@ -32,7 +33,7 @@ def test_a_bounce_of_the_teams_own_email_is_no_family_to_phone(las, drs, drs_env
 
     problems = drs("case", "show", ref, "--json").json()["contact_problems"]
     assert [p["recipient_role"] for p in problems] == ["family"]
-    screen = render_today(build_today(date(2026, 11, 27), datetime(2026, 11, 27, 12, tzinfo=timezone.utc)))
+    screen = render_today(build_today(date(2026, 11, 27), datetime(2026, 11, 27, 12, tzinfo=UTC)))
     phone = screen.split("## Phone these families")[1].split("##")[0]
     assert phone.count(ref) == 1 and "to the team" not in phone
     assert "The team's address (DRS_TEAM_EMAIL) bounced: the mailbox does not exist" in screen
@@ -46,22 +47,46 @@ def test_the_case_export_holds_its_bounces_and_how_the_family_was_reached(las, d
     cert_id, cert = sent_message(drs, drs_env, "certificate")
     drop(maildir, "1796112000.M1P1.relay", samples.postfix_report(cert))
     assert drs("mail", "bounces", "--now", NOW).exit_code == 0
-    r = drs("case", "contact", ref, "--reached", "--by", "phone", "--on", "2026-11-27", "--note", "rang mum at work",
-            "--now", NOW)
+    r = drs(
+        "case",
+        "contact",
+        ref,
+        "--reached",
+        "--by",
+        "phone",
+        "--on",
+        "2026-11-27",
+        "--note",
+        "rang mum at work",
+        "--now",
+        NOW,
+    )
     assert r.exit_code == 0, r.stderr
     assert drs("case", "export", ref, "--out", str(tmp_path / "out"), "--now", NOW).exit_code == 0
     doc = json.loads((tmp_path / "out" / ref / "case.json").read_text())
-    assert doc["contact_problems"] == [{
-        "email_id": cert_id, "recipient_role": "family", "status": "5.1.1", "reason": "the mailbox does not exist",
-        "statutory": True, "since": "2026-11-27T11:00:00+00:00", "open": False, "resolved_at": "2026-11-27T11:00:00+00:00",
-        "resolution": "reached-phone", "note": "rang mum at work"}]
+    assert doc["contact_problems"] == [
+        {
+            "email_id": cert_id,
+            "recipient_role": "family",
+            "status": "5.1.1",
+            "reason": "the mailbox does not exist",
+            "statutory": True,
+            "since": "2026-11-27T11:00:00+00:00",
+            "open": False,
+            "resolved_at": "2026-11-27T11:00:00+00:00",
+            "resolution": "reached-phone",
+            "note": "rang mum at work",
+        }
+    ]
     assert "contact problems" in (tmp_path / "out" / "README.txt").read_text()
 
 
 def _eml_to(drs_env, to: str):
     from email import message_from_bytes, policy
 
-    sent = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in (drs_env.outbox_dir / "sent").glob("*.eml")]
+    sent = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in (drs_env.outbox_dir / "sent").glob("*.eml")
+    ]
     (found,) = [m for m in sent if str(m["To"]) == to]
     return found
 
@@ -69,13 +94,18 @@ def _eml_to(drs_env, to: str):
 def test_erasing_a_case_removes_the_raw_bounce_notices_about_it(las, drs, drs_env, maildir):
     """The raw notices kept in the bounce mailbox's `processed` folder quote the family's message
     (address, name): erasure reaches them at once, another family's notices stay."""
-    from tests.monitor_cases import FAMILY_EMAIL, make_case
     from tests.integration.test_bounces import SALFORD
+    from tests.monitor_cases import FAMILY_EMAIL, make_case
 
     ref = certificate_case(drs)
     other_addr = "other.family@families.example"
-    other = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), email=other_addr, events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    other = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 10, 1),
+        email=other_addr,
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
+    )
     assert drs("certificate", "issue", other, "--on", "2026-11-27", "--today", "2026-11-27").exit_code == 0
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     mine, theirs = _eml_to(drs_env, FAMILY_EMAIL), _eml_to(drs_env, other_addr)
@@ -105,8 +135,13 @@ def test_erasing_a_case_removes_its_notices_from_the_imap_processed_folder(las, 
 
     ref = certificate_case(drs)
     other_addr = "other.family@families.example"
-    other = make_case(SALFORD, received_on=date(2026, 11, 20), letter_sent_on=date(2026, 10, 1), email=other_addr, events=(
-        ("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})))
+    other = make_case(
+        SALFORD,
+        received_on=date(2026, 11, 20),
+        letter_sent_on=date(2026, 10, 1),
+        email=other_addr,
+        events=(("information-given", date(2026, 11, 23), {}), ("mediation-declined", date(2026, 11, 24), {})),
+    )
     assert drs("certificate", "issue", other, "--on", "2026-11-27", "--today", "2026-11-27").exit_code == 0
     assert drs("mail", "deliver", "--now", NOW).exit_code == 0
     mine, theirs = _eml_to(drs_env, FAMILY_EMAIL), _eml_to(drs_env, other_addr)

@@ -1,4 +1,5 @@
 """`drs serve` and `make run` (`python -m cli.run`): refusals, twins, and one real start and stop."""
+
 from __future__ import annotations
 
 import fcntl
@@ -82,8 +83,14 @@ def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
     log = tmp_path / "run.log"
     started = time.monotonic()
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "cli.run"], cwd=tmp_path, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, process_group=0)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.run"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+        )
         try:
             while "Dashboard:" not in log.read_text():
                 assert proc.poll() is None, log.read_text()
@@ -93,8 +100,12 @@ def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
             assert record["api_url"] == f"http://127.0.0.1:{port}/api"
             deadline = time.monotonic() + 60
             while True:
-                request = urllib.request.Request(record["api_url"] + "/deployments/filter", data=b"{}", method="POST",
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    record["api_url"] + "/deployments/filter",
+                    data=b"{}",
+                    method="POST",
+                    headers={"Content-Type": "application/json"},
+                )
                 names = {d["name"] for d in json.load(urllib.request.urlopen(request, timeout=5))}
                 if len(names) >= 15 or time.monotonic() > deadline:
                     break
@@ -114,11 +125,20 @@ def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
             deadline = time.monotonic() + 90
             while True:
                 body = json.dumps({"flow_runs": {"tags": {"all_": ["start-now"]}}}).encode()
-                request = urllib.request.Request(record["api_url"] + "/flow_runs/filter", data=body, method="POST",
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    record["api_url"] + "/flow_runs/filter",
+                    data=body,
+                    method="POST",
+                    headers={"Content-Type": "application/json"},
+                )
                 runs = json.load(urllib.request.urlopen(request, timeout=5))
-                watchdog = [r for r in runs if r["state_type"] == "COMPLETED" and r["name"] and
-                            r.get("deployment_id") == _deployment_id(record["api_url"], "watchdog")]
+                watchdog = [
+                    r
+                    for r in runs
+                    if r["state_type"] == "COMPLETED"
+                    and r["name"]
+                    and r.get("deployment_id") == _deployment_id(record["api_url"], "watchdog")
+                ]
                 if watchdog or time.monotonic() > deadline:
                     break
                 time.sleep(2)
@@ -130,8 +150,12 @@ def test_make_run_starts_server_and_scheduler_and_ctrl_c_stops_both(tmp_path):
             deadline = time.monotonic() + 30  # a run's logs reach the server shortly after it ends
             while True:
                 body = json.dumps({"logs": {"flow_run_id": {"any_": [watchdog[0]["id"]]}}}).encode()
-                request = urllib.request.Request(record["api_url"] + "/logs/filter", data=body, method="POST",
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    record["api_url"] + "/logs/filter",
+                    data=body,
+                    method="POST",
+                    headers={"Content-Type": "application/json"},
+                )
                 messages = [entry["message"] for entry in json.load(urllib.request.urlopen(request, timeout=5))]
                 if any(m.startswith(line) for m in messages) or time.monotonic() > deadline:
                     break

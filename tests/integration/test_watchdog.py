@@ -1,7 +1,8 @@
 """The watchdog's I/O: the outbox backlog, alerts by real SMTP once a day per problem, the Today view."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -9,22 +10,30 @@ from models.db import Meta, OutboxEmail
 from models.domain.operations import Problem
 from tasks.db import unit_of_work
 
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 PROBLEM = Problem("deadline-monitor", "Deadline monitor has not run today", "It has never completed successfully.")
 
 
 def _queue(key: str, created: datetime, not_before: datetime | None = None, status: str = "pending") -> None:
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     with unit_of_work() as db:
-        row = queue_email(db, key=key, kind="test", to="someone@families.example", subject="s", text="t",
-                          now=created, not_before=not_before)
+        row = queue_email(
+            db,
+            key=key,
+            kind="test",
+            to="someone@families.example",
+            subject="s",
+            text="t",
+            now=created,
+            not_before=not_before,
+        )
         row.status = status
         db.commit()
 
 
 def test_outbox_backlog_counts_only_mail_due_over_an_hour_ago(drs_env):
-    from tasks.watchdog import outbox_backlog
+    from tasks.operations.watchdog import outbox_backlog
 
     _queue("old", NOW - timedelta(hours=2))
     _queue("fresh", NOW - timedelta(minutes=20))
@@ -35,7 +44,7 @@ def test_outbox_backlog_counts_only_mail_due_over_an_hour_ago(drs_env):
 
 
 def test_alerts_go_to_the_team_by_smtp_once_a_day_per_problem(smtp_server):
-    from tasks.watchdog import alert_team_once
+    from tasks.operations.watchdog import alert_team_once
 
     assert alert_team_once([PROBLEM], date(2026, 11, 27), NOW) == ["deadline-monitor"]
     assert alert_team_once([PROBLEM], date(2026, 11, 27), NOW + timedelta(hours=1)) == []
@@ -52,8 +61,8 @@ def test_alerts_go_to_the_team_by_smtp_once_a_day_per_problem(smtp_server):
 def test_a_failed_alert_is_retried_by_the_next_run(drs_env, monkeypatch):
     import pytest
 
+    from tasks.operations.watchdog import alert_team_once
     from tasks.settings import get_settings
-    from tasks.watchdog import alert_team_once
 
     monkeypatch.setenv("DRS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("DRS_SMTP_PORT", "9")  # nothing listens: connection refused
@@ -66,8 +75,8 @@ def test_a_failed_alert_is_retried_by_the_next_run(drs_env, monkeypatch):
 
 
 def test_today_view_lists_references_only(las):
-    from tasks.demo import load_demo
-    from tasks.today import build_today, render_today
+    from tasks.cases.demo import load_demo
+    from tasks.operations.today import build_today, render_today
 
     with unit_of_work() as db:
         load_demo(db, date(2026, 11, 27), NOW, cases=60)
@@ -76,8 +85,14 @@ def test_today_view_lists_references_only(las):
     text = render_today(view)
     assert text.startswith("# Today — Friday 27 November 2026")
     assert [s.title for s in view.sections] == [
-        "Phone these families", "LA addresses that bounce",  # issue 15
-        "Clocks due today", "Clocks missed or overdue", "Certificates awaiting approval",
-        "Expense claims held or queried", "Emails that failed", "Meetings today"]
+        "Phone these families",
+        "LA addresses that bounce",  # issue 15
+        "Clocks due today",
+        "Clocks missed or overdue",
+        "Certificates awaiting approval",
+        "Expense claims held or queried",
+        "Emails that failed",
+        "Meetings today",
+    ]
     assert "@" not in text and "(demo)" not in text  # no addresses, no names
     assert sum(view.counts().values()) > 0

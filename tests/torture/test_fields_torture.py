@@ -4,6 +4,7 @@ Every input is accepted or rejected with a reason; nothing crashes; no NUL reach
 
 Small by default (part of `make test`); `DRS_TORTURE=large` runs many more examples.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,11 @@ NASTY = ["\x00", "\r", "\n", "\t", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "
 hostile_chars = st.one_of(st.characters(), st.sampled_from(MARKS + NASTY))
 hostile_text = st.one_of(
     st.text(hostile_chars, max_size=60),
-    st.builds(lambda s, n: s * n, st.text(hostile_chars, min_size=1, max_size=4),
-              st.sampled_from([NAME_MAX, NAME_MAX + 1, NOTE_MAX // 3, NOTE_MAX + 1] + ([250_000] if LARGE else []))),
+    st.builds(
+        lambda s, n: s * n,
+        st.text(hostile_chars, min_size=1, max_size=4),
+        st.sampled_from([NAME_MAX, NAME_MAX + 1, NOTE_MAX // 3, NOTE_MAX + 1] + ([250_000] if LARGE else [])),
+    ),
     st.builds(lambda a, m, b: a + m + b, st.text(max_size=20), st.sampled_from(MARKS + NASTY), st.text(max_size=20)),
 )
 json_values = st.recursive(
@@ -41,9 +45,11 @@ hostile_value = st.one_of(hostile_text, json_values)
 
 
 def _examples(small: int, large: int):
-    return settings(max_examples=large if LARGE else small, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large])
+    return settings(
+        max_examples=large if LARGE else small,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 @_examples(300, 5000)
@@ -51,8 +57,9 @@ def _examples(small: int, large: int):
 def test_the_referral_validator_accepts_or_gives_reasons_never_crashes(changes):
     record = flatten(referral("TT-9"))
     record.update(changes)
-    form, problems = validate_referral(record, today=date(2026, 11, 23), tz=LONDON,
-                                       la_known=lambda text: text.strip().lower() == "salford")
+    form, problems = validate_referral(
+        record, today=date(2026, 11, 23), tz=LONDON, la_known=lambda text: text.strip().lower() == "salford"
+    )
     if form is None:
         assert problems and all(p.reason and p.text for p in problems)
         return
@@ -88,8 +95,9 @@ def test_case_event_note_is_stored_as_given_or_refused_with_one_line(drs, the_ca
     from models.db import CaseEvent
     from tasks.db import unit_of_work
 
-    r = drs("case", "event", the_case, "information-given", "--on", "2026-11-23", "--today", "2026-11-23",
-            "--note", note)
+    r = drs(
+        "case", "event", the_case, "information-given", "--on", "2026-11-23", "--today", "2026-11-23", "--note", note
+    )
     assert r.exit_code in (0, 2), (r.exit_code, r.stderr)
     if r.exit_code == 2:
         assert r.stderr.startswith("drs: error: note ") and len(r.stderr.strip().splitlines()) == 1
@@ -101,8 +109,11 @@ def test_case_event_note_is_stored_as_given_or_refused_with_one_line(drs, the_ca
 
 
 @_examples(5, 60)
-@given(batch=st.lists(st.dictionaries(st.sampled_from(FIELDS), hostile_value, min_size=1, max_size=4),
-                      min_size=1, max_size=8))
+@given(
+    batch=st.lists(
+        st.dictionaries(st.sampled_from(FIELDS), hostile_value, min_size=1, max_size=4), min_size=1, max_size=8
+    )
+)
 def test_hostile_referral_records_are_imported_or_rejected_and_the_counts_add_up(drs, las, batch, tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     records = []

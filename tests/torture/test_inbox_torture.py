@@ -8,6 +8,7 @@ Invariants checked after every example/trial (SQLite, and PostgreSQL when DRS_TE
 Small by default (well under a minute); `DRS_TORTURE=large` (`make torture`) runs many more
 examples, bigger files and a real 1 GB xlsx bomb.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from itertools import count
 from pathlib import Path
 
@@ -37,10 +38,18 @@ LARGE = os.environ.get("DRS_TORTURE") == "large"
 EXAMPLES = 150 if LARGE else 6
 TRIALS = 20
 TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 SEQ = count(1)
-TALLY = {"referral files": 0, "unreadable referral files": 0, "referral records": 0, "claim files": 0,
-         "unreadable claim files": 0, "claim records": 0, "intake runs": 0, "killed with SIGKILL": 0}
+TALLY = {
+    "referral files": 0,
+    "unreadable referral files": 0,
+    "referral records": 0,
+    "claim files": 0,
+    "unreadable claim files": 0,
+    "claim records": 0,
+    "intake runs": 0,
+    "killed with SIGKILL": 0,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -48,14 +57,41 @@ def _figures():
     yield
     print("\ntorture figures:", json.dumps(TALLY))  # for the notes' Reliability figures (pytest -s)
 
+
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["=cmd|' /C calc'!A0", "\u202eevil\u202c", "\x00\x01\x1b[31m", "👪" * 30, "𝔄𝔟𝔠", "  ",
-                     "Robert'); DROP TABLE cases;--", "<script>alert(1)</script>", "\r\n\r\n", "x" * 5000,
-                     "2026-02-30", "31/12/1899", "9" * 40, "-1", "NaN", "Infinity", "null", "true"]),
+    st.sampled_from(
+        [
+            "=cmd|' /C calc'!A0",
+            "\u202eevil\u202c",
+            "\x00\x01\x1b[31m",
+            "👪" * 30,
+            "𝔄𝔟𝔠",
+            "  ",
+            "Robert'); DROP TABLE cases;--",
+            "<script>alert(1)</script>",
+            "\r\n\r\n",
+            "x" * 5000,
+            "2026-02-30",
+            "31/12/1899",
+            "9" * 40,
+            "-1",
+            "NaN",
+            "Infinity",
+            "null",
+            "true",
+        ]
+    ),
 )
-HOSTILE_VALUE = st.one_of(HOSTILE_TEXT, st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                          st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+HOSTILE_VALUE = st.one_of(
+    HOSTILE_TEXT,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 FIELDS = CSV_COLUMNS
 
 
@@ -120,8 +156,8 @@ def render(records: list[dict], fmt: str) -> bytes:
 
 
 GARBAGE = st.one_of(
-    st.binary(max_size=300).map(lambda b: b"{" + b),                      # not JSON
-    st.integers(2_000, 60_000).map(lambda d: b"[" * d + b"]" * d),         # nesting
+    st.binary(max_size=300).map(lambda b: b"{" + b),  # not JSON
+    st.integers(2_000, 60_000).map(lambda d: b"[" * d + b"]" * d),  # nesting
     st.binary(min_size=1, max_size=300).map(lambda b: b"PK\x03\x04" + b),  # a broken zip
 )
 
@@ -138,8 +174,9 @@ def inbox_files(draw, prefix: str):
         fmt = draw(st.sampled_from(["json", "csv", "xlsx"]))
         pairs = draw(st.lists(referral_record(prefix), min_size=1, max_size=25 if LARGE else 6))
         hostile = [str(p[0].get("form_id")).strip() for p in pairs if p[1] == "hostile"]
-        files.append((f"{prefix}-{i}.{fmt}", render([p[0] for p in pairs], fmt), len(pairs), [p[1] for p in pairs],
-                      hostile))
+        files.append(
+            (f"{prefix}-{i}.{fmt}", render([p[0] for p in pairs], fmt), len(pairs), [p[1] for p in pairs], hostile)
+        )
     return files
 
 
@@ -161,11 +198,15 @@ def torture_env(drs_env, las, monkeypatch):
     return drs_env
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=not LARGE,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not LARGE,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_hostile_referral_files(torture_env, data):
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
     prefix = f"H{next(SEQ)}"
     inbox = _inbox(torture_env.home, "referrals")
@@ -214,20 +255,32 @@ def settle_write(path: Path, content: bytes) -> None:
 @st.composite
 def claim_records(draw, prefix: str, case_ref: str):
     n = draw(st.integers(0, 20))
-    record = {"claim_id": f"{prefix}-{n}", "case_ref": case_ref, "session_date": "2026-11-10",
-              "claimant_name": "Parent 1 Example", "claimant_email": "parent1@families.example.org",
-              "category": "mileage", "miles": str(draw(st.integers(0, 60))), "amount": "", "receipt": "no",
-              "description": ""}
+    record = {
+        "claim_id": f"{prefix}-{n}",
+        "case_ref": case_ref,
+        "session_date": "2026-11-10",
+        "claimant_name": "Parent 1 Example",
+        "claimant_email": "parent1@families.example.org",
+        "category": "mileage",
+        "miles": str(draw(st.integers(0, 60))),
+        "amount": "",
+        "receipt": "no",
+        "description": "",
+    }
     for field in draw(st.lists(st.sampled_from(sorted(record)), max_size=3, unique=True)):
         record[field] = draw(HOSTILE_VALUE)
     return record
 
 
-@settings(max_examples=max(6, EXAMPLES // 2), deadline=None, derandomize=not LARGE,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=max(6, EXAMPLES // 2),
+    deadline=None,
+    derandomize=not LARGE,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data())
 def test_hostile_claim_files(torture_env, data):
-    from tasks.claims import import_claims
+    from tasks.claims.claims_in import import_claims
     from tests.integration.test_claims_support import make_case
 
     global CLAIM_CASE
@@ -269,9 +322,12 @@ def test_hostile_claim_files(torture_env, data):
     assert doc["approved"] + doc["query"] + doc["held"] + doc["rejected"] == doc["imported"] + doc["updated"]
     for name, _, expected in files:
         mine = [r for r in results if r["source"] == name]
-        if expected is None or (len(mine) == 1 and mine[0]["status"] == "invalid"
-                                and (inbox / "rejected" / f"{name}.errors.json").exists()
-                                and json.loads((inbox / "rejected" / f"{name}.errors.json").read_text())["readable"] is False):
+        if expected is None or (
+            len(mine) == 1
+            and mine[0]["status"] == "invalid"
+            and (inbox / "rejected" / f"{name}.errors.json").exists()
+            and json.loads((inbox / "rejected" / f"{name}.errors.json").read_text())["readable"] is False
+        ):
             assert len(mine) == 1 and mine[0]["status"] == "invalid"
             continue
         assert len(mine) == expected, (name, mine)
@@ -289,8 +345,8 @@ ZYGOTE = r"""
 import os, signal, sys
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once: a killed one is gone
 from cli.main import main
-import openpyxl, sqlalchemy, tasks.intake, tasks.intake_records, tasks.inbox_run, tasks.casework  # noqa
-import models.domain.referrals, tasks.templates_intake, tasks.outbox  # noqa
+import openpyxl, sqlalchemy, tasks.intake.referral_intake, tasks.intake.records, tasks.intake.inbox_run, tasks.cases.casework  # noqa
+import models.domain.referrals, tasks.intake.emails, tasks.mail.outbox  # noqa
 print("ready", flush=True)
 for line in sys.stdin:
     pid = os.fork()
@@ -315,7 +371,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_kill_9_at_random_points_of_intake_loses_nothing(torture_env):
-    from tasks.intake import run_intake
+    from tasks.intake.referral_intake import run_intake
 
     rng = random.Random(20261123)
     inbox = _inbox(torture_env.home, "referrals")
@@ -323,8 +379,15 @@ def test_kill_9_at_random_points_of_intake_loses_nothing(torture_env):
     env.pop("PREFECT_API_URL", None)
     files_per_trial, per_file = (6, 40) if LARGE else (2, 2)
     expected: set[str] = set()
-    zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], env=env, cwd=os.getcwd(), stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    zygote = subprocess.Popen(
+        [sys.executable, "-c", ZYGOTE],
+        env=env,
+        cwd=os.getcwd(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
     def spawn() -> int:
         zygote.stdin.write("go\n")
@@ -393,12 +456,15 @@ def test_a_real_xlsx_bomb_is_refused_quickly_in_little_memory(tmp_path):
             for _ in range(1024):
                 out.write(block)
     assert path.stat().st_size < 2 * 1024 * 1024
-    script = ("import resource, sys, time; from pathlib import Path; from tasks import inbox_files as inf\n"
-              "t = time.monotonic()\n"
-              "try:\n    inf.read_records(Path(sys.argv[1]))\nexcept inf.UnreadableFile as e:\n    print('refused:', e)\n"
-              "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60,
-                         cwd=os.getcwd())
+    script = (
+        "import resource, sys, time; from pathlib import Path; from tasks import inbox_files as inf\n"
+        "t = time.monotonic()\n"
+        "try:\n    inf.read_records(Path(sys.argv[1]))\nexcept inf.UnreadableFile as e:\n    print('refused:', e)\n"
+        "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60, cwd=os.getcwd()
+    )
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("refused:"), out
     seconds, rss_kb = lines[-1].split()
@@ -409,28 +475,45 @@ def test_a_real_xlsx_bomb_is_refused_quickly_in_little_memory(tmp_path):
 def test_a_huge_inline_string_within_the_unpack_limit_is_refused_in_bounded_memory(tmp_path):
     path = tmp_path / "inline.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
-        zf.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        zf.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        zf.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        )
+        zf.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        zf.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        )
         with zf.open("xl/worksheets/sheet1.xml", "w") as out:
-            out.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-                      b'<row r="1"><c r="A1" t="inlineStr"><is><t>form_id</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>')
+            out.write(
+                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                b'<row r="1"><c r="A1" t="inlineStr"><is><t>form_id</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>'
+            )
             for _ in range(60):
                 out.write(b"a" * (1 << 20))
             out.write(b"</t></is></c></row></sheetData></worksheet>")
     assert path.stat().st_size < 1024 * 1024
-    script = ("import resource, sys, time; from pathlib import Path; from tasks import inbox_files as inf\n"
-              "t = time.monotonic()\n"
-              "try:\n    inf.read_records(Path(sys.argv[1]))\nexcept inf.UnreadableFile as e:\n    print('refused:', e)\n"
-              "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60,
-                         cwd=os.getcwd())
+    script = (
+        "import resource, sys, time; from pathlib import Path; from tasks import inbox_files as inf\n"
+        "t = time.monotonic()\n"
+        "try:\n    inf.read_records(Path(sys.argv[1]))\nexcept inf.UnreadableFile as e:\n    print('refused:', e)\n"
+        "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60, cwd=os.getcwd()
+    )
     lines = out.stdout.strip().splitlines()
     assert lines[0].startswith("refused:") and "longer than" in lines[0], out
     seconds, rss_kb = lines[-1].split()

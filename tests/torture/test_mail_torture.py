@@ -12,6 +12,7 @@
 
 Small by default (seconds); `DRS_TORTURE=large` runs more emails, seeds and trials.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,29 +36,44 @@ from tasks.settings import get_settings
 from tests.smtp_faults import FaultyHandler, FaultyServer, free_port
 
 LARGE = os.environ.get("DRS_TORTURE") == "large"
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEAM = "team@service.example.org"
 REPO = Path(__file__).resolve().parents[2]
 
 #: charged faults a flaky email may meet before the server turns healthy (< MAX_ATTEMPTS = 6)
-TRANSIENT_FAULTS = [("rcpt", "451"), ("rcpt", "452"), ("rcpt", "421"), ("rcpt", "drop"),
-                    ("data", "451"), ("data", "drop")]
+TRANSIENT_FAULTS = [
+    ("rcpt", "451"),
+    ("rcpt", "452"),
+    ("rcpt", "421"),
+    ("rcpt", "drop"),
+    ("data", "451"),
+    ("data", "drop"),
+]
 
 
 def _queue(addresses: list[str], prefix: str) -> None:
-    from tasks.outbox import queue_email
+    from tasks.mail.outbox import queue_email
 
     with unit_of_work() as db:
         for n, address in enumerate(addresses):
-            queue_email(db, key=f"{prefix}:{n}", kind="torture", to=address, subject=f"Torture {n}",
-                        text=f"Message {n}.\n", now=NOW)
+            queue_email(
+                db,
+                key=f"{prefix}:{n}",
+                kind="torture",
+                to=address,
+                subject=f"Torture {n}",
+                text=f"Message {n}.\n",
+                now=NOW,
+            )
         db.commit()
 
 
 def _rows(prefix: str = "") -> dict[str, tuple]:
     with unit_of_work() as db:
-        return {r.to_addr: (r.status, r.attempts, r.message_id, r.outcome, r.smtp_code)
-                for r in db.scalars(select(OutboxEmail).where(OutboxEmail.key.like(f"{prefix}%")))}
+        return {
+            r.to_addr: (r.status, r.attempts, r.message_id, r.outcome, r.smtp_code)
+            for r in db.scalars(select(OutboxEmail).where(OutboxEmail.key.like(f"{prefix}%")))
+        }
 
 
 def _point_at(port: int) -> None:
@@ -77,7 +93,7 @@ def smtp_env(drs_env, monkeypatch):
 
 @pytest.mark.parametrize("seed", range(3) if LARGE else [2026])
 def test_flaky_smtp_delivers_every_email_once_except_its_own_5xx(smtp_env, seed):
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     rng = random.Random(seed)
     size = 400 if LARGE else 40
@@ -129,8 +145,10 @@ def test_flaky_smtp_delivers_every_email_once_except_its_own_5xx(smtp_env, seed)
     with unit_of_work() as db:
         assert set(db.scalars(select(OutboxEmail.status))) <= {"sent", "failed", "bounced"}
     injected["sweeps"] = sweeps
-    print(f"\nflaky smtp seed={seed}: {size} emails, faults {dict(injected)}, "
-          f"{len(handler.received)} messages received, {len(handler.accepted)} accepted")
+    print(
+        f"\nflaky smtp seed={seed}: {size} emails, faults {dict(injected)}, "
+        f"{len(handler.received)} messages received, {len(handler.accepted)} accepted"
+    )
 
 
 class Zygote:
@@ -138,8 +156,14 @@ class Zygote:
 
     def __init__(self) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.torture.zygote"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=env, cwd=os.getcwd())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.torture.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=os.getcwd(),
+        )
 
     def start(self, *argv: str) -> int:
         self.proc.stdin.write(json.dumps(["drs", *argv]) + "\n")
@@ -160,7 +184,7 @@ KILL_POINTS = ["ehlo", "rcpt", "data", "accepted", "timer"]
 
 
 def test_kill_9_during_delivery_loses_nothing(smtp_env):
-    from tasks.delivery import deliver_pending
+    from tasks.mail.delivery import deliver_pending
 
     rng = random.Random(12)
     trials, per_trial = (100, 10) if LARGE else (20, 5)
@@ -200,8 +224,13 @@ def test_kill_9_during_delivery_loses_nothing(smtp_env):
             point = rng.choice(KILL_POINTS)
             figures[f"kill at {point}"] += 1
             pid = zygote.start("mail", "deliver", "--json", "--now", NOW.isoformat())
-            target.update(pid=pid, stage=point, prefix=prefix, delay=rng.uniform(0, 0.02),
-                          countdown=0 if point == "ehlo" else rng.randrange(per_trial))
+            target.update(
+                pid=pid,
+                stage=point,
+                prefix=prefix,
+                delay=rng.uniform(0, 0.02),
+                countdown=0 if point == "ehlo" else rng.randrange(per_trial),
+            )
             if point == "timer":
                 threading.Timer(rng.uniform(0.0, 0.3), kill_now).start()
             t0 = time.perf_counter()

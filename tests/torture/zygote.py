@@ -7,6 +7,7 @@ the `drs` console script runs — with stdout/stderr to /dev/null; the zygote pr
 `{"pid": …}` at once, then `{"pid": …, "status": …}` (the raw wait status) when the child ended,
 however it ended (the test may SIGKILL it in between). Nothing touches the database before a fork.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,10 @@ import sys
 
 
 def main() -> None:
-    import cli.main  # noqa: F401 — warm the imports the child needs
     import cli.mail  # noqa: F401
-    import tasks.delivery  # noqa: F401
+    import cli.main  # noqa: F401 — warm the imports the child needs
+    import tasks.mail.delivery  # noqa: F401
+
     if (os.environ.get("DRS_DATABASE_URL") or "").startswith("postgresql"):
         import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
 

@@ -1,5 +1,6 @@
 """Table tests of `alerts_due`: the right alert on the right day, over the worked examples and
 Christmas, Easter, August and DST weekends (statutory-rules.md §1, §6; issue #4)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -9,8 +10,16 @@ import holidays
 import pytest
 
 from models.domain.alerts import (
-    DEFAULT_POLICY, Alert, AlertPolicy, WatchedClock, alert_key, alerts_due, digest_rows, group_by,
-    not_before_for, policy_from_mapping,
+    DEFAULT_POLICY,
+    Alert,
+    AlertPolicy,
+    WatchedClock,
+    alert_key,
+    alerts_due,
+    digest_rows,
+    group_by,
+    not_before_for,
+    policy_from_mapping,
 )
 from models.domain.calendar import WorkingCalendar
 
@@ -22,9 +31,19 @@ def england() -> WorkingCalendar:
     return WorkingCalendar(holidays.country_holidays("GB", subdiv="ENG", years=range(2024, 2029)).keys())
 
 
-def clock(name="certificate_due", target=date(2025, 4, 24), due=None, owner="adviser", state="open", **kw) -> WatchedClock:
-    return WatchedClock(case_ref="DRS-2025-00001", la_code="E08000006", name=name, due=due or target,
-                        target=target, state=state, owner=owner, **kw)
+def clock(
+    name="certificate_due", target=date(2025, 4, 24), due=None, owner="adviser", state="open", **kw
+) -> WatchedClock:
+    return WatchedClock(
+        case_ref="DRS-2025-00001",
+        la_code="E08000006",
+        name=name,
+        due=due or target,
+        target=target,
+        state=state,
+        owner=owner,
+        **kw,
+    )
 
 
 def timeline(c: WatchedClock, first: date, last: date, cal: WorkingCalendar, policy=DEFAULT_POLICY) -> dict[str, str]:
@@ -39,12 +58,20 @@ def timeline(c: WatchedClock, first: date, last: date, cal: WorkingCalendar, pol
 
 # --- team alerts: the worked examples and the holiday weekends -----------------------------------
 
+
 def test_declined_before_easter_counts_down_over_good_friday_and_easter_monday(england):
     # SECONDARY: declined Thu 17 Apr 2025 -> certificate_due Thu 24 Apr 2025 (reg 34)
     got = timeline(clock(target=date(2025, 4, 24)), date(2025, 4, 17), date(2025, 4, 25), england)
     assert got == {
-        "Thu 17 Apr": "", "Fri 18 Apr": "", "Sat 19 Apr": "", "Sun 20 Apr": "", "Mon 21 Apr": "",
-        "Tue 22 Apr": "due-soon", "Wed 23 Apr": "due-soon", "Thu 24 Apr": "due-today", "Fri 25 Apr": "missed",
+        "Thu 17 Apr": "",
+        "Fri 18 Apr": "",
+        "Sat 19 Apr": "",
+        "Sun 20 Apr": "",
+        "Mon 21 Apr": "",
+        "Tue 22 Apr": "due-soon",
+        "Wed 23 Apr": "due-soon",
+        "Thu 24 Apr": "due-today",
+        "Fri 25 Apr": "missed",
     }
 
 
@@ -52,8 +79,14 @@ def test_after_mediation_over_the_may_bank_holiday(england):
     # SECONDARY: concluded Fri 2 May 2025 -> certificate_due Thu 8 May 2025 (CFA s.55(5); reg 39)
     got = timeline(clock(target=date(2025, 5, 8), owner="mediator"), date(2025, 5, 2), date(2025, 5, 9), england)
     assert got == {
-        "Fri 02 May": "", "Sat 03 May": "", "Sun 04 May": "", "Mon 05 May": "",
-        "Tue 06 May": "due-soon", "Wed 07 May": "due-soon", "Thu 08 May": "due-today", "Fri 09 May": "missed",
+        "Fri 02 May": "",
+        "Sat 03 May": "",
+        "Sun 04 May": "",
+        "Mon 05 May": "",
+        "Tue 06 May": "due-soon",
+        "Wed 07 May": "due-soon",
+        "Thu 08 May": "due-today",
+        "Fri 09 May": "missed",
     }
 
 
@@ -62,9 +95,18 @@ def test_mediation_by_over_christmas_goes_to_the_la_and_the_team(england):
     c = clock(name="mediation_by", target=date(2025, 12, 31), owner="la")
     got = timeline(c, date(2025, 12, 22), date(2026, 1, 2), england)
     assert got == {
-        "Mon 22 Dec": "", "Tue 23 Dec": "", "Wed 24 Dec": "", "Thu 25 Dec": "", "Fri 26 Dec": "",
-        "Sat 27 Dec": "", "Sun 28 Dec": "", "Mon 29 Dec": "due-soon", "Tue 30 Dec": "due-soon",
-        "Wed 31 Dec": "due-today", "Thu 01 Jan": "missed", "Fri 02 Jan": "missed",
+        "Mon 22 Dec": "",
+        "Tue 23 Dec": "",
+        "Wed 24 Dec": "",
+        "Thu 25 Dec": "",
+        "Fri 26 Dec": "",
+        "Sat 27 Dec": "",
+        "Sun 28 Dec": "",
+        "Mon 29 Dec": "due-soon",
+        "Tue 30 Dec": "due-soon",
+        "Wed 31 Dec": "due-today",
+        "Thu 01 Jan": "missed",
+        "Fri 02 Jan": "missed",
     }
     (alert,) = alerts_due([c], date(2025, 12, 29), england)
     assert alert.audiences == ("la", "team")
@@ -83,9 +125,16 @@ def test_calendar_day_deadline_on_a_saturday_alerts_against_the_friday_over_the_
     c = clock(name="mediation_by", due=date(2026, 10, 31), target=date(2026, 10, 30), owner="la")
     got = timeline(c, date(2026, 10, 24), date(2026, 11, 2), england)
     assert got == {
-        "Sat 24 Oct": "", "Sun 25 Oct": "", "Mon 26 Oct": "", "Tue 27 Oct": "",
-        "Wed 28 Oct": "due-soon", "Thu 29 Oct": "due-soon", "Fri 30 Oct": "due-today",
-        "Sat 31 Oct": "missed", "Sun 01 Nov": "missed", "Mon 02 Nov": "missed",
+        "Sat 24 Oct": "",
+        "Sun 25 Oct": "",
+        "Mon 26 Oct": "",
+        "Tue 27 Oct": "",
+        "Wed 28 Oct": "due-soon",
+        "Thu 29 Oct": "due-soon",
+        "Fri 30 Oct": "due-today",
+        "Sat 31 Oct": "missed",
+        "Sun 01 Nov": "missed",
+        "Mon 02 Nov": "missed",
     }
 
 
@@ -95,8 +144,13 @@ def test_icb_notification_over_the_march_dst_weekend(england):
     c = clock(name="icb_notify_by", target=date(2026, 3, 31), owner="la")
     got = timeline(c, date(2026, 3, 26), date(2026, 4, 1), england)
     assert got == {
-        "Thu 26 Mar": "", "Fri 27 Mar": "due-soon", "Sat 28 Mar": "due-soon", "Sun 29 Mar": "due-soon",
-        "Mon 30 Mar": "due-soon", "Tue 31 Mar": "due-today", "Wed 01 Apr": "missed",
+        "Thu 26 Mar": "",
+        "Fri 27 Mar": "due-soon",
+        "Sat 28 Mar": "due-soon",
+        "Sun 29 Mar": "due-soon",
+        "Mon 30 Mar": "due-soon",
+        "Tue 31 Mar": "due-today",
+        "Wed 01 Apr": "missed",
     }
 
 
@@ -136,6 +190,7 @@ def test_family_owned_clocks_give_the_team_no_alert(england):
 
 # --- configurable lead times and levels ---------------------------------------------------------
 
+
 def test_lead_time_is_configurable_per_clock(england):
     policy = AlertPolicy(due_soon_wd_by_clock={"certificate_due": 3, "agreement_": 5})
     got = timeline(clock(), date(2025, 4, 16), date(2025, 4, 17), england, policy)
@@ -159,12 +214,15 @@ def test_bad_policy_settings_are_refused():
         policy_from_mapping({"nonsense": 1})
 
 
-@pytest.mark.parametrize("values,named", [
-    ({"kinds": ["due-today", "mised"]}, "kinds"),  # a typo must not silence every alert
-    ({"kinds": "missed"}, "kinds"),  # a string is not a list of levels
-    ({"due_soon_wd_by_clock": {"certificate_due": "3"}}, "due_soon_wd_by_clock"),
-    ({"due_soon_wd_by_clock": ["certificate_due"]}, "due_soon_wd_by_clock"),
-])
+@pytest.mark.parametrize(
+    "values,named",
+    [
+        ({"kinds": ["due-today", "mised"]}, "kinds"),  # a typo must not silence every alert
+        ({"kinds": "missed"}, "kinds"),  # a string is not a list of levels
+        ({"due_soon_wd_by_clock": {"certificate_due": "3"}}, "due_soon_wd_by_clock"),
+        ({"due_soon_wd_by_clock": ["certificate_due"]}, "due_soon_wd_by_clock"),
+    ],
+)
 def test_a_mistyped_level_or_lead_time_is_refused_with_the_setting_named(values, named):
     with pytest.raises(ValueError, match=named):
         policy_from_mapping(values)
@@ -176,6 +234,7 @@ def test_a_policy_file_that_is_not_an_object_is_refused():
 
 
 # --- the family's appeal reminders ---------------------------------------------------------------
+
 
 def appeal(due: date, **kw) -> WatchedClock:
     kw.setdefault("certificate_settled", True)
@@ -208,17 +267,28 @@ def test_family_reminder_over_easter_2026(england):
     # deadline Thu 9 Apr 2026: 3 WD before = Wed 8, Tue 7, (Easter Monday 6 Apr and Good Friday
     # 3 Apr skipped) Thu 2 Apr; two weeks before = Thu 26 Mar
     got = timeline(appeal(date(2026, 4, 9)), date(2026, 3, 25), date(2026, 4, 3), england)
-    assert got == {"Wed 25 Mar": "", "Thu 26 Mar": "appeal-2-weeks", "Fri 27 Mar": "appeal-2-weeks",
-                   "Sat 28 Mar": "appeal-2-weeks", "Sun 29 Mar": "appeal-2-weeks", "Mon 30 Mar": "appeal-2-weeks",
-                   "Tue 31 Mar": "appeal-2-weeks", "Wed 01 Apr": "appeal-2-weeks", "Thu 02 Apr": "appeal-3-wd",
-                   "Fri 03 Apr": "appeal-3-wd"}
+    assert got == {
+        "Wed 25 Mar": "",
+        "Thu 26 Mar": "appeal-2-weeks",
+        "Fri 27 Mar": "appeal-2-weeks",
+        "Sat 28 Mar": "appeal-2-weeks",
+        "Sun 29 Mar": "appeal-2-weeks",
+        "Mon 30 Mar": "appeal-2-weeks",
+        "Tue 31 Mar": "appeal-2-weeks",
+        "Wed 01 Apr": "appeal-2-weeks",
+        "Thu 02 Apr": "appeal-3-wd",
+        "Fri 03 Apr": "appeal-3-wd",
+    }
 
 
-@pytest.mark.parametrize("kw", [
-    {"certificate_settled": False},  # no certificate yet: the certificate alerts come first
-    {"appeal_lodged": True},
-    {"state": "met"},
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"certificate_settled": False},  # no certificate yet: the certificate alerts come first
+        {"appeal_lodged": True},
+        {"state": "met"},
+    ],
+)
 def test_no_family_reminder_without_a_certificate_or_after_an_appeal(england, kw):
     assert alerts_due([appeal(date(2026, 9, 1), **kw)], date(2026, 8, 26), england) == []
 
@@ -229,6 +299,7 @@ def test_a_late_first_run_sends_only_the_latest_reminder(england):
 
 
 # --- keys, digest, delivery windows ---------------------------------------------------------------
+
 
 def test_alert_key_names_case_clock_kind_target_and_audience(england):
     (alert,) = alerts_due([clock()], date(2025, 4, 24), england)
@@ -244,8 +315,15 @@ def test_digest_lists_the_next_five_working_days_and_missed_clocks_by_la(england
     clocks = [
         clock(target=date(2025, 12, 31)),  # 5 WD ahead from Mon 22 Dec over Christmas: 23, 24, 29, 30, 31
         clock(name="mediation_by", target=date(2026, 1, 2), owner="la"),  # 6 WD: not yet
-        WatchedClock("DRS-2025-00002", "E08000003", "certificate_due", date(2025, 12, 19), date(2025, 12, 19),
-                     "missed", "adviser"),
+        WatchedClock(
+            "DRS-2025-00002",
+            "E08000003",
+            "certificate_due",
+            date(2025, 12, 19),
+            date(2025, 12, 19),
+            "missed",
+            "adviser",
+        ),
         appeal(date(2025, 12, 23)),  # family-owned: not in the team's digest
         clock(name="notice_by", target=date(2025, 12, 24), state="met"),
     ]
@@ -257,23 +335,28 @@ def test_digest_lists_the_next_five_working_days_and_missed_clocks_by_la(england
     assert list(group_by(rows)) == ["E08000003", "E08000006"]
 
 
-@pytest.mark.parametrize("local, audience, expected", [
-    # a working day in office hours: at once
-    (datetime(2026, 3, 27, 10, 0, tzinfo=LONDON), "team", None),
-    # early morning on a working day: 09:00 the same day
-    (datetime(2026, 3, 27, 6, 30, tzinfo=LONDON), "team", datetime(2026, 3, 27, 9, 0, tzinfo=LONDON)),
-    # the March DST weekend: Monday 09:00 BST (08:00 UTC)
-    (datetime(2026, 3, 28, 7, 0, tzinfo=LONDON), "la", datetime(2026, 3, 30, 9, 0, tzinfo=LONDON)),
-    # the October DST weekend, after hours on Friday: Monday 09:00 GMT
-    (datetime(2026, 10, 23, 18, 0, tzinfo=LONDON), "team", datetime(2026, 10, 26, 9, 0, tzinfo=LONDON)),
-    # Christmas Eve afternoon after closing: next working day is Tue 29 Dec 2026
-    (datetime(2026, 12, 24, 17, 30, tzinfo=LONDON), "team", datetime(2026, 12, 29, 9, 0, tzinfo=LONDON)),
-    # families: any day, outside quiet hours
-    (datetime(2026, 3, 29, 6, 0, tzinfo=LONDON), "family", datetime(2026, 3, 29, 8, 0, tzinfo=LONDON)),
-    (datetime(2026, 12, 25, 12, 0, tzinfo=LONDON), "family", None),
-    (datetime(2026, 10, 24, 21, 0, tzinfo=LONDON), "family", datetime(2026, 10, 25, 8, 0, tzinfo=LONDON)),
-])
-def test_not_before_keeps_team_email_in_office_hours_and_family_email_out_of_quiet_hours(england, local, audience, expected):
+@pytest.mark.parametrize(
+    "local, audience, expected",
+    [
+        # a working day in office hours: at once
+        (datetime(2026, 3, 27, 10, 0, tzinfo=LONDON), "team", None),
+        # early morning on a working day: 09:00 the same day
+        (datetime(2026, 3, 27, 6, 30, tzinfo=LONDON), "team", datetime(2026, 3, 27, 9, 0, tzinfo=LONDON)),
+        # the March DST weekend: Monday 09:00 BST (08:00 UTC)
+        (datetime(2026, 3, 28, 7, 0, tzinfo=LONDON), "la", datetime(2026, 3, 30, 9, 0, tzinfo=LONDON)),
+        # the October DST weekend, after hours on Friday: Monday 09:00 GMT
+        (datetime(2026, 10, 23, 18, 0, tzinfo=LONDON), "team", datetime(2026, 10, 26, 9, 0, tzinfo=LONDON)),
+        # Christmas Eve afternoon after closing: next working day is Tue 29 Dec 2026
+        (datetime(2026, 12, 24, 17, 30, tzinfo=LONDON), "team", datetime(2026, 12, 29, 9, 0, tzinfo=LONDON)),
+        # families: any day, outside quiet hours
+        (datetime(2026, 3, 29, 6, 0, tzinfo=LONDON), "family", datetime(2026, 3, 29, 8, 0, tzinfo=LONDON)),
+        (datetime(2026, 12, 25, 12, 0, tzinfo=LONDON), "family", None),
+        (datetime(2026, 10, 24, 21, 0, tzinfo=LONDON), "family", datetime(2026, 10, 25, 8, 0, tzinfo=LONDON)),
+    ],
+)
+def test_not_before_keeps_team_email_in_office_hours_and_family_email_out_of_quiet_hours(
+    england, local, audience, expected
+):
     got = not_before_for(audience, local, england)
     assert got == expected
     if expected is not None:

@@ -1,4 +1,5 @@
 """The one-way rule (flows → tasks → models.db → models.domain) and a fast CLI, checked by walking imports."""
+
 from __future__ import annotations
 
 import ast
@@ -46,7 +47,7 @@ def test_cli_commands_that_run_no_flow_do_not_import_prefect():
         "import sys; from click.testing import CliRunner; from cli.main import drs; "
         "r = CliRunner().invoke(drs, ['--help']); assert r.exit_code == 0, r.output; "
         "[drs.get_command(None, n) for n in ('db', 'la', 'case', 'demo', 'mediator')]; "
-        "import tasks.casework, tasks.case_view, tasks.delivery; "
+        "import tasks.cases.casework, tasks.cases.view, tasks.mail.delivery; "
         "bad = [m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')]; "
         "assert not bad, bad[:3]"
     )

@@ -1,19 +1,26 @@
 """Reading bounce notices in each format (issue 15): status, action and the original Message-ID;
 out-of-office replies, read receipts and "delivered" notices are not bounces."""
+
 from __future__ import annotations
 
 from email import message_from_bytes, policy
 
 import pytest
 
-from tasks.bounce_parse import parse_bounce
-from tasks.bounces import normalise_status, plain_reason, smtp_rejection
-from tasks.mailer import OutgoingEmail, build_message
+from tasks.bounces.handling import normalise_status, plain_reason, smtp_rejection
+from tasks.bounces.parse import parse_bounce
+from tasks.mail.mailer import OutgoingEmail, build_message
 from tests import bounce_samples as samples
 
-ORIGINAL = build_message(OutgoingEmail(to="parent.one@families.example", subject="Your mediation certificate",
-                                       text="Your certificate is attached.", message_key="certificate:MC-2026-00001"),
-                         samples.SERVICE)
+ORIGINAL = build_message(
+    OutgoingEmail(
+        to="parent.one@families.example",
+        subject="Your mediation certificate",
+        text="Your certificate is attached.",
+        message_key="certificate:MC-2026-00001",
+    ),
+    samples.SERVICE,
+)
 MID = str(ORIGINAL["Message-ID"])
 
 
@@ -21,16 +28,19 @@ def parse(raw: bytes):
     return parse_bounce(message_from_bytes(raw, policy=policy.compat32))
 
 
-@pytest.mark.parametrize("build, status, action, form", [
-    (samples.postfix_report, "5.1.1", "failed", "postfix"),
-    (lambda o: samples.postfix_report(o, "4.2.2", "delayed"), "4.2.2", "delayed", "postfix"),
-    (samples.gmail_report, "5.1.1", "failed", "gmail"),
-    (samples.exchange_report, "5.1.10", "failed", "exchange"),
-    (samples.exim_text, "5.1.1", "failed", "exim"),
-    (lambda o: samples.exim_text(o, "452", "4.2.2"), "4.2.2", "failed", "exim"),
-    (samples.exim_delay, "4.0.0", "delayed", "exim"),
-    (samples.exchange_text, "5.1.1", "failed", "exchange"),
-])
+@pytest.mark.parametrize(
+    "build, status, action, form",
+    [
+        (samples.postfix_report, "5.1.1", "failed", "postfix"),
+        (lambda o: samples.postfix_report(o, "4.2.2", "delayed"), "4.2.2", "delayed", "postfix"),
+        (samples.gmail_report, "5.1.1", "failed", "gmail"),
+        (samples.exchange_report, "5.1.10", "failed", "exchange"),
+        (samples.exim_text, "5.1.1", "failed", "exim"),
+        (lambda o: samples.exim_text(o, "452", "4.2.2"), "4.2.2", "failed", "exim"),
+        (samples.exim_delay, "4.0.0", "delayed", "exim"),
+        (samples.exchange_text, "5.1.1", "failed", "exchange"),
+    ],
+)
 def test_each_format_gives_status_action_and_the_original_message_id(build, status, action, form):
     report = parse(build(ORIGINAL))
     assert report is not None
@@ -63,7 +73,7 @@ def test_plain_words_for_the_team():
 def test_smtp_rejection_reads_the_refused_recipient_through_the_mailers_wrapper():
     import smtplib
 
-    from tasks.mailer import DeliveryError
+    from tasks.mail.mailer import DeliveryError
 
     def wrapped(exc):
         try:
@@ -98,15 +108,37 @@ def test_any_text_reply_without_a_failed_delivery_in_it_is_not_a_bounce():
         msg.set_content(body + "\n\nI am away until Monday.\n" + f"Message-ID: {MID}\n")
         lowered = body.lower()
         report = parse(msg.as_bytes())
-        if not any(w in lowered for w in ("deliver", "undeliver", "error", "unknown", "rejected", "failed",
-                                          "not found", "unavailable", "returning", "warning", "delay", "trying",
-                                          "full", "non-delivery", "notification", "incomplete")):
+        if not any(
+            w in lowered
+            for w in (
+                "deliver",
+                "undeliver",
+                "error",
+                "unknown",
+                "rejected",
+                "failed",
+                "not found",
+                "unavailable",
+                "returning",
+                "warning",
+                "delay",
+                "trying",
+                "full",
+                "non-delivery",
+                "notification",
+                "incomplete",
+            )
+        ):
             assert report is None
 
     check()
 
 
 def test_garbage_never_raises():
-    for raw in (b"", b"\x00\xff" * 50, b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\n\n--x\n",
-                b"Content-Type: message/delivery-status\n\nAction: failed\nStatus: 9.9.9\n"):
+    for raw in (
+        b"",
+        b"\x00\xff" * 50,
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\n\n--x\n",
+        b"Content-Type: message/delivery-status\n\nAction: failed\nStatus: 9.9.9\n",
+    ):
         parse(raw)

@@ -1,4 +1,5 @@
 """The bounce mailbox settings (issue 15): unset by default, validated, the password a secret."""
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,14 @@ def test_the_password_never_shows(env):
     assert "very-secret-value" not in repr(s) and "very-secret-value" not in str(s.model_dump())
 
 
-@pytest.mark.parametrize("name, value", [("DRS_BOUNCE_IMAP_PORT", "70000"), ("DRS_BOUNCE_IMAP_SECURITY", "tls"),
-                                         ("DRS_BOUNCE_IMAP_FOLDER", "INBOX\r\nA1 LOGOUT")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DRS_BOUNCE_IMAP_PORT", "70000"),
+        ("DRS_BOUNCE_IMAP_SECURITY", "tls"),
+        ("DRS_BOUNCE_IMAP_FOLDER", "INBOX\r\nA1 LOGOUT"),
+    ],
+)
 def test_a_bad_value_names_the_variable(env, name, value):
     env.setenv(name, value)
     with pytest.raises(SettingsError, match=name):

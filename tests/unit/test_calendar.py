@@ -12,7 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.domain.calendar import (
-    WorkingCalendar, add_months, parse_extra_holidays, yearly_window_end,
+    WorkingCalendar,
+    add_months,
+    parse_extra_holidays,
+    yearly_window_end,
 )
 
 ENGLAND = WorkingCalendar(holidays.country_holidays("GB", subdiv="ENG", years=range(2024, 2030)))
@@ -21,6 +24,7 @@ COUNTS = st.integers(min_value=0, max_value=40)
 
 
 # --- add_months ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("start", "months", "expected"),
@@ -48,6 +52,7 @@ def test_add_months_clamps_to_the_last_day_of_the_target_month(d, n):
 
 
 # --- working days -------------------------------------------------------------------------
+
 
 def test_working_day_excludes_weekends_and_holidays_only():
     cal = WorkingCalendar([date(2026, 1, 1)])
@@ -127,8 +132,7 @@ def test_working_day_target_is_never_after_the_date(d):
 
     assert target <= d
     assert ENGLAND.is_working_day(target)
-    assert all(not ENGLAND.is_working_day(target + timedelta(days=k))
-               for k in range(1, (d - target).days + 1))
+    assert all(not ENGLAND.is_working_day(target + timedelta(days=k)) for k in range(1, (d - target).days + 1))
 
 
 @pytest.mark.parametrize(
@@ -147,6 +151,7 @@ def test_yearly_window_end_finds_the_end_of_the_window_containing_the_day(day, w
 
 
 # --- extra holidays file ------------------------------------------------------------------
+
 
 def test_parse_extra_holidays_reads_dates_and_skips_comments_and_blank_lines():
     text = "date,name\n# proclaimed\n\n2022-09-19,State funeral\n2023-05-08, Coronation \n"

@@ -1,11 +1,12 @@
 """The certificate font check (issue #12 §3) over any text: either every character it keeps has a
 font that draws it, or it refuses with a message that never quotes the text."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.certificate_fonts import UndrawableText, font_for, plan_fonts
+from tasks.certificates.typefaces import UndrawableText, font_for, plan_fonts
 
 
 @settings(max_examples=150, deadline=None)

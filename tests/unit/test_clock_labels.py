@@ -1,4 +1,5 @@
 """Every clock the engine can emit has plain words; the code stays in brackets for the team."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,15 +19,26 @@ def _every_clock_a_case_can_have() -> set[str]:
     """Run the engine over cases that between them start every clock it knows."""
     on = date(2026, 3, 2)
     full = CaseFacts(
-        service="mediation", decision_type="refuse_assessment", letter_sent_on=date(2026, 2, 20), received_on=on,
-        events=(Event("mediation-requested", date(2026, 3, 3)),
-                Event("la-received-request", date(2026, 3, 4), health=True),
-                Event("icb-received-request", date(2026, 3, 5)),
-                Event("mediation-concluded", date(2026, 3, 30)),
-                Event("agreement-reached", date(2026, 3, 30), health=True, items=AGREEMENT_ITEMS)),
-        next_session=NextSession(date(2026, 3, 30), date(2026, 3, 10)))
-    health_only = CaseFacts(service="mediation", decision_type="refuse_plan", letter_sent_on=on, received_on=on,
-                            events=(Event("icb-received-request", date(2026, 3, 3)),))
+        service="mediation",
+        decision_type="refuse_assessment",
+        letter_sent_on=date(2026, 2, 20),
+        received_on=on,
+        events=(
+            Event("mediation-requested", date(2026, 3, 3)),
+            Event("la-received-request", date(2026, 3, 4), health=True),
+            Event("icb-received-request", date(2026, 3, 5)),
+            Event("mediation-concluded", date(2026, 3, 30)),
+            Event("agreement-reached", date(2026, 3, 30), health=True, items=AGREEMENT_ITEMS),
+        ),
+        next_session=NextSession(date(2026, 3, 30), date(2026, 3, 10)),
+    )
+    health_only = CaseFacts(
+        service="mediation",
+        decision_type="refuse_plan",
+        letter_sent_on=on,
+        received_on=on,
+        events=(Event("icb-received-request", date(2026, 3, 3)),),
+    )
     drs = CaseFacts(service="drs", decision_type=None, letter_sent_on=None, received_on=on)
     names: set[str] = set()
     for facts in (full, health_only, drs):
@@ -56,7 +68,8 @@ def test_labels_are_distinct_so_no_two_clocks_read_the_same():
 
 def test_the_title_carries_the_code_in_brackets():
     assert clock_title("agreement_issue-plan_final") == (
-        "LA to issue the final plan (agreed at mediation) [agreement_issue-plan_final]")
+        "LA to issue the final plan (agreed at mediation) [agreement_issue-plan_final]"
+    )
     assert clock_title("acknowledge_by") == "Acknowledge the referral [acknowledge_by]"
 
 
@@ -71,4 +84,7 @@ def test_state_words_say_how_late_a_clock_was_met():
     assert state_words("met", date(2026, 11, 25), 0) == "met on time (2026-11-25)"
     assert state_words("met") == "met"
     assert (state_words("open"), state_words("missed"), state_words("not_applicable")) == (
-        "open", "missed", "not applicable")
+        "open",
+        "missed",
+        "not applicable",
+    )

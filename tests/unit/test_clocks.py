@@ -16,10 +16,19 @@ from hypothesis import strategies as st
 from models.domain import rules as rules_module
 from models.domain.calendar import WorkingCalendar
 from models.domain.clocks import (
-    CaseFacts, Event, NextSession, certificate_needed, clock_to_json, compute_clocks,
+    CaseFacts,
+    Event,
+    NextSession,
+    certificate_needed,
+    clock_to_json,
+    compute_clocks,
 )
 from models.domain.rules import (
-    CURRENT_RULES_VERSION, RULESETS, RuleSet, ruleset_for, with_overrides,
+    CURRENT_RULES_VERSION,
+    RULESETS,
+    RuleSet,
+    ruleset_for,
+    with_overrides,
 )
 
 ENGLAND = WorkingCalendar(holidays.country_holidays("GB", subdiv="ENG", years=range(2024, 2030)))
@@ -28,8 +37,13 @@ RECEIVED = date(2026, 3, 9)  # Monday
 
 
 def facts(*events: Event, **changes) -> CaseFacts:
-    base = CaseFacts(service="mediation", decision_type="refuse_assessment",
-                     letter_sent_on=LETTER, received_on=RECEIVED, events=events)
+    base = CaseFacts(
+        service="mediation",
+        decision_type="refuse_assessment",
+        letter_sent_on=LETTER,
+        received_on=RECEIVED,
+        events=events,
+    )
     return dataclasses.replace(base, **changes)
 
 
@@ -43,18 +57,30 @@ def ev(name: str, day: int, month: int = 3, **kw) -> Event:
 
 # --- shape ---------------------------------------------------------------------------------
 
+
 def test_clock_to_json_has_exactly_the_contract_keys():
     clock = clocks_of(facts(ev("mediation-declined", 10)))["certificate_due"]
 
-    assert clock_to_json(clock) == {"due": "2026-03-13", "target": "2026-03-13",
-                                    "state": "open", "owner": "adviser", "level": "SECONDARY",
-                                    "met_on": None, "late_wd": None}
+    assert clock_to_json(clock) == {
+        "due": "2026-03-13",
+        "target": "2026-03-13",
+        "state": "open",
+        "owner": "adviser",
+        "level": "SECONDARY",
+        "met_on": None,
+        "late_wd": None,
+    }
 
 
 def test_drs_case_has_only_acknowledge_and_first_contact_clocks():
-    case = facts(ev("mediation-declined", 10), ev("agreement-reached", 11, items=("other",)),
-                 service="drs", decision_type=None, letter_sent_on=None,
-                 next_session=NextSession(date(2026, 4, 1), date(2026, 3, 10)))
+    case = facts(
+        ev("mediation-declined", 10),
+        ev("agreement-reached", 11, items=("other",)),
+        service="drs",
+        decision_type=None,
+        letter_sent_on=None,
+        next_session=NextSession(date(2026, 4, 1), date(2026, 3, 10)),
+    )
 
     assert set(clocks_of(case)) == {"acknowledge_by", "first_contact_by"}
     assert certificate_needed(case) is False
@@ -66,6 +92,7 @@ def test_unknown_service_is_rejected():
 
 
 # --- §4 service standards ------------------------------------------------------------------
+
 
 def test_service_standards_are_level_service_and_open_until_their_target():
     clocks = clocks_of(facts(), today=date(2026, 3, 10))
@@ -102,10 +129,12 @@ def test_la_informed_by_runs_from_the_request_and_is_met_by_la_receiving_it():
 
 
 def test_la_informed_by_is_met_when_the_service_sent_the_request_itself():
-    sent = clocks_of(facts(ev("mediation-requested", 13), la_informed_on=date(2026, 3, 13)),
-                     today=date(2026, 3, 20))["la_informed_by"]
-    earlier = clocks_of(facts(ev("mediation-requested", 13), la_informed_on=date(2026, 3, 2)),
-                        today=date(2026, 3, 20))["la_informed_by"]
+    sent = clocks_of(facts(ev("mediation-requested", 13), la_informed_on=date(2026, 3, 13)), today=date(2026, 3, 20))[
+        "la_informed_by"
+    ]
+    earlier = clocks_of(facts(ev("mediation-requested", 13), la_informed_on=date(2026, 3, 2)), today=date(2026, 3, 20))[
+        "la_informed_by"
+    ]
 
     assert (sent.state, sent.met_on) == ("met", date(2026, 3, 13))
     assert earlier.state == "missed"  # an email sent before this request does not pass it on
@@ -130,11 +159,11 @@ def test_override_must_be_a_non_negative_whole_number():
 
 # --- contact_adviser_by (reg 33, VERIFIED) -----------------------------------------------
 
+
 def test_contact_adviser_by_is_met_by_a_referral_within_two_months():
     clock = clocks_of(facts())["contact_adviser_by"]
 
-    assert (clock.due, clock.state, clock.owner, clock.level) == (
-        date(2026, 5, 2), "met", "family", "VERIFIED")
+    assert (clock.due, clock.state, clock.owner, clock.level) == (date(2026, 5, 2), "met", "family", "VERIFIED")
     assert clock.target == date(2026, 5, 1)  # Sat 2 May: alerts aim at Friday
 
 
@@ -145,6 +174,7 @@ def test_contact_adviser_by_is_missed_by_a_referral_after_two_months():
 
 
 # --- certificate_due ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("events", "variant", "owner", "level"),
@@ -172,8 +202,12 @@ def test_no_trigger_means_no_certificate_clock():
 
 
 def test_latest_certificate_trigger_wins():
-    case = facts(ev("mediation-declined", 10), ev("mediation-requested", 16),
-                 ev("la-received-request", 17), ev("la-cannot-arrange", 24))
+    case = facts(
+        ev("mediation-declined", 10),
+        ev("mediation-requested", 16),
+        ev("la-received-request", 17),
+        ev("la-cannot-arrange", 24),
+    )
 
     clock = clocks_of(case)["certificate_due"]
 
@@ -217,20 +251,24 @@ def test_certificate_still_needed_when_section_i_is_mixed_or_unknown(sections):
 
 # --- icb_notify_by and mediation_by (SECONDARY) ------------------------------------------
 
+
 def test_SECONDARY_icb_notify_by_only_when_the_request_includes_health_care():
     plain = clocks_of(facts(ev("la-received-request", 10)))
-    health = clocks_of(facts(ev("la-received-request", 10, health=True),
-                             ev("icb-received-request", 12)))["icb_notify_by"]
+    health = clocks_of(facts(ev("la-received-request", 10, health=True), ev("icb-received-request", 12)))[
+        "icb_notify_by"
+    ]
 
     assert "icb_notify_by" not in plain
     assert (health.due, health.owner, health.state) == (date(2026, 3, 13), "la", "met")
 
 
 def test_SECONDARY_mediation_by_is_met_only_when_held_by_the_due_date():
-    on_time = clocks_of(facts(ev("la-received-request", 2), ev("mediation-concluded", 1, 4)),
-                        today=date(2026, 4, 10))["mediation_by"]
-    late = clocks_of(facts(ev("la-received-request", 2), ev("mediation-concluded", 2, 4)),
-                     today=date(2026, 4, 10))["mediation_by"]
+    on_time = clocks_of(facts(ev("la-received-request", 2), ev("mediation-concluded", 1, 4)), today=date(2026, 4, 10))[
+        "mediation_by"
+    ]
+    late = clocks_of(facts(ev("la-received-request", 2), ev("mediation-concluded", 2, 4)), today=date(2026, 4, 10))[
+        "mediation_by"
+    ]
 
     assert on_time.due == late.due == date(2026, 4, 1)
     assert (on_time.state, late.state) == ("met", "missed")
@@ -252,10 +290,10 @@ def test_SECONDARY_mediation_by_not_applicable_once_mediation_cannot_happen(ende
 
 # --- notice_by (reg 37, VERIFIED) --------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("booked_on", "agreed", "state"),
-    [(date(2026, 4, 29), False, "met"), (date(2026, 4, 30), False, "missed"),
-     (date(2026, 5, 5), True, "met")],
+    [(date(2026, 4, 29), False, "met"), (date(2026, 4, 30), False, "missed"), (date(2026, 5, 5), True, "met")],
     ids=["booked-in-time", "booked-late", "short-notice-agreed"],
 )
 def test_notice_by_is_five_working_days_before_the_meeting(booked_on, agreed, state):
@@ -268,6 +306,7 @@ def test_notice_by_is_five_working_days_before_the_meeting(booked_on, agreed, st
 
 
 # --- appeal_deadline (HESC r.20, r.12, VERIFIED) ------------------------------------------
+
 
 def test_appeal_deadline_without_certificate_is_letter_plus_two_months_on_a_working_day():
     clock = clocks_of(facts())["appeal_deadline"]
@@ -291,27 +330,43 @@ def test_no_letter_date_means_no_letter_clocks():
 
 # --- agreement follow-ups (reg 42, reg 44) -------------------------------------------------
 
+
 def test_agreement_follow_up_names_match_the_contract():
     items = ("assess", "reassess", "issue-plan", "amend-plan", "continue-plan", "other")
 
     names = {n for n in clocks_of(facts(ev("agreement-reached", 10, items=items))) if n.startswith("agreement_")}
 
     assert names == {
-        "agreement_assess_notify", "agreement_assess_decide", "agreement_assess_final",
-        "agreement_reassess_notify", "agreement_reassess_decide", "agreement_reassess_final",
-        "agreement_issue-plan_draft", "agreement_issue-plan_final", "agreement_amend-plan_amend",
-        "agreement_continue-plan_continue", "agreement_other_do"}
+        "agreement_assess_notify",
+        "agreement_assess_decide",
+        "agreement_assess_final",
+        "agreement_reassess_notify",
+        "agreement_reassess_decide",
+        "agreement_reassess_final",
+        "agreement_issue-plan_draft",
+        "agreement_issue-plan_final",
+        "agreement_amend-plan_amend",
+        "agreement_continue-plan_continue",
+        "agreement_other_do",
+    }
 
 
 @pytest.mark.parametrize(
     ("item", "name", "due", "level"),
-    [("assess", "agreement_assess_notify", date(2026, 3, 24), "VERIFIED"),
-     ("assess", "agreement_assess_final", date(2026, 6, 16), "VERIFIED"),
-     ("amend-plan", "agreement_amend-plan_amend", date(2026, 4, 14), "SECONDARY"),
-     ("continue-plan", "agreement_continue-plan_continue", date(2026, 3, 10), "SECONDARY"),
-     ("other", "agreement_other_do", date(2026, 3, 24), "VERIFIED")],
-    ids=["VERIFIED-assess-notify", "VERIFIED-assess-final", "SECONDARY-amend",
-         "SECONDARY-continue-same-day", "VERIFIED-other"],
+    [
+        ("assess", "agreement_assess_notify", date(2026, 3, 24), "VERIFIED"),
+        ("assess", "agreement_assess_final", date(2026, 6, 16), "VERIFIED"),
+        ("amend-plan", "agreement_amend-plan_amend", date(2026, 4, 14), "SECONDARY"),
+        ("continue-plan", "agreement_continue-plan_continue", date(2026, 3, 10), "SECONDARY"),
+        ("other", "agreement_other_do", date(2026, 3, 24), "VERIFIED"),
+    ],
+    ids=[
+        "VERIFIED-assess-notify",
+        "VERIFIED-assess-final",
+        "SECONDARY-amend",
+        "SECONDARY-continue-same-day",
+        "VERIFIED-other",
+    ],
 )
 def test_agreement_follow_up_is_weeks_after_the_agreement(item, name, due, level):
     clock = clocks_of(facts(ev("agreement-reached", 10, items=(item,))))[name]
@@ -320,19 +375,31 @@ def test_agreement_follow_up_is_weeks_after_the_agreement(item, name, due, level
 
 
 def test_each_step_done_meets_the_next_follow_up_of_that_item_in_order():
-    case = facts(ev("agreement-reached", 10, items=("assess", "other")),
-                 ev("agreement-step-done", 20, items=("assess",)), ev("agreement-step-done", 9, 4, items=("assess",)))
+    case = facts(
+        ev("agreement-reached", 10, items=("assess", "other")),
+        ev("agreement-step-done", 20, items=("assess",)),
+        ev("agreement-step-done", 9, 4, items=("assess",)),
+    )
     clocks = clocks_of(case, today=date(2026, 7, 1))
 
-    assert (clocks["agreement_assess_notify"].state, clocks["agreement_assess_notify"].met_on) == ("met", date(2026, 3, 20))
-    assert (clocks["agreement_assess_decide"].state, clocks["agreement_assess_decide"].met_on) == ("met", date(2026, 4, 9))
+    assert (clocks["agreement_assess_notify"].state, clocks["agreement_assess_notify"].met_on) == (
+        "met",
+        date(2026, 3, 20),
+    )
+    assert (clocks["agreement_assess_decide"].state, clocks["agreement_assess_decide"].met_on) == (
+        "met",
+        date(2026, 4, 9),
+    )
     assert clocks["agreement_assess_final"].state == "missed"  # due 16 June, not done
     assert clocks["agreement_other_do"].state == "missed"  # a step of another item meets nothing here
 
 
 def test_a_step_done_before_a_new_agreement_does_not_meet_its_clocks():
-    case = facts(ev("agreement-reached", 2, items=("other",)), ev("agreement-step-done", 5, items=("other",)),
-                 ev("agreement-reached", 10, items=("other",)))
+    case = facts(
+        ev("agreement-reached", 2, items=("other",)),
+        ev("agreement-step-done", 5, items=("other",)),
+        ev("agreement-reached", 10, items=("other",)),
+    )
 
     assert clocks_of(case, today=date(2026, 3, 12))["agreement_other_do"].state == "open"
 
@@ -350,9 +417,14 @@ def test_unknown_agreement_item_is_rejected():
 
 # --- closing -------------------------------------------------------------------------------
 
+
 def test_closing_makes_clocks_due_later_not_applicable_and_keeps_the_rest():
-    case = facts(ev("mediation-declined", 10), ev("certificate-issued", 11, cert_type="declined"),
-                 ev("la-received-request", 11, health=True), ev("closed", 17))
+    case = facts(
+        ev("mediation-declined", 10),
+        ev("certificate-issued", 11, cert_type="declined"),
+        ev("la-received-request", 11, health=True),
+        ev("closed", 17),
+    )
 
     clocks = clocks_of(case, today=date(2026, 6, 1))
 
@@ -364,6 +436,7 @@ def test_closing_makes_clocks_due_later_not_applicable_and_keeps_the_rest():
 
 # --- rule sets -----------------------------------------------------------------------------
 
+
 def test_default_rule_set_is_in_force_from_1_september_2014():
     assert ruleset_for(date(2014, 9, 1)).version == "2014-09-01.1"
     assert RULESETS[0].version in CURRENT_RULES_VERSION
@@ -374,10 +447,10 @@ def test_default_rule_set_is_in_force_from_1_september_2014():
 def test_a_new_rule_set_applies_to_triggers_from_its_effective_date():
     reform = RuleSet(version="2027-01-01.1", effective_from=date(2027, 1, 1), certificate_declined_wd=5)
     sets = (*RULESETS, reform)
-    before = compute_clocks(facts(Event("mediation-declined", date(2026, 12, 31))), ENGLAND,
-                            date(2026, 12, 31), rules=sets)
-    after = compute_clocks(facts(Event("mediation-declined", date(2027, 1, 4))), ENGLAND,
-                           date(2027, 1, 4), rules=sets)
+    before = compute_clocks(
+        facts(Event("mediation-declined", date(2026, 12, 31))), ENGLAND, date(2026, 12, 31), rules=sets
+    )
+    after = compute_clocks(facts(Event("mediation-declined", date(2027, 1, 4))), ENGLAND, date(2027, 1, 4), rules=sets)
 
     assert before["certificate_due"].due == date(2027, 1, 6)  # 3 WD (1 Jan is a holiday)
     assert after["certificate_due"].due == date(2027, 1, 11)  # 5 WD
@@ -388,8 +461,7 @@ def test_every_rule_has_a_level_and_a_source():
 
     assert {c.level for c in rules.citations.values()} <= {"VERIFIED", "SECONDARY", "UNVERIFIED", "SERVICE"}
     assert all(c.source for c in rules.citations.values())
-    assert set(rules.agreement_weeks) == {"assess", "reassess", "issue-plan", "amend-plan",
-                                          "continue-plan", "other"}
+    assert set(rules.agreement_weeks) == {"assess", "reassess", "issue-plan", "amend-plan", "continue-plan", "other"}
 
 
 # --- properties ----------------------------------------------------------------------------
@@ -406,16 +478,18 @@ def test_a_later_trigger_never_gives_an_earlier_certificate_due_date(trigger, da
     assert early.due <= late.due
 
 
-@given(DAYS, DAYS, st.lists(st.sampled_from(["assess", "issue-plan", "other"]), max_size=2),
-       st.booleans(), DAYS)
+@given(DAYS, DAYS, st.lists(st.sampled_from(["assess", "issue-plan", "other"]), max_size=2), st.booleans(), DAYS)
 def test_target_is_never_after_due_and_always_a_working_day(letter, trigger, items, health, today):
-    case = facts(Event("mediation-requested", trigger),
-                 Event("la-received-request", trigger, health=health),
-                 Event("la-cannot-arrange", trigger + timedelta(days=9)),
-                 Event("certificate-issued", trigger + timedelta(days=10)),
-                 Event("agreement-reached", trigger, items=tuple(items), health=health),
-                 letter_sent_on=letter, received_on=min(letter, trigger),
-                 next_session=NextSession(trigger + timedelta(days=20), trigger))
+    case = facts(
+        Event("mediation-requested", trigger),
+        Event("la-received-request", trigger, health=health),
+        Event("la-cannot-arrange", trigger + timedelta(days=9)),
+        Event("certificate-issued", trigger + timedelta(days=10)),
+        Event("agreement-reached", trigger, items=tuple(items), health=health),
+        letter_sent_on=letter,
+        received_on=min(letter, trigger),
+        next_session=NextSession(trigger + timedelta(days=20), trigger),
+    )
 
     for clock in clocks_of(case, today=today).values():
         assert clock.target <= clock.due
@@ -430,10 +504,14 @@ DOMAIN = Path(rules_module.__file__).parent
 @pytest.mark.parametrize("module", ["calendar.py", "rules.py", "clocks.py"])
 def test_domain_module_imports_only_the_standard_library_and_the_domain(module):
     tree = ast.parse((DOMAIN / module).read_text())
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-             for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    roots = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    roots |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+    }
 
     assert roots - {"models"} <= set(sys.stdlib_module_names)
     assert "today()" not in (DOMAIN / module).read_text()

@@ -1,5 +1,6 @@
 """docs/rules.md — the rules a clone carries — names every clock the engine emits, with the level
 of the rule set in force."""
+
 from __future__ import annotations
 
 import re
@@ -36,12 +37,20 @@ def test_every_agreement_item_lists_its_steps_weeks_and_level():
 
 def test_levels_match_the_rule_set():
     rs = RULESETS[-1]
-    for clock, rule in (("`contact_adviser_by`", "contact_adviser"), ("`icb_notify_by`", "icb_notify"),
-                        ("`notice_by`", "notice"), ("`appeal_deadline`", "appeal"),
-                        ("`agreement_health_notify`", "agreement_health")):
+    for clock, rule in (
+        ("`contact_adviser_by`", "contact_adviser"),
+        ("`icb_notify_by`", "icb_notify"),
+        ("`notice_by`", "notice"),
+        ("`appeal_deadline`", "appeal"),
+        ("`agreement_health_notify`", "agreement_health"),
+    ):
         assert rs.level(rule) in _row(clock), clock
-    for variant, rule in (("declined", "certificate_declined"), ("withdrawn", "certificate_withdrawn"),
-                          ("deemed", "certificate_deemed"), ("after mediation", "certificate_after_mediation")):
+    for variant, rule in (
+        ("declined", "certificate_declined"),
+        ("withdrawn", "certificate_withdrawn"),
+        ("deemed", "certificate_deemed"),
+        ("after mediation", "certificate_after_mediation"),
+    ):
         assert rs.level(rule) in _row(f"`certificate_due` ({variant})"), variant
     assert rs.level("mediation_within") in _row("`mediation_by`")
     for rule in ("acknowledge", "first_contact", "la_informed"):

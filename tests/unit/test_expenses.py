@@ -1,4 +1,5 @@
 """The expense policy check (law §5): pure, table-tested."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,31 +8,69 @@ from decimal import Decimal
 import pytest
 
 from models.domain.expenses import (
-    ClaimLine, Policy, PriorClaim, check_claim, mileage_pence, policy_on, pounds, to_pence,
+    ClaimLine,
+    Policy,
+    PriorClaim,
+    check_claim,
+    mileage_pence,
+    policy_on,
+    pounds,
+    to_pence,
 )
 
 SESSION = date(2026, 11, 10)
 TODAY = date(2026, 11, 20)
-SALFORD = Policy(effective_from=date(2014, 9, 1), mileage_rate_pence=45, receipt_threshold_pence=1000,
-                 claim_window_days=90)
+SALFORD = Policy(
+    effective_from=date(2014, 9, 1), mileage_rate_pence=45, receipt_threshold_pence=1000, claim_window_days=90
+)
 
 
-def line(category="mileage", miles=None, amount=None, receipt=False, claim_id="C-1", claimant="pat@example.org",
-         session_date=SESSION):
-    return ClaimLine(claim_id=claim_id, category=category, session_date=session_date, claimant=claimant,
-                     miles=Decimal(miles) if miles is not None else None, amount_pence=amount, receipt=receipt)
+def line(
+    category="mileage",
+    miles=None,
+    amount=None,
+    receipt=False,
+    claim_id="C-1",
+    claimant="pat@example.org",
+    session_date=SESSION,
+):
+    return ClaimLine(
+        claim_id=claim_id,
+        category=category,
+        session_date=session_date,
+        claimant=claimant,
+        miles=Decimal(miles) if miles is not None else None,
+        amount_pence=amount,
+        receipt=receipt,
+    )
 
 
-@pytest.mark.parametrize("miles, rate, pence", [
-    ("10", 45, 450), ("12.5", 45, 563), ("0.1", 45, 5), ("3.3", 45, 149), ("0.1", 25, 3), ("26.7", 40, 1068),
-])
+@pytest.mark.parametrize(
+    "miles, rate, pence",
+    [
+        ("10", 45, 450),
+        ("12.5", 45, 563),
+        ("0.1", 45, 5),
+        ("3.3", 45, 149),
+        ("0.1", 25, 3),
+        ("26.7", 40, 1068),
+    ],
+)
 def test_mileage_is_miles_times_rate_rounded_half_up(miles, rate, pence):
     assert mileage_pence(Decimal(miles), rate) == pence
 
 
-@pytest.mark.parametrize("text, pence", [
-    ("12.345", 1235), ("12.344", 1234), ("£1,200", 120000), ("0.005", 1), ("7", 700), (2.675, 268),
-])
+@pytest.mark.parametrize(
+    "text, pence",
+    [
+        ("12.345", 1235),
+        ("12.344", 1234),
+        ("£1,200", 120000),
+        ("0.005", 1),
+        ("7", 700),
+        (2.675, 268),
+    ],
+)
 def test_pounds_to_pence_rounds_half_up(text, pence):
     assert to_pence(text) == pence
 
@@ -108,11 +147,23 @@ def test_duplicates_same_claimant_date_category_amount_are_rejected():
     d = check_claim(line("parking", amount=600, claim_id="C-9"), SALFORD, SESSION, TODAY, prior=prior)
     assert d.status == "rejected" and d.codes == ("duplicate",) and "C-0" in d.finance_text
     # a rejected earlier claim, a different amount or another claimant is not a duplicate
-    assert check_claim(line("parking", amount=600), SALFORD, SESSION, TODAY,
-                       prior=[PriorClaim("C-0", "pat@example.org", SESSION, "parking", 600, "rejected")]).status == "approved"
+    assert (
+        check_claim(
+            line("parking", amount=600),
+            SALFORD,
+            SESSION,
+            TODAY,
+            prior=[PriorClaim("C-0", "pat@example.org", SESSION, "parking", 600, "rejected")],
+        ).status
+        == "approved"
+    )
     assert check_claim(line("parking", amount=601), SALFORD, SESSION, TODAY, prior=prior).status == "approved"
-    assert check_claim(line("parking", amount=600, claimant="sam@example.org"), SALFORD, SESSION, TODAY,
-                       prior=prior).status == "approved"
+    assert (
+        check_claim(
+            line("parking", amount=600, claimant="sam@example.org"), SALFORD, SESSION, TODAY, prior=prior
+        ).status
+        == "approved"
+    )
 
 
 def test_worst_outcome_wins_and_every_reason_is_listed():

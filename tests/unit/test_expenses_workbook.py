@@ -1,4 +1,5 @@
 """The finance batch workbook, rendered and read back with openpyxl (pure: no database)."""
+
 from __future__ import annotations
 
 import io
@@ -10,14 +11,28 @@ from openpyxl import load_workbook
 
 from reports.claims_workbook import BatchHeader, BatchLine, render_batch_workbook
 
-HEADER = BatchHeader("EXP-E08000006-20261127-01", "Salford", date(2026, 11, 3), date(2026, 11, 20),
-                     datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Europe/London")))
+HEADER = BatchHeader(
+    "EXP-E08000006-20261127-01",
+    "Salford",
+    date(2026, 11, 3),
+    date(2026, 11, 20),
+    datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Europe/London")),
+)
 
 
 def line(n, amount, name="Pat Example", **kw):
-    base = dict(claim_id=f"C-{n}", case_ref=f"DRS-2026-{n:05d}", session_date=date(2026, 11, 3), category="parking",
-                miles=None, rate_pence=None, amount_pence=amount, receipt=False, payee_name=name,
-                payee_email="pat@families.example.org")
+    base = dict(
+        claim_id=f"C-{n}",
+        case_ref=f"DRS-2026-{n:05d}",
+        session_date=date(2026, 11, 3),
+        category="parking",
+        miles=None,
+        rate_pence=None,
+        amount_pence=amount,
+        receipt=False,
+        payee_name=name,
+        payee_email="pat@families.example.org",
+    )
     base.update(kw)
     return BatchLine(**base)
 
@@ -43,8 +58,18 @@ def test_header_formats_and_layout():
     assert ws["B2"].value == "EXP-E08000006-20261127-01"
     assert ws["B3"].value == datetime(2026, 11, 3) and ws["D3"].value == datetime(2026, 11, 20)
     assert ws["B4"].value == datetime(2026, 11, 27, 9, 15) and ws["B4"].number_format == "DD/MM/YYYY HH:MM"
-    assert [c.value for c in ws[6]] == ["Claim ID", "Case reference", "Session date", "Category", "Miles",
-                                        "Rate per mile", "Amount", "Receipt", "Payee name", "Payee email"]
+    assert [c.value for c in ws[6]] == [
+        "Claim ID",
+        "Case reference",
+        "Session date",
+        "Category",
+        "Miles",
+        "Rate per mile",
+        "Amount",
+        "Receipt",
+        "Payee name",
+        "Payee email",
+    ]
     row = [c for c in ws[7]]
     assert row[2].value == datetime(2026, 11, 3) and row[2].number_format == "DD/MM/YYYY"
     assert row[3].value == "Mileage"

@@ -1,4 +1,5 @@
-"""The one inbox reader (tasks/inbox_files.py): limits, bombs, encodings, two schemas — on a real disk."""
+"""The one inbox reader (tasks/intake/inbox.py): limits, bombs, encodings, two schemas — on a real disk."""
+
 from __future__ import annotations
 
 import io
@@ -8,11 +9,20 @@ import zipfile
 
 import pytest
 
-from tasks import inbox_files as inf
+from tasks.intake import inbox as inf
 from tests.intake_samples import referral, write_csv, write_json, write_xlsx
 
-SMALL = inf.Limits(max_file_bytes=200_000, max_records=50, max_columns=30, max_cell_chars=1000, max_json_depth=8,
-                   max_json_containers=5_000, xlsx_max_unpacked=2_000_000, xlsx_max_member=500_000, xlsx_max_members=50)
+SMALL = inf.Limits(
+    max_file_bytes=200_000,
+    max_records=50,
+    max_columns=30,
+    max_cell_chars=1000,
+    max_json_depth=8,
+    max_json_containers=5_000,
+    xlsx_max_unpacked=2_000_000,
+    xlsx_max_member=500_000,
+    xlsx_max_members=50,
+)
 
 
 def rewrite_member(path, member: str, content: bytes) -> None:
@@ -100,7 +110,9 @@ def test_a_sheet_whose_declared_dimension_hides_rows_still_gives_every_row(tmp_p
         sheet = zf.read("xl/worksheets/sheet1.xml")
     import re
 
-    rewrite_member(path, "xl/worksheets/sheet1.xml", re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', sheet))
+    rewrite_member(
+        path, "xl/worksheets/sheet1.xml", re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', sheet)
+    )
     assert [fields["form_id"] for _, fields in inf.read_records(path).records] == [f"TT-{n}" for n in range(5)]
 
 
@@ -116,7 +128,10 @@ def test_a_value_beyond_the_header_rejects_that_record_not_dropped(tmp_path):
     wb.save(path)
     (loc1, first), (loc2, second) = inf.read_records(path).records
     assert (loc1, loc2) == ("row 2", "row 3")
-    assert first == {inf.NOT_A_RECORD: first[inf.NOT_A_RECORD]} and "column 3, beyond the header row's 2" in first[inf.NOT_A_RECORD]
+    assert (
+        first == {inf.NOT_A_RECORD: first[inf.NOT_A_RECORD]}
+        and "column 3, beyond the header row's 2" in first[inf.NOT_A_RECORD]
+    )
     assert second["form_id"] == "TT-2"
     csv_path = tmp_path / "beyond.csv"
     csv_path.write_text("form_id,child_name\nTT-1,Smith, Jo\nTT-2,Other,\n")
@@ -133,11 +148,14 @@ def test_a_long_cell_is_refused(tmp_path):
         inf.read_records(csv_path, limits=SMALL)
 
 
-@pytest.mark.parametrize("member, content, reason", [
-    ("xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row r='1'><c", "not a readable Excel workbook"),
-    ("xl/workbook.xml", b"garbage", "not a readable Excel workbook"),
-    ("xl/sharedStrings.xml", b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><sst/>', "a DTD"),
-])
+@pytest.mark.parametrize(
+    "member, content, reason",
+    [
+        ("xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row r='1'><c", "not a readable Excel workbook"),
+        ("xl/workbook.xml", b"garbage", "not a readable Excel workbook"),
+        ("xl/sharedStrings.xml", b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><sst/>', "a DTD"),
+    ],
+)
 def test_broken_xml_inside_an_xlsx_is_a_plain_reason(tmp_path, member, content, reason):
     path = write_xlsx(tmp_path / "broken.xlsx", [referral("TT-1")], real_dates=False)
     names = zipfile.ZipFile(path).namelist()
@@ -197,23 +215,31 @@ def test_csv_row_limit_and_field_limit(tmp_path):
         inf.read_records(field)
 
 
-@pytest.mark.parametrize("encoding, bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
-                                           ("utf-8", b"\xef\xbb\xbf"), ("cp1252", b"")])
+@pytest.mark.parametrize(
+    "encoding, bom",
+    [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-8", b"\xef\xbb\xbf"), ("cp1252", b"")],
+)
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_csv_encodings_boms_and_delimiters(tmp_path, encoding, bom, delimiter):
-    text = delimiter.join(["Form ID", "child_name", "local_authority"]) + "\r\n" + \
-        delimiter.join(["TT-5", "Zoë Brontë", "Salford"]) + "\r\n"
+    text = (
+        delimiter.join(["Form ID", "child_name", "local_authority"])
+        + "\r\n"
+        + delimiter.join(["TT-5", "Zoë Brontë", "Salford"])
+        + "\r\n"
+    )
     path = tmp_path / "r.csv"
     path.write_bytes(bom + text.encode(encoding))
-    (locator, fields), = inf.read_records(path).records
+    ((locator, fields),) = inf.read_records(path).records
     assert locator == "row 2"
-    assert fields["form_id"] == "TT-5" and fields["child_name"] == "Zoë Brontë" and fields["local_authority"] == "Salford"
+    assert (
+        fields["form_id"] == "TT-5" and fields["child_name"] == "Zoë Brontë" and fields["local_authority"] == "Salford"
+    )
 
 
 def test_the_claims_schema_normalises_headers_and_needs_claim_id(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("Claim ID;Case Ref;Miles\nC-1;DRS-2026-00001;12\n")
-    (_, fields), = inf.read_records(path, schema=inf.CLAIMS).records
+    ((_, fields),) = inf.read_records(path, schema=inf.CLAIMS).records
     assert fields == {"claim_id": "C-1", "case_ref": "DRS-2026-00001", "miles": "12"}
     bad = tmp_path / "bad.csv"
     bad.write_text("case_ref,miles\nDRS-2026-00001,12\n")

@@ -1,4 +1,5 @@
-"""Reading referral files and claiming them from the inbox (tasks/referral_files.py), on a real disk."""
+"""Reading referral files and claiming them from the inbox (tasks/intake/referral_files.py), on a real disk."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from tasks import referral_files as rf
+from tasks.intake import referral_files as rf
 from tests.intake_samples import referral, write_csv, write_json, write_xlsx
 
 
@@ -30,14 +31,14 @@ def test_json_object_list_csv_and_xlsx_give_the_same_flat_records(tmp_path):
 
 
 def test_xlsx_date_cells_come_back_as_dates(tmp_path):
-    (_, fields), = rf.read_records(write_xlsx(tmp_path / "r.xlsx", [referral("TT-9")]))
+    ((_, fields),) = rf.read_records(write_xlsx(tmp_path / "r.xlsx", [referral("TT-9")]))
     assert isinstance(fields["child_date_of_birth"], datetime)
 
 
 def test_csv_with_semicolons_and_a_bom_is_read(tmp_path):
     path = write_csv(tmp_path / "r.csv", [referral("TT-5")], delimiter=";")
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    (_, fields), = rf.read_records(path)
+    ((_, fields),) = rf.read_records(path)
     assert fields["form_id"] == "TT-5" and fields["local_authority"] == "Salford"
 
 
@@ -48,15 +49,18 @@ def test_blank_csv_rows_are_skipped_and_row_numbers_kept(tmp_path):
     assert [loc for loc, _ in rf.read_records(path)] == ["row 2", "row 4"]
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("bad.json", b'{"form_id": "TT-1",', "the JSON is not valid"),
-    ("list.json", b'[1, 2]', "record 1 is not a JSON object"),
-    ("empty.csv", b"", "the file is empty"),
-    ("noheader.csv", b"TT-1,2026-11-20\n", "the header row has no form_id column"),
-    ("fake.xlsx", b"this is not a workbook", "not a readable Excel workbook"),
-    ("notes.txt", b"hello", "expected a .json, .csv or .xlsx file"),
-    ("latin.json", b'{"form_id": "\xe9"}', "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("bad.json", b'{"form_id": "TT-1",', "the JSON is not valid"),
+        ("list.json", b"[1, 2]", "record 1 is not a JSON object"),
+        ("empty.csv", b"", "the file is empty"),
+        ("noheader.csv", b"TT-1,2026-11-20\n", "the header row has no form_id column"),
+        ("fake.xlsx", b"this is not a workbook", "not a readable Excel workbook"),
+        ("notes.txt", b"hello", "expected a .json, .csv or .xlsx file"),
+        ("latin.json", b'{"form_id": "\xe9"}', "not UTF-8"),
+    ],
+)
 def test_unreadable_files_say_why_in_plain_words(tmp_path, name, content, reason):
     path = tmp_path / name
     path.write_bytes(content)
@@ -160,4 +164,8 @@ def test_the_same_rejected_file_given_again_is_not_copied_twice(tmp_path):
     other = rf.write_rejected(source, "mine.json", inbox, {"records": [{"errors": ["y"]}]})
     assert other.name == "mine-2.json"
     assert sorted(p.name for p in (inbox / "rejected").iterdir()) == [
-        "mine-2.json", "mine-2.json.errors.json", "mine.json", "mine.json.errors.json"]
+        "mine-2.json",
+        "mine-2.json.errors.json",
+        "mine.json",
+        "mine.json.errors.json",
+    ]

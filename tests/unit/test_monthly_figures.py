@@ -1,4 +1,5 @@
 """The monthly report's figures from known rows: every headline figure, count and denominator."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,12 +8,34 @@ import pytest
 
 from models.domain.calendar import WorkingCalendar
 from reports.monthly_figures import (
-    CaseRow, CertificateRow, ClaimRow, ClockRow, EventRow, LaInfo, ReportInput, SessionRow, build_report,
-    clock_result, financial_year_start, headline_kpis, month_bounds, parse_month, previous_month,
+    CaseRow,
+    CertificateRow,
+    ClaimRow,
+    ClockRow,
+    EventRow,
+    LaInfo,
+    ReportInput,
+    SessionRow,
+    build_report,
+    clock_result,
+    financial_year_start,
+    headline_kpis,
+    month_bounds,
+    parse_month,
+    previous_month,
 )
 
-CAL = WorkingCalendar({date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 4), date(2026, 5, 25),
-                       date(2026, 8, 31), date(2026, 12, 25), date(2026, 12, 28)})
+CAL = WorkingCalendar(
+    {
+        date(2026, 4, 3),
+        date(2026, 4, 6),
+        date(2026, 5, 4),
+        date(2026, 5, 25),
+        date(2026, 8, 31),
+        date(2026, 12, 25),
+        date(2026, 12, 28),
+    }
+)
 SAL, MAN = "E08000006", "E08000003"
 D = date
 
@@ -37,8 +60,13 @@ def known_month() -> ReportInput:
         e("DRS-2026-00012", SAL, "mediation-concluded", D(2026, 11, 20)),
         e("DRS-2026-00004", SAL, "mediation-requested", D(2026, 10, 6)),
         e("DRS-2026-00004", SAL, "la-received-request", D(2026, 10, 7)),
-        e("DRS-2026-00004", SAL, "mediation-concluded", D(2026, 11, 12),
-          detail={"breach_reason": '=HYPERLINK("http://evil.example","LA officer unavailable")'}),
+        e(
+            "DRS-2026-00004",
+            SAL,
+            "mediation-concluded",
+            D(2026, 11, 12),
+            detail={"breach_reason": '=HYPERLINK("http://evil.example","LA officer unavailable")'},
+        ),
         e("DRS-2026-00021", MAN, "mediation-requested", D(2026, 11, 4)),
         e("DRS-2026-00021", MAN, "la-received-request", D(2026, 11, 5)),
         e("DRS-2026-00021", MAN, "la-cannot-arrange", D(2026, 11, 23)),
@@ -52,16 +80,28 @@ def known_month() -> ReportInput:
     )
     sessions = (
         SessionRow("DRS-2026-00012", SAL, D(2026, 11, 20), "held", outcome="agreed", outcome_on=D(2026, 11, 20)),
-        SessionRow("DRS-2026-00004", SAL, D(2026, 11, 5), "cancelled", cancelled_by="family", cancelled_on=D(2026, 11, 2)),
+        SessionRow(
+            "DRS-2026-00004", SAL, D(2026, 11, 5), "cancelled", cancelled_by="family", cancelled_on=D(2026, 11, 2)
+        ),
         SessionRow("DRS-2026-00004", SAL, D(2026, 11, 12), "held", outcome="partial", outcome_on=D(2026, 11, 12)),
-        SessionRow("DRS-2026-00021", MAN, D(2026, 11, 25), "cancelled", cancelled_by="la", cancelled_on=D(2026, 11, 20)),
+        SessionRow(
+            "DRS-2026-00021", MAN, D(2026, 11, 25), "cancelled", cancelled_by="la", cancelled_on=D(2026, 11, 20)
+        ),
     )
     clocks = (
         ClockRow("DRS-2026-00012", SAL, "agreement_assess_notify", "la", D(2026, 11, 27), D(2026, 11, 27), "open"),
-        ClockRow("DRS-2026-00004", SAL, "agreement_other_do", "la", D(2026, 11, 26), D(2026, 11, 26), "met", D(2026, 11, 25)),
-        ClockRow("DRS-2026-00011", SAL, "certificate_due", "adviser", D(2026, 11, 9), D(2026, 11, 9), "met", D(2026, 11, 9)),
-        ClockRow("DRS-2026-00021", MAN, "acknowledge_by", "adviser", D(2026, 11, 4), D(2026, 11, 4), "met", D(2026, 11, 6)),
-        ClockRow("DRS-2026-00013", SAL, "first_contact_by", "adviser", D(2026, 11, 12), D(2026, 11, 12), "not_applicable"),
+        ClockRow(
+            "DRS-2026-00004", SAL, "agreement_other_do", "la", D(2026, 11, 26), D(2026, 11, 26), "met", D(2026, 11, 25)
+        ),
+        ClockRow(
+            "DRS-2026-00011", SAL, "certificate_due", "adviser", D(2026, 11, 9), D(2026, 11, 9), "met", D(2026, 11, 9)
+        ),
+        ClockRow(
+            "DRS-2026-00021", MAN, "acknowledge_by", "adviser", D(2026, 11, 4), D(2026, 11, 4), "met", D(2026, 11, 6)
+        ),
+        ClockRow(
+            "DRS-2026-00013", SAL, "first_contact_by", "adviser", D(2026, 11, 12), D(2026, 11, 12), "not_applicable"
+        ),
         ClockRow("DRS-2026-00021", MAN, "mediation_by", "la", D(2026, 12, 5), D(2026, 12, 4), "open"),
     )
     claims = (
@@ -69,8 +109,16 @@ def known_month() -> ReportInput:
         ClaimRow("DRS-2026-00004", SAL, D(2026, 11, 14), D(2026, 11, 12), "pending", 1260),
         ClaimRow("DRS-2026-00021", MAN, D(2026, 10, 30), D(2026, 10, 20), "approved", 900),
     )
-    return ReportInput(month="2026-11", las=(LaInfo(SAL, "Salford"), LaInfo(MAN, "Manchester")), cases=cases,
-                       events=events, certificates=certificates, sessions=sessions, clocks=clocks, claims=claims)
+    return ReportInput(
+        month="2026-11",
+        las=(LaInfo(SAL, "Salford"), LaInfo(MAN, "Manchester")),
+        cases=cases,
+        events=events,
+        certificates=certificates,
+        sessions=sessions,
+        clocks=clocks,
+        claims=claims,
+    )
 
 
 #: (figure key, month count, month denominator, year-to-date count, year-to-date denominator)
@@ -152,7 +200,12 @@ def test_late_first_meeting_listed_with_its_breach_reason():
     report = build_report(known_month(), CAL)
     (late,) = report.late_meetings
     assert (late.ref, late.la_received_on, late.due, late.held_on, late.days_late) == (
-        "DRS-2026-00004", D(2026, 10, 7), D(2026, 11, 6), D(2026, 11, 12), 6)
+        "DRS-2026-00004",
+        D(2026, 10, 7),
+        D(2026, 11, 6),
+        D(2026, 11, 12),
+        6,
+    )
     assert late.reason.startswith("=HYPERLINK") and late.in_month
 
 

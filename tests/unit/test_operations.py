@@ -1,4 +1,5 @@
 """Operations rules (watchdog, retention dates) and the deployment registry: pure and fast."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,10 +8,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flows.deployments import (
-    ADMIN, DEPLOYMENTS, QUIET_HOURS, SCHEDULED, TIMEZONE, render_prefect_yaml, repository_yaml_path,
+    ADMIN,
+    DEPLOYMENTS,
+    QUIET_HOURS,
+    SCHEDULED,
+    TIMEZONE,
+    render_prefect_yaml,
+    repository_yaml_path,
 )
 from models.domain.operations import (
-    RETENTION_MONTHS, anonymise_on_or_after, closed_before_for_retention, watchdog_problems,
+    RETENTION_MONTHS,
+    anonymise_on_or_after,
+    closed_before_for_retention,
+    watchdog_problems,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -21,6 +31,7 @@ def at(y, m, d, hh, mm=0) -> datetime:
 
 
 # --- watchdog --------------------------------------------------------------------------------
+
 
 def test_monitor_not_run_by_nine_on_a_working_day_is_a_problem():
     problems = watchdog_problems(at(2026, 11, 27, 9, 5), True, at(2026, 11, 26, 12, 50), 0, None)
@@ -52,6 +63,7 @@ def test_stale_outbox_is_a_problem_any_day_with_the_count():
 
 # --- retention dates -------------------------------------------------------------------------
 
+
 def test_retention_is_two_calendar_years_after_closure():
     assert RETENTION_MONTHS == 24
     assert anonymise_on_or_after(date(2024, 2, 29)) == date(2026, 2, 28)
@@ -59,6 +71,7 @@ def test_retention_is_two_calendar_years_after_closure():
 
 
 # --- the registry ----------------------------------------------------------------------------
+
 
 def _hours(field: str) -> set[int]:
     hours: set[int] = set()
@@ -78,8 +91,17 @@ def _hours(field: str) -> set[int]:
 def test_every_deployment_is_named_after_its_flow_and_limited_to_one_run():
     names = [s.name for s in DEPLOYMENTS]
     assert len(names) == len(set(names))
-    assert {"referral-intake", "deliver-email", "deadline-monitor", "session-reminders", "expense-routing",
-            "monthly-report", "retention", "watchdog", "bounce-check"} == {s.name for s in SCHEDULED}
+    assert {
+        "referral-intake",
+        "deliver-email",
+        "deadline-monitor",
+        "session-reminders",
+        "expense-routing",
+        "monthly-report",
+        "retention",
+        "watchdog",
+        "bounce-check",
+    } == {s.name for s in SCHEDULED}
     assert all(s.concurrency_limit == 1 for s in DEPLOYMENTS)
     assert all(not s.crons for s in ADMIN)
     assert TIMEZONE == "Europe/London"
@@ -117,4 +139,3 @@ def test_prefect_yaml_is_generated_from_the_registry():
         assert d["work_pool"]["name"] == "drs-process"
         assert [(s["cron"], s["timezone"]) for s in d["schedules"]] == [(c, "Europe/London") for c in spec.crons]
     assert "definitions" in doc
-

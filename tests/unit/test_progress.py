@@ -1,12 +1,13 @@
 """Progress on a terminal: nothing unless stderr is a terminal (and not --json); done of total,
 rate and time left when it is."""
+
 from __future__ import annotations
 
 import io
 import re
 import time
 
-from tasks import progress
+from tasks.operations import progress
 
 
 def _work(n: int) -> list[int]:

@@ -1,5 +1,6 @@
 """A command's flow parameters are encoded without FastAPI when plain; anything else goes to
 Prefect's own serializer. The command's process turns Prefect's telemetry and version check off."""
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,27 @@ def test_plain_values_are_encoded_here():
     flow = FakeFlow()
     recorded.serialize_plain_parameters(flow)
     moment = datetime(2026, 11, 27, 9, 0, tzinfo=timezone(timedelta(hours=1)))
-    assert flow.serialize_parameters({"today": date(2026, 11, 27), "now": moment, "at": time(10, 30),
-                                      "refs": ("DRS-1", "DRS-2"), "n": 3, "x": 1.5, "yes": True, "none": None}) == {
-        "today": "2026-11-27", "now": "2026-11-27T09:00:00+01:00", "at": "10:30:00",
-        "refs": ["DRS-1", "DRS-2"], "n": 3, "x": 1.5, "yes": True, "none": None}
+    assert flow.serialize_parameters(
+        {
+            "today": date(2026, 11, 27),
+            "now": moment,
+            "at": time(10, 30),
+            "refs": ("DRS-1", "DRS-2"),
+            "n": 3,
+            "x": 1.5,
+            "yes": True,
+            "none": None,
+        }
+    ) == {
+        "today": "2026-11-27",
+        "now": "2026-11-27T09:00:00+01:00",
+        "at": "10:30:00",
+        "refs": ["DRS-1", "DRS-2"],
+        "n": 3,
+        "x": 1.5,
+        "yes": True,
+        "none": None,
+    }
 
 
 @pytest.mark.parametrize("value", [Decimal("1.5"), {"a": 1}, [date(2026, 1, 1), object()], b"bytes"])

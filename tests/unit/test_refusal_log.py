@@ -1,4 +1,5 @@
 """A refusal's FailedRun traceback is dropped from the flow-run log; anything else is kept."""
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,9 @@ def _record(exc: Exception | None) -> logging.LogRecord:
             raise exc
         except Exception:
             info = sys.exc_info()
-    return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1,
-                             "Engine execution exited with unexpected exception", None, info)
+    return logging.LogRecord(
+        "prefect.flow_runs", logging.ERROR, __file__, 1, "Engine execution exited with unexpected exception", None, info
+    )
 
 
 def test_only_our_refusals_lose_the_engine_traceback():

@@ -1,4 +1,5 @@
 """What `make run` gives the Prefect server: retention for a year unattended, the port."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """The formula-injection guard, and that openpyxl really writes guarded text as text."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """The scheduled-runs budget: at most 100 scheduled flow runs a day, counted from the crons."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,28 +7,42 @@ from datetime import date
 import pytest
 
 from flows.deployments import SCHEDULED, repository_yaml_path
-from tasks.schedule_load import DAILY_BUDGET, busiest_day, crons_from_prefect_yaml, longest_gap_minutes, runs_on, runs_per_day
+from tasks.operations.schedule_load import (
+    DAILY_BUDGET,
+    busiest_day,
+    crons_from_prefect_yaml,
+    longest_gap_minutes,
+    runs_on,
+    runs_per_day,
+)
 
 #: The schedules before issue 16 (deliver-email every minute, intake every 5 minutes).
 BEFORE = {
-    "referral-intake": ["*/5 0,3-23 * * *"], "deliver-email": ["* 0,3-23 * * *"],
-    "deadline-monitor": ["45 6,12 * * *"], "session-reminders": ["0 8-20 * * *"],
-    "expense-routing": ["15 9 * * 1-5"], "monthly-report": ["30 6 1 * *"], "retention": ["30 4 * * 0"],
+    "referral-intake": ["*/5 0,3-23 * * *"],
+    "deliver-email": ["* 0,3-23 * * *"],
+    "deadline-monitor": ["45 6,12 * * *"],
+    "session-reminders": ["0 8-20 * * *"],
+    "expense-routing": ["15 9 * * 1-5"],
+    "monthly-report": ["30 6 1 * *"],
+    "retention": ["30 4 * * 0"],
     "watchdog": ["5 9 * * 1-5", "35 0,3-23 * * *"],
 }
 
 
-@pytest.mark.parametrize(("cron", "day", "expected"), [
-    ("* 0,3-23 * * *", date(2026, 12, 1), 22 * 60),
-    ("*/5 0,3-23 * * *", date(2026, 12, 1), 22 * 12),
-    ("15 9 * * 1-5", date(2026, 12, 5), 0),           # a Saturday
-    ("15 9 * * 1-5", date(2026, 12, 4), 1),           # a Friday
-    ("30 4 * * 0", date(2026, 12, 6), 1),             # a Sunday
-    ("30 4 * * 7", date(2026, 12, 6), 1),             # 7 is Sunday too
-    ("30 6 1 * *", date(2026, 12, 1), 1),
-    ("30 6 1 * *", date(2026, 12, 2), 0),
-    ("0 8-20/4 * * *", date(2026, 12, 2), 4),         # 8, 12, 16, 20
-])
+@pytest.mark.parametrize(
+    ("cron", "day", "expected"),
+    [
+        ("* 0,3-23 * * *", date(2026, 12, 1), 22 * 60),
+        ("*/5 0,3-23 * * *", date(2026, 12, 1), 22 * 12),
+        ("15 9 * * 1-5", date(2026, 12, 5), 0),  # a Saturday
+        ("15 9 * * 1-5", date(2026, 12, 4), 1),  # a Friday
+        ("30 4 * * 0", date(2026, 12, 6), 1),  # a Sunday
+        ("30 4 * * 7", date(2026, 12, 6), 1),  # 7 is Sunday too
+        ("30 6 1 * *", date(2026, 12, 1), 1),
+        ("30 6 1 * *", date(2026, 12, 2), 0),
+        ("0 8-20/4 * * *", date(2026, 12, 2), 4),  # 8, 12, 16, 20
+    ],
+)
 def test_runs_on_counts_cron_firings(cron, day, expected):
     assert runs_on(cron, day) == expected
 

@@ -1,38 +1,55 @@
 """The .ics invitations, parsed back with `icalendar`: UID, SEQUENCE, METHOD, people and the
 Europe/London VTIMEZONE with the right offsets either side of the clock changes."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
-from tasks.invites import Invitee, Meeting, build_ics, ics_attachment
-from tasks.templates_sessions import MeetingText, cancellation, invitation, outcome_nudge, reminder
+from tasks.sessions.emails import MeetingText, cancellation, invitation, outcome_nudge, reminder
+from tasks.sessions.invites import Invitee, Meeting, build_ics, ics_attachment
 
 LONDON = ZoneInfo("Europe/London")
-UTC = timezone.utc
+UTC = UTC
 STAMP = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 
 
 def meeting(start: datetime, sequence: int = 0) -> Meeting:
-    return Meeting(uid="7c1d-uid@service.example.org", sequence=sequence, case_ref="DRS-2026-00042", start=start,
-                   end=start + timedelta(hours=2), venue="Community Hall, 1 Example Street", online_url=None,
-                   access_notes="Step-free entrance; parking at the rear")
+    return Meeting(
+        uid="7c1d-uid@service.example.org",
+        sequence=sequence,
+        case_ref="DRS-2026-00042",
+        start=start,
+        end=start + timedelta(hours=2),
+        venue="Community Hall, 1 Example Street",
+        online_url=None,
+        access_notes="Step-free entrance; parking at the rear",
+    )
 
 
 def ics(start: datetime, method: str = "REQUEST", sequence: int = 0) -> Calendar:
-    raw = build_ics(meeting(start, sequence), Invitee("Pat Parent", "pat@families.example", "family"),
-                    organizer_email="mediation@service.example.org", organizer_name="SEND Mediation",
-                    tzid="Europe/London", now=STAMP, method=method)
+    raw = build_ics(
+        meeting(start, sequence),
+        Invitee("Pat Parent", "pat@families.example", "family"),
+        organizer_email="mediation@service.example.org",
+        organizer_name="SEND Mediation",
+        tzid="Europe/London",
+        now=STAMP,
+        method=method,
+    )
     return Calendar.from_ical(raw)
 
 
-@pytest.mark.parametrize("day,offset,zone", [
-    (datetime(2026, 10, 23, 10, 0, tzinfo=LONDON), timedelta(hours=1), "BST"),  # Friday before the change
-    (datetime(2026, 10, 26, 10, 0, tzinfo=LONDON), timedelta(0), "GMT"),        # Monday after 25 Oct
-])
+@pytest.mark.parametrize(
+    "day,offset,zone",
+    [
+        (datetime(2026, 10, 23, 10, 0, tzinfo=LONDON), timedelta(hours=1), "BST"),  # Friday before the change
+        (datetime(2026, 10, 26, 10, 0, tzinfo=LONDON), timedelta(0), "GMT"),  # Monday after 25 Oct
+    ],
+)
 def test_the_invite_shows_local_time_with_the_right_utc_offset_across_the_october_change(day, offset, zone):
     cal = ics(day)
     event = cal.events[0]
@@ -45,8 +62,10 @@ def test_the_invite_shows_local_time_with_the_right_utc_offset_across_the_octobe
     assert "DTSTART;TZID=Europe/London:2026102" in cal.to_ical().decode()
     # the VTIMEZONE's observance in force at the meeting has the same offset and name
     tz = cal.walk("VTIMEZONE")[0]
-    in_force = max((s for s in tz.subcomponents if s.decoded("dtstart") <= start.replace(tzinfo=None)),
-                   key=lambda s: s.decoded("dtstart"))
+    in_force = max(
+        (s for s in tz.subcomponents if s.decoded("dtstart") <= start.replace(tzinfo=None)),
+        key=lambda s: s.decoded("dtstart"),
+    )
     assert in_force.decoded("tzoffsetto") == offset
     assert str(in_force["tzname"]) == zone
 
@@ -54,8 +73,9 @@ def test_the_invite_shows_local_time_with_the_right_utc_offset_across_the_octobe
 def test_the_vtimezone_observances_follow_rfc5545_and_agree_with_zoneinfo():
     tz = ics(datetime(2026, 10, 26, 10, tzinfo=LONDON)).walk("VTIMEZONE")[0]
     assert str(tz["tzid"]) == "Europe/London"
-    changes = {(s.name, s.decoded("dtstart")): (s.decoded("tzoffsetfrom"), s.decoded("tzoffsetto"))
-               for s in tz.subcomponents}
+    changes = {
+        (s.name, s.decoded("dtstart")): (s.decoded("tzoffsetfrom"), s.decoded("tzoffsetto")) for s in tz.subcomponents
+    }
     # DTSTART is the local time before the change (RFC 5545 §3.6.5): 01:00 GMT in March, 02:00 BST in October
     assert changes[("DAYLIGHT", datetime(2026, 3, 29, 1, 0))] == (timedelta(0), timedelta(hours=1))
     assert changes[("STANDARD", datetime(2026, 10, 25, 2, 0))] == (timedelta(hours=1), timedelta(0))
@@ -100,16 +120,36 @@ def test_an_unknown_method_is_refused():
 
 
 def test_email_texts_show_local_time_and_keep_names_out_of_subjects():
-    text = MeetingText("DRS-2026-00042", datetime(2026, 10, 26, 10, tzinfo=LONDON), datetime(2026, 10, 26, 12, tzinfo=LONDON),
-                       "Community Hall", None, None, "Mia Mediator", LONDON)
-    summer = MeetingText("DRS-2026-00042", datetime(2026, 10, 23, 10, tzinfo=LONDON), datetime(2026, 10, 23, 12, tzinfo=LONDON),
-                         None, "https://meet.example/abc", None, "Mia Mediator", LONDON)
+    text = MeetingText(
+        "DRS-2026-00042",
+        datetime(2026, 10, 26, 10, tzinfo=LONDON),
+        datetime(2026, 10, 26, 12, tzinfo=LONDON),
+        "Community Hall",
+        None,
+        None,
+        "Mia Mediator",
+        LONDON,
+    )
+    summer = MeetingText(
+        "DRS-2026-00042",
+        datetime(2026, 10, 23, 10, tzinfo=LONDON),
+        datetime(2026, 10, 23, 12, tzinfo=LONDON),
+        None,
+        "https://meet.example/abc",
+        None,
+        "Mia Mediator",
+        LONDON,
+    )
     assert text.when == "Monday 26 October 2026, 10:00 to 12:00 (UK time, GMT)"
     assert summer.when == "Friday 23 October 2026, 10:00 to 12:00 (UK time, BST)"
-    made = [invitation(text, name="Pat Parent", role="family"), invitation(text, name="Pat Parent", role="family", update=True),
-            cancellation(text, name="Pat Parent"), reminder(text, name="Lee", role="la", authority_to_settle=True),
-            outcome_nudge(text, name="Mia Mediator", session_id=3)]
-    for subject, body, html in made:
+    made = [
+        invitation(text, name="Pat Parent", role="family"),
+        invitation(text, name="Pat Parent", role="family", update=True),
+        cancellation(text, name="Pat Parent"),
+        reminder(text, name="Lee", role="la", authority_to_settle=True),
+        outcome_nudge(text, name="Mia Mediator", session_id=3),
+    ]
+    for subject, _body, html in made:
         assert "Pat" not in subject and "Mia" not in subject and "Lee" not in subject
         assert "DRS-2026-00042" in subject
         assert "<html" in html
@@ -123,13 +163,25 @@ def test_every_subject_survives_the_trip_through_a_mime_message_unchanged():
     # Long subjects are folded by the email package; some wordings came back with a leading space.
     from email import message_from_bytes, policy
 
-    from tasks.mailer import OutgoingEmail, build_message
+    from tasks.mail.mailer import OutgoingEmail, build_message
 
-    longest = MeetingText("DRS-2026-00042", datetime(2026, 9, 30, 10, tzinfo=LONDON), datetime(2026, 9, 30, 12, tzinfo=LONDON),
-                          "Hall", None, None, "Mia", LONDON)
-    subjects = [invitation(longest, name=None, role="family")[0], invitation(longest, name=None, role="la", update=True)[0],
-                cancellation(longest, name=None)[0], reminder(longest, name=None, role="icb")[0],
-                outcome_nudge(longest, name=None, session_id=12345)[0]]
+    longest = MeetingText(
+        "DRS-2026-00042",
+        datetime(2026, 9, 30, 10, tzinfo=LONDON),
+        datetime(2026, 9, 30, 12, tzinfo=LONDON),
+        "Hall",
+        None,
+        None,
+        "Mia",
+        LONDON,
+    )
+    subjects = [
+        invitation(longest, name=None, role="family")[0],
+        invitation(longest, name=None, role="la", update=True)[0],
+        cancellation(longest, name=None)[0],
+        reminder(longest, name=None, role="icb")[0],
+        outcome_nudge(longest, name=None, session_id=12345)[0],
+    ]
     for subject in subjects:
         raw = bytes(build_message(OutgoingEmail(to="a@example.org", subject=subject, text="x"), "m@example.org"))
         assert str(message_from_bytes(raw, policy=policy.default)["Subject"]) == subject

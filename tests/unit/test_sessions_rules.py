@@ -1,19 +1,33 @@
 """Pure meeting rules: booking validation, notice, quiet hours and the reminder schedule (DST included)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from models.domain.calendar import WorkingCalendar
 from models.domain.sessions import (
-    AttendeeSnapshot, Booking, BookingError, ReminderPolicy, SessionSnapshot, check_booking, default_end,
-    inside_notice, notice_by, parse_offset, quiet_adjust, reminder_key, reminder_time, reminders_due, venue_key,
+    AttendeeSnapshot,
+    Booking,
+    BookingError,
+    ReminderPolicy,
+    SessionSnapshot,
+    check_booking,
+    default_end,
+    inside_notice,
+    notice_by,
+    parse_offset,
+    quiet_adjust,
+    reminder_key,
+    reminder_time,
+    reminders_due,
+    venue_key,
 )
 
 LONDON = ZoneInfo("Europe/London")
-UTC = timezone.utc
+UTC = UTC
 # England and Wales bank holidays around the dates used here (statutory-rules.md §6 list).
 CAL = WorkingCalendar([date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1), date(2026, 8, 31)])
 
@@ -28,7 +42,9 @@ def utc(y, m, d, hh=0, mm=0) -> datetime:
 
 # --- booking ---------------------------------------------------------------------------------
 NOW = local(2026, 10, 5, 9)
-BOOKED = Booking(mediator_id=1, start=local(2026, 10, 26, 10), end=local(2026, 10, 26, 12), venue="Hall, 1 Street", session_id=7)
+BOOKED = Booking(
+    mediator_id=1, start=local(2026, 10, 26, 10), end=local(2026, 10, 26, 12), venue="Hall, 1 Street", session_id=7
+)
 
 
 def test_a_free_slot_is_accepted():
@@ -39,11 +55,14 @@ def test_default_end_is_two_hours_later():
     assert default_end(local(2026, 10, 26, 10)) == local(2026, 10, 26, 12)
 
 
-@pytest.mark.parametrize("start,end,message", [
-    (local(2026, 10, 26, 12), local(2026, 10, 26, 10), "end must be after the start"),
-    (local(2026, 10, 26, 10), local(2026, 10, 26, 10), "end must be after the start"),
-    (local(2026, 10, 5, 8, 59), local(2026, 10, 5, 11), "is in the past"),
-])
+@pytest.mark.parametrize(
+    "start,end,message",
+    [
+        (local(2026, 10, 26, 12), local(2026, 10, 26, 10), "end must be after the start"),
+        (local(2026, 10, 26, 10), local(2026, 10, 26, 10), "end must be after the start"),
+        (local(2026, 10, 5, 8, 59), local(2026, 10, 5, 11), "is in the past"),
+    ],
+)
 def test_impossible_times_are_refused(start, end, message):
     with pytest.raises(BookingError, match=message):
         check_booking(Booking(2, start, end, "Library"), [], NOW, LONDON)
@@ -57,7 +76,9 @@ def test_the_same_mediator_cannot_be_in_two_meetings_at_once():
 def test_the_same_venue_is_recognised_whatever_the_spelling():
     assert venue_key("Hall, 1  Street") == venue_key(" hall 1 street.") == "hall 1 street"
     with pytest.raises(BookingError, match="venue is already booked then"):
-        check_booking(Booking(2, local(2026, 10, 26, 9), local(2026, 10, 26, 10, 30), "HALL 1 STREET"), [BOOKED], NOW, LONDON)
+        check_booking(
+            Booking(2, local(2026, 10, 26, 9), local(2026, 10, 26, 10, 30), "HALL 1 STREET"), [BOOKED], NOW, LONDON
+        )
 
 
 def test_back_to_back_meetings_and_online_meetings_do_not_clash():
@@ -84,22 +105,25 @@ def test_notice_skips_christmas_bank_holidays():
 
 
 # --- quiet hours 20:00-08:00 Europe/London -------------------------------------------------------
-@pytest.mark.parametrize("moment,expected", [
-    (local(2026, 11, 30, 19, 59), local(2026, 11, 30, 19, 59)),
-    (local(2026, 11, 30, 8, 0), local(2026, 11, 30, 8, 0)),
-    (local(2026, 11, 30, 20, 0), local(2026, 12, 1, 8, 0)),
-    (local(2026, 11, 30, 7, 59), local(2026, 11, 30, 8, 0)),
-    # spring forward, Sun 29 Mar 2026: 08:00 BST is 07:00 UTC, from the evening before and from inside the gap
-    (local(2026, 3, 28, 21, 0), utc(2026, 3, 29, 7)),
-    (utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 7)),
-    # fall back, Sun 25 Oct 2026: 08:00 GMT is 08:00 UTC, from either 01:30 (BST and GMT)
-    (local(2026, 10, 24, 22, 0), utc(2026, 10, 25, 8)),
-    (utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 8)),
-    (utc(2026, 10, 25, 1, 30), utc(2026, 10, 25, 8)),
-    # the Saturday before each change: 08:00 GMT and 08:00 BST
-    (utc(2026, 3, 28, 6, 0), utc(2026, 3, 28, 8)),
-    (utc(2026, 10, 24, 6, 0), utc(2026, 10, 24, 7)),
-])
+@pytest.mark.parametrize(
+    "moment,expected",
+    [
+        (local(2026, 11, 30, 19, 59), local(2026, 11, 30, 19, 59)),
+        (local(2026, 11, 30, 8, 0), local(2026, 11, 30, 8, 0)),
+        (local(2026, 11, 30, 20, 0), local(2026, 12, 1, 8, 0)),
+        (local(2026, 11, 30, 7, 59), local(2026, 11, 30, 8, 0)),
+        # spring forward, Sun 29 Mar 2026: 08:00 BST is 07:00 UTC, from the evening before and from inside the gap
+        (local(2026, 3, 28, 21, 0), utc(2026, 3, 29, 7)),
+        (utc(2026, 3, 29, 1, 30), utc(2026, 3, 29, 7)),
+        # fall back, Sun 25 Oct 2026: 08:00 GMT is 08:00 UTC, from either 01:30 (BST and GMT)
+        (local(2026, 10, 24, 22, 0), utc(2026, 10, 25, 8)),
+        (utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 8)),
+        (utc(2026, 10, 25, 1, 30), utc(2026, 10, 25, 8)),
+        # the Saturday before each change: 08:00 GMT and 08:00 BST
+        (utc(2026, 3, 28, 6, 0), utc(2026, 3, 28, 8)),
+        (utc(2026, 10, 24, 6, 0), utc(2026, 10, 24, 7)),
+    ],
+)
 def test_quiet_hours_move_a_message_to_eight_in_the_morning(moment, expected):
     assert quiet_adjust(moment, LONDON) == expected.astimezone(UTC)
 
@@ -115,7 +139,9 @@ def test_seven_days_before_keeps_the_local_time_across_the_march_change():
 
 
 def test_one_working_day_before_a_monday_is_the_friday():
-    assert reminder_time(local(2026, 11, 30, 10), parse_offset("1wd"), CAL, LONDON) == local(2026, 11, 27, 10).astimezone(UTC)
+    assert reminder_time(local(2026, 11, 30, 10), parse_offset("1wd"), CAL, LONDON) == local(
+        2026, 11, 27, 10
+    ).astimezone(UTC)
 
 
 def test_one_working_day_before_skips_bank_holidays():
@@ -144,14 +170,23 @@ PEOPLE = (AttendeeSnapshot(11, "family"), AttendeeSnapshot(12, "mediator"), Atte
 
 
 def meeting(**kw) -> SessionSnapshot:
-    values = dict(session_id=5, sequence=0, start=local(2026, 11, 30, 10), end=local(2026, 11, 30, 12),
-                  version_at=local(2026, 11, 2, 11), status="scheduled", attendees=PEOPLE)
+    values = dict(
+        session_id=5,
+        sequence=0,
+        start=local(2026, 11, 30, 10),
+        end=local(2026, 11, 30, 12),
+        version_at=local(2026, 11, 2, 11),
+        status="scheduled",
+        attendees=PEOPLE,
+    )
     values.update(kw)
     return SessionSnapshot(**values)
 
 
-def due_at(now, *sessions, policy=ReminderPolicy()):
-    return [(d.attendee_id, d.kind, d.sequence) for d in reminders_due(sessions or [meeting()], now, CAL, LONDON, policy)]
+def due_at(now, *sessions, policy=ReminderPolicy()):  # noqa: B008 (frozen)
+    return [
+        (d.attendee_id, d.kind, d.sequence) for d in reminders_due(sessions or [meeting()], now, CAL, LONDON, policy)
+    ]
 
 
 def test_nothing_is_due_before_the_first_reminder():
@@ -175,7 +210,9 @@ def test_a_reminder_whose_time_passed_before_booking_is_never_sent():
 
 
 def test_a_rescheduled_version_has_its_own_reminders():
-    moved = meeting(sequence=1, start=local(2026, 12, 7, 14), end=local(2026, 12, 7, 16), version_at=local(2026, 11, 24, 9))
+    moved = meeting(
+        sequence=1, start=local(2026, 12, 7, 14), end=local(2026, 12, 7, 16), version_at=local(2026, 11, 24, 9)
+    )
     assert due_at(local(2026, 11, 30, 14), moved) == [(11, "7d", 1), (12, "7d", 1), (13, "7d", 1)]
     assert reminder_key(5, 11, "7d", 1) == "reminder:5:11:7d:1"
     assert reminders_due([moved], local(2026, 11, 30, 14), CAL, LONDON)[0].key == "reminder:5:11:7d:1"
@@ -248,6 +285,8 @@ def test_the_rules_import_only_the_standard_library_and_the_domain():
     tree = ast.parse(open(module.__file__).read())
     roots = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     roots |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    froms = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("models")}
+    froms = {
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("models")
+    }
     assert all(m.startswith("models.domain") for m in froms)
     assert roots - {"models", "__future__"} <= set(sys.stdlib_module_names)

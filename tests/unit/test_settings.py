@@ -1,4 +1,5 @@
 """Settings: exactly the contract's variables, from the environment and a `.env` file."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +8,20 @@ import pytest
 
 from tasks.settings import SettingsError, get_settings
 
-VARIABLES = ("DRS_HOME", "DRS_DATABASE_URL", "DRS_SMTP_HOST", "DRS_SMTP_PORT", "DRS_SMTP_USER",
-             "DRS_SMTP_PASSWORD", "DRS_SMTP_SECURITY", "DRS_MAIL_FROM", "DRS_TEAM_EMAIL", "DRS_TIMEZONE",
-             "DRS_SMTP_RATE_PER_MINUTE", "PREFECT_HOME")
+VARIABLES = (
+    "DRS_HOME",
+    "DRS_DATABASE_URL",
+    "DRS_SMTP_HOST",
+    "DRS_SMTP_PORT",
+    "DRS_SMTP_USER",
+    "DRS_SMTP_PASSWORD",
+    "DRS_SMTP_SECURITY",
+    "DRS_MAIL_FROM",
+    "DRS_TEAM_EMAIL",
+    "DRS_TIMEZONE",
+    "DRS_SMTP_RATE_PER_MINUTE",
+    "PREFECT_HOME",
+)
 
 
 @pytest.fixture
@@ -36,7 +48,8 @@ def test_defaults_are_the_contracts(clean_env):
 def test_a_dotenv_file_is_read_and_empty_values_mean_unset(clean_env):
     (clean_env / ".env").write_text(
         "DRS_HOME=/srv/drs\nDRS_TEAM_EMAIL=team@service.example.org\n"
-        "DRS_SMTP_HOST=\nDRS_SMTP_PORT=\nDRS_SMTP_USER=\nDRS_SMTP_RATE_PER_MINUTE=\n")
+        "DRS_SMTP_HOST=\nDRS_SMTP_PORT=\nDRS_SMTP_USER=\nDRS_SMTP_RATE_PER_MINUTE=\n"
+    )
     s = get_settings()
     assert s.home == Path("/srv/drs") and s.team_email == "team@service.example.org"
     assert (s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_rate_per_minute) == (None, 587, None, None)

@@ -1,8 +1,9 @@
 """The watchdog's log line about the `today` screen: counts and the screen's address (a link in the
 run's Logs tab, one click from the dashboard's home page)."""
+
 import re
 
-from tasks.today import today_log_line
+from tasks.operations.today import today_log_line
 
 # what Prefect 3.9's V2 log view turns into a link (prefect/server/ui-v2/assets/run-logs-*.js)
 UI_LINK = re.compile(r"""(https?://[^\s/$.?#].[^\s)"('[{<>}]*)""")

@@ -17,9 +17,7 @@ from models.domain.clocks import CaseFacts, Event, compute_clocks
 
 @pytest.fixture(scope="module")
 def england() -> WorkingCalendar:
-    return WorkingCalendar(
-        holidays.country_holidays("GB", subdiv="ENG", years=range(2024, 2030)).keys()
-    )
+    return WorkingCalendar(holidays.country_holidays("GB", subdiv="ENG", years=range(2024, 2030)).keys())
 
 
 def _facts(*events: Event, letter: date | None = None, received: date | None = None) -> CaseFacts:
@@ -36,49 +34,66 @@ def _facts(*events: Event, letter: date | None = None, received: date | None = N
 WORKED_EXAMPLES = [
     pytest.param(
         _facts(Event("mediation-declined", date(2025, 4, 17))),
-        "certificate_due", date(2025, 4, 24), "SECONDARY",
+        "certificate_due",
+        date(2025, 4, 24),
+        "SECONDARY",
         id="SECONDARY-declined-before-Easter-skips-Good-Friday-and-Easter-Monday",
     ),
     pytest.param(
-        _facts(Event("mediation-requested", date(2025, 4, 1)),
-               Event("la-received-request", date(2025, 4, 2)),
-               Event("mediation-concluded", date(2025, 5, 2))),
-        "certificate_due", date(2025, 5, 8), "SECONDARY",
+        _facts(
+            Event("mediation-requested", date(2025, 4, 1)),
+            Event("la-received-request", date(2025, 4, 2)),
+            Event("mediation-concluded", date(2025, 5, 2)),
+        ),
+        "certificate_due",
+        date(2025, 5, 8),
+        "SECONDARY",
         id="SECONDARY-after-mediation-skips-early-May-bank-holiday",
     ),
     pytest.param(
-        _facts(Event("mediation-requested", date(2025, 11, 28)),
-               Event("la-received-request", date(2025, 12, 1))),
-        "mediation_by", date(2025, 12, 31), "SECONDARY",
+        _facts(Event("mediation-requested", date(2025, 11, 28)), Event("la-received-request", date(2025, 12, 1))),
+        "mediation_by",
+        date(2025, 12, 31),
+        "SECONDARY",
         id="SECONDARY-mediation-within-30-days-of-LA-receiving-the-request",
     ),
     pytest.param(
-        _facts(Event("mediation-requested", date(2025, 11, 28)),
-               Event("la-received-request", date(2025, 12, 1)),
-               Event("la-cannot-arrange", date(2025, 12, 24))),
-        "certificate_due", date(2025, 12, 31), "SECONDARY",
+        _facts(
+            Event("mediation-requested", date(2025, 11, 28)),
+            Event("la-received-request", date(2025, 12, 1)),
+            Event("la-cannot-arrange", date(2025, 12, 24)),
+        ),
+        "certificate_due",
+        date(2025, 12, 31),
+        "SECONDARY",
         id="SECONDARY-deemed-certificate-skips-Christmas-and-the-weekend",
     ),
     pytest.param(
-        _facts(Event("certificate-issued", date(2026, 1, 15), cert_type="declined"),
-               letter=date(2025, 12, 31)),
-        "appeal_deadline", date(2026, 3, 2), "VERIFIED",
+        _facts(Event("certificate-issued", date(2026, 1, 15), cert_type="declined"), letter=date(2025, 12, 31)),
+        "appeal_deadline",
+        date(2026, 3, 2),
+        "VERIFIED",
         id="VERIFIED-appeal-two-months-clamped-to-Sat-28-Feb-moves-to-Monday",
     ),
     pytest.param(
-        _facts(Event("certificate-issued", date(2026, 11, 27), cert_type="declined"),
-               letter=date(2026, 10, 1)),
-        "appeal_deadline", date(2027, 1, 4), "VERIFIED",
+        _facts(Event("certificate-issued", date(2026, 11, 27), cert_type="declined"), letter=date(2026, 10, 1)),
+        "appeal_deadline",
+        date(2027, 1, 4),
+        "VERIFIED",
         id="VERIFIED-appeal-certificate-month-in-Christmas-window-moves-past-1-January",
     ),
     pytest.param(
         _facts(Event("agreement-reached", date(2026, 5, 5), items=("issue-plan",))),
-        "agreement_issue-plan_draft", date(2026, 6, 9), "SECONDARY",
+        "agreement_issue-plan_draft",
+        date(2026, 6, 9),
+        "SECONDARY",
         id="SECONDARY-agreement-to-issue-a-plan-draft-in-5-weeks",
     ),
     pytest.param(
         _facts(Event("agreement-reached", date(2026, 5, 5), items=("issue-plan",))),
-        "agreement_issue-plan_final", date(2026, 7, 21), "SECONDARY",
+        "agreement_issue-plan_final",
+        date(2026, 7, 21),
+        "SECONDARY",
         id="SECONDARY-agreement-to-issue-a-plan-final-in-11-weeks",
     ),
 ]

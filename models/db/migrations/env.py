@@ -1,4 +1,5 @@
 """Alembic environment: migrations run against the URL the caller put in the config."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -20,7 +21,9 @@ def run_migrations_online() -> None:
     config = context.config
     connectable = config.attributes.get("connection")
     if connectable is None:
-        engine = engine_from_config(config.get_section(config.config_ini_section) or {}, prefix="sqlalchemy.", poolclass=pool.NullPool)
+        engine = engine_from_config(
+            config.get_section(config.config_ini_section) or {}, prefix="sqlalchemy.", poolclass=pool.NullPool
+        )
         with engine.connect() as connection:
             _run(connection)
     else:

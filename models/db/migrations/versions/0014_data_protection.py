@@ -26,7 +26,7 @@ APPEND_ONLY = "audit_log is append-only: entries cannot be changed or deleted"
 
 
 def _token(address: str) -> str:
-    """Same as `tasks.privacy_keys.address_token` (kept here so the migration never changes)."""
+    """Same as `tasks.privacy.keys.address_token` (kept here so the migration never changes)."""
     return "a-" + hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()[:16]
 
 

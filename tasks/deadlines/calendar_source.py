@@ -1,0 +1,188 @@
+"""Builds the working-day calendar: England & Wales bank holidays plus proclaimed extras.
+
+Sources: the `holidays` package (country GB, subdivision ENG — without the subdivision Easter
+Monday and the summer bank holiday are missing), the extra-holidays file shipped with the
+project, and the admin-editable `$DRS_HOME/extra-holidays.csv`.
+
+The admin's file never stops the service. One line per holiday, `date,name` (the header line
+`date,name` is optional; the README's own example `2027-06-07,Proclaimed bank holiday` is data);
+dates are `YYYY-MM-DD` or `DD/MM/YYYY`; blank lines and `#` comments are ignored. When a line
+is still wrong, the calendar keeps the last good version of the file (a copy kept in
+`$DRS_HOME/.extra-holidays.last-good.csv`, or none) and `admin_problem()` names the file and
+line for the team (`tasks.deadlines.admin_files` emails it once a day per content).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+import re
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from models.domain.calendar import WorkingCalendar, parse_extra_holidays
+from tasks.settings import get_settings
+
+log = logging.getLogger(__name__)
+YEARS = range(2014, 2041)
+LAST_GOOD = ".extra-holidays.last-good.csv"
+FILE_NAME = "extra-holidays.csv"
+MAX_BYTES = 256 * 1024
+_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def _parse_day(value: str) -> date | None:
+    value = value.strip()
+    match = _UK.match(value)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=16)
+def parse_admin_holidays(text: str) -> tuple[tuple[date, ...], tuple[tuple[int, str], ...]]:
+    """(dates, problems as (line number, what is wrong)) for the admin's file; never raises."""
+    dates: list[date] = []
+    problems: list[tuple[int, str]] = []
+    seen_data = False
+    for number, line in enumerate(text.replace("\ufeff", "").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        delimiter = max((",", ";", "\t"), key=stripped.count)
+        try:
+            cells = next(csv.reader([stripped], delimiter=delimiter))
+        except csv.Error:
+            cells = [stripped]
+        first = (cells[0] if cells else "").strip()
+        if not seen_data and first.lower() == "date":
+            seen_data = True  # the optional header line
+            continue
+        seen_data = True
+        day = _parse_day(first)
+        if day is None:
+            problems.append(
+                (number, f"{first[:40]!r} is not a date (use YYYY-MM-DD, e.g. 2027-06-07,Proclaimed bank holiday)")
+            )
+        else:
+            dates.append(day)
+    return tuple(dates), tuple(problems)
+
+
+def _read_admin(path: Path) -> tuple[str | None, str | None]:
+    """(the admin file's text or None when absent, a problem reading it)."""
+    try:
+        if not path.exists():
+            return None, None
+        if not path.is_file():  # a folder or a pipe: never block on it
+            return None, f"{FILE_NAME}: not a plain file"
+        if path.stat().st_size > MAX_BYTES:
+            return None, f"{FILE_NAME}: the file is larger than {MAX_BYTES // 1024} KB"
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, f"{FILE_NAME}: cannot be read ({exc.strerror or type(exc).__name__})"
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return None, f"{FILE_NAME}: the file is not UTF-8 text"
+
+
+_saved: dict[Path, str] = {}
+
+
+def _keep_last_good(home: Path, text: str) -> None:
+    target = home / LAST_GOOD
+    if _saved.get(target) == text:
+        return
+    try:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+        _saved[target] = text
+    except OSError:  # a read-only home: the calendar still works, only the fallback copy is missing
+        pass
+
+
+def _last_good(home: Path) -> str:
+    try:
+        text = (home / LAST_GOOD).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return text if not parse_admin_holidays(text)[1] else ""
+
+
+def admin_holidays() -> tuple[str, str | None]:
+    """(the admin text in force — the file, or its last good version —, the problem if any)."""
+    settings = get_settings()
+    path = settings.extra_holidays_file
+    text, problem = _read_admin(path)
+    if text is None and problem is None:
+        return "", None
+    if text is not None:
+        problems = parse_admin_holidays(text)[1]
+        if not problems:
+            _keep_last_good(settings.home, text)
+            return text, None
+        lines = ", ".join(str(n) for n, _ in problems[:5])
+        first_line, what = problems[0]
+        problem = f"{path} line {first_line}: {what}" + (
+            f" (lines with problems: {lines}{'…' if len(problems) > 5 else ''})" if len(problems) > 1 else ""
+        )
+    return _last_good(settings.home), problem
+
+
+def admin_problem() -> tuple[str, str] | None:
+    """(message, digest of the file's content) when the admin's file is wrong now, else None."""
+    text, problem = admin_holidays()
+    if problem is None:
+        return None
+    path = get_settings().extra_holidays_file
+    try:
+        content = path.read_bytes()[:MAX_BYTES] if path.is_file() else problem.encode()
+    except OSError:
+        content = problem.encode()
+    return problem, hashlib.sha256(content).hexdigest()[:12]
+
+
+def _extra_texts(admin_file: Path | None = None) -> tuple[str, ...]:
+    shipped = resources.files("models.domain").joinpath("data/extra-holidays.csv").read_text()
+    admin, problem = admin_holidays()
+    if problem and problem not in _warned:
+        _warned.add(problem)
+        log.warning("%s; the last good version of the file is used", problem)
+    return (shipped, admin)
+
+
+_warned: set[str] = set()
+
+
+@lru_cache(maxsize=4)
+def _calendar(texts: tuple[str, ...]) -> WorkingCalendar:
+    import holidays
+
+    shipped, *admin = texts
+    days = set(holidays.country_holidays("GB", subdiv="ENG", years=YEARS).keys())
+    days.update(parse_extra_holidays(shipped))
+    for text in admin:
+        days.update(parse_admin_holidays(text)[0])
+    return WorkingCalendar(days)
+
+
+def working_calendar() -> WorkingCalendar:
+    """The calendar in force now (re-read when the admin's file changes; never fails for it)."""
+    return _calendar(_extra_texts())
+
+
+def holidays_version() -> str:
+    """A digest of the holiday set: stored with the clocks so a change triggers recomputation."""
+    days = sorted(working_calendar().holidays)
+    return hashlib.sha256(",".join(d.isoformat() for d in days).encode()).hexdigest()[:16]

@@ -1,0 +1,103 @@
+"""The team's daily deadline digest: one email a working day (key `digest:<date>`) and the rows of
+the `deadline-digest` artifacts. Clocks due in the next 5 working days and missed ones, grouped
+by LA; case references, clocks (plain words with the code in brackets), owners and dates only —
+never names, emails or birth dates.
+The rows themselves are decided by the pure `models.domain.alerts.digest_rows`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from models.db import LocalAuthority
+from models.domain.alerts import DEFAULT_POLICY, TEAM, AlertPolicy, DigestRow, group_by, not_before_for
+from models.domain.clock_labels import clock_label, clock_title
+from tasks.db import unit_of_work
+from tasks.settings import get_settings
+
+
+def digest_groups(rows: list[DigestRow]) -> list[tuple[str, str, list[DigestRow]]]:
+    """(la_code, la_name, rows) in LA-code order (LA names are public, not personal data)."""
+    grouped = group_by(rows)
+    if not grouped:
+        return []
+    with unit_of_work() as db:
+        names = dict(
+            db.execute(
+                select(LocalAuthority.code, LocalAuthority.name).where(LocalAuthority.code.in_(list(grouped)))
+            ).all()
+        )
+    return [(code, names.get(code, code), group) for code, group in grouped.items()]
+
+
+def queue_digest(
+    today: date, now: datetime, rows: list[DigestRow], extra: tuple[str, ...] = (), policy: AlertPolicy = DEFAULT_POLICY
+) -> bool:
+    """Queue the team's digest for `today` (key `digest:<date>`); True when queued now.
+
+    Working days only: the first working day after a weekend or holiday covers it (the digest
+    lists missed clocks too)."""
+    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.deadlines.emails import digest
+    from tasks.mail.outbox import queue_email
+
+    if not working_calendar().is_working_day(today):
+        return False
+    settings = get_settings()
+    with unit_of_work() as db:  # issue 15: the families to phone, LA addresses to fix
+        from tasks.bounces.handling import digest_paragraphs
+
+        extra = (*extra, *digest_paragraphs(db))
+    subject, text, html = digest(today, digest_groups(rows), extra)
+    local_now = now.astimezone(ZoneInfo(settings.timezone))
+    with unit_of_work() as db:
+        row = queue_email(
+            db,
+            key=f"digest:{today.isoformat()}",
+            kind="digest",
+            to=settings.team_email,
+            subject=subject,
+            text=text,
+            html=html,
+            now=now,
+            not_before=not_before_for(TEAM, local_now, working_calendar(), policy),
+        )
+        db.commit()
+    return row is not None
+
+
+def digest_table(rows: list[DigestRow]) -> list[dict]:
+    """The rows of the `deadline-digest` table artifact: references, codes and dates only."""
+    return [
+        {
+            "la": r.la_code,
+            "case": r.case_ref,
+            "clock": r.clock,
+            "what": clock_label(r.clock),
+            "state": r.state,
+            "owner": r.owner,
+            "due": r.due.isoformat(),
+            "target": r.target.isoformat(),
+            "working_days_left": r.working_days_left,
+        }
+        for r in rows
+    ]
+
+
+def digest_markdown(today: date, rows: list[DigestRow]) -> str:
+    """The `deadline-digest-summary` markdown artifact: counts per LA and the missed clocks."""
+    out = [f"# Deadlines for {today:%A %d %B %Y}", ""]
+    if not rows:
+        return "\n".join(out + ["Nothing due in the next 5 working days; nothing missed."])
+    for code, group in group_by(rows).items():
+        missed = [r for r in group if r.state == "missed"]
+        out.append(f"## {code}: {len(group) - len(missed)} due, {len(missed)} missed")
+        out.extend(
+            f"- {r.case_ref} {clock_title(r.clock)} {'MISSED' if r.state == 'missed' else 'target'} {r.target:%d %b}"
+            for r in group
+        )
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,85 @@
+"""Queue emails in the outbox table, in the caller's transaction (delivery is `tasks.mail.delivery`).
+
+`queue_email` is idempotent by `key`: the same logical email is queued once, however often the
+flow that causes it runs. Always one recipient per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.db import OutboxAttachment, OutboxEmail
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+def new_message_id(key: str) -> str:
+    """A Message-ID of its own for one outbox row, generated once and stored with it (a retry
+    after an unknown outcome carries the same one): a hash of the key (never the key itself,
+    which may name a case) plus a random part, at the sender's domain."""
+    from tasks.settings import get_settings
+
+    domain = get_settings().mail_from.rsplit("@", 1)[-1].strip().strip(">") or "drs-flows.invalid"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"<outbox.{digest}.{secrets.token_hex(8)}@{domain}>"
+
+
+def queue_email(
+    db: Session,
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    html: str | None = None,
+    case_id: int | None = None,
+    attachments: Sequence[Attachment] = (),
+    not_before: datetime | None = None,
+) -> OutboxEmail | None:
+    """Add one email to the outbox unless an email with `key` is already there.
+
+    Returns the new row, or None when `key` was queued before (nothing changes). `to` must be
+    a single address. Commits nothing. Under concurrent runs the unique key is the last guard:
+    the loser's transaction fails and is retried by its caller.
+    """
+    if not to or "," in to or ";" in to:
+        raise ValueError("an outbox email has exactly one recipient")
+    if db.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key)) is not None:
+        return None
+    for pending in db.new:
+        if isinstance(pending, OutboxEmail) and pending.key == key:
+            return None
+    row = OutboxEmail(
+        key=key,
+        kind=kind,
+        message_id=new_message_id(key),
+        to_addr=to.strip(),
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        case_id=case_id,
+        status="pending",
+        attempts=0,
+        not_before=not_before,
+        next_attempt_at=not_before or now,
+        created_at=now,
+        attachments=[
+            OutboxAttachment(filename=a.filename, mime_type=a.mime_type, content=a.content) for a in attachments
+        ],
+    )
+    db.add(row)
+    return row
