@@ -148,8 +148,17 @@ class SettingsError(ValueError):
     """A configuration variable has a value that cannot be used; the message names it (one line)."""
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings in force: the job's wiring (`tasks.wiring`), else the environment's (cached)."""
+    from tasks.wiring import current
+
+    wiring = current()
+    return wiring.settings if wiring is not None else read_settings()
+
+
+@lru_cache(maxsize=1)
+def read_settings() -> Settings:
+    """The settings from the environment, checked; cached (`get_settings.cache_clear()` clears it)."""
     from pydantic import ValidationError
 
     try:
@@ -163,3 +172,6 @@ def get_settings() -> Settings:
             shown = "" if secret else f"={error.get('input')!r}"
             problems.append(f"{name}{shown}: {message}")
         raise SettingsError("bad configuration: " + "; ".join(problems)) from None
+
+
+get_settings.cache_clear = read_settings.cache_clear  # type: ignore[attr-defined]  # tests that change the environment
