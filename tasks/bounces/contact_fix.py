@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from models.db import Case, ContactProblem, LocalAuthority, MediationSession, OutboxEmail, SessionAttendee
 from models.domain.referrals import looks_like_email
 from tasks.cases.casework import CaseworkError, audit, check_event_date, get_case
-from tasks.mail.outbox import Attachment, queue_email
+from tasks.mail.attachment import Attachment
+from tasks.mail.outbox import queue_email
 
 ROLES = ("family", "supporter", "icb", "mediator", "other")
 REACHED_BY = ("phone", "letter")

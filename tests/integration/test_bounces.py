@@ -402,7 +402,8 @@ def test_retention_empties_the_processed_folder_after_the_retention_period(las, 
 
 def test_a_bounced_claims_batch_is_sent_again_once_the_finance_address_is_fixed(las, drs, drs_env, tmp_path):
     from tasks.db import unit_of_work
-    from tasks.mail.outbox import Attachment, queue_email
+    from tasks.mail.attachment import Attachment
+    from tasks.mail.outbox import queue_email
     from tests.conftest import LA_CSV
 
     with unit_of_work() as db:
