@@ -64,17 +64,18 @@ def attendees_for(
 def new_session(
     case: Case,
     mediator: Mediator,
+    attendees: list[SessionAttendee],
     start: datetime,
     end: datetime,
-    venue: str | None,
-    online_url: str | None,
-    access_notes: str | None,
+    place: tuple[str | None, str | None, str | None],
     now: datetime,
-    *,
     short_notice_agreed: bool,
 ) -> MediationSession:
+    """The new scheduled session (version 0, a fresh calendar UID), with its mediator and
+    attendees. `place`: (venue, online link, access notes)."""
+    venue, online_url, access_notes = place
     domain = get_settings().mail_from.rsplit("@", 1)[-1] or "drs-flows.local"
-    return MediationSession(
+    session = MediationSession(
         case_id=case.id,
         mediator_id=mediator.id,
         uid=f"{uuid.uuid4()}@{domain}",
@@ -89,3 +90,6 @@ def new_session(
         booked_at=now,
         updated_at=now,
     )
+    session.mediator = mediator
+    session.attendees = attendees
+    return session

@@ -98,35 +98,16 @@ def schedule_session(
         unique = attendees_for(
             case, mediator, [("supporter", supporter), ("la", la_officer), ("icb", icb)], attendees, authority_to_settle
         )
-        session = new_session(
-            case,
-            mediator,
-            start,
-            end,
-            venue,
-            online_url,
-            access_notes,
-            now,
-            short_notice_agreed=bool(short_notice_agreed and short),
-        )
-        session.mediator = mediator
-        session.attendees = unique
+        place = (venue, online_url, access_notes)
+        session = new_session(case, mediator, unique, start, end, place, now, bool(short_notice_agreed and short))
         db.add(session)
         db.flush()
         queued = queue_for_attendees(db, session, case, now, kind="session-invite")
-        audit(
-            db,
-            actor,
-            "session:scheduled",
-            case.id,
-            now,
-            {"session_id": session.id, "sequence": 0, "short_notice": short},
-        )
+        detail = {"session_id": session.id, "sequence": 0, "short_notice": short}
+        audit(db, actor, "session:scheduled", case.id, now, detail)
         recompute_clocks(db, case, local_today(now), now)
         db.commit()
-        notes: tuple[str, ...] = ()
-        if case.health_issues and icb is None:
-            notes = ("the case includes health care issues: invite the ICB representative with --icb",)
+        notes = ("the case includes health care issues: invite the ICB representative with --icb",)
         return result_of(
             session,
             case,
@@ -134,7 +115,7 @@ def schedule_session(
             short_notice=short,
             emails_queued=queued,
             without_email=tuple(a.role for a in unique if not a.email),
-            notes=notes,
+            notes=notes if case.health_issues and icb is None else (),
         )
 
 
