@@ -2,9 +2,9 @@
 
 Delivery-status notifications in the bounce mailbox (`DRS_BOUNCE_MAILDIR` or the IMAP mailbox
 `DRS_BOUNCE_IMAP_*`) are matched to outbox rows by the original Message-ID and recorded by the
-job `tasks.bounces.job.run` (each step a task; `tasks/bounces/mailbox.py`, `handling.py`): a hard bounce makes the email `bounced` and a
-contact problem on the case; a bounced certificate or appeal reminder emails the team at once;
-soft bounces still failing after 3 working days become contact problems. The `today` artifact is
+job `tasks.bounces.job.run`, each of its steps a task: a hard bounce makes the email `bounced`
+and a contact problem on the case; a bounced certificate or appeal reminder emails the team at
+once; soft bounces still failing after 3 working days become contact problems. The `today` artifact is
 refreshed so the families to phone show within one run, and the `bounce-check` markdown artifact
 lists case references, codes and counts only.
 

@@ -8,6 +8,10 @@ or remove the same entry. Times are written in the service's time zone (`TZID=Eu
 with a VTIMEZONE built from the zoneinfo database: one observance per clock change in the
 years around the meeting, each DTSTART in the local time *before* the change as RFC 5545
 §3.6.5 requires (01:00 GMT in March, 02:00 BST in October).
+
+Why not `icalendar.Timezone.from_tzid` (icalendar 7.3): it writes the March observance as
+DTSTART 02:00 with TZOFFSETFROM +0000, which a client reading the VTIMEZONE by the RFC places
+an hour late (02:00 GMT; the clocks change at 01:00 GMT), and folds later years into RDATEs.
 """
 
 from __future__ import annotations
