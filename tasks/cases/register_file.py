@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import overload
 
+from models.errors import InvalidInput
+
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 ONS_CODE = re.compile(r"^[EWSN]\d{8}$")
 
@@ -36,7 +38,7 @@ COLUMNS = (
 )
 
 
-class RegistryError(ValueError):
+class RegistryError(InvalidInput):
     """Bad register data; the message names the line and the field (nothing is written)."""
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.db import AuditEntry, Case
+from models.errors import InvalidInput
 
 
-class CaseworkError(ValueError):
+class CaseworkError(InvalidInput):
     """A request the data cannot satisfy (unknown case, bad event); the message names the problem."""
 
 

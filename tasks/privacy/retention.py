@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent
 from models.domain.operations import closed_before_for_retention
+from models.errors import Refused
 from tasks.bounces.erasure import case_message_ids, maildir_notices, remove_imap_notices  # qa-15-17
 from tasks.cases.casework import CaseworkError, audit, get_case
 from tasks.db import unit_of_work
@@ -66,7 +67,7 @@ __all__ = [
 BATCH = 500
 
 
-class OnHoldError(CaseworkError):
+class OnHoldError(CaseworkError, Refused):
     """The case is on legal hold: nothing of it may be anonymised or deleted."""
 
 
