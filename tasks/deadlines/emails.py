@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from models.domain.alerts import Alert, DigestRow
+from models.domain.alerts import Alert
+from models.domain.digest import DigestRow
 from models.domain.clock_labels import clock_label, clock_title  # noqa: F401 (clock_label: re-exported)
 from tasks.mail.layout import long_date, render_email
 

@@ -199,7 +199,7 @@ def test_family_gets_appeal_reminders_once_each(las):
 
 
 def test_digest_and_artifact_rows_carry_no_personal_data(las):
-    from models.domain.alerts import digest_rows
+    from models.domain.digest import digest_rows
     from tasks.deadlines.calendar_source import working_calendar
     from tasks.deadlines.digest import digest_markdown, digest_table
     from tasks.deadlines.monitor import watched_clocks
