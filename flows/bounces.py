@@ -62,7 +62,7 @@ def bounce_check(now: datetime | None = None) -> dict:
     Args:
         now: the moment to run as of (ISO-8601 with offset; default: now).
     """
-    from tasks.operations.today import publish_today
+    from flows.today import publish_today
 
     today, moment = resolve_now(now)
     summary = read_bounce_mailbox(moment)

@@ -23,9 +23,9 @@ TEAM = "team@service.example.org"
 
 
 def run(day: date, hour: int = 6, minute: int = 45) -> dict:
-    from tasks.deadlines.monitor import run_monitor
+    from tasks.deadlines.job import run as run_monitor
 
-    return run_monitor(day, at(day, hour, minute))
+    return run_monitor(day, at(day, hour, minute)).as_dict()
 
 
 def declined_case(la: str = SALFORD, declined_on: date = date(2026, 11, 24)) -> str:
@@ -202,7 +202,7 @@ def test_digest_and_artifact_rows_carry_no_personal_data(las):
     from models.domain.digest import digest_rows
     from tasks.deadlines.calendar_source import working_calendar
     from tasks.deadlines.digest import digest_markdown, digest_table
-    from tasks.deadlines.monitor import watched_clocks
+    from tasks.deadlines.sweep import watched_clocks
 
     set_needs_approval(MANCHESTER)
     ref = declined_case(MANCHESTER)
