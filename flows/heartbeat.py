@@ -136,10 +136,7 @@ NO_SERVER = "no Prefect server reachable"
 def job_history(now: datetime) -> list[str]:
     """The foot of the team's digest: when each scheduled job last succeeded, from the Prefect API
     (never raises: an unreachable API becomes a line saying so)."""
-    from flows.deployments import SCHEDULED
-
-    names = [spec.name for spec in SCHEDULED]
-    return ["When each scheduled job last succeeded:", *last_successes(names).lines(now)]
+    return ["When each scheduled job last succeeded:", *scheduled_heartbeat().lines(now)]
 
 
 def job_history_without_server(now: datetime) -> list[str]:
@@ -149,3 +146,10 @@ def job_history_without_server(now: datetime) -> list[str]:
 
     beat = Heartbeat({spec.name: None for spec in SCHEDULED}, NO_SERVER)
     return ["When each scheduled job last succeeded:", *beat.lines(now)]
+
+
+def scheduled_heartbeat() -> Heartbeat:
+    """When each scheduled job (`flows.deployments.SCHEDULED`) last succeeded (the watchdog's read)."""
+    from flows.deployments import SCHEDULED
+
+    return last_successes([spec.name for spec in SCHEDULED])
