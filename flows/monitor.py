@@ -69,6 +69,7 @@ def _carry_on_after_timeout() -> None:
     from prefect.states import Running
 
     context = FlowRunContext.get()
+    assert context is not None and context.flow_run is not None  # called from the flow's own run
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(
             context.flow_run.id, Running(message="no answer to the certificate approval in time"), force=True

@@ -34,7 +34,7 @@ from tasks.operations.watchdog import alert_team_once
 from tasks.timekeeping import resolve_now
 
 #: The mailer may be down for a moment: alerting the team is retried twice (10 s, then 60 s).
-_alert_team = task(alert_team_once, name="alert-team", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
+_alert_team = task(name="alert-team", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])(alert_team_once)
 
 
 def _step(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

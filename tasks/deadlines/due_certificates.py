@@ -118,7 +118,7 @@ def issue_one(
     from tasks.certificates.issue import issue
 
     with unit_of_work() as db:
-        case = db.get(Case, case_id, with_for_update=db.get_bind().dialect.name == "postgresql")
+        case = db.get_one(Case, case_id, with_for_update=db.get_bind().dialect.name == "postgresql")
         ref = case.ref
         try:
             issued = issue(
@@ -135,11 +135,11 @@ def issue_one(
 
 def hold(work: list[CertificateWork] | tuple[CertificateWork, ...], now: datetime) -> None:
     """Record the certificates that wait for approval (status `awaiting_approval`)."""
-    from tasks.certificates.issue import hold_for_approval
+    from tasks.certificates.approval import hold_for_approval
 
     with unit_of_work() as db:
         for item in work:
-            hold_for_approval(db, db.get(Case, item.case_id), item.type, date.fromisoformat(item.trigger_on), now)
+            hold_for_approval(db, db.get_one(Case, item.case_id), item.type, date.fromisoformat(item.trigger_on), now)
         db.commit()
 
 
@@ -170,12 +170,12 @@ def issue_approved(item: CertificateWork, today: date, now: datetime, reason: st
 
 def refuse_one(item: CertificateWork, now: datetime, reason: str) -> None:
     """Record that an admin refused an automatic certificate (the monitor will not ask again)."""
-    from tasks.certificates.issue import refuse
+    from tasks.certificates.approval import refuse
 
     with unit_of_work() as db:
         refuse(
             db,
-            db.get(Case, item.case_id),
+            db.get_one(Case, item.case_id),
             item.type,
             date.fromisoformat(item.trigger_on),
             now,
