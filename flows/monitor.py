@@ -17,7 +17,6 @@ in Python `deadline_monitor(today=date(2026, 11, 30))`.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 
 from prefect import flow
@@ -152,4 +151,4 @@ def deadline_monitor(
     publish_today(today, now)
     if wait_for_approval and summary.awaiting_approval:
         summary = _wait_for_approvals(summary, today, now, approval_timeout_seconds, approval_poll_seconds)
-    return replace(summary, skipped=()).as_dict()
+    return summary.as_dict()
