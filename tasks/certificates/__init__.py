@@ -1,0 +1,1 @@
+"""Mediation certificates: the PDF (embedded fonts, every script drawable), storing and emailing it, approval and refusal."""

@@ -1,0 +1,1 @@
+"""Deadline monitoring: the working-day calendar and admin files, refreshing clocks, the daily sweep (missed clocks, alerts queued once), certificates falling due, the team's digest, and the monitor job."""

@@ -1,0 +1,1 @@
+"""Email: the outbox (every email is a row first), the one attachment type, the look every email shares, sending one email (`Mailer`), delivery with retries, failed emails and putting them back, and the delivery job."""
