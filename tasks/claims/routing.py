@@ -29,7 +29,7 @@ from models.db import Case, ClaimBatch, ExpenseClaim, LocalAuthority
 from models.domain.expenses import CATEGORY_WORDS, pounds
 from reports.claims_workbook import BatchHeader, BatchLine, render_batch_workbook
 from tasks.cases.casework import audit
-from tasks.claims.claims_in import FAMILY_HEADINGS, tell_family
+from tasks.claims.family import FAMILY_HEADINGS, tell_family
 from tasks.claims.files import ClaimFileError, as_date, read_rows, text
 from tasks.db import unit_of_work
 from tasks.mail.attachment import Attachment
@@ -328,12 +328,12 @@ def import_remittance(path: str | Path, now: datetime) -> dict[str, Any]:
 def _remittance_problem(db, claim: ExpenseClaim, case: Case, paid_on: date, now: datetime) -> str | None:
     """Why `paid_on` cannot be right for this claim (models.domain.expenses.remittance_problem), or None."""
     from models.domain.expenses import BUILT_IN_LIMITS, policy_on, remittance_problem
-    from tasks.claims.claims_in import _policies
+    from tasks.claims.checking import policies_of
 
     tz = ZoneInfo(get_settings().timezone)
     batch = db.get(ClaimBatch, claim.batch_id) if claim.batch_id else None
     sent_on = batch.generated_at.astimezone(tz).date() if batch else claim.updated_at.astimezone(tz).date()
-    policy = policy_on(_policies(db, case.la_id), claim.session_date) or BUILT_IN_LIMITS
+    policy = policy_on(policies_of(db, case.la_id), claim.session_date) or BUILT_IN_LIMITS
     return remittance_problem(paid_on, sent_on, now.astimezone(tz).date(), policy.remittance_days)
 
 
