@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from models.db import Case, ExpenseClaim
 from models.domain.expenses import CATEGORY_WORDS, pounds
 from tasks.mail.layout import long_date, render_email
 from tasks.mail.outbox import queue_email
+from tasks.privacy.keys import address_token
 
 FAMILY_HEADINGS = {
     "query": (
@@ -68,3 +70,42 @@ def tell_family(
         now=now,
         case_id=case.id,
     )
+
+
+def tell_families_sent(
+    db: Session, claims: list[ExpenseClaim], cases: dict[int, Case], la_name: str, batch_ref: str, now: datetime
+) -> None:
+    """One email per claimant in the batch, listing their claims sent to the LA."""
+    groups: dict[tuple[int, str], list[ExpenseClaim]] = defaultdict(list)
+    for c in claims:
+        to = c.claimant_email or cases[c.case_id].requester_email
+        if to:
+            groups[(c.case_id, to.lower())].append(c)
+    for (case_id, to), items in groups.items():
+        case = cases[case_id]
+        listed = [
+            f"{CATEGORY_WORDS.get(c.category, c.category).capitalize()} for the meeting on "
+            f"{long_date(c.session_date)}: {pounds(c.amount_pence)} (claim {c.claim_id})"
+            for c in items
+        ]
+        text_body, html = render_email(
+            FAMILY_HEADINGS["sent"][0],
+            [
+                f"We have checked your expense claim{'s' if len(items) > 1 else ''} and sent "
+                f"{'them' if len(items) > 1 else 'it'} to {la_name}'s finance team, who will pay you:",
+                listed,
+                f"Total: {pounds(sum(c.amount_pence for c in items))}.",
+                "We will email you again when they tell us it has been paid. You do not need to do anything now.",
+            ],
+        )
+        queue_email(
+            db,
+            key=f"claim-sent:{batch_ref}:{case.ref}:{address_token(to)}",
+            kind="claim-sent",
+            to=to,
+            subject=FAMILY_HEADINGS["sent"][1].format(ref=case.ref),
+            text=text_body,
+            html=html,
+            now=now,
+            case_id=case.id,
+        )
