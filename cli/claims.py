@@ -121,7 +121,7 @@ def paid(file: Path, today: str | None, now: str | None, as_json: bool) -> None:
 @json_option
 def decide(claim_id: str, approve: bool, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
     """Decide a held claim (what the dashboard form does)."""
-    from tasks.claims.claims_in import ClaimError, decide_held_claim
+    from tasks.claims.held import ClaimError, decide_held_claim
 
     _, moment = resolve_clock(today, now)
     try:

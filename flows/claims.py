@@ -62,7 +62,7 @@ def _step(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
 @task(cache_policy=NO_CACHE)
 def record_decision(claim_id: str, approve: bool, reason: str, now: datetime) -> dict[str, Any]:
     """Commit one admin decision."""
-    from tasks.claims.claims_in import ClaimError, decide_held_claim
+    from tasks.claims.held import ClaimError, decide_held_claim
 
     try:
         return decide_held_claim(claim_id, approve, reason, now, decided_by="admin (dashboard)")
