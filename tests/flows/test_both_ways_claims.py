@@ -22,12 +22,13 @@ pytestmark = pytest.mark.flow
 SALFORD, MANCHESTER, BWD = "E08000006", "E08000003", "E06000008"
 TEAM = "team@service.example.org"
 #: Not decided by the job's data: the audit log's wall-clock `recorded_at`, and an .xlsx's bytes
-#: (its zip entries carry the wall-clock time); the workbooks are compared by their cells instead.
+#: (its properties and zip entries carry the wall-clock time, so even its size may differ by a
+#: byte); the workbooks are compared by their cells instead.
 IGNORED = DEFAULT_IGNORED | {"recorded_at", "content"}
 
 
-def _workbooks() -> list[tuple[str, list[tuple]]]:
-    """Every attachment in the outbox as (file name, the values of its cells)."""
+def _workbooks(home) -> list[tuple[str, list[tuple]]]:
+    """Every attachment in the outbox and every workbook kept under reports/, as (name, cell values)."""
     import io
 
     from openpyxl import load_workbook
@@ -38,7 +39,14 @@ def _workbooks() -> list[tuple[str, list[tuple]]]:
 
     with unit_of_work() as db:
         rows = db.execute(select(OutboxAttachment.filename, OutboxAttachment.content).order_by(OutboxAttachment.id))
-        return [(name, list(load_workbook(io.BytesIO(data)).active.values)) for name, data in rows]
+        attached = [(name, bytes(data)) for name, data in rows]
+    kept = [(f"reports/{p.name}", p.read_bytes()) for p in sorted((home / "reports").rglob("*.xlsx"))]
+    return [(name, list(load_workbook(io.BytesIO(data)).active.values)) for name, data in attached + kept]
+
+
+def _files(files: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+    """Every file with its size, the size of a workbook aside (compared by its cells)."""
+    return [(path, None if path.endswith(".xlsx") and path.startswith("reports/") else size) for path, size in files]
 
 
 @pytest.fixture
@@ -94,13 +102,13 @@ def test_one_la_failing_is_routed_around_and_reported_the_same_both_ways(
     def direct():
         smtp_server.clear()
         summary = job.run(TODAY, NOW)
-        told["direct"], sent["direct"] = len(smtp_server.to(TEAM)), _workbooks()
+        told["direct"], sent["direct"] = len(smtp_server.to(TEAM)), _workbooks(drs_env.home)
         return summary
 
     def flowed():
         smtp_server.clear()
         summary = _flowed()
-        told["flowed"], sent["flowed"] = len(smtp_server.to(TEAM)), _workbooks()
+        told["flowed"], sent["flowed"] = len(smtp_server.to(TEAM)), _workbooks(drs_env.home)
         return summary
 
     d, f = both_ways(drs_env, direct, flowed, ignore=IGNORED)
@@ -114,9 +122,11 @@ def test_one_la_failing_is_routed_around_and_reported_the_same_both_ways(
     assert d.summary.as_dict() == f.summary.as_dict()
     assert d.summary.skipped == (job.ARTIFACT, job.DECISIONS, job.TEAM_TOLD) and f.summary.skipped == ()
     assert d.tables == f.tables
-    assert d.files == f.files
-    assert sent["direct"] == sent["flowed"] and [name for name, _ in sent["direct"]] == [
-        "EXP-E08000006-20261127-01.xlsx"
+    assert _files(d.files) == _files(f.files)
+    assert sent["direct"] == sent["flowed"]
+    assert [name for name, _ in sent["direct"]] == [
+        "EXP-E08000006-20261127-01.xlsx",  # the finance email's attachment
+        "reports/EXP-E08000006-20261127-01.xlsx",  # the copy kept
     ]
     assert any(path.startswith("reports/claims/EXP-E08000006-") for path, _ in d.files)
     assert not any("E08000003" in path for path, _ in d.files)  # nothing kept for the LA that failed
@@ -141,13 +151,14 @@ def test_the_cli_exits_1_with_the_same_json_with_a_server_and_without(
                 monkeypatch.delenv("PREFECT_API_URL", raising=False)
             smtp_server.clear()
             result = drs("claims", "route", "--today", TODAY.isoformat(), "--now", NOW.isoformat(), "--json")
-            return result.exit_code, result.json(), result.stderr, len(smtp_server.to(TEAM))
+            told = len(smtp_server.to(TEAM))
+            return result.exit_code, result.json(), result.stderr, told, _workbooks(drs_env.home)
 
         return go
 
     d, f = both_ways(drs_env, cli(server=False), cli(server=True), ignore=IGNORED)
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    (d_code, d_json, d_err, d_told), (f_code, f_json, f_err, f_told) = d.summary, f.summary
+    (d_code, d_json, d_err, d_told, d_books), (f_code, f_json, f_err, f_told, f_books) = d.summary, f.summary
     assert "not recorded" in d_err and "not recorded" not in f_err
     assert d_code == f_code == 1
     assert d_json == f_json
@@ -156,4 +167,4 @@ def test_the_cli_exits_1_with_the_same_json_with_a_server_and_without(
     for err in (d_err, f_err):
         assert "expense routing failed for E08000003 (ValueError); the other LAs were sent" in err
     assert (d_told, f_told) == (0, 1)  # the flow run's failure hook told the team
-    assert d.tables == f.tables and d.files == f.files
+    assert d.tables == f.tables and _files(d.files) == _files(f.files) and d_books == f_books
