@@ -10,6 +10,12 @@ a sub-flow `expense-claim-decision`; each answer is committed at once, approved 
 batched straight away, and claims not answered in time stay held for the next run (the sub-flow
 ends Failed on timeout; this run still completes).
 
+The work is `tasks.claims.job.run` (the same orchestrator `drs claims route` runs with no server):
+here each step runs as a task, the admin's decisions are the Prefect pause, and the table artifact
+is published. When one LA's routing fails, every other LA is still routed, the artifact is
+published, and the run then ends Failed (`RoutingFailed`, carrying the summary), so the dashboard
+shows it and the failure hook emails the team.
+
 Run it: `drs claims route` (no admin wait), or the `expense-routing` deployment.
 """
 
@@ -27,7 +33,9 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
-from tasks.claims.routing import routing_summary
+from flows.steps import as_task
+from tasks.claims import job
+from tasks.claims.routing import route_claims
 from tasks.timekeeping import resolve_now
 
 
@@ -40,42 +48,21 @@ class HeldClaimDecision(RunInput):
     reason: str = Field(min_length=1, description="why (a refusal reason is emailed to the family)")
 
 
-@task(cache_policy=NO_CACHE)
-def import_inbox_claims(today: date, now: datetime) -> dict[str, Any]:
-    """Import claim files waiting in the inbox; returns the import summary."""
-    from tasks.claims.claims_in import import_claims
-
-    return import_claims(None, today, now)
+#: Routing is safe to retry (the exported-state guard): its task retries, like before.
+_route_with_retries = task(name="route-claims", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)(route_claims)
 
 
-@task(cache_policy=NO_CACHE)
-def check_pending_claims(today: date, now: datetime) -> dict[str, int]:
-    """Check claims still pending against their LA's policy."""
-    from tasks.claims.claims_in import recheck_pending
-
-    return recheck_pending(today, now)
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def route_approved_claims(today: date, now: datetime) -> dict[str, Any]:
-    """Batch approved unsent claims per LA (safe to retry: the exported-state guard)."""
-    from tasks.claims.routing import route_claims
-
-    return route_claims(today, now)
-
-
-@task(cache_policy=NO_CACHE)
-def list_held_claims() -> list[dict[str, Any]]:
-    """Held claims: claim id, case reference, reason."""
-    from tasks.claims.claims_in import held_claims
-
-    return held_claims()
+def _step(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """`flows.steps.as_task`, with retries for the routing step."""
+    if fn is route_claims:
+        return _route_with_retries(*args, **kwargs)
+    return as_task(fn, *args, **kwargs)
 
 
 @task(cache_policy=NO_CACHE)
 def record_decision(claim_id: str, approve: bool, reason: str, now: datetime) -> dict[str, Any]:
     """Commit one admin decision."""
-    from tasks.claims.claims_in import ClaimError, decide_held_claim
+    from tasks.claims.held import ClaimError, decide_held_claim
 
     try:
         return decide_held_claim(claim_id, approve, reason, now, decided_by="admin (dashboard)")
@@ -121,10 +108,23 @@ def _pause_key(claim_id: str) -> str:
     return "held-claim-" + hashlib.sha1(claim_id.encode()).hexdigest()[:16]
 
 
-def _publish(route: dict[str, Any], today: date) -> None:
-    from tasks.claims.routing import batches_table
+def _asking_an_admin(wait_minutes: float, poll_seconds: int, now: datetime) -> job.Decide:
+    """The flow's `decide` for the orchestrator: the `expense-claim-decision` sub-flow (None: not asked)."""
 
-    rows = batches_table(route["batches"] + route["skipped"])
+    def decide(held: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool] | None:
+        if wait_minutes <= 0:
+            return None
+        state = expense_claim_decision(held, int(wait_minutes * 60), now, poll_seconds, return_state=True)
+        if state.is_completed():
+            return state.result(), True
+        get_run_logger().warning("held claims not all decided in time; they wait for the next run")
+        return [], False
+
+    return decide
+
+
+def _publish(summary: job.ClaimsSummary, today: date) -> None:
+    rows = summary.batches_table()
     create_table_artifact(
         key="expense-routing-batches",
         table=rows or [{"la": "-", "batch": "-", "claims": 0, "total": "£0.00", "note": "nothing to send"}],
@@ -153,34 +153,11 @@ def expense_routing(
         admin_poll_seconds: How often a paused decision checks for the admin's answer.
     """
     today, now = resolve_now(now, today)
-    log = get_run_logger()
-    imported = import_inbox_claims(today, now)
-    checked = check_pending_claims(today, now)
-    route = route_approved_claims(today, now)
-    held = list_held_claims()
-    decisions: list[dict[str, Any]] = []
-    if held and admin_wait_minutes > 0:
-        state = expense_claim_decision(held, int(admin_wait_minutes * 60), now, admin_poll_seconds, return_state=True)
-        if state.is_completed():
-            decisions = state.result()
-        else:
-            log.warning("held claims not all decided in time; they wait for the next run")
-        if any(d.get("status") == "approved" for d in decisions) or not state.is_completed():
-            more = route_approved_claims(today, now)
-            route = {
-                "batches": route["batches"] + more["batches"],
-                "skipped": more["skipped"] or route["skipped"],
-                "failed": more["failed"],
-                "claims_sent": route["claims_sent"] + more["claims_sent"],
-                "total_pence": route["total_pence"] + more["total_pence"],
-            }
-    _publish(route, today)
-    log.info("expense routing: %d batch(es), %d claim(s) sent", len(route["batches"]), route["claims_sent"])
-    if route["failed"]:  # the others were sent; this run fails so the team is told
-        raise RuntimeError(
-            "expense routing failed for " + ", ".join(f"{f['la']} ({f['error']})" for f in route["failed"])
-        )
-    asked = bool(held) and admin_wait_minutes > 0
-    return routing_summary(
-        imported, checked, route, held_count=len(list_held_claims()) if asked else len(held), decisions=decisions
+    summary = job.run(today, now, step=_step, decide=_asking_an_admin(admin_wait_minutes, admin_poll_seconds, now))
+    _publish(summary, today)
+    get_run_logger().info(
+        "expense routing: %d batch(es), %d claim(s) sent", len(summary.routed.batches), summary.claims_sent
     )
+    if summary.failed:  # the others were sent; this run fails so the team is told
+        raise job.RoutingFailed(summary)
+    return summary.as_dict()

@@ -12,11 +12,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from models.errors import InvalidInput
 from tasks.intake.inbox import SUFFIXES  # noqa: F401 — re-exported
 
 
-class ClaimFileError(ValueError):
-    """The file as a whole cannot be read (wrong type, not JSON, no header row)."""
+class ClaimFileError(InvalidInput):
+    """The file as a whole cannot be read (wrong type, not JSON, no header row); a ValueError too."""
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
