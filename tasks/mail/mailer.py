@@ -41,13 +41,17 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from tasks.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 30
 
-SENT, TRANSIENT, PERMANENT, UNKNOWN, UNREACHABLE = "sent", "transient", "permanent", "unknown", "unreachable"
+SENT: Final = "sent"
+TRANSIENT: Final = "transient"
+PERMANENT: Final = "permanent"
+UNKNOWN: Final = "unknown"
+UNREACHABLE: Final = "unreachable"
 OutcomeStatus = Literal["sent", "transient", "permanent", "unknown", "unreachable"]
 
 
@@ -220,7 +224,7 @@ def server_words(reply: bytes | str | None, limit: int = 160) -> str:
 
 def _reply_outcome(code: int, reply: bytes | str | None, what: str) -> SendOutcome:
     """4xx = transient, 5xx = permanent; anything else (a nonsense code) is transient."""
-    status = PERMANENT if 500 <= code < 600 else TRANSIENT
+    status: OutcomeStatus = PERMANENT if 500 <= code < 600 else TRANSIENT
     enhanced = enhanced_status_of(reply)
     later = "it will not be retried" if status == PERMANENT else "it will be tried again later"
     words = server_words(reply)
@@ -250,13 +254,11 @@ class SmtpMailer:
             raise smtplib.SMTPException("DRS_SMTP_USER is set but DRS_SMTP_PASSWORD is not")
         if s.smtp_security != "none" and self._tls is None:  # loading the CA store costs ~50 ms: once
             self._tls = ssl.create_default_context()
-        context = self._tls
+        context, host = self._tls, s.smtp_host or ""  # only built when DRS_SMTP_HOST is set
         if s.smtp_security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT_SECONDS, context=context
-            )
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, s.smtp_port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
         else:
-            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
+            smtp = smtplib.SMTP(host, s.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
         try:
             code, reply = smtp.ehlo()
             if not 200 <= code < 300:

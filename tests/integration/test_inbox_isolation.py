@@ -32,9 +32,9 @@ def inbox(drs_env, las, monkeypatch):
 
 
 def intake(**kw):
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
-    return run_intake(today=TODAY, now=NOW, **kw)
+    return import_referral_files(today=TODAY, now=NOW, **kw)
 
 
 def form_ids() -> list[str]:
