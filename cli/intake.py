@@ -11,7 +11,9 @@ def _direct(paths: list[str] | None, today, now) -> dict:
     """No Prefect server: the same job, its steps as plain calls (no artifact, no background delivery)."""
     from tasks.intake import job
 
-    return job.run(today, now, paths=paths).as_dict()
+    done = job.run(today, now, paths=paths)
+    click.echo(f"drs: skipped without a server: {', '.join(done.skipped)}", err=True)
+    return done.as_dict()
 
 
 def _inbox_now() -> list[str]:

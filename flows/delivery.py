@@ -77,5 +77,5 @@ def deliver_email(now: datetime | None = None, retry_waiting: bool = False) -> d
     from tasks.mail import job
     from tasks.timekeeping import resolve_now
 
-    _, moment = resolve_now(now)
-    return job.run(moment, retry_waiting=retry_waiting, step=as_task).as_dict()
+    day, moment = resolve_now(now)
+    return job.run(day, moment, retry_waiting=retry_waiting, step=as_task).as_dict()

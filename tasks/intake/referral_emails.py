@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from models.db import Case
+from models.domain.quiet_hours import family_not_before
 from models.domain.referrals import ReferralForm
-from models.domain.sessions import quiet_adjust
 from tasks.intake import emails as templates
 from tasks.mail.outbox import queue_email
 from tasks.settings import get_settings
@@ -66,13 +66,12 @@ def queue_referral_emails(db: Session, case: Case, form: ReferralForm, *, now: d
             queued.append(row)
 
     if new:
-        held = quiet_adjust(now, ZoneInfo(settings.timezone))  # families hear from us 08:00-20:00
         queue(
             f"ack:{case.ref}",
             "acknowledgement",
             case.requester_email or "",  # never empty at intake (validated); "" is refused by queue_email
             templates.acknowledgement(facts),
-            not_before=held if held != now.astimezone(held.tzinfo) else None,
+            not_before=family_not_before(now, ZoneInfo(settings.timezone)),  # families hear from us 08:00-20:00
         )
         queue(f"team-new-case:{case.ref}", "team-new-case", settings.team_email, templates.team_new_case(facts))
     else:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from models.db import OutboxEmail
 from tasks.db import unit_of_work
+from tasks.mail.attachment import Attachment
 from tasks.mail.claiming import claim_due, release, worker_name
 from tasks.mail.failures import record_gave_up, record_refused_for_now, record_rejection
 from tasks.mail.mailer import (
@@ -32,7 +33,6 @@ from tasks.mail.mailer import (
     UNKNOWN,
     UNREACHABLE,
     Mailer,
-    OutgoingAttachment,
     OutgoingEmail,
     SendOutcome,
     attempt_with,
@@ -77,7 +77,7 @@ def _outgoing(row: OutboxEmail) -> OutgoingEmail:
         message_id=row.message_id,
         outbox_id=row.id,
         kind=row.kind,
-        attachments=tuple(OutgoingAttachment(a.filename, a.mime_type, a.content) for a in row.attachments),
+        attachments=tuple(Attachment(a.filename, a.mime_type, a.content) for a in row.attachments),
     )
 
 

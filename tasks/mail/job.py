@@ -1,7 +1,7 @@
 """The email-delivery job: ONE orchestrator for the `deliver-email` flow and `drs mail deliver`.
 
-    summary = run(now, retry_waiting=True, step=call)   # drs mail deliver with no Prefect server
-    summary = run(now, step=flows.steps.as_task)        # the deliver-email flow (hourly sweep)
+    summary = run(today, now, retry_waiting=True, step=call)   # drs mail deliver, no Prefect server
+    summary = run(today, now, step=flows.steps.as_task)        # the deliver-email flow (hourly sweep)
 
 One step: send everything due at `now` and count what is still waiting
 (`tasks.mail.delivery.deliver_pending`). The flow adds nothing after it (its only Prefect-only
@@ -14,7 +14,7 @@ outbox ids (`tasks.mail.delivery.deliver_ids`) as soon as they are queued.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from tasks.mail.delivery import deliver_pending
 from tasks.mail.mailer import Mailer
@@ -40,6 +40,7 @@ class DeliverySummary:
 
 
 def run(
+    today: date | None,
     now: datetime,
     *,
     retry_waiting: bool = False,
@@ -48,7 +49,8 @@ def run(
     mailer: Mailer | None = None,
 ) -> DeliverySummary:
     """Deliver the outbox as of `now`. `retry_waiting` (a person asked for delivery now) also
-    retries emails still waiting for their back-off; quiet-hours holds are kept either way."""
+    retries emails still waiting for their back-off; quiet-hours holds are kept either way.
+    `today` is not needed (delivery works from `now`); it is taken for the common job shape."""
     with wired(wiring):
         counts = step(deliver_pending, now, retry_waiting=retry_waiting, mailer=mailer)
     return DeliverySummary(

@@ -39,7 +39,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Protocol
 
-from tasks.mail.message import MESSAGE_POLICY, OutgoingAttachment, OutgoingEmail, build_message, sender_domain
+from tasks.mail.message import MESSAGE_POLICY, OutgoingEmail, build_message, sender_domain
 from tasks.mail.outcomes import (
     PERMANENT,
     SENT,
@@ -68,7 +68,6 @@ __all__ = [
     "FileMailer",
     "Mailer",
     "OutcomeStatus",
-    "OutgoingAttachment",
     "OutgoingEmail",
     "SendOutcome",
     "SmtpMailer",

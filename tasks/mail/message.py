@@ -10,12 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-
-@dataclass(frozen=True)
-class OutgoingAttachment:
-    filename: str
-    mime_type: str
-    content: bytes
+from tasks.mail.attachment import Attachment
 
 
 @dataclass(frozen=True)
@@ -24,7 +19,7 @@ class OutgoingEmail:
     subject: str
     text: str
     html: str | None = None
-    attachments: tuple[OutgoingAttachment, ...] = field(default_factory=tuple)
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     message_key: str | None = None  # the outbox key (or a watchdog/hook key): a fallback Message-ID
     message_id: str | None = None  # the outbox row's own stored Message-ID (wins over message_key)
     outbox_id: int | None = None  # names the .eml file of the FileMailer

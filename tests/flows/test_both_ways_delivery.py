@@ -53,7 +53,7 @@ def test_delivery_both_ways_leaves_the_same_summary_rows_and_messages(prefect_ha
     received = {}
 
     def direct():
-        summary = job.run(NOW, retry_waiting=True)  # what `drs mail deliver` runs without a server
+        summary = job.run(None, NOW, retry_waiting=True)  # what `drs mail deliver` runs without a server
         received["direct"] = _received(smtp_server)
         return summary
 
@@ -85,7 +85,7 @@ def test_the_scheduled_sweep_leaves_back_off_alone_both_ways(prefect_harness, ou
     from tasks.mail import job
 
     one, other = both_ways(
-        drs_env, lambda: job.run(NOW), lambda: deliver_email(now=NOW), ignore=IGNORED
+        drs_env, lambda: job.run(None, NOW), lambda: deliver_email(now=NOW), ignore=IGNORED
     )  # fmt: skip
     assert one.summary.as_dict() == other.summary == {"sent": 2, "retrying": 0, "failed": 0, "remaining": 2}
     assert one.tables == other.tables

@@ -22,7 +22,9 @@ def test_intake_job_summary_is_the_commands_json(drs_env, las, drs):
     assert (summary.count("imported"), summary.count("rejected")) == (1, 1)
     assert len(summary.outbox_ids) == 2  # the acknowledgement and the team's notice
     write_json(inbox / "b.json", [referral("JB-1"), referral("JB-2", requester_email="nope")])
-    again = drs("intake", "--today", "2026-11-23", "--json").json()
+    r = drs("intake", "--today", "2026-11-23", "--json")
+    assert "drs: skipped without a server: dashboard artifacts, background delivery" in r.stderr
+    again = r.json()
     assert set(again) == set(summary.as_dict()) == {"imported", "duplicates", "rejected", "results"}
     assert [r["status"] for r in again["results"]] == ["duplicate", "rejected"]
     rows = {row["item"]: row["value"] for row in summary.artifact_rows()}
@@ -48,7 +50,7 @@ def test_delivery_job_summary_is_the_commands_json(drs_env, las, drs):
 
     write_json(drs_env.home / "inbox" / "referrals" / "a.json", referral("JB-1"))
     assert drs("intake", "--today", "2026-11-23", "--json").json()["imported"] == 1
-    summary = job.run(NOW, retry_waiting=True)
+    summary = job.run(None, NOW, retry_waiting=True)
     assert summary.skipped == ()
     assert summary.as_dict() == {"sent": 2, "retrying": 0, "failed": 0, "remaining": 0}
     assert drs("mail", "deliver", "--json", "--now", NOW.isoformat()).json() == {
