@@ -8,9 +8,12 @@ from cli.common import InputError, emit_json, json_option, resolve_clock, run_fl
 
 
 def _direct(paths: list[str] | None, today, now) -> dict:
-    from tasks.intake.referral_intake import run_intake
+    """No Prefect server: the same job, its steps as plain calls (no artifact, no background delivery)."""
+    from tasks.intake import job
 
-    return run_intake(paths, today=today, now=now).document()
+    done = job.run(today, now, paths=paths)
+    click.echo(f"drs: skipped without a server: {', '.join(done.skipped)}", err=True)
+    return done.as_dict()
 
 
 def _inbox_now() -> list[str]:

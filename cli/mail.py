@@ -9,9 +9,10 @@ from cli.common import emit_json, json_option, resolve_clock, run_flow, today_op
 
 
 def _direct(now, retry_waiting: bool = True) -> dict:
-    from tasks.mail.delivery import deliver_pending
+    """No Prefect server: the delivery job, its steps as plain calls (the flow adds nothing to skip)."""
+    from tasks.mail import job
 
-    return deliver_pending(now, retry_waiting=retry_waiting).as_dict()
+    return job.run(None, now, retry_waiting=retry_waiting).as_dict()
 
 
 @click.group()

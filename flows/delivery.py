@@ -8,10 +8,11 @@ The outbox table is the source of truth (`tasks.mail.delivery`). Two ways delive
   or `prefect.task_worker.serve(deliver_outbox_batch)` — and more workers on more machines
   deliver more mail. (Workers on other machines need the same database and Prefect's result
   storage shared, since `.delay` stores the task's parameters there.)
-- `deliver_email` (deployment `deliver-email`, every minute) sends whatever is due: rows whose
+- `deliver_email` (deployment `deliver-email`, hourly) sends whatever is due: rows whose
   background task was lost, retries after back-off, mail queued by commands run without Prefect.
+  Its work is the delivery job (`tasks.mail.job.run`), each step a task.
 
-Run once by hand: `drs mail deliver` (in-process; never needs a task worker).
+Run once by hand: `drs mail deliver` (the same job, in-process; never needs a task worker).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.hooks import notify_team_of_failure
+from flows.steps import as_task
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 100
@@ -36,15 +38,6 @@ def deliver_outbox_batch(ids: list[int]) -> dict[str, int]:
 
     _, now = resolve_now()
     return deliver_ids(list(ids), now).as_dict()
-
-
-@task(name="deliver-due-email", cache_policy=NO_CACHE)
-def deliver_due(now: datetime, retry_waiting: bool = False) -> dict[str, int]:
-    """Send everything due at `now` (with `retry_waiting`, also retries still in back-off);
-    returns sent/retrying/failed/remaining counts."""
-    from tasks.mail.delivery import deliver_pending
-
-    return deliver_pending(now, retry_waiting=retry_waiting).as_dict()
 
 
 def enqueue_delivery(ids: list[int], batch_size: int = BATCH_SIZE) -> int:
@@ -81,7 +74,8 @@ def deliver_email(now: datetime | None = None, retry_waiting: bool = False) -> d
         retry_waiting: also retry emails still waiting for their back-off after a failure
             (`drs mail deliver` sets it: a person asked for delivery now); the schedule leaves it off.
     """
+    from tasks.mail import job
     from tasks.timekeeping import resolve_now
 
-    _, moment = resolve_now(now)
-    return deliver_due(moment, retry_waiting)
+    day, moment = resolve_now(now)
+    return job.run(day, moment, retry_waiting=retry_waiting, step=as_task).as_dict()

@@ -70,33 +70,8 @@ def acknowledgement(facts: CaseFacts) -> tuple[str, str, str]:
     """To the person who made the referral: received, what mediation is, key dates, what next."""
     subject = f"We have received your referral ({facts.ref})"
     if facts.service == "drs":
-        paras = [
-            f"Thank you for contacting us. We received your referral on {long_date(facts.received_on)}. "
-            f"Your reference is {facts.ref}: please quote it if you contact us.",
-            "Disagreement resolution is a free, confidential meeting that helps families, schools, "
-            "colleges and local authorities settle disagreements about special educational needs and "
-            "disability (SEND) provision. A trained, independent facilitator helps everyone talk and "
-            "look for an answer together. Taking part is voluntary for everyone.",
-            "What happens next:",
-            [
-                "An adviser will phone or email you within 2 working days to talk it through.",
-                "If everyone agrees to take part, we will arrange a meeting at a neutral place.",
-                "Disagreement resolution does not affect any right you have to appeal.",
-            ],
-        ]
-        text, html = render_email("We have received your referral", paras)
+        text, html = render_email("We have received your referral", _drs_acknowledgement(facts))
         return subject, text, html
-    dates = []
-    cert_due = _due(facts, "certificate_due")
-    appeal = _due(facts, "appeal_deadline")
-    if facts.letter_sent_on:
-        dates.append(("The local authority's decision letter", long_date(facts.letter_sent_on)))
-    if cert_due:
-        dates.append(("We will send your mediation certificate by", long_date(cert_due)))
-    if appeal:
-        dates.append(
-            ("Latest date to appeal to the tribunal (may move later once a certificate is issued)", long_date(appeal))
-        )
     paras: list = [
         f"Thank you for contacting us about {_decision(facts)}. We received your referral on "
         f"{long_date(facts.received_on)}. Your reference is {facts.ref}: please quote it if you contact us.",
@@ -112,19 +87,64 @@ def acknowledgement(facts: CaseFacts) -> tuple[str, str, str]:
             "Your disagreement is only about the school or placement named in section I of the "
             "plan, so you can appeal without a certificate. Mediation is still available if you want it."
         )
+    paras += ["What happens next:", _next_steps(facts)]
+    if "contact-deadline-passed" in facts.flags:
+        paras.append(
+            "The decision letter is more than two months old. Please contact us as soon as you "
+            "can: an adviser will talk to you about your options."
+        )
+    text, html = render_email("We have received your referral", paras, key_dates=_key_dates(facts))
+    return subject, text, html
+
+
+def _drs_acknowledgement(facts: CaseFacts) -> list:
+    """The acknowledgement's paragraphs for disagreement resolution (no certificate, no clocks)."""
+    return [
+        f"Thank you for contacting us. We received your referral on {long_date(facts.received_on)}. "
+        f"Your reference is {facts.ref}: please quote it if you contact us.",
+        "Disagreement resolution is a free, confidential meeting that helps families, schools, "
+        "colleges and local authorities settle disagreements about special educational needs and "
+        "disability (SEND) provision. A trained, independent facilitator helps everyone talk and "
+        "look for an answer together. Taking part is voluntary for everyone.",
+        "What happens next:",
+        [
+            "An adviser will phone or email you within 2 working days to talk it through.",
+            "If everyone agrees to take part, we will arrange a meeting at a neutral place.",
+            "Disagreement resolution does not affect any right you have to appeal.",
+        ],
+    ]
+
+
+def _key_dates(facts: CaseFacts) -> list[tuple[str, str]]:
+    dates = []
+    cert_due = _due(facts, "certificate_due")
+    appeal = _due(facts, "appeal_deadline")
+    if facts.letter_sent_on:
+        dates.append(("The local authority's decision letter", long_date(facts.letter_sent_on)))
+    if cert_due:
+        dates.append(("We will send your mediation certificate by", long_date(cert_due)))
+    if appeal:
+        dates.append(
+            ("Latest date to appeal to the tribunal (may move later once a certificate is issued)", long_date(appeal))
+        )
+    return dates
+
+
+def _next_steps(facts: CaseFacts) -> list[str]:
+    """What happens next, by what the family told us about mediation."""
     if facts.wants_mediation == "no" and "no-certificate-needed" in facts.flags:
-        nxt = [
+        return [
             "You told us you do not want mediation. An adviser will contact you within 2 working days "
             "to confirm what you need for your appeal.",
             "You can still change your mind and ask for mediation.",
         ]
-    elif facts.wants_mediation == "no":
-        nxt = [
+    if facts.wants_mediation == "no":
+        return [
             "You told us you do not want mediation. We will send your certificate by the date below.",
             "You can still change your mind and ask for mediation.",
         ]
-    elif facts.wants_mediation == "yes":
-        nxt = [
+    if facts.wants_mediation == "yes":
+        return [
             "You told us you would like mediation. An adviser will contact you within 2 working days.",
             (
                 "With your permission we will tell the local authority, which must arrange mediation "
@@ -133,20 +153,11 @@ def acknowledgement(facts: CaseFacts) -> tuple[str, str, str]:
                 else "We need your permission to contact the local authority: an adviser will ask you about this."
             ),
         ]
-    else:
-        nxt = [
-            "An adviser will phone or email you within 2 working days to explain mediation and "
-            "help you decide whether you want it.",
-            "Whatever you decide, you will get a certificate if you need one to appeal.",
-        ]
-    paras += ["What happens next:", nxt]
-    if "contact-deadline-passed" in facts.flags:
-        paras.append(
-            "The decision letter is more than two months old. Please contact us as soon as you "
-            "can: an adviser will talk to you about your options."
-        )
-    text, html = render_email("We have received your referral", paras, key_dates=dates)
-    return subject, text, html
+    return [
+        "An adviser will phone or email you within 2 working days to explain mediation and "
+        "help you decide whether you want it.",
+        "Whatever you decide, you will get a certificate if you need one to appeal.",
+    ]
 
 
 def team_new_case(facts: CaseFacts, *, linked_form: str | None = None) -> tuple[str, str, str]:

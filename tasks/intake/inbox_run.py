@@ -130,70 +130,21 @@ def process_claimed(
     kind = schema.kind
     try:
         if item.refusal is not None:
-            reference = reference_of(item)
-            if notify:  # told first: a run killed after this tells again under the same key, never not at all
-                tell_team(kind, reference, item.refusal, now)
-            inf.reject_entry(
-                item,
-                inbox,
-                {
-                    "file": item.name,
-                    "readable": False,
-                    "refused": True,
-                    "error": item.refusal,
-                    "records": [],
-                    "reference": reference,
-                    "checked_at": now.isoformat(),
-                },
-            )
-            return Done("refused", item.refusal)
+            return _refuse(item, inbox, kind=kind, now=now, notify=notify)
         try:
             read = inf.read_records(item.path, item.name, schema=schema)
-            reason = None
         except inf.UnreadableFile as exc:
-            reason = str(exc)
+            return _unreadable(item, inbox, str(exc), kind=kind, now=now, notify=notify)
         except Exception as exc:  # noqa: BLE001 — whatever a parser raises, this file alone fails
             log.error("a %s file could not be read: %s", kind, type(exc).__name__)
-            reason = unexpected(exc)
-        if reason is not None:
-            if inf.changed_since(item, item.seen) or _recent(item):  # perhaps still being written:
-                inf.put_back(item, inbox)  # the next run reads it whole, or rejects it once it is settled
-                return Done("returned")
-            reference = reference_of(item)
-            inf.write_rejected(
-                item.path,
-                item.name,
-                inbox,
-                {
-                    "file": item.name,
-                    "readable": False,
-                    "error": reason,
-                    "records": [],
-                    "reference": reference,
-                    "checked_at": now.isoformat(),
-                },
-            )
-            if notify:  # before filing away: a run killed in between tells again (same key), never not at all
-                tell_team(kind, reference, reason, now)
-            inf.file_away(item, inbox)  # every file taken ends in processed/, a copy in rejected/
-            return Done("unreadable", reason)
+            return _unreadable(item, inbox, unexpected(exc), kind=kind, now=now, notify=notify)
         rejected = import_records(read.records)
         if inf.changed_since(item, read.signature):
             inf.put_back(item, inbox)  # appended to while read: the rest is imported next run
             return Done("returned")
         if rejected:
-            inf.write_rejected(
-                item.path,
-                item.name,
-                inbox,
-                {
-                    "file": item.name,
-                    "readable": True,
-                    "checked_at": now.isoformat(),
-                    "records": rejected,
-                    "note": NOTES.get(kind, ""),
-                },
-            )
+            report = {"file": item.name, "readable": True, "checked_at": now.isoformat(), "records": rejected}
+            inf.write_rejected(item.path, item.name, inbox, report | {"note": NOTES.get(kind, "")})
         inf.file_away(item, inbox)
         return Done("imported")
     except Exception as exc:  # noqa: BLE001 — filing failed (disk full, permissions): retry next run
@@ -205,3 +156,44 @@ def process_claimed(
                 inf.put_back(item, inbox)
             except OSError as exc:
                 log.error("a claimed %s file could not be returned to the inbox: %s", kind, type(exc).__name__)
+
+
+def _refuse(item: inf.ClaimedFile, inbox: Path, *, kind: str, now: datetime, notify: bool) -> Done:
+    """A link, folder, pipe, device or hard-linked file: never read; the team is told once."""
+    assert item.refusal is not None
+    reference = reference_of(item)
+    if notify:  # told first: a run killed after this tells again under the same key, never not at all
+        tell_team(kind, reference, item.refusal, now)
+    report = {
+        "file": item.name,
+        "readable": False,
+        "refused": True,
+        "error": item.refusal,
+        "records": [],
+        "reference": reference,
+        "checked_at": now.isoformat(),
+    }
+    inf.reject_entry(item, inbox, report)
+    return Done("refused", item.refusal)
+
+
+def _unreadable(item: inf.ClaimedFile, inbox: Path, reason: str, *, kind: str, now: datetime, notify: bool) -> Done:
+    """A file that cannot be read: back to the inbox while it may be half-written, else rejected
+    whole (a copy in `rejected/`, the claim in `processed/`) and the team told once."""
+    if inf.changed_since(item, item.seen) or _recent(item):  # perhaps still being written:
+        inf.put_back(item, inbox)  # the next run reads it whole, or rejects it once it is settled
+        return Done("returned")
+    reference = reference_of(item)
+    report = {
+        "file": item.name,
+        "readable": False,
+        "error": reason,
+        "records": [],
+        "reference": reference,
+        "checked_at": now.isoformat(),
+    }
+    inf.write_rejected(item.path, item.name, inbox, report)
+    if notify:  # before filing away: a run killed in between tells again (same key), never not at all
+        tell_team(kind, reference, reason, now)
+    inf.file_away(item, inbox)  # every file taken ends in processed/, a copy in rejected/
+    return Done("unreadable", reason)

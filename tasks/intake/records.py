@@ -21,17 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.db import Case, Referral
-from models.domain.quiet_hours import family_not_before
 from models.domain.referrals import ReferralForm, form_id_of, validate_referral
 from tasks.cases.casework import audit, find_local_authority, new_case, recompute_clocks, record_event
 from tasks.db import unit_of_work
-from tasks.intake import emails as templates
-from tasks.mail.outbox import queue_email
+from tasks.intake.referral_emails import queue_referral_emails
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
 RECORDED_BY = "flow:referral-intake"
-FLAG_NO_SEN_EMAIL = "la-has-no-sen-email"
 FLAG_POSSIBLE_DUPLICATE = "possible-duplicate"  # another case for the same child, LA and letter
 
 
@@ -106,26 +103,9 @@ def _import(
             reasons=["record could not be read as a referral"],
         )
     if form_id:
-        seen = db.scalar(select(Referral).where(Referral.form_id == form_id))
+        seen = _seen_before(db, fields, form_id=form_id, source=source, locator=locator)
         if seen is not None:
-            case = db.get(Case, seen.case_id)
-            if _is_other_child_or_la(db, case, fields):
-                return RecordResult(
-                    source,
-                    form_id,
-                    "rejected",
-                    locator=locator,
-                    errors=[f"form {form_id} was already imported for another child/LA: see {case.ref}"],
-                    reasons=["form_id already imported for another child or local authority"],
-                )
-            return RecordResult(
-                source,
-                form_id,
-                "duplicate",
-                case.ref,
-                locator=locator,
-                errors=[f"form {form_id} was imported before (case {case.ref})"],
-            )
+            return seen
     tz = ZoneInfo(get_settings().timezone)
     form, problems = validate_referral(
         fields, today=today, tz=tz, la_known=lambda text: find_local_authority(db, text) is not None
@@ -137,7 +117,41 @@ def _import(
         return RecordResult(
             source, form_id, "rejected", locator=locator, errors=errors, reasons=[p.summary for p in problems]
         )
+    case, ids = _new_case(db, form, source=source, today=today, now=now)
+    return RecordResult(source, form.form_id, "imported", case.ref, locator=locator, outbox_ids=ids)
+
+
+def _seen_before(db: Session, fields: dict, *, form_id: str, source: str, locator: str) -> RecordResult | None:
+    """The result for a `form_id` imported before (a duplicate, or rejected when it was another
+    child's or LA's); None for a new form."""
+    seen = db.scalar(select(Referral).where(Referral.form_id == form_id))
+    if seen is None:
+        return None
+    case = db.get(Case, seen.case_id)
+    assert case is not None  # a referral always belongs to a case
+    if _is_other_child_or_la(db, case, fields):
+        return RecordResult(
+            source,
+            form_id,
+            "rejected",
+            locator=locator,
+            errors=[f"form {form_id} was already imported for another child/LA: see {case.ref}"],
+            reasons=["form_id already imported for another child or local authority"],
+        )
+    return RecordResult(
+        source,
+        form_id,
+        "duplicate",
+        case.ref,
+        locator=locator,
+        errors=[f"form {form_id} was imported before (case {case.ref})"],
+    )
+
+
+def _new_case(db: Session, form: ReferralForm, *, source: str, today: date, now: datetime) -> tuple[Case, list[int]]:
+    """The case of a valid new form, its first events, referral row and emails; (case, outbox ids)."""
     la = find_local_authority(db, form.local_authority)
+    assert la is not None  # validated: the LA is known
     # CONTRACT: `form_id` makes a referral idempotent; another form for the same child, LA and
     # letter is a new case, flagged for the team to check (not silently merged into the first)
     existing = _matching_case(db, la.id, form)
@@ -171,9 +185,9 @@ def _import(
     _add_referral(db, case, form, source, now, linked=False)
     if existing is not None:
         audit(db, RECORDED_BY, "referral:possible-duplicate", case.id, now, {"of": existing.ref})
-    ids = _queue_emails(db, case, form, now=now, new=True)
+    rows = queue_referral_emails(db, case, form, now=now, new=True)
     recompute_clocks(db, case, today, now)  # the acknowledgement just queued meets acknowledge_by
-    return RecordResult(source, form.form_id, "imported", case.ref, locator=locator, outbox_ids=[row.id for row in ids])
+    return case, [row.id for row in rows]
 
 
 def _name_key(name: str | None) -> str:
@@ -259,80 +273,3 @@ def _add_referral(db: Session, case: Case, form: ReferralForm, source: str, now:
         now,
         {"form_id": form.form_id, "flags": list(form.flags)},
     )
-
-
-def case_facts(case: Case) -> templates.CaseFacts:
-    return templates.CaseFacts(
-        ref=case.ref,
-        service=case.service,
-        la_name=case.local_authority.name,
-        decision_type=case.decision_type,
-        letter_sent_on=case.decision_letter_sent_on,
-        received_on=case.received_on,
-        wants_mediation=case.wants_mediation or "undecided",
-        requester_role=case.requester_role or "",
-        consent_to_contact_la=case.consent_to_contact_la,
-        health_issues=case.health_issues,
-        social_care_issues=case.social_care_issues,
-        sections=tuple(case.sections or ()),
-        flags=tuple(case.flags or ()),
-        clocks={c.name: (c.due, c.state) for c in case.clocks},
-    )
-
-
-def _queue_emails(db: Session, case: Case, form: ReferralForm, *, now: datetime, new: bool) -> list:
-    """The outbox rows this referral causes (keys make every one of them once-only)."""
-    settings = get_settings()
-    la = case.local_authority
-    wants_la = case.service == "mediation" and case.wants_mediation == "yes" and case.consent_to_contact_la
-    if wants_la and not la.sen_team_email and FLAG_NO_SEN_EMAIL not in (case.flags or []):
-        case.flags = [*(case.flags or []), FLAG_NO_SEN_EMAIL]
-    facts = case_facts(case)
-    queued = []
-
-    def queue(key: str, kind: str, to: str, content: tuple[str, str, str], not_before: datetime | None = None) -> None:
-        subject, text, html = content
-        row = queue_email(
-            db,
-            key=key,
-            kind=kind,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            now=now,
-            case_id=case.id,
-            not_before=not_before,
-        )
-        if row is not None:
-            queued.append(row)
-
-    if new:
-        queue(
-            f"ack:{case.ref}",
-            "acknowledgement",
-            case.requester_email,
-            templates.acknowledgement(facts),
-            not_before=family_not_before(now, ZoneInfo(settings.timezone)),  # families hear from us 08:00-20:00
-        )
-        queue(f"team-new-case:{case.ref}", "team-new-case", settings.team_email, templates.team_new_case(facts))
-    else:
-        queue(
-            f"team-linked-referral:{form.form_id}",
-            "team-linked-referral",
-            settings.team_email,
-            templates.team_new_case(facts, linked_form=form.form_id),
-        )
-    if wants_la and la.sen_team_email:
-        queue(
-            f"la-request:{case.ref}",
-            "la-mediation-request",
-            la.sen_team_email,
-            templates.la_mediation_request(
-                facts,
-                requester_name=case.requester_name or "",
-                child_name=case.child_name or "",
-                child_date_of_birth=case.child_date_of_birth,
-            ),
-        )
-    return queued

@@ -1,7 +1,8 @@
 """Referral intake over files: claim, read, import record by record, file the results away.
 
-`run_intake(paths, today=..., now=...)` is the whole of `drs intake` and of the `referral-intake`
-flow's work, and returns an `IntakeOutcome` whose `document()` is the contract's summary.
+`import_referral_files(paths, today=..., now=...)` is the import step of the referral-intake job
+(`tasks.intake.job.run`, for `drs intake` and the `referral-intake` flow alike), and returns an
+`IntakeOutcome` whose `document()` is the contract's summary.
 
 Where files come from and where they go:
 - No paths: every ready file in `$DRS_HOME/inbox/referrals/` is claimed (see
@@ -21,20 +22,22 @@ Where files come from and where they go:
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from models.errors import InvalidInput
 from tasks.intake import inbox as inf
 from tasks.intake import referral_files as rf
 from tasks.intake.inbox_run import process_claimed, unexpected
 from tasks.intake.records import RecordResult, import_record
+from tasks.intake.summary import IntakeSummary
 from tasks.operations import progress
 from tasks.settings import get_settings
 
 
-class IntakeInputError(ValueError):
+class IntakeInputError(InvalidInput):
     """An explicit path that does not exist or cannot be read (the command exits 2)."""
 
 
@@ -45,45 +48,19 @@ class IntakeOutcome:
     results: list[RecordResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # inbox files still being written
 
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def outbox_ids(self) -> list[int]:
-        return [i for r in self.results for i in r.outbox_ids]
+    def summary(self) -> IntakeSummary:
+        return IntakeSummary.of(self.results, self.skipped)
 
     def document(self) -> dict:
-        return {
-            "imported": self.count("imported"),
-            "duplicates": self.count("duplicate"),
-            "rejected": self.count("rejected"),
-            "results": [r.as_json() for r in self.results],
-        }
-
-    def artifact_rows(self) -> list[dict[str, str]]:
-        """Counts by outcome, rejection reasons and case references — no names, no file names."""
-        rows = [
-            {"item": label, "value": str(self.count(status))}
-            for label, status in (("imported", "imported"), ("duplicates", "duplicate"), ("rejected", "rejected"))
-        ]
-        if self.skipped:
-            rows.append({"item": "files left for the next run (still being written)", "value": str(len(self.skipped))})
-        reasons = Counter(reason for r in self.results if r.status == "rejected" for reason in r.reasons)
-        rows += [{"item": f"rejected because: {reason}", "value": str(n)} for reason, n in sorted(reasons.items())]
-        new = [r.case_ref for r in self.results if r.status == "imported"]
-        linked = sorted({r.case_ref for r in self.results if r.status == "duplicate" and r.case_ref})
-        if new:
-            rows.append({"item": "new cases", "value": ", ".join(new)})
-        if linked:
-            rows.append({"item": "existing cases referred again", "value": ", ".join(linked)})
-        return rows
+        """Exactly the contract's summary (`IntakeSummary.as_dict`)."""
+        return self.summary().as_dict()
 
 
 def inbox_dir() -> Path:
     return get_settings().inbox_dir / "referrals"
 
 
-def check_paths(paths: list[str | Path]) -> list[Path]:
+def check_paths(paths: Sequence[str | Path]) -> list[Path]:
     """The explicit paths as `Path`s; `IntakeInputError` names the first missing or unreadable one."""
     checked = []
     for raw in paths:
@@ -103,8 +80,8 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def run_intake(
-    paths: list[str | Path] | None = None,
+def import_referral_files(
+    paths: Sequence[str | Path] | None = None,
     *,
     today: date,
     now: datetime,
@@ -112,9 +89,6 @@ def run_intake(
     interval: float | None = None,
 ) -> IntakeOutcome:
     """Import referrals from the inbox (no `paths`) or from `paths`. See the module docstring."""
-    from tasks.deadlines.admin_files import check_admin_files
-
-    check_admin_files(now)  # a bad extra-holidays.csv / alert-policy.json: the team is told, intake goes on
     inbox = inbox_dir()
     inf.ensure_folders(inbox)
     outcome = IntakeOutcome()

@@ -1,32 +1,30 @@
 """Deliver the outbox: claim due rows, send each through the configured `Mailer`, record the result.
 
-The database is the source of truth. Rows are claimed (`status='sending'`, `claimed_by`) in a
-short transaction first — `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never take
-the same row — then sent one by one, each outcome committed at once. Outcomes are classified per
-message (`tasks.mail.mailer`): sent; the server unreachable before the message was tried (not charged,
-the rest of the run not tried, all stay due); transient 4xx or a broken transaction (back-off,
+The database is the source of truth. Rows are claimed first (`tasks.mail.claiming`: several
+workers never take the same row; a dead worker's claims are taken back), then sent one by one,
+each outcome committed at once. Outcomes are classified per message (`tasks.mail.mailer`): sent;
+the server unreachable before the message was tried (not charged, the rest of the run not tried,
+all stay due); transient 4xx or a broken transaction (back-off,
 retry); a 5xx refusal (failed at once, team told: `tasks.mail.failures.record_rejection`);
 handed over but not confirmed (retried with the same stored Message-ID). After `MAX_ATTEMPTS`
 charged attempts the row is `failed` and the team is told; `drs mail retry` puts it back.
 
-A claim is taken back when its worker is a process of this machine that no longer runs (killed),
-or, for any worker, when it is older than `STALE_CLAIM`.
+`deliver_pending` is the step of the delivery job (`tasks.mail.job.run`: `drs mail deliver` and
+the `deliver-email` flow); `deliver_ids` is what the `deliver-outbox-batch` background task runs.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 
 from models.db import OutboxEmail
 from tasks.db import unit_of_work
 from tasks.mail.attachment import Attachment
+from tasks.mail.claiming import claim_due, release, worker_name
 from tasks.mail.failures import record_gave_up, record_refused_for_now, record_rejection
 from tasks.mail.mailer import (
     PERMANENT,
@@ -42,19 +40,19 @@ from tasks.mail.mailer import (
 )
 from tasks.mail.outbox import new_message_id
 from tasks.operations import progress
-from tasks.operations.processes import pid_alive
 from tasks.settings import get_settings
 
 MAX_ATTEMPTS = 6
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
-STALE_CLAIM = timedelta(minutes=15)
 #: Messages handed over but not confirmed, one after another, before the rest of a batch waits
 #: (uncharged) for the next run: a server that hangs after DATA costs a timeout per message.
 UNCONFIRMED_IN_A_ROW = 2
 
 
 @dataclass
-class DeliverySummary:
+class DeliveryCounts:
+    """Counts kept while delivering (the job's typed result is `tasks.mail.job.DeliverySummary`)."""
+
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -67,108 +65,6 @@ class DeliverySummary:
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1` (1, 5, 15, 60, 240 minutes, then 240)."""
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
-
-
-def _host() -> str:
-    return socket.gethostname()[:40]
-
-
-def worker_name() -> str:
-    """A name unique to one delivery call (host, process and a random part): two deliveries in
-    the same process — a background task and the sweep — must not mistake each other's claims."""
-    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _claimer_dead(worker: str | None) -> bool:
-    """True when `worker` names a process of this machine that is no longer running."""
-    host_pid = (worker or "").rpartition(":")[0]
-    host, _, pid = host_pid.rpartition(":")
-    if host != _host() or not pid.isdigit():
-        return False
-    return int(pid) != os.getpid() and not pid_alive(int(pid))
-
-
-def take_back_dead_claims(db) -> int:
-    """Rows left in `sending` by a delivery process of this machine that was killed go back to
-    `pending` at once, not charged (the one it was sending may have arrived: the retry carries the
-    same Message-ID). Returns how many. Commits nothing."""
-    claimers = set(db.scalars(select(OutboxEmail.claimed_by).where(OutboxEmail.status == "sending").distinct()))
-    dead = sorted(w for w in claimers if _claimer_dead(w))
-    if not dead:
-        return 0
-    result = db.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.status == "sending", OutboxEmail.claimed_by.in_(dead))
-        .values(
-            status="pending",
-            claimed_by=None,
-            last_error="taken back from a delivery process that stopped (outcome unknown)",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
-
-
-def _due(now: datetime, retry_waiting: bool = False):
-    # A fresh email with no hold is due at once, even when `now` is earlier than the (possibly
-    # `--today`-based) time it was queued at; retries and quiet-hours holds wait for their time.
-    # `retry_waiting` (a person running `drs mail deliver`: "deliver now") also takes retries still
-    # waiting for their back-off — the relay may just have been fixed — but never a quiet-hours hold.
-    ready = [OutboxEmail.next_attempt_at <= now, and_(OutboxEmail.attempts == 0, OutboxEmail.not_before.is_(None))]
-    if retry_waiting:
-        ready.append(
-            and_(OutboxEmail.attempts > 0, or_(OutboxEmail.not_before.is_(None), OutboxEmail.not_before <= now))
-        )
-    return or_(
-        and_(OutboxEmail.status == "pending", or_(*ready)),
-        and_(OutboxEmail.status == "sending", OutboxEmail.claimed_at < now - STALE_CLAIM),
-    )
-
-
-def claim_due(
-    now: datetime,
-    limit: int,
-    worker: str,
-    ids: list[int] | None = None,
-    *,
-    retry_waiting: bool = False,
-    exclude: set[int] | None = None,
-) -> list[int]:
-    """Claim up to `limit` due rows (or just `ids`, if still due) for `worker`; returns their ids.
-    `retry_waiting`: retries waiting for their back-off count as due (see `_due`); `exclude`: ids
-    not to claim (those already tried in this run).
-
-    The claim is a conditional UPDATE (still due at write time), so two workers never both
-    claim a row — on SQLite, whose writers are serialised, as on PostgreSQL, where candidates
-    are picked with `FOR UPDATE SKIP LOCKED` first.
-    """
-    with unit_of_work() as db:
-        if take_back_dead_claims(db):
-            db.commit()
-        due = _due(now, retry_waiting)
-        stmt = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit)
-        if ids is not None:
-            stmt = stmt.where(OutboxEmail.id.in_(ids))
-        if exclude:
-            stmt = stmt.where(OutboxEmail.id.notin_(sorted(exclude)))
-        if db.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        candidates = list(db.scalars(stmt).all())
-        if not candidates:
-            return []
-        db.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id.in_(candidates), due)
-            .values(status="sending", claimed_at=now, claimed_by=worker)
-            .execution_options(synchronize_session=False)
-        )
-        claimed = db.scalars(
-            select(OutboxEmail.id)
-            .where(OutboxEmail.id.in_(candidates), OutboxEmail.claimed_by == worker, OutboxEmail.status == "sending")
-            .order_by(OutboxEmail.id)
-        ).all()
-        db.commit()
-        return list(claimed)
 
 
 def _outgoing(row: OutboxEmail) -> OutgoingEmail:
@@ -190,7 +86,7 @@ def _pause_between_messages(rate_per_minute: int | None) -> float:
     return 60.0 / rate_per_minute if rate_per_minute and rate_per_minute > 0 else 0.0
 
 
-def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: DeliverySummary) -> None:
+def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: DeliveryCounts) -> None:
     """Write the outcome of one attempt on `row` (see `tasks.mail.mailer` for the classes)."""
     row.claimed_by = None
     row.outcome = outcome.status
@@ -229,9 +125,44 @@ def _record(db, row: OutboxEmail, outcome: SendOutcome, now: datetime, summary: 
                 summary.failed += 1
 
 
+@dataclass
+class _Sender:
+    """Sends the rows of one batch in turn, remembering what the server did so far."""
+
+    mailer: Mailer
+    pause: float
+    down: SendOutcome | None = None  # once set, every later row gets this outcome, untried
+    tried: int = 0
+    unconfirmed: int = 0  # handed over but not confirmed, in a row
+
+    def outcome_for(self, db, row: OutboxEmail) -> SendOutcome:
+        if self.down is not None:
+            return self.down
+        if row.message_id is None:  # queued before Message-IDs were stored: fix it first
+            row.message_id = new_message_id(row.key)
+            db.commit()
+        if self.tried and self.pause:
+            time.sleep(self.pause)
+        self.tried += 1
+        try:
+            outcome = attempt_with(self.mailer, _outgoing(row))
+        except Exception as exc:  # noqa: BLE001 — a bug building one message must not stop the rest
+            self.mailer.close()
+            outcome = SendOutcome(TRANSIENT, f"the message could not be sent ({type(exc).__name__})")
+        if outcome.status == UNREACHABLE:
+            self.down = outcome
+        self.unconfirmed = self.unconfirmed + 1 if outcome.status == UNKNOWN else 0
+        if self.unconfirmed >= UNCONFIRMED_IN_A_ROW:  # a hung server: 30 s each, for every row
+            self.down = SendOutcome(
+                UNREACHABLE,
+                "the mail server stopped confirming messages; this one waits for the next run (not charged)",
+            )
+        return outcome
+
+
 def deliver_ids(
     ids: list[int], now: datetime, mailer: Mailer | None = None, worker: str | None = None
-) -> DeliverySummary:
+) -> DeliveryCounts:
     """Send the rows `ids` claimed by `worker` (without `worker`: claim those still due first);
     each outcome is committed as soon as it is known. Once the server proves unreachable the
     rest of the batch is not tried and not charged: those rows stay due for the next sweep.
@@ -240,67 +171,31 @@ def deliver_ids(
     if worker is None:
         worker = worker_name()
         ids = claim_due(now, len(ids), worker, ids=list(ids))
-    mailer = mailer or mailer_from_settings(settings)
-    pause = _pause_between_messages(settings.smtp_rate_per_minute)
-    summary = DeliverySummary()
-    down: SendOutcome | None = None
-    tried = unconfirmed = 0
+    sender = _Sender(mailer or mailer_from_settings(settings), _pause_between_messages(settings.smtp_rate_per_minute))
+    summary = DeliveryCounts()
     try:
         for email_id in progress.counted(ids):
             with unit_of_work() as db:
                 row = db.get(OutboxEmail, email_id)
                 if row is None or row.status != "sending" or row.claimed_by != worker:
                     continue
-                outcome = down
-                if outcome is None:
-                    if row.message_id is None:  # queued before Message-IDs were stored: fix it first
-                        row.message_id = new_message_id(row.key)
-                        db.commit()
-                    if tried and pause:
-                        time.sleep(pause)
-                    tried += 1
-                    try:
-                        outcome = attempt_with(mailer, _outgoing(row))
-                    except Exception as exc:  # noqa: BLE001 — a bug building one message must not stop the rest
-                        mailer.close()
-                        outcome = SendOutcome(TRANSIENT, f"the message could not be sent ({type(exc).__name__})")
-                    if outcome.status == UNREACHABLE:
-                        down = outcome
-                    unconfirmed = unconfirmed + 1 if outcome.status == UNKNOWN else 0
-                    if unconfirmed >= UNCONFIRMED_IN_A_ROW:  # a hung server: 30 s each, for every row
-                        down = SendOutcome(
-                            UNREACHABLE,
-                            "the mail server stopped confirming messages; "
-                            "this one waits for the next run (not charged)",
-                        )
-                _record(db, row, outcome, now, summary)
+                _record(db, row, sender.outcome_for(db, row), now, summary)
                 db.commit()
     finally:
-        mailer.close()
-        _release(ids, worker)
+        sender.mailer.close()
+        release(ids, worker)
     return summary
 
 
-def _release(ids: list[int], worker: str) -> None:
-    """Rows of this batch still in `sending` (the run stopped early): back to `pending`, uncharged."""
-    if not ids:
-        return
-    try:
-        with unit_of_work() as db:
-            db.execute(
-                update(OutboxEmail)
-                .where(OutboxEmail.id.in_(ids), OutboxEmail.claimed_by == worker, OutboxEmail.status == "sending")
-                .values(status="pending", claimed_by=None)
-                .execution_options(synchronize_session=False)
-            )
-            db.commit()
-    except Exception:  # noqa: BLE001 — the database itself failed: stale claims are taken back later
-        pass
+def count_unsent() -> int:
+    """Emails still waiting in the outbox (pending or being sent)."""
+    with unit_of_work() as db:
+        return len(db.scalars(select(OutboxEmail.id).where(OutboxEmail.status.in_(("pending", "sending")))).all())
 
 
 def deliver_pending(
     now: datetime, *, limit: int = 500, mailer: Mailer | None = None, retry_waiting: bool = False
-) -> DeliverySummary:
+) -> DeliveryCounts:
     """Deliver everything due at `now` (in batches of `limit`) in this process; returns the counts.
 
     `retry_waiting=True` (`drs mail deliver`, a person asking for delivery now) also retries
@@ -309,9 +204,9 @@ def deliver_pending(
     """
     worker = worker_name()
     rate = get_settings().smtp_rate_per_minute
-    if rate:  # a throttled batch must end well within STALE_CLAIM, or another host may take it over
+    if rate:  # a throttled batch must end well within `claiming.STALE_CLAIM`, or another host may take it over
         limit = max(1, min(limit, rate * 5))
-    total = DeliverySummary()
+    total = DeliveryCounts()
     tried: set[int] = set()
     while True:
         ids = claim_due(now, limit, worker, retry_waiting=retry_waiting, exclude=tried if retry_waiting else None)
@@ -324,8 +219,5 @@ def deliver_pending(
         total.failed += batch.failed
         if batch.sent == 0:
             break
-    with unit_of_work() as db:
-        total.remaining = len(
-            db.scalars(select(OutboxEmail.id).where(OutboxEmail.status.in_(("pending", "sending")))).all()
-        )
+    total.remaining = count_unsent()
     return total

@@ -19,7 +19,7 @@ from sqlalchemy import and_, not_, select
 from models.db import OutboxEmail
 from tasks.db import unit_of_work
 from tasks.intake.referral_files import CLAIMED, is_temporary
-from tasks.mail.delivery import _due  # the one definition of "due" the sweep and the tasks share
+from tasks.mail.claiming import due_condition  # the one definition of "due" the sweep and the tasks share
 
 #: A fresh email (never tried, no hold) younger than this has its own background task on the way.
 FRESH = timedelta(seconds=60)
@@ -46,5 +46,7 @@ def outbox_waiting(now: datetime, limit: int = 500) -> list[int]:
         OutboxEmail.created_at > now - FRESH,
     )
     with unit_of_work() as db:
-        rows = db.execute(select(OutboxEmail.id).where(_due(now), not_(fresh)).order_by(OutboxEmail.id).limit(limit))
+        rows = db.execute(
+            select(OutboxEmail.id).where(due_condition(now), not_(fresh)).order_by(OutboxEmail.id).limit(limit)
+        )
         return [row[0] for row in rows]

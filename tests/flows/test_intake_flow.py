@@ -24,7 +24,7 @@ def test_referral_intake_flow_imports_files_and_publishes_a_summary_without_name
     from prefect.artifacts import Artifact
 
     from flows.intake import ARTIFACT_KEY, referral_intake
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
     write_json(
         inbox / "a.json",
@@ -47,7 +47,9 @@ def test_referral_intake_flow_imports_files_and_publishes_a_summary_without_name
         "DRS-2026-00003",
     ]
     # the flow returns exactly what the direct path would: a second run is all duplicates, same shape
-    again = run_intake([str(inbox / "processed")], today=date(2026, 11, 23), now=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    again = import_referral_files(
+        [str(inbox / "processed")], today=date(2026, 11, 23), now=datetime(2026, 11, 23, 9, tzinfo=UTC)
+    )
     assert set(again.document()) == set(summary)
 
     artifact = Artifact.get(ARTIFACT_KEY)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from models.db import OutboxEmail, Referral
 from tasks.db import unit_of_work
 from tasks.intake import inbox as inf
+from tasks.intake import inbox_owners
 from tests.intake_samples import CHILD_NAME, PARENT_NAME, referral, settle, write_csv, write_json, write_xlsx
 
 TODAY = date(2026, 11, 23)
@@ -32,9 +33,9 @@ def inbox(drs_env, las, monkeypatch):
 
 
 def intake(**kw):
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
-    return run_intake(today=TODAY, now=NOW, **kw)
+    return import_referral_files(today=TODAY, now=NOW, **kw)
 
 
 def form_ids() -> list[str]:
@@ -68,7 +69,7 @@ def broken_xlsx(path):
 
 
 def test_whatever_one_file_raises_every_other_file_is_imported_in_the_same_run(inbox, monkeypatch):
-    import tasks.intake.inbox as reader
+    from tasks.intake import inbox_text
 
     write_json(inbox / "a-good.json", referral("TT-1"))
     deep = inbox / "b-deep.json"
@@ -80,14 +81,14 @@ def test_whatever_one_file_raises_every_other_file_is_imported_in_the_same_run(i
     write_csv(inbox / "e-parser-bug.csv", [referral("TT-B")])
     write_csv(inbox / "f-good.csv", [referral("TT-2", child_name="Second Child")])
     write_xlsx(inbox / "g-good.xlsx", [referral("TT-3", child_name="Third Child")])
-    real_csv = reader._read_csv
+    real_csv = inbox_text.read_csv
 
     def buggy(data, schema, limits):  # an exception nobody foresaw, from inside a parser
         if b"TT-B" in data:
             raise KeyError("Zebedee Quillfeather")
         return real_csv(data, schema, limits)
 
-    monkeypatch.setattr(reader, "_read_csv", buggy)
+    monkeypatch.setattr(inbox_text, "read_csv", buggy)
     outcome = intake()
     doc = outcome.document()
     assert form_ids() == ["TT-1", "TT-2", "TT-3"]
@@ -301,7 +302,7 @@ def test_claim_owners_pid_reuse_and_other_hosts(tmp_path):
     assert (inbox / ".claimed" / names["far-live.json"]).exists()
     # this process holds a lease renewed by a thread for as long as it lives
     lease = inbox / ".leases" / inf.owner_id()
-    assert lease.exists() and inf._RENEWER[1].is_alive()
+    assert lease.exists() and inbox_owners._RENEWER[1].is_alive()
 
 
 def test_claims_inbox_gets_the_same_reader_and_hand_off(drs_env, las, monkeypatch, tmp_path):

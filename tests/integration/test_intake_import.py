@@ -342,7 +342,7 @@ def test_a_record_is_all_or_nothing(drs, inbox, monkeypatch):
 
 
 def test_concurrent_runs_import_each_referral_once(inbox, drs_env):
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
     for n in range(6):
         write_json(inbox / f"f{n}.json", [referral(f"TT-{n}-{k}", child_name=f"Child {n} {k}") for k in range(3)])
@@ -350,7 +350,7 @@ def test_concurrent_runs_import_each_referral_once(inbox, drs_env):
 
     def run():
         try:
-            outcomes.append(run_intake(today=date(2026, 11, 23), now=datetime(2026, 11, 23, 9, tzinfo=UTC)))
+            outcomes.append(import_referral_files(today=date(2026, 11, 23), now=datetime(2026, 11, 23, 9, tzinfo=UTC)))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -394,7 +394,7 @@ def test_a_file_named_in_the_inbox_is_claimed_and_filed_even_if_just_written(drs
 
 
 def test_the_scheduled_inbox_run_skips_a_file_still_being_written(drs, inbox):
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
     now = datetime(2026, 11, 23, 9, tzinfo=UTC)
     fresh = inbox / "fresh.json"
@@ -409,13 +409,13 @@ def test_the_scheduled_inbox_run_skips_a_file_still_being_written(drs, inbox):
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        outcome = run_intake(today=date(2026, 11, 23), now=now, interval=0.3)  # what the flow runs
+        outcome = import_referral_files(today=date(2026, 11, 23), now=now, interval=0.3)  # what the flow runs
     finally:
         stop.set()
         thread.join()
     assert outcome.results == [] and outcome.skipped == ["fresh.json"]
     assert fresh.exists()
-    assert run_intake(today=date(2026, 11, 23), now=now, interval=0.3).document()["imported"] == 1
+    assert import_referral_files(today=date(2026, 11, 23), now=now, interval=0.3).document()["imported"] == 1
 
 
 def test_a_numeric_form_id_from_a_spreadsheet_is_the_same_form_twice(drs, inbox, tmp_path):

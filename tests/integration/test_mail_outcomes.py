@@ -279,7 +279,7 @@ def test_a_killed_deliverys_claims_are_taken_back_at_once(faulty):
     next run at the same time, uncharged (not after the 15-minute stale limit)."""
     import socket
 
-    from tasks.mail.delivery import claim_due
+    from tasks.mail.claiming import claim_due
 
     a, b = queue("a@families.example", "b@families.example")
     host = socket.gethostname()[:40]
@@ -294,7 +294,7 @@ def test_a_killed_deliverys_claims_are_taken_back_at_once(faulty):
 
 
 def test_a_live_claim_on_another_host_waits_for_the_stale_limit(faulty):
-    from tasks.mail.delivery import STALE_CLAIM, claim_due
+    from tasks.mail.claiming import STALE_CLAIM, claim_due
 
     queue("a@families.example")
     assert len(claim_due(NOW, 10, "elsewhere:1:abcdabcd")) == 1

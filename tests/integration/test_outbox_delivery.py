@@ -161,7 +161,7 @@ def test_without_smtp_host_each_email_is_an_eml_file(drs, inbox, drs_env):
 
 
 def test_two_workers_never_claim_the_same_email(drs, inbox):
-    from tasks.mail.delivery import claim_due
+    from tasks.mail.claiming import claim_due
 
     queue_three(drs, inbox)
     first = claim_due(NOW, 2, "worker-a")

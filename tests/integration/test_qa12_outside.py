@@ -184,7 +184,7 @@ def hanging_smtp(drs_env, monkeypatch):
     import socket
     import threading
 
-    from tasks.mail import mailer
+    from tasks.mail import smtp as mailer
     from tasks.settings import get_settings
 
     listener = socket.socket()

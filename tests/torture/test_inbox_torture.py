@@ -206,7 +206,7 @@ def torture_env(drs_env, las, monkeypatch):
 )
 @given(data=st.data())
 def test_hostile_referral_files(torture_env, data):
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
     prefix = f"H{next(SEQ)}"
     inbox = _inbox(torture_env.home, "referrals")
@@ -217,7 +217,7 @@ def test_hostile_referral_files(torture_env, data):
         settle_write(inbox / name, content)
     with unit_of_work() as db:
         before = db.scalar(select(func.count()).select_from(Referral))
-    doc = run_intake(today=TODAY, now=NOW).document()
+    doc = import_referral_files(today=TODAY, now=NOW).document()
     results = doc["results"]
     TALLY["referral files"] += len(files)
     TALLY["unreadable referral files"] += sum(1 for f in files if f[2] is None)
@@ -371,7 +371,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_kill_9_at_random_points_of_intake_loses_nothing(torture_env):
-    from tasks.intake.referral_intake import run_intake
+    from tasks.intake.referral_intake import import_referral_files
 
     rng = random.Random(20261123)
     inbox = _inbox(torture_env.home, "referrals")
@@ -406,7 +406,7 @@ def test_kill_9_at_random_points_of_intake_loses_nothing(torture_env):
             settle_write(inbox / f"t{trial}-garbage.xlsx", b"PK\x03\x04broken")
 
     def check(trial: int) -> None:
-        doc = run_intake(today=TODAY, now=NOW, interval=0).document()  # the next normal run
+        doc = import_referral_files(today=TODAY, now=NOW, interval=0).document()  # the next normal run
         assert doc["imported"] + doc["duplicates"] + doc["rejected"] == len(doc["results"])
         assert_nothing_left(inbox)
         with unit_of_work() as db:
