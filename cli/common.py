@@ -19,13 +19,19 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from models.errors import InvalidInput
 from tasks.settings import get_settings
 
 
-class InputError(click.ClickException):
-    """Usage or input error: exit 2, one line on stderr."""
+class InputError(InvalidInput, click.ClickException):
+    """A usage or input error the CLI finds itself (an option that cannot be used): exit 2, one line
+    on stderr. Errors from below (`models.errors.UserError` and its subclasses) need no wrapping:
+    the `drs` group turns each into this (see `cli.main.LazyGroup.invoke`)."""
 
     exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)  # ValueError.__init__ (before it) does not chain
 
     def show(self, file=None) -> None:
         click.echo(f"drs: error: {self.format_message()}", err=True)

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.errors import NotFound
+
 #: The time zone every schedule is evaluated in (the service's local time).
 TIMEZONE = "Europe/London"
 #: The process work pool `prefect deploy --all` targets (see notes/issue-8.md).
@@ -203,7 +205,7 @@ def get_spec(name: str) -> DeploymentSpec:
     raise KeyError(name)
 
 
-class FlowNotAvailable(LookupError):
+class FlowNotAvailable(NotFound):
     """The flow of a deployment cannot be loaded (module missing, or no such flow in it)."""
 
 

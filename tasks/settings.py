@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.errors import InvalidInput
+
 
 class Settings(BaseSettings):
     # An empty value (`DRS_SMTP_HOST=` in a `.env` template) means unset: the default applies.
@@ -144,7 +146,7 @@ class Settings(BaseSettings):
         return self.home / "extra-holidays.csv"
 
 
-class SettingsError(ValueError):
+class SettingsError(InvalidInput):
     """A configuration variable has a value that cannot be used; the message names it (one line)."""
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from models.domain.fields import date_problem
+from models.errors import InvalidInput
 from tasks.settings import get_settings
 
 #: With only a date, "now" is this local time on it (the start of the office day).
@@ -19,7 +20,7 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
-class DateWindowError(ValueError):
+class DateWindowError(InvalidInput):
     """`today`/`now` outside the sane window (2000-01-01 to 2100-12-31): refused before anything is written."""
 
 

@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from models.errors import InvalidInput
+
 #: Length limits, in characters.
 NAME_MAX = 200
 NOTE_MAX = 10_000
@@ -44,7 +46,7 @@ _LINE_BREAKS = {"\u2028", "\u2029", "\x85"}
 _DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-class FieldError(ValueError):
+class FieldError(InvalidInput):
     """One field refused: `field` names it, `reason` says why without quoting the value."""
 
     def __init__(self, field: str, reason: str) -> None:

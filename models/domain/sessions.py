@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from models.domain.calendar import WorkingCalendar
+from models.errors import InvalidInput
 
 __all__ = [
     "AttendeeSnapshot",
@@ -55,7 +56,7 @@ OUTCOME_KIND = "outcome"
 UTC = UTC
 
 
-class BookingError(ValueError):
+class BookingError(InvalidInput):
     """A booking that breaks a rule; the message says which (no personal data)."""
 
 

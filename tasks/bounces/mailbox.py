@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from models.db import OutboxEmail
+from models.errors import InternalError
 from tasks.bounces.parse import BounceReport, parse_bounce
 from tasks.db import unit_of_work
 from tasks.settings import Settings, get_settings
@@ -44,7 +45,7 @@ IMAP_TIMEOUT_SECONDS = 30
 MAX_NOTICE_BYTES = 25 * 1024 * 1024
 
 
-class BounceMailboxError(Exception):
+class BounceMailboxError(InternalError):
     """The bounce mailbox cannot be read (the text names the setting or server, no personal data)."""
 
 

@@ -19,10 +19,11 @@ from models.domain.clocks import CaseFacts, Event, NextSession, compute_clocks
 from models.domain.rules import CURRENT_RULES_VERSION
 from models.domain.status import case_status
 from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS
+from models.errors import InvalidInput
 from tasks.deadlines.calendar_source import working_calendar
 
 
-class CaseworkError(ValueError):
+class CaseworkError(InvalidInput):
     """A request the data cannot satisfy (unknown case, bad event); the message names the problem."""
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.db import LaPolicy, LocalAuthority, Mediator
 from models.domain.vocabulary import CLAIM_CATEGORIES
+from models.errors import InvalidInput
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 ONS_CODE = re.compile(r"^[EWSN]\d{8}$")
@@ -42,7 +43,7 @@ COLUMNS = (
 )
 
 
-class RegistryError(ValueError):
+class RegistryError(InvalidInput):
     """Bad register data; the message names the line and the field (nothing is written)."""
 
 

@@ -43,6 +43,7 @@ from models.domain.expenses import (
 )
 from models.domain.fields import NAME_MAX, date_problem, identifier_problem, is_email, text_problem
 from models.domain.vocabulary import CLAIM_CATEGORIES
+from models.errors import InvalidInput
 from tasks.cases.casework import audit
 from tasks.claims.files import SUFFIXES, as_bool, as_date, as_miles, text
 from tasks.db import unit_of_work
@@ -54,7 +55,7 @@ ACTOR = "expense-claims"
 EDITABLE = ("pending", "query")
 
 
-class ClaimError(ValueError):
+class ClaimError(InvalidInput):
     """A request about a claim that cannot be met (unknown claim, not held); names the claim id."""
 
 

@@ -12,10 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from models.errors import InvalidInput
 from tasks.intake.inbox import SUFFIXES  # noqa: F401 — re-exported
 
 
-class ClaimFileError(ValueError):
+class ClaimFileError(InvalidInput):
     """The file as a whole cannot be read (wrong type, not JSON, no header row)."""
 
 

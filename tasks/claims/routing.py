@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.db import Case, ClaimBatch, ExpenseClaim, LocalAuthority
 from models.domain.expenses import CATEGORY_WORDS, pounds
+from models.errors import InternalError
 from reports.claims_workbook import BatchHeader, BatchLine, render_batch_workbook
 from tasks.cases.casework import audit
 from tasks.claims.claims_in import FAMILY_HEADINGS, tell_family
@@ -41,7 +42,7 @@ ACTOR = "expense-routing"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class ClaimsChanged(RuntimeError):
+class ClaimsChanged(InternalError, RuntimeError):
     """Another run batched some of these claims first; this batch was rolled back (retry is safe)."""
 
 

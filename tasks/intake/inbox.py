@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.errors import InvalidInput
 from tasks.operations.processes import pid_alive
 
 SUFFIXES = (".json", ".csv", ".xlsx")
@@ -65,7 +66,7 @@ LEASE_EXPIRY_SECONDS = 600.0
 LEGACY_STALE_SECONDS = 15 * 60  # only for claims named by older versions on another host
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(InvalidInput):
     """The file cannot be read as records at all; the message says why in plain words."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from models.errors import InvalidInput
 from tasks.intake import inbox as inf
 from tasks.intake import referral_files as rf
 from tasks.intake.inbox_run import process_claimed, unexpected
@@ -34,7 +35,7 @@ from tasks.operations import progress
 from tasks.settings import get_settings
 
 
-class IntakeInputError(ValueError):
+class IntakeInputError(InvalidInput):
     """An explicit path that does not exist or cannot be read (the command exits 2)."""
 
 

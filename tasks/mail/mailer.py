@@ -43,6 +43,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Literal, Protocol
 
+from models.errors import InternalError
 from tasks.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 30
@@ -67,7 +68,7 @@ class SendOutcome:
         return self.status == SENT
 
 
-class DeliveryError(Exception):
+class DeliveryError(InternalError):
     """The message was not accepted; the text says why (no personal data). `outcome` has the detail."""
 
     def __init__(self, message: str, outcome: SendOutcome | None = None) -> None:

@@ -54,6 +54,7 @@ from models.db import (
     SessionAttendee,
 )
 from models.domain.operations import closed_before_for_retention
+from models.errors import Refused
 from tasks.bounces.erasure import case_message_ids, maildir_notices, remove_imap_notices  # qa-15-17
 from tasks.cases.casework import CaseworkError, audit, get_case
 from tasks.db import unit_of_work
@@ -82,7 +83,7 @@ IMPORT_FOLDERS = (
 )
 
 
-class OnHoldError(CaseworkError):
+class OnHoldError(CaseworkError, Refused):
     """The case is on legal hold: nothing of it may be anonymised or deleted."""
 
 

@@ -32,6 +32,7 @@ from models.domain.sessions import (
     quiet_adjust,
 )
 from models.domain.vocabulary import AGREEMENT_ITEMS, OUTCOMES
+from models.errors import InvalidInput
 from tasks.cases.casework import CaseworkError, audit, get_case, recompute_clocks, record_event
 from tasks.cases.registry import looks_like_email
 from tasks.db import unit_of_work
@@ -47,7 +48,7 @@ CANCELLED_BY = ("family", "la", "service", "icb")
 ROLES = ("family", "supporter", "la", "icb", "mediator", "other")
 
 
-class SessionError(ValueError):
+class SessionError(InvalidInput):
     """A session request the rules or the data refuse; one line, no personal data beyond what was typed."""
 
 
