@@ -42,37 +42,18 @@ def local_tz() -> ZoneInfo:
 
 
 def parse_date(value: str | None, name: str = "date") -> date | None:
-    if value is None:
-        return None
-    try:
-        parsed = date.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{name} {value!r} is not a date (use YYYY-MM-DD)") from None
-    _in_window(parsed, name)
-    return parsed
+    """A date typed as option `name` (models/domain/dates.py: ISO, in the sane window), or None."""
+    from models.domain.dates import read_date_option
 
-
-def _in_window(value: date | datetime, name: str) -> None:
-    """Dates a person types must fall in the sane window (2000-01-01 to 2100-12-31): exit 2 otherwise."""
-    from models.domain.fields import date_problem
-
-    problem = date_problem(value)
-    if problem:
-        raise InputError(f"{name} {value.isoformat()} {problem}")
+    return None if value is None else read_date_option(value, name)
 
 
 def parse_datetime(value: str | None, name: str = "time") -> datetime | None:
-    """An ISO-8601 date-time; without an offset it is read as the service's local time."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{name} {value!r} is not a date-time (use ISO-8601, e.g. 2026-11-28T09:30+00:00)") from None
-    _in_window(parsed, name)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local_tz())
-    return parsed
+    """An ISO-8601 date-time typed as option `name`; without an offset it is the service's local
+    time (models/domain/dates.py), or None."""
+    from models.domain.dates import read_datetime_option
+
+    return None if value is None else read_datetime_option(value, name, local_tz())
 
 
 def resolve_clock(today: str | None = None, now: str | None = None) -> tuple[date, datetime]:

@@ -50,12 +50,11 @@ class Settings(BaseSettings):
     @field_validator("mail_from", "team_email")
     @classmethod
     def _address(cls, value: str) -> str:
-        from email_validator import EmailNotValidError, validate_email
+        from models.domain.fields import email_problem  # THE email check
 
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise ValueError(f"not a valid email address ({str(exc).rstrip('.')})") from None
+        problem = email_problem(value)
+        if problem:
+            raise ValueError(problem.removeprefix("is "))
         return value
 
     @field_validator("timezone")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from models.domain.dates import as_local
 from models.domain.fields import date_problem
 from models.errors import InvalidInput
 from tasks.settings import get_settings
@@ -34,8 +35,7 @@ def resolve_now(now: datetime | None = None, today: date | None = None) -> tuple
         if problem:
             raise DateWindowError(f"{name} {value.isoformat()} {problem}")
     if now is not None:
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=tz)
+        now = as_local(now, tz)
         return now.astimezone(tz).date(), now
     if today is not None:
         return today, datetime.combine(today, DEFAULT_TIME_OF_DAY, tzinfo=tz)

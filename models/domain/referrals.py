@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, tzinfo
 
 from models.domain.calendar import add_months
+from models.domain.dates import parse_date, parse_moment  # noqa: F401 — THE date reader; re-exported
 from models.domain.fields import NAME_MAX, NOTE_MAX, date_problem, email_problem, identifier_problem, text_problem
 from models.domain.vocabulary import DECISION_TYPES, REQUESTER_ROLES, SECTIONS, SERVICES, WANTS_MEDIATION
 
@@ -58,8 +59,6 @@ FLAG_CONTACT_DEADLINE_PASSED = "contact-deadline-passed"
 FLAG_NO_CERTIFICATE_NEEDED = "no-certificate-needed"
 FLAG_REQUEST_WITHOUT_CONSENT = "mediation-requested-without-la-consent"
 
-_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-_UK_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 _LIMITS = {
@@ -166,49 +165,6 @@ def form_id_of(fields: Mapping) -> str | None:
     if not isinstance(value, (int, float)) and text_problem(value, limit=_LIMITS["form_id"]):
         return None
     return _text(value) or None
-
-
-def parse_date(value) -> date | None:
-    """A date from ISO `YYYY-MM-DD`, UK `DD/MM/YYYY`, or a spreadsheet date; None if not a date."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raw = _text(value)
-    match = _UK_DATE.match(raw)
-    try:
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            return date(year, month, day)
-        return date.fromisoformat(raw[:10]) if len(raw) == 10 else None
-    except ValueError:
-        return None
-
-
-def parse_moment(value, tz: tzinfo) -> datetime | None:
-    """An aware datetime from ISO-8601 or UK `DD/MM/YYYY HH:MM[:SS]` (a missing offset or a bare
-    date is read as local time)."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time(0, 0))
-    else:
-        raw = _text(value)
-        if not raw:
-            return None
-        uk = _UK_MOMENT.match(raw)  # a spreadsheet's "20/11/2026 14:03" (local time)
-        try:
-            if uk:
-                day_, month, year, hour, minute, second = (int(g or 0) for g in uk.groups())
-                moment = datetime(year, month, day_, hour, minute, second)
-            else:
-                moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            day = parse_date(raw)
-            if day is None:
-                return None
-            moment = datetime.combine(day, time(0, 0))
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
 def _local_day(moment: datetime, tz: tzinfo) -> date | None:
