@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None  # never printed: `.get_secret_value()` where it is used
     smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
     mail_from: str = "mediation@example.org"
     team_email: str = "team@example.org"
