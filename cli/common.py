@@ -1,6 +1,6 @@
 """What every `drs` command shares: dates, JSON output, errors, and running a flow.
 
-Exit status (CONTRACT): 0 done; 1 the run failed; 2 usage or input error with one line on stderr.
+Exit status (README.md, "Command line: `drs`"): 0 done; 1 the run failed; 2 usage or input error with one line on stderr.
 Nothing here imports Prefect: only `run_flow` does, and only when a server is reachable.
 """
 

@@ -277,12 +277,9 @@ def deadline_monitor(
         "digest_queued": digest_queued,
         "digest_rows": len(sent["digest"]),
     }
-    try:
-        from tasks.operations.today import publish_today
+    from tasks.operations.today import publish_today
 
-        publish_today(today, now)
-    except ImportError:  # pragma: no cover - the Today screen is optional
-        pass
+    publish_today(today, now)
     if wait_for_approval and certs["waiting"]:
         _wait_for_approvals(certs["waiting"], today, now, approval_timeout_seconds, approval_poll_seconds, summary)
     return summary

@@ -43,7 +43,7 @@ InvalidInput (exit 2):
   - `cli.common.InputError` — an option the CLI itself refuses (also a `click.ClickException`).
 NotFound (exit 2):
   - `tasks.mail.failures.UnknownEmails` — `drs mail retry` keys that match no outbox row.
-  - `flows.deployments.FlowNotAvailable` — a deployment whose flow cannot be loaded.
+  - `flows.deployments.FlowNotAvailable` — a deployment whose module holds no flow of that name.
 Refused (exit 2):
   - `tasks.privacy.retention.OnHoldError` — the case is on legal hold (also a `CaseworkError`).
 InternalError (exit 1):

@@ -1,6 +1,6 @@
 """Settings from the environment (and a `.env` file in the working directory).
 
-Exactly the variables of CONTRACT.md §Configuration. `get_settings()` is cached; tests
+Exactly the variables of README.md "Configuration". `get_settings()` is cached; tests
 that change the environment call `get_settings.cache_clear()`.
 """
 

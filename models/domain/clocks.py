@@ -5,7 +5,7 @@ always give the same clocks, so it can be recomputed whenever a case changes or
 :data:`~models.domain.rules.CURRENT_RULES_VERSION` moves. Every period, level and citation
 comes from the :class:`~models.domain.rules.RuleSet` in force on each clock's trigger date;
 nothing statutory is written here. Clock names, owners and levels follow
-``docs/rules.md`` §2–§4 and CONTRACT.md ("Case").
+``docs/rules.md`` §2–§4 and README.md ("The clocks").
 
 States: ``met`` (the clock's event happened, on ``met_on``), ``missed`` (not met and
 ``today`` is after ``target``), ``open``, ``not_applicable`` (no certificate needed, mediation
@@ -57,7 +57,7 @@ _CERTIFICATE_TRIGGERS = {
 
 @dataclass(frozen=True)
 class Event:
-    """A case event as the engine sees it (names as in CONTRACT.md "Events")."""
+    """A case event as the engine sees it (names as in README.md "Command line: `drs`", events)."""
 
     name: str
     on: date
@@ -138,7 +138,7 @@ def certificate_needed(facts: CaseFacts) -> bool:
 
 
 def clock_to_json(clock: Clock) -> dict:
-    """Return the clock as CONTRACT.md shows it: ``due``, ``target`` (ISO dates), ``state``,
+    """Return the clock as `drs case show --json` shows it (README.md): ``due``, ``target`` (ISO dates), ``state``,
     ``owner``, ``level``, ``met_on`` (ISO date or None) and ``late_wd`` (int or None)."""
     return {
         "due": clock.due.isoformat(),

@@ -1,4 +1,4 @@
-"""Validating one web-form referral (CONTRACT.md "Referral files"): pure, stdlib only.
+"""Validating one web-form referral (docs/formats.md "Referrals"): pure, stdlib only.
 
 `flatten(record)` turns a JSON object (nested `requester`, `child`, `decision`) or a CSV/XLSX
 row into the flat column names of the contract. `validate_referral(fields, now=..., tz=...,

@@ -1,6 +1,6 @@
 """The bounce mailbox: read delivery-status notifications, match them to outbox rows, record them.
 
-Two sources (settings, CONTRACT §Configuration):
+Two sources (settings, README.md "Configuration"):
 - a local Maildir, `DRS_BOUNCE_MAILDIR` (a relay or mail rule delivers there; no server needed;
   in the embedded demo set-up — no SMTP relay — `$DRS_HOME/mail/bounces`):
   each message in `new/` and `cur/` is read and then MOVED to the `processed` sub-maildir

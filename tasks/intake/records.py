@@ -138,7 +138,7 @@ def _import(
             source, form_id, "rejected", locator=locator, errors=errors, reasons=[p.summary for p in problems]
         )
     la = find_local_authority(db, form.local_authority)
-    # CONTRACT: `form_id` makes a referral idempotent; another form for the same child, LA and
+    # README.md "Referrals": `form_id` makes a referral idempotent; another form for the same child, LA and
     # letter is a new case, flagged for the team to check (not silently merged into the first)
     existing = _matching_case(db, la.id, form)
     flags = list(form.flags) + ([FLAG_POSSIBLE_DUPLICATE] if existing is not None else [])

@@ -28,7 +28,7 @@ from models.domain.sessions import (
 
 LONDON = ZoneInfo("Europe/London")
 UTC = UTC
-# England and Wales bank holidays around the dates used here (statutory-rules.md §6 list).
+# England and Wales bank holidays around the dates used here (docs/rules.md §6 list).
 CAL = WorkingCalendar([date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1), date(2026, 8, 31)])
 
 
