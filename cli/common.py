@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 import click
@@ -41,6 +41,12 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
+@overload
+def parse_date(value: str, name: str = ...) -> date: ...
+@overload
+def parse_date(value: None, name: str = ...) -> None: ...
+@overload
+def parse_date(value: str | None, name: str = ...) -> date | None: ...
 def parse_date(value: str | None, name: str = "date") -> date | None:
     """A date typed as option `name` (models/domain/dates.py: ISO, in the sane window), or None."""
     from models.domain.dates import read_date_option
@@ -48,6 +54,12 @@ def parse_date(value: str | None, name: str = "date") -> date | None:
     return None if value is None else read_date_option(value, name)
 
 
+@overload
+def parse_datetime(value: str, name: str = ...) -> datetime: ...
+@overload
+def parse_datetime(value: None, name: str = ...) -> None: ...
+@overload
+def parse_datetime(value: str | None, name: str = ...) -> datetime | None: ...
 def parse_datetime(value: str | None, name: str = "time") -> datetime | None:
     """An ISO-8601 date-time typed as option `name`; without an offset it is the service's local
     time (models/domain/dates.py), or None."""

@@ -78,7 +78,7 @@ def refusal_fails_run(fn):
 
     # Prefect builds the Run form and validates parameters from the signature: give it the
     # resolved annotations (`fn`'s module globals are not the wrapper's).
-    wrapper.__signature__ = inspect.signature(fn, eval_str=True)
+    wrapper.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
     wrapper.__annotations__ = typing.get_type_hints(fn)
     return wrapper
 

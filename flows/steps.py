@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import task
@@ -13,9 +13,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _task_of(fn: Callable[..., Any]) -> Any:
-    return task(fn, name=fn.__name__.strip("_").replace("_", "-"), cache_policy=NO_CACHE)
+    return task(name=fn.__name__.strip("_").replace("_", "-"), cache_policy=NO_CACHE)(fn)
 
 
 def as_task(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -58,6 +58,8 @@ catches the class it can act on (`except NotFound`) and the CLI needs no new cod
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class DrsError(Exception):
     """The base of every error drs raises on purpose."""
@@ -66,7 +68,7 @@ class DrsError(Exception):
 class UserError(DrsError):
     """The request or its input is wrong: the person can put it right (CLI exit 2)."""
 
-    exit_code = 2
+    exit_code: ClassVar[int] = 2
 
 
 class InvalidInput(UserError, ValueError):
@@ -84,4 +86,4 @@ class Refused(UserError):
 class InternalError(DrsError):
     """Something on our side failed: a server, the file system, a bug (CLI exit 1)."""
 
-    exit_code = 1
+    exit_code: ClassVar[int] = 1

@@ -32,7 +32,7 @@ def resolve_now(now: datetime | None = None, today: date | None = None) -> tuple
     tz = local_tz()
     for name, value in (("now", now), ("today", today)):
         problem = date_problem(value)
-        if problem:
+        if problem and value is not None:
             raise DateWindowError(f"{name} {value.isoformat()} {problem}")
     if now is not None:
         now = as_local(now, tz)
