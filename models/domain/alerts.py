@@ -21,7 +21,7 @@ agreement follow-ups) → the LA's SEN team *and* the team; family-owned clocks 
 reminders above (``contact_adviser_by`` is history by the time a case exists).
 
 Times (``not_before_for``): team email lands in office hours (working days, 09:00-17:00),
-family email outside quiet hours (08:00-20:00 any day). Both are policy.
+family email outside quiet hours (08:00-20:00 any day, `models.domain.quiet_hours`). Both are policy.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 
 from models.domain.calendar import WorkingCalendar
+from models.domain.quiet_hours import QUIET_END, QUIET_START, family_not_before
 
 __all__ = [
     "Alert",
@@ -120,8 +121,8 @@ class AlertPolicy:
     digest_horizon_wd: int = 5
     office_opens: time = time(9, 0)
     office_closes: time = time(17, 0)
-    family_quiet_until: time = time(8, 0)
-    family_quiet_from: time = time(20, 0)
+    family_quiet_until: time = QUIET_END
+    family_quiet_from: time = QUIET_START
 
     def lead_wd(self, clock_name: str) -> int:
         for prefix, value in self.due_soon_wd_by_clock.items():
@@ -293,12 +294,9 @@ def not_before_for(
     """When an email to ``audience`` may go, given ``local_now`` (aware, service time zone):
     ``None`` for at once, else the first allowed moment (team and LA: office hours on working
     days; family: outside quiet hours)."""
-    if audience == FAMILY:
-        t = local_now.time()
-        if policy.family_quiet_until <= t < policy.family_quiet_from:
-            return None
-        day = local_now.date() if t < policy.family_quiet_until else local_now.date() + timedelta(days=1)
-        return datetime.combine(day, policy.family_quiet_until, tzinfo=local_now.tzinfo)
+    if audience == FAMILY:  # the one family-quiet-hours rule
+        assert local_now.tzinfo is not None
+        return family_not_before(local_now, local_now.tzinfo, policy.family_quiet_from, policy.family_quiet_until)
     moment = _next_office_moment(local_now, calendar, policy.office_opens, policy.office_closes)
     return None if moment == local_now else moment
 

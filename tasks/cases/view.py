@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models.db import Case
 from models.domain.clocks import clock_to_json, compute_clocks
-from tasks.bounces.handling import case_contact_problems
+from tasks.bounces.problems import case_contact_problems
 from tasks.cases.casework import case_facts
 from tasks.deadlines.calendar_source import working_calendar
 from tasks.settings import get_settings

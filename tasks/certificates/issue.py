@@ -40,8 +40,9 @@ from models.domain.certificates import (
 from models.domain.clocks import certificate_needed
 from models.domain.vocabulary import CERTIFICATE_TYPES
 from tasks.cases.casework import CaseworkError, audit, record_event
+from tasks.mail.attachment import Attachment
 from tasks.mail.layout import SERVICE_NAME, long_date
-from tasks.mail.outbox import Attachment, queue_email
+from tasks.mail.outbox import queue_email
 from tasks.settings import get_settings
 
 DEFAULT_ADVISER = "Mediation adviser"

@@ -48,7 +48,7 @@ def queue_digest(
         return False
     settings = get_settings()
     with unit_of_work() as db:  # issue 15: the families to phone, LA addresses to fix
-        from tasks.bounces.handling import digest_paragraphs
+        from tasks.bounces.problems import digest_paragraphs
 
         extra = (*extra, *digest_paragraphs(db))
     subject, text, html = digest(today, digest_groups(rows), extra)

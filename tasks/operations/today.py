@@ -128,7 +128,7 @@ def build_today(today: date, now: datetime) -> TodayView:
         meet_total = db.scalar(select(func.count()).select_from(meet_stmt.subquery()))
         meetings = db.execute(meet_stmt.order_by(MediationSession.start_at).limit(LIMIT)).all()
 
-        from tasks.bounces.handling import la_address_lines, phone_these_families  # issue 15: contact problems
+        from tasks.bounces.problems import la_address_lines, phone_these_families  # issue 15: contact problems
 
         phone, phone_total = phone_these_families(db, LIMIT)
         la_lines = la_address_lines(db)

@@ -115,7 +115,7 @@ def _remove_old_bounces(cutoff: date, zone: ZoneInfo, summary: FileRetentionSumm
     past the retention period are deleted too; a mailbox that cannot be reached is reported."""
     from datetime import time as time_of_day
 
-    from tasks.bounces.mailbox import remove_old_processed
+    from tasks.bounces.sources import remove_old_processed
 
     try:
         removed = remove_old_processed(datetime.combine(cutoff, time_of_day(0), zone).timestamp())

@@ -296,8 +296,9 @@ def _next_key(db: Session, base: str, resend: bool) -> str:
 def queue_monthly_emails(month: str, workbooks: dict[str, Any], now: datetime, resend: bool = False) -> dict[str, Any]:
     """Queue the month's emails (see the module docstring); returns queued / already_queued / no_recipient."""
     from tasks.db import unit_of_work
+    from tasks.mail.attachment import Attachment
     from tasks.mail.layout import render_email
-    from tasks.mail.outbox import Attachment, queue_email
+    from tasks.mail.outbox import queue_email
     from tasks.privacy.keys import address_token
 
     settings = get_settings()
