@@ -37,7 +37,7 @@ InvalidInput (exit 2):
   - `tasks.cases.casework.CaseworkError` — an unknown case, an event or date that cannot be;
     its subclass `tasks.certificates.issue.CertificateError`: no certificate can be issued.
   - `tasks.cases.registry.RegistryError` — a bad line in the LA register or a bad mediator.
-  - `tasks.sessions.meetings.SessionError` — a meeting request the rules or the data refuse.
+  - `tasks.sessions.requests.SessionError` — a meeting request the rules or the data refuse.
   - `tasks.certificates.typefaces.UndrawableText` — a character no embedded font can draw.
   - `tasks.reporting.monthly.ReportError` — a month that cannot be reported.
   - `cli.common.InputError` — an option the CLI itself refuses (also a `click.ClickException`).
@@ -48,7 +48,7 @@ Refused (exit 2):
   - `tasks.privacy.retention.OnHoldError` — the case is on legal hold (also a `CaseworkError`).
 InternalError (exit 1):
   - `tasks.mail.mailer.DeliveryError` — the mail server did not accept a message.
-  - `tasks.bounces.mailbox.BounceMailboxError` — the bounce mailbox cannot be read.
+  - `tasks.bounces.sources.BounceMailboxError` — the bounce mailbox cannot be read.
   - `tasks.claims.routing.ClaimsChanged` — another run batched the claims first; rolled back,
     safe to retry (also a `RuntimeError`).
 
