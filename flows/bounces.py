@@ -53,7 +53,7 @@ def bounce_check(now: datetime | None = None) -> dict:
     Args:
         now: the moment to run as of (ISO-8601 with offset; default: now).
     """
-    from tasks.operations.today import publish_today
+    from flows.today import publish_today
 
     today, moment = resolve_now(now)
     summary = job.run(today, moment, step=as_task).as_dict()

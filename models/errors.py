@@ -34,9 +34,9 @@ InvalidInput (exit 2):
   - `tasks.intake.referral_intake.IntakeInputError` — a path given to `drs intake` that is missing.
   - `tasks.claims.files.ClaimFileError` — a claims file that cannot be read at all.
   - `tasks.claims.claims_in.ClaimError` — a decision on a claim that cannot be made.
-  - `tasks.cases.casework.CaseworkError` — an unknown case, an event or date that cannot be;
+  - `tasks.cases.store.CaseworkError` — an unknown case, an event or date that cannot be;
     its subclass `tasks.certificates.issue.CertificateError`: no certificate can be issued.
-  - `tasks.cases.registry.RegistryError` — a bad line in the LA register or a bad mediator.
+  - `tasks.cases.register_file.RegistryError` — a bad line in the LA register or a bad mediator.
   - `tasks.sessions.requests.SessionError` — a meeting request the rules or the data refuse.
   - `tasks.certificates.typefaces.UndrawableText` — a character no embedded font can draw.
   - `tasks.reporting.monthly.ReportError` — a month that cannot be reported.

@@ -57,7 +57,7 @@ def held_files(home: Path) -> set[Path]:
 
     from models.db import Case
     from tasks.db import unit_of_work
-    from tasks.privacy.retention import case_files
+    from tasks.privacy.personal_files import case_files
 
     with unit_of_work() as db:
         held = list(db.scalars(select(Case.id).where(Case.legal_hold_reason.is_not(None))))
