@@ -598,7 +598,7 @@ def referral_records(
     copies: tuple[int, int] = (3, 5),
     prefix: str = "BENCH-IN",
 ) -> list[dict]:
-    """`n` valid referral forms (CONTRACT §Referral files, nested JSON) submitted in the week up to
+    """`n` valid referral forms (docs/formats.md "Referrals", nested JSON) submitted in the week up to
     `day`; `similar_share` of them come in groups of near-identical forms: the same child, LA and
     decision letter as the group's first form, with a different form id (and time); a group has
     `copies` (a range) near-identical forms after its first."""

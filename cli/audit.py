@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import InputError, emit_json, json_option, local_tz, parse_date
+from cli.common import emit_json, json_option, local_tz, parse_date
 
 
 @click.command()
@@ -14,7 +14,7 @@ from cli.common import InputError, emit_json, json_option, local_tz, parse_date
 @json_option
 def audit(ref: str | None, since: str | None, limit: int | None, as_json: bool) -> None:
     """The audit trail, oldest first: of one case (REF) or of everything."""
-    from tasks.cases.casework import CaseworkError, get_case
+    from tasks.cases.casework import get_case
     from tasks.db import unit_of_work
     from tasks.privacy.audit_trail import read_audit
 
@@ -22,10 +22,7 @@ def audit(ref: str | None, since: str | None, limit: int | None, as_json: bool) 
     with unit_of_work() as db:
         case_id = None
         if ref:
-            try:
-                case_id = get_case(db, ref).id
-            except CaseworkError as exc:
-                raise InputError(str(exc)) from None
+            case_id = get_case(db, ref).id  # an unknown case: CaseworkError, exit 2
         rows = read_audit(db, case_id=case_id, since=since_day, tz=local_tz(), limit=limit)
     if as_json:
         emit_json(rows)

@@ -32,19 +32,15 @@ def issue(
     certificate-issued event (which moves the appeal deadline). A second one for the same trigger
     is refused."""
     from models.domain.fields import text_problem
-    from tasks.cases.casework import CaseworkError
     from tasks.certificates.issue import issue_certificate
 
     day, moment = resolve_clock(today, now)
     on_date = parse_date(on, "--on")
     if text_problem(adviser):
         raise InputError(f"--adviser {text_problem(adviser)}")
-    try:
-        result = issue_certificate(
-            ref, on_date, today=day, now=moment, actor="cli:certificate-issue", cert_type=cert_type, adviser=adviser
-        )
-    except CaseworkError as exc:
-        raise InputError(str(exc)) from None
+    result = issue_certificate(
+        ref, on_date, today=day, now=moment, actor="cli:certificate-issue", cert_type=cert_type, adviser=adviser
+    )
     if as_json:
         emit_json(result)
         return

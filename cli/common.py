@@ -1,6 +1,6 @@
 """What every `drs` command shares: dates, JSON output, errors, and running a flow.
 
-Exit status (CONTRACT): 0 done; 1 the run failed; 2 usage or input error with one line on stderr.
+Exit status (README.md, "Command line: `drs`"): 0 done; 1 the run failed; 2 usage or input error with one line on stderr.
 Nothing here imports Prefect: only `run_flow` does, and only when a server is reachable.
 """
 
@@ -14,18 +14,24 @@ import urllib.request
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 import click
 
+from models.errors import InvalidInput
 from tasks.settings import get_settings
 
 
-class InputError(click.ClickException):
-    """Usage or input error: exit 2, one line on stderr."""
+class InputError(InvalidInput, click.ClickException):
+    """A usage or input error the CLI finds itself (an option that cannot be used): exit 2, one line
+    on stderr. Errors from below (`models.errors.UserError` and its subclasses) need no wrapping:
+    the `drs` group turns each into this (see `cli.main.LazyGroup.invoke`)."""
 
     exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)  # ValueError.__init__ (before it) does not chain
 
     def show(self, file=None) -> None:
         click.echo(f"drs: error: {self.format_message()}", err=True)
@@ -35,38 +41,31 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
+@overload
+def parse_date(value: str, name: str = ...) -> date: ...
+@overload
+def parse_date(value: None, name: str = ...) -> None: ...
+@overload
+def parse_date(value: str | None, name: str = ...) -> date | None: ...
 def parse_date(value: str | None, name: str = "date") -> date | None:
-    if value is None:
-        return None
-    try:
-        parsed = date.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{name} {value!r} is not a date (use YYYY-MM-DD)") from None
-    _in_window(parsed, name)
-    return parsed
+    """A date typed as option `name` (models/domain/dates.py: ISO, in the sane window), or None."""
+    from models.domain.dates import read_date_option
+
+    return None if value is None else read_date_option(value, name)
 
 
-def _in_window(value: date | datetime, name: str) -> None:
-    """Dates a person types must fall in the sane window (2000-01-01 to 2100-12-31): exit 2 otherwise."""
-    from models.domain.fields import date_problem
-
-    problem = date_problem(value)
-    if problem:
-        raise InputError(f"{name} {value.isoformat()} {problem}")
-
-
+@overload
+def parse_datetime(value: str, name: str = ...) -> datetime: ...
+@overload
+def parse_datetime(value: None, name: str = ...) -> None: ...
+@overload
+def parse_datetime(value: str | None, name: str = ...) -> datetime | None: ...
 def parse_datetime(value: str | None, name: str = "time") -> datetime | None:
-    """An ISO-8601 date-time; without an offset it is read as the service's local time."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{name} {value!r} is not a date-time (use ISO-8601, e.g. 2026-11-28T09:30+00:00)") from None
-    _in_window(parsed, name)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local_tz())
-    return parsed
+    """An ISO-8601 date-time typed as option `name`; without an offset it is the service's local
+    time (models/domain/dates.py), or None."""
+    from models.domain.dates import read_datetime_option
+
+    return None if value is None else read_datetime_option(value, name, local_tz())
 
 
 def resolve_clock(today: str | None = None, now: str | None = None) -> tuple[date, datetime]:

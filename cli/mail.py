@@ -63,13 +63,10 @@ def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str |
         )
     _, moment = resolve_clock(today, now)
     from tasks.db import unit_of_work
-    from tasks.mail.failures import UnknownEmails, requeue_failed
+    from tasks.mail.failures import requeue_failed
 
     with unit_of_work() as db:
-        try:
-            done, skipped = requeue_failed(db, keys=keys, all_failed=all_failed, now=moment)
-        except UnknownEmails as exc:
-            raise InputError(str(exc)) from None
+        done, skipped = requeue_failed(db, keys=keys, all_failed=all_failed, now=moment)  # UnknownEmails: exit 2
         db.commit()
     if as_json:
         emit_json({"requeued": [r.as_dict() for r in done], "not_failed": skipped})

@@ -9,6 +9,7 @@ import sys
 import click
 
 from cli.recorded import exit_fast
+from models.errors import UserError
 
 #: command name -> ("module:attribute" of its click command or group, one-line help)
 COMMANDS = {
@@ -45,6 +46,19 @@ class LazyGroup(click.Group):
         module, attribute = target[0].split(":")
         return getattr(importlib.import_module(module), attribute)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; an error it raises is judged by its type (models/errors.py), never by
+        its text: a `UserError` (wrong input, unknown name, refused action) becomes one line on
+        stderr and exit 2. Anything else goes on up: `main` says it in one line and exits 1."""
+        from cli.common import InputError
+
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except UserError as exc:
+            raise InputError(str(exc)) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
@@ -53,18 +67,15 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def drs() -> None:
     """drs-flows: SEND mediation casework, deadlines, reminders, claims and reports."""
-    from cli.common import InputError
-    from tasks.settings import SettingsError, get_settings
+    from tasks.settings import get_settings
 
-    try:  # every setting is checked before any command does anything (exit 2, one line)
-        get_settings()
-    except SettingsError as exc:
-        raise InputError(str(exc)) from None
+    get_settings()  # every setting is checked before any command does anything (SettingsError: exit 2)
 
 
 @exit_fast
 def main() -> None:
-    """Console entry point: click's usage errors become one line on stderr, exit 2."""
+    """Console entry point: one line on stderr for every error. Exit 2 for click's usage errors and
+    a `UserError` (models/errors.py); exit 1 for an `InternalError` or anything unforeseen."""
     try:
         code = drs.main(prog_name="drs", standalone_mode=False)
     except click.exceptions.Abort:
@@ -77,15 +88,17 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
-    except Exception as exc:  # anything unforeseen: one line, no traceback (it may hold personal data)
-        from tasks.settings import SettingsError
-
-        if isinstance(exc, SettingsError):  # a configuration mistake is the user's input: exit 2
-            click.echo(f"drs: error: {exc}", err=True)
-            sys.exit(2)
+    except UserError as exc:  # raised outside a command's own run (e.g. while loading it)
+        click.echo(f"drs: error: {_one_line(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # an InternalError or anything unforeseen: one line, no traceback
         click.echo(f"drs: error: {_plain(exc)}", err=True)
         sys.exit(1)
     sys.exit(code or 0)
+
+
+def _one_line(exc: Exception) -> str:
+    return str(exc).replace("\n", " ")
 
 
 def _plain(exc: Exception) -> str:

@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 
 import click
 
-from cli.common import InputError
-
 
 @click.group()
 def mediator() -> None:
@@ -19,13 +17,10 @@ def mediator() -> None:
 @click.option("--email", required=True, help="the mediator's email address")
 def add(name: str, email: str) -> None:
     """Register a mediator (again with the same email updates the name)."""
-    from tasks.cases.registry import RegistryError, add_mediator
+    from tasks.cases.registry import add_mediator
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:
-        try:
-            row, created = add_mediator(db, name, email, datetime.now(UTC))
-        except RegistryError as exc:
-            raise InputError(str(exc)) from None
+        row, created = add_mediator(db, name, email, datetime.now(UTC))  # RegistryError: exit 2
         db.commit()
         click.echo(f"mediator {row.id} {'added' if created else 'updated'}", err=True)

@@ -27,14 +27,12 @@ import fcntl
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cli.supervisor import Supervisor, say, terminate
 from tasks.operations.processes import pid_alive
 
 HOST = "127.0.0.1"
@@ -50,18 +48,22 @@ PREFECT_RETENTION = {
     "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": "P7D",  # a duration (ISO 8601); the vacuum one is seconds
 }
 HEALTH_TIMEOUT_S = 120
-STOP_TIMEOUT_S = 20
-
-
-def say(message: str) -> None:
-    print(f"drs run: {message}", flush=True)
 
 
 def _health(api_url: str, timeout: float = 1.0) -> bool:
+    """Whether the Prefect server at `api_url` answers its health check (Prefect's own client, with
+    the dashboard password when one is set)."""
+    if not api_url:
+        return False
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.settings import PREFECT_API_AUTH_STRING
+
     try:
-        with urllib.request.urlopen(api_url + "/health", timeout=timeout) as response:
-            return response.status == 200
-    except (OSError, ValueError):
+        with SyncPrefectClient(
+            api_url, auth_string=PREFECT_API_AUTH_STRING.value(), httpx_settings={"timeout": timeout}
+        ) as client:
+            return client.api_healthcheck() is None
+    except Exception:  # noqa: BLE001 — a bad address or a refused connection: not healthy
         return False
 
 
@@ -95,64 +97,6 @@ def server_env(environ: dict[str, str], api_url: str, ui_url: str) -> dict[str, 
     return env
 
 
-class Supervisor:
-    """Starts and stops the children of one `make run`."""
-
-    def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen]] = []
-        self.record: Path | None = None
-
-    def start(self, label: str, argv: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
-        out = open(log, "ab") if log else None  # noqa: SIM115 — lives as long as the child
-        proc = subprocess.Popen(
-            argv,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT if out else None,
-            process_group=0,
-            preexec_fn=_default_signals,
-        )
-        self.children.append((label, proc))
-        return proc
-
-    def stop(self) -> None:
-        """Stop the children, last started first: SIGINT to the child itself (so `drs serve` can
-        cancel its runs cleanly and pause its schedules), then SIGTERM and SIGKILL to its whole
-        process group if it does not exit in time; finally sweep anything left in the group."""
-        for label, proc in reversed(self.children):
-            if proc.poll() is None:
-                say(f"stopping {label} (pid {proc.pid})")
-                proc.send_signal(signal.SIGINT)
-                for sig, wait in ((None, STOP_TIMEOUT_S), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-                    if sig is not None:
-                        try:
-                            os.killpg(proc.pid, sig)
-                        except ProcessLookupError:
-                            break
-                    try:
-                        proc.wait(timeout=wait)
-                        break
-                    except subprocess.TimeoutExpired:
-                        continue
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)  # strays left in its group
-            except (ProcessLookupError, PermissionError):
-                pass
-        self.children.clear()
-        if self.record is not None:
-            self.record.unlink(missing_ok=True)
-            self.record = None
-
-
-def _default_signals() -> None:
-    """In a child before exec: SIGINT back to its default (a shell's `&` may have ignored it)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _terminate(signum, frame):  # SIGTERM behaves like Ctrl-C
-    raise KeyboardInterrupt
-
-
 def share_auth_string() -> None:
     """Under a dashboard password (PREFECT_SERVER_API_AUTH_STRING), our own clients — the first runs
     started here and `drs serve` — send it too (PREFECT_API_AUTH_STRING, unless set already)."""
@@ -161,6 +105,7 @@ def share_auth_string() -> None:
 
 
 def main() -> int:
+    """Run everything (see the module docstring); the exit status: 0 after Ctrl-C, else 1 or 2."""
     from cli.common import configure_prefect_env
     from tasks.settings import get_settings
 
@@ -177,19 +122,29 @@ def main() -> int:
     except ValueError as exc:
         say(str(exc))
         return 2
-    api_url = f"http://{HOST}:{port}/api"
-    record = prefect_home / "server.json"
-
-    # 1. no twins
     lock = open(prefect_home / "run.lock", "w")  # noqa: SIM115 — held until exit
+    try:
+        if not _no_twin(lock, prefect_home / "server.json", port, settings.home):
+            return 1
+        started = time.monotonic()
+        demo_loaded = _database(settings)
+        return _serve_until_stopped(prefect_home, port, started, demo_loaded, user_log_level)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+def _no_twin(lock, record: Path, port: int, home: Path) -> bool:
+    """1. Take the lock of this data folder; refuse (False, said why) when another `make run` holds
+    it, a recorded server still answers, or another program has the port."""
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         say(
-            f"drs-flows is already running for {settings.home.resolve()} (another `make run`); "
+            f"drs-flows is already running for {home.resolve()} (another `make run`); "
             "use that one, or stop it with Ctrl-C in its terminal"
         )
-        return 1
+        return False
     if record.exists():
         try:
             previous = json.loads(record.read_text())
@@ -200,88 +155,53 @@ def main() -> int:
                 f"a Prefect server recorded by an earlier run is still running (pid {previous['pid']}, "
                 f"{previous.get('ui_url', previous.get('api_url'))}); stop it first: kill {previous['pid']}"
             )
-            return 1
+            return False
         record.unlink(missing_ok=True)
     if _port_in_use(port):
         say(f"port {port} on {HOST} is already in use by another program; stop it or set PREFECT_SERVER_API_PORT")
-        return 1
+        return False
+    return True
 
-    # 2. database, 3. demo
+
+def _database(settings) -> bool:
+    """2. Migrate the database; 3. load the demo data set into an empty register (unless DRS_DEMO=0).
+    Returns whether the demo was loaded."""
     from models.db.migrate import upgrade
     from tasks.cases.demo import database_is_empty, load_demo
     from tasks.db import unit_of_work
     from tasks.timekeeping import resolve_now
 
-    started = time.monotonic()
     upgrade(settings.db_url)
     say("database is up to date")
-    demo_loaded = False
     with unit_of_work() as db:
-        if database_is_empty(db):
-            if settings.demo:
-                today, now = resolve_now()
-                counts = load_demo(db, today, now)
-                db.commit()
-                demo_loaded = True
-                say(
-                    "the register was empty, so the fictional DEMO data set was loaded ("
-                    + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-                    + "); set DRS_DEMO=0 to start without it"
-                )
-            else:
-                say("the register is empty and DRS_DEMO=0: no demo data loaded (import LAs with `drs la import`)")
+        if not database_is_empty(db):
+            return False
+        if not settings.demo:
+            say("the register is empty and DRS_DEMO=0: no demo data loaded (import LAs with `drs la import`)")
+            return False
+        today, now = resolve_now()
+        counts = load_demo(db, today, now)
+        db.commit()
+    say(
+        "the register was empty, so the fictional DEMO data set was loaded ("
+        + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+        + "); set DRS_DEMO=0 to start without it"
+    )
+    return True
 
-    # 4. server
+
+def _serve_until_stopped(
+    prefect_home: Path, port: int, started: float, demo_loaded: bool, user_log_level: str | None
+) -> int:
+    """4. The server, 5. `drs serve`, then wait for Ctrl-C (0) or a child that exits (1); 6. stop."""
     supervisor = Supervisor()
-    previous_handler = signal.signal(signal.SIGTERM, _terminate)
+    previous_handler = signal.signal(signal.SIGTERM, terminate)
+    api_url = f"http://{HOST}:{port}/api"
     env = server_env(dict(os.environ), api_url, f"http://{HOST}:{port}")
-    bin_dir = Path(sys.executable).parent
-    logs = prefect_home / "logs"
-    logs.mkdir(exist_ok=True)
     try:
-        say(f"starting the Prefect server on {HOST}:{port} (Prefect home {prefect_home}; log {logs / 'server.log'})")
-        server = supervisor.start(
-            "the Prefect server",
-            [str(bin_dir / "prefect"), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"],
-            env,
-            logs / "server.log",
-        )
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while not _health(api_url):
-            if server.poll() is not None:
-                say(f"the Prefect server exited (status {server.returncode}); see {logs / 'server.log'}")
-                return 1
-            if time.monotonic() > deadline:
-                say(f"the Prefect server did not answer within {HEALTH_TIMEOUT_S} s; see {logs / 'server.log'}")
-                return 1
-            time.sleep(0.5)
-        supervisor.record = record
-        record.write_text(
-            json.dumps(
-                {
-                    "api_url": api_url,
-                    "ui_url": f"http://{HOST}:{port}",
-                    "pid": server.pid,
-                    "run_pid": os.getpid(),
-                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                },
-                indent=2,
-            )
-        )
-        say(f"Prefect server healthy after {time.monotonic() - started:.0f} s")
-
-        # 5. drs serve (run logs at INFO go to the dashboard; its terminal output stays at WARNING)
-        serve_env = dict(env)
-        if user_log_level is None:
-            serve_env.pop("PREFECT_LOGGING_LEVEL", None)
-        # the first runs are started by `drs serve` itself once it has registered the deployments
-        # (so they cannot race the registration)
-        kicks = ["watchdog"] + (["deadline-monitor", "session-reminders"] if demo_loaded else [])
-        supervisor.start(
-            "drs serve",
-            [str(bin_dir / "drs"), "serve"] + [arg for name in kicks for arg in ("--start-now", name)],
-            serve_env,
-        )
+        if not _start_server(supervisor, env, prefect_home, port, started):
+            return 1
+        _start_serve(supervisor, env, demo_loaded, user_log_level)
         print(
             f"\n  Dashboard: http://{HOST}:{port}   (Ctrl-C stops everything)"
             f"\n  Today:     http://{HOST}:{port}/artifacts/key/today   (bookmark it; also linked from each watchdog run's log)\n",
@@ -300,9 +220,61 @@ def main() -> int:
     finally:
         supervisor.stop()
         signal.signal(signal.SIGTERM, previous_handler)
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
         say("stopped")
+
+
+def _start_server(supervisor: Supervisor, env: dict[str, str], prefect_home: Path, port: int, started: float) -> bool:
+    """4. Start `prefect server start`, wait until it is healthy, and record it in server.json."""
+    api_url = env["PREFECT_API_URL"]
+    logs = prefect_home / "logs"
+    logs.mkdir(exist_ok=True)
+    say(f"starting the Prefect server on {HOST}:{port} (Prefect home {prefect_home}; log {logs / 'server.log'})")
+    server = supervisor.start(
+        "the Prefect server",
+        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", HOST, "--port", str(port)]
+        + ["--analytics-off"],
+        env,
+        logs / "server.log",
+    )
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while not _health(api_url):
+        if server.poll() is not None:
+            say(f"the Prefect server exited (status {server.returncode}); see {logs / 'server.log'}")
+            return False
+        if time.monotonic() > deadline:
+            say(f"the Prefect server did not answer within {HEALTH_TIMEOUT_S} s; see {logs / 'server.log'}")
+            return False
+        time.sleep(0.5)
+    supervisor.record = prefect_home / "server.json"
+    supervisor.record.write_text(
+        json.dumps(
+            {
+                "api_url": api_url,
+                "ui_url": env["PREFECT_UI_URL"],
+                "pid": server.pid,
+                "run_pid": os.getpid(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            indent=2,
+        )
+    )
+    say(f"Prefect server healthy after {time.monotonic() - started:.0f} s")
+    return True
+
+
+def _start_serve(supervisor: Supervisor, env: dict[str, str], demo_loaded: bool, user_log_level: str | None) -> None:
+    """5. Start `drs serve` (run logs at INFO go to the dashboard; its terminal output stays at
+    WARNING). The first runs are started by `drs serve` itself once it has registered the
+    deployments, so they cannot race the registration."""
+    serve_env = dict(env)
+    if user_log_level is None:
+        serve_env.pop("PREFECT_LOGGING_LEVEL", None)
+    kicks = ["watchdog"] + (["deadline-monitor", "session-reminders"] if demo_loaded else [])
+    supervisor.start(
+        "drs serve",
+        [str(Path(sys.executable).parent / "drs"), "serve"] + [arg for name in kicks for arg in ("--start-now", name)],
+        serve_env,
+    )
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ Needs a running Prefect server: `PREFECT_API_URL`, or the one `make run` started
 `$PREFECT_HOME/server.json`. Without one it refuses (exit 2): serving against Prefect's temporary
 server would register deployments nobody can see.
 
-What it does: loads each deployment of `flows/deployments.py` (a deployment whose flow module does
-not exist yet is skipped and named on stderr), registers it with its Europe/London cron schedules
+What it does: loads each deployment of `flows/deployments.py` (a deployment whose flow cannot be
+loaded is skipped and named on stderr), registers it with its Europe/London cron schedules
 and a concurrency limit of one, starts one run of each `--start-now` deployment (after the
 registration, so it cannot race it), then polls for scheduled runs (each run executes in a child
 process) while a task worker in the same event loop runs background tasks (`task.delay(...)`)
@@ -149,7 +149,12 @@ async def _drop_late_backlog(client, deployment_ids: list) -> int:
     """After downtime (a crash: a clean stop pauses the schedules and removes future runs) each job
     may have many overdue scheduled runs — 120 `deliver-email` runs after two hours. Keep the most
     recent overdue run of each deployment (it catches up: every flow works out what is due from the
-    database) and delete the older ones, so late runs do not pile up."""
+    database) and delete the older ones, so late runs do not pile up.
+
+    Kept by hand because Prefect 3.9 (open source) has no equivalent: its `late_runs` service only
+    renames overdue runs "Late" (still type SCHEDULED, so the runner still executes every one), the
+    runner has no catch-up switch, and an automation on "Late" would cancel the newest overdue run
+    too — the one catch-up run we want to keep."""
     from datetime import datetime, timedelta
 
     from prefect.client.schemas.filters import (
@@ -166,7 +171,7 @@ async def _drop_late_backlog(client, deployment_ids: list) -> int:
     overdue = FlowRunFilter(
         deployment_id=FlowRunFilterDeploymentId(any_=deployment_ids),
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
-        expected_start_time=FlowRunFilterExpectedStartTime(before_=cutoff),
+        expected_start_time=FlowRunFilterExpectedStartTime(before_=cutoff),  # type: ignore[arg-type]  # pydantic coerces a datetime
     )
     dropped = 0
     while True:  # the API pages at 200; the runs kept come first in every page

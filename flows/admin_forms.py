@@ -121,10 +121,7 @@ def local(moment: None) -> None: ...
 def local(moment: datetime | None) -> datetime | None:
     """A date-time without an offset is the service's local time (`DRS_TIMEZONE`, Europe/London),
     the same rule as `drs session schedule --start`."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    from zoneinfo import ZoneInfo
+    from models.domain.dates import as_local
+    from tasks.timekeeping import local_tz
 
-    from tasks.settings import get_settings
-
-    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
+    return None if moment is None else as_local(moment, local_tz())

@@ -15,7 +15,7 @@ Scheduling rules (issue 8):
 - after downtime nothing piles up: each flow works out what is due from the database.
 
 Nothing here imports Prefect or the flow modules at import time: `load_flow` imports one flow
-module when it is needed, and a module that does not exist (yet) is reported, not fatal.
+module when it is needed.
 
 Run `python -m flows.deployments yaml` to print the `prefect.yaml` these specs describe, and
 `python -m flows.deployments check` to compare it with the file in the repository.
@@ -26,8 +26,10 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from flows.prefect_yaml import render, repository_yaml_path  # noqa: F401 — re-exported
+from models.errors import NotFound
 
 #: The time zone every schedule is evaluated in (the service's local time).
 TIMEZONE = "Europe/London"
@@ -203,24 +205,18 @@ def get_spec(name: str) -> DeploymentSpec:
     raise KeyError(name)
 
 
-class FlowNotAvailable(LookupError):
-    """The flow of a deployment cannot be loaded (module missing, or no such flow in it)."""
+class FlowNotAvailable(NotFound):
+    """The module of a deployment holds no flow of that name."""
 
 
 def load_flow(spec: DeploymentSpec):
     """The `Flow` object for `spec`, imported on demand.
 
     Returns `(flow, note)`: `note` is None, or says that the registry's attribute is out of date
-    and the flow was found by its name instead. Raises `FlowNotAvailable` with the reason when the
-    module does not exist or holds no flow named `spec.name`. Errors inside an existing module
-    (a bug) are raised as they are.
+    and the flow was found by its name instead. Raises `FlowNotAvailable` when the module holds no
+    flow named `spec.name`; an error importing the module (a bug) is raised as it is.
     """
-    try:
-        module = importlib.import_module(spec.module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == spec.module or spec.module.startswith(exc.name + ".")):
-            raise FlowNotAvailable(f"module {spec.module} does not exist yet") from None
-        raise
+    module = importlib.import_module(spec.module)
     candidate = getattr(module, spec.attribute, None)
     if candidate is not None and getattr(candidate, "name", None) == spec.name:
         return candidate, None
@@ -233,17 +229,11 @@ def load_flow(spec: DeploymentSpec):
 
 
 def load_background_tasks() -> tuple[list, list[str]]:
-    """(tasks to serve, notes naming those that cannot be loaded yet) for `BACKGROUND_TASKS`."""
+    """(tasks to serve, notes naming those not found in their module) for `BACKGROUND_TASKS`."""
     tasks, notes = [], []
     for ref in BACKGROUND_TASKS:
         module_name, attribute = ref.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
-                notes.append(f"{ref}: module {module_name} does not exist yet")
-                continue
-            raise
+        module = importlib.import_module(module_name)
         task = getattr(module, attribute, None)
         if task is None:
             notes.append(f"{ref}: no such task")
@@ -274,99 +264,12 @@ def to_runner_deployment(spec: DeploymentSpec, flow=None):
     )
 
 
-# --- prefect.yaml ---------------------------------------------------------------------------
-
-_YAML_HEAD = """\
-# prefect.yaml — GENERATED from flows/deployments.py: `python -m flows.deployments yaml > prefect.yaml`
-# (a test fails when the two differ). `drs serve` serves the same deployments from one process;
-# this file is for running them on workers instead:
-#   prefect work-pool create {pool} --type process --overwrite
-#   prefect --no-prompt deploy --all
-#   prefect worker start --pool {pool}
-# Every schedule is a cron in Europe/London; nothing runs 01:00-03:00 (clock changes);
-# every deployment has a concurrency limit of one.
-name: drs-flows
-prefect-version: 3.9.1
-
-build: null
-push: null
-pull:
-  - prefect.deployments.steps.set_working_directory:
-      directory: "{{{{ $PWD }}}}"
-
-definitions:
-  work_pools:
-    process: &process
-      name: {pool}
-      work_queue_name: default
-  schedules:
-    london: &london
-      timezone: {tz}
-      active: true
-  settings:
-    one_at_a_time: &one_at_a_time 1
-
-deployments:
-"""
-
-
-def _yaml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def render_prefect_yaml(specs: tuple[DeploymentSpec, ...] = DEPLOYMENTS) -> str:
-    """The text of `prefect.yaml` for `specs` (anchors under `definitions:` for shared settings)."""
-    out = [_YAML_HEAD.format(pool=WORK_POOL, tz=TIMEZONE)]
-    for spec in specs:
-        out.append(f"  - name: {spec.name}\n")
-        out.append(f"    entrypoint: {spec.file_entrypoint}\n")
-        out.append(f"    description: {_yaml_str(spec.description)}\n")
-        out.append(f"    tags: [{', '.join(spec.tags)}]\n")
-        out.append("    concurrency_limit: *one_at_a_time\n")
-        out.append("    work_pool: *process\n")
-        if spec.parameters:
-            out.append("    parameters:\n")
-            for key, value in spec.parameters.items():
-                out.append(f"      {key}: {value!r}\n")
-        else:
-            out.append("    parameters: {}\n")
-        if spec.crons:
-            out.append("    schedules:\n")
-            for cron in spec.crons:
-                out.append(f"      - cron: {_yaml_str(cron)}\n        <<: *london\n")
-        else:
-            out.append("    schedules: []\n")
-    return "".join(out)
-
-
-def repository_yaml_path() -> Path:
-    return Path(__file__).resolve().parents[1] / "prefect.yaml"
-
-
-def main(argv: list[str]) -> int:
-    command = argv[0] if argv else "yaml"
-    if command == "yaml":
-        sys.stdout.write(render_prefect_yaml())
-        return 0
-    if command == "check":
-        path = repository_yaml_path()
-        current = path.read_text() if path.exists() else ""
-        if current != render_prefect_yaml():
-            print(
-                f"{path} differs from flows/deployments.py; regenerate it with "
-                "`python -m flows.deployments yaml > prefect.yaml`",
-                file=sys.stderr,
-            )
-            return 1
-        print("prefect.yaml matches flows/deployments.py", file=sys.stderr)
-        return 0
-    if command == "list":
-        for spec in DEPLOYMENTS:
-            print(f"{spec.name:28} {spec.entrypoint:42} {' | '.join(spec.crons) or '(on demand)'}")
-        return 0
-    print("usage: python -m flows.deployments [yaml|check|list]", file=sys.stderr)
-    return 2
+    """The text of `prefect.yaml` for `specs` (see `flows.prefect_yaml`)."""
+    return render(specs, WORK_POOL, TIMEZONE)
 
 
 if __name__ == "__main__":
+    from flows.prefect_yaml import main
+
     sys.exit(main(sys.argv[1:]))

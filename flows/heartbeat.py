@@ -111,7 +111,7 @@ def newer_completed_run(
                 flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
                 flow_run_filter=FlowRunFilter(
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED])),
-                    expected_start_time=FlowRunFilterExpectedStartTime(after_=expected_start),
+                    expected_start_time=FlowRunFilterExpectedStartTime(after_=expected_start),  # type: ignore[arg-type]  # pydantic coerces a datetime
                 ),
                 sort=FlowRunSort.EXPECTED_START_TIME_DESC,
                 limit=50,

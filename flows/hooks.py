@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from models.errors import UserError
 from tasks.mail.mailer import OutgoingEmail, mailer_from_settings
 from tasks.settings import get_settings
 
@@ -46,16 +47,6 @@ def notify_team_of_failure(flow, flow_run, state) -> None:
         mailer.close()
 
 
-#: A message that is one of ours (the reason an action was refused: references only, no SQL).
-def _refusal_types() -> tuple[type[Exception], ...]:
-    from models.domain.sessions import BookingError
-    from tasks.cases.casework import CaseworkError
-    from tasks.claims.claims_in import ClaimError
-    from tasks.sessions.meetings import SessionError
-
-    return (CaseworkError, SessionError, ClaimError, BookingError)
-
-
 def refusal_fails_run(fn):
     """Wrap an admin flow's function (under `@flow`): a refused action — an unknown case, a date in
     the future, a meeting that cannot move — ends the run Failed with the reason as its message and
@@ -74,7 +65,7 @@ def refusal_fails_run(fn):
 
         try:
             return fn(*args, **kwargs)
-        except _refusal_types() as exc:
+        except UserError as exc:  # by type (models/errors.py): an unknown case, a refused action
             reason = f"refused: {_one_line(exc)}"
         except SQLAlchemyError as exc:
             reason = (
@@ -87,7 +78,7 @@ def refusal_fails_run(fn):
 
     # Prefect builds the Run form and validates parameters from the signature: give it the
     # resolved annotations (`fn`'s module globals are not the wrapper's).
-    wrapper.__signature__ = inspect.signature(fn, eval_str=True)
+    wrapper.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
     wrapper.__annotations__ = typing.get_type_hints(fn)
     return wrapper
 

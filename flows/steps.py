@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 @cache
 def _task_of(fn: Callable[..., Any]) -> Any:
-    return task(fn, name=fn.__name__.strip("_").replace("_", "-"), cache_policy=NO_CACHE)
+    return task(name=fn.__name__.strip("_").replace("_", "-"), cache_policy=NO_CACHE)(fn)
 
 
 def as_task(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

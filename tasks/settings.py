@@ -1,6 +1,6 @@
 """Settings from the environment (and a `.env` file in the working directory).
 
-Exactly the variables of CONTRACT.md §Configuration. `get_settings()` is cached; tests
+Exactly the variables of README.md "Configuration". `get_settings()` is cached; tests
 that change the environment call `get_settings.cache_clear()`.
 """
 
@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.errors import InvalidInput
+
 
 class Settings(BaseSettings):
     # An empty value (`DRS_SMTP_HOST=` in a `.env` template) means unset: the default applies.
@@ -24,7 +26,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None  # never printed: `.get_secret_value()` where it is used
     smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
     mail_from: str = "mediation@example.org"
     team_email: str = "team@example.org"
@@ -48,12 +50,11 @@ class Settings(BaseSettings):
     @field_validator("mail_from", "team_email")
     @classmethod
     def _address(cls, value: str) -> str:
-        from email_validator import EmailNotValidError, validate_email
+        from models.domain.fields import email_problem  # THE email check
 
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise ValueError(f"not a valid email address ({str(exc).rstrip('.')})") from None
+        problem = email_problem(value)
+        if problem:
+            raise ValueError(problem.removeprefix("is "))
         return value
 
     @field_validator("timezone")
@@ -144,7 +145,7 @@ class Settings(BaseSettings):
         return self.home / "extra-holidays.csv"
 
 
-class SettingsError(ValueError):
+class SettingsError(InvalidInput):
     """A configuration variable has a value that cannot be used; the message names it (one line)."""
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from models.domain.dates import as_local
 from models.domain.fields import date_problem
+from models.errors import InvalidInput
 from tasks.settings import get_settings
 
 #: With only a date, "now" is this local time on it (the start of the office day).
@@ -19,7 +21,7 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
-class DateWindowError(ValueError):
+class DateWindowError(InvalidInput):
     """`today`/`now` outside the sane window (2000-01-01 to 2100-12-31): refused before anything is written."""
 
 
@@ -30,11 +32,10 @@ def resolve_now(now: datetime | None = None, today: date | None = None) -> tuple
     tz = local_tz()
     for name, value in (("now", now), ("today", today)):
         problem = date_problem(value)
-        if problem:
+        if problem and value is not None:
             raise DateWindowError(f"{name} {value.isoformat()} {problem}")
     if now is not None:
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=tz)
+        now = as_local(now, tz)
         return now.astimezone(tz).date(), now
     if today is not None:
         return today, datetime.combine(today, DEFAULT_TIME_OF_DAY, tzinfo=tz)

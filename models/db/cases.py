@@ -13,7 +13,7 @@ from models.db.base import Base, UTCDateTime
 
 
 class LocalAuthority(Base):
-    """An LA in the register (CONTRACT §LA); its current policy lives in `LaPolicy` rows."""
+    """An LA in the register (docs/formats.md "Local-authority register"); its current policy lives in `LaPolicy` rows."""
 
     __tablename__ = "local_authorities"
     id: Mapped[int] = mapped_column(primary_key=True)

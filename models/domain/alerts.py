@@ -4,7 +4,7 @@
 by its key). Nothing here reads the clock or touches a database: the same inputs always give
 the same alerts, so the rules are table-tested over Christmas, Easter, August and DST weekends.
 
-Kinds (CONTRACT / issue #4):
+Kinds (README.md "Deadlines, alerts and certificates"; issue #4):
 
 * ``due-soon``  — the clock's working-day ``target`` is within the next ``due_soon_wd`` working
   days (default 2), today excluded;

@@ -2,7 +2,7 @@
 
 Pure wording and rules, no I/O. The PDF and the email are made in ``tasks.certificates.issue``.
 
-Types (CONTRACT "Events"; docs/rules.md §2): ``declined`` — the family told the adviser it
+Types (README.md "Deadlines, alerts and certificates"; docs/rules.md §2): ``declined`` — the family told the adviser it
 does not want mediation (reg 34, CFA s.55(4); SECONDARY); ``withdrawn`` — the family withdrew
 after asking for mediation (reg 34 heading, by analogy; UNVERIFIED); ``deemed`` — the LA said it
 cannot arrange mediation within 30 days (regs 36-37 area; SECONDARY); ``after-mediation`` —

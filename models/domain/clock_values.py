@@ -32,7 +32,7 @@ CERTIFICATE_CLOCK_RULES = {
 
 @dataclass(frozen=True)
 class Event:
-    """A case event as the engine sees it (names as in CONTRACT.md "Events")."""
+    """A case event as the engine sees it (names as in README.md "Command line: `drs`", events)."""
 
     name: str
     on: date
@@ -113,7 +113,7 @@ def certificate_needed(facts: CaseFacts) -> bool:
 
 
 def clock_to_json(clock: Clock) -> dict[str, Any]:
-    """Return the clock as CONTRACT.md shows it: ``due``, ``target`` (ISO dates), ``state``,
+    """Return the clock as `drs case show --json` shows it (README.md): ``due``, ``target`` (ISO dates), ``state``,
     ``owner``, ``level``, ``met_on`` (ISO date or None) and ``late_wd`` (int or None)."""
     return {
         "due": clock.due.isoformat(),

@@ -5,7 +5,7 @@ always give the same clocks, so it can be recomputed whenever a case changes or
 :data:`~models.domain.rules.CURRENT_RULES_VERSION` moves. Every period, level and citation
 comes from the :class:`~models.domain.rules.RuleSet` in force on each clock's trigger date;
 nothing statutory is written here. Clock names, owners and levels follow
-``docs/rules.md`` §2–§4 and CONTRACT.md ("Case").
+``docs/rules.md`` §2–§4 and README.md ("The clocks").
 
 States: ``met`` (the clock's event happened, on ``met_on``), ``missed`` (not met and
 ``today`` is after ``target``), ``open``, ``not_applicable`` (no certificate needed, mediation

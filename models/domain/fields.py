@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from models.errors import InvalidInput
+
 #: Length limits, in characters.
 NAME_MAX = 200
 NOTE_MAX = 10_000
@@ -44,7 +46,7 @@ _LINE_BREAKS = {"\u2028", "\u2029", "\x85"}
 _DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-class FieldError(ValueError):
+class FieldError(InvalidInput):
     """One field refused: `field` names it, `reason` says why without quoting the value."""
 
     def __init__(self, field: str, reason: str) -> None:
@@ -53,7 +55,7 @@ class FieldError(ValueError):
         self.reason = reason
 
 
-def text_problem(value, *, limit: int = NAME_MAX, single_line: bool = True) -> str | None:
+def text_problem(value: object, *, limit: int = NAME_MAX, single_line: bool = True) -> str | None:
     """Why `value` is not acceptable text (value-free), or None. None and "" are acceptable
     (whether a field is required is the caller's rule). Judged after trimming surrounding
     whitespace (callers store the trimmed text)."""
@@ -98,7 +100,7 @@ def identifier_problem(value: str) -> str | None:
     return None
 
 
-def clean_text(value, field: str, *, limit: int = NAME_MAX, single_line: bool = True) -> str | None:
+def clean_text(value: object, field: str, *, limit: int = NAME_MAX, single_line: bool = True) -> str | None:
     """`value` trimmed (None when blank), or `FieldError` naming `field`."""
     problem = text_problem(value, limit=limit, single_line=single_line)
     if problem:
@@ -109,7 +111,7 @@ def clean_text(value, field: str, *, limit: int = NAME_MAX, single_line: bool = 
     return text or None
 
 
-def email_problem(address) -> str | None:
+def email_problem(address: object) -> str | None:
     """Why `address` is not an email address (value-free), or None. Syntax only, no network."""
     if address is None or (isinstance(address, str) and not address.strip()):
         return "is missing"
@@ -125,11 +127,11 @@ def email_problem(address) -> str | None:
     return None
 
 
-def is_email(address) -> bool:
+def is_email(address: object) -> bool:
     return email_problem(address) is None
 
 
-def url_problem(url) -> str | None:
+def url_problem(url: object) -> str | None:
     """Why `url` is not an acceptable meeting link (`https://` and a valid host), or None."""
     from urllib.parse import urlsplit
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from models.domain.dates import parse_date, parse_moment
 from models.domain.fields import NAME_MAX, NOTE_MAX, date_problem, email_problem, identifier_problem, text_problem
-from models.domain.referral_values import age_on, as_text, local_day, parse_bool, parse_date, parse_moment
+from models.domain.referral_values import age_on, as_text, local_day, parse_bool
 from models.domain.referral_values import parse_sections as _parse_sections
 from models.domain.vocabulary import DECISION_TYPES, REQUESTER_ROLES, SERVICES, WANTS_MEDIATION
 

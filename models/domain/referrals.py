@@ -1,4 +1,4 @@
-"""Validating one web-form referral (CONTRACT.md "Referral files"): pure, stdlib only.
+"""Validating one web-form referral (docs/formats.md "Referrals"): pure, stdlib only.
 
 `flatten(record)` turns a JSON object (nested `requester`, `child`, `decision`) or a CSV/XLSX
 row into the flat column names of the contract. `validate_referral(fields, now=..., tz=...,
@@ -21,9 +21,10 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from models.domain.calendar import add_months
+from models.domain.dates import parse_date, parse_moment
 from models.domain.fields import email_problem, text_problem
 from models.domain.referral_rules import FIELDS, LAW_IN_FORCE, LIMITS, MAX_AGE, Draft, Problem, draft_of
-from models.domain.referral_values import age_on, as_text, parse_bool, parse_date, parse_moment, parse_sections
+from models.domain.referral_values import age_on, as_text, parse_bool, parse_sections
 
 __all__ = [
     "FIELDS",

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "CURRENT_RULES_VERSION",
@@ -44,7 +45,7 @@ class Citation:
     source: str  # e.g. "reg 34; CFA s.55(4)"
 
 
-def _frozen(mapping: Mapping) -> Mapping:
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType({k: _frozen(v) if isinstance(v, Mapping) else v for k, v in mapping.items()})
 
 
@@ -183,7 +184,7 @@ def with_overrides(rules: RuleSet, overrides: Mapping[str, int] | None) -> RuleS
     """
     if not overrides:
         return rules
-    changes: dict[str, int] = {}
+    changes: dict[str, Any] = {}  # `replace` takes each field by name
     for key, value in overrides.items():
         if key not in SERVICE_STANDARDS:
             raise ValueError(

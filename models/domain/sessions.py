@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from models.domain.calendar import WorkingCalendar
+from models.errors import InvalidInput
 
 __all__ = [
     "Booking",
@@ -39,7 +40,7 @@ DEFAULT_DURATION = timedelta(hours=2)  # "meetings usually last about 2 hours" (
 UTC = UTC
 
 
-class BookingError(ValueError):
+class BookingError(InvalidInput):
     """A booking that breaks a rule; the message says which (no personal data)."""
 
 

@@ -1,4 +1,4 @@
-"""The service's own words: codes the contract and the law use (CONTRACT.md, rules §2)."""
+"""The service's own words: codes the contract and the law use (README.md, docs/rules.md §2)."""
 
 from __future__ import annotations
 

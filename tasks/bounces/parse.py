@@ -92,7 +92,8 @@ def _text_parts(msg: Message) -> list[str]:
     for part in msg.walk():
         if part.get_content_type() in ("text/plain", "text/html") and not part.is_multipart():
             try:
-                payload = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                payload = payload if isinstance(payload, bytes) else b""
                 out.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
             except (LookupError, AssertionError):
                 continue
@@ -125,7 +126,8 @@ def _attached_ids(msg: Message) -> list[str]:
             if isinstance(inner, Message):
                 ids.append(_clean_id(inner.get("Message-ID")))
         elif ctype == "text/rfc822-headers":
-            raw = part.get_payload(decode=True) or b""
+            raw = part.get_payload(decode=True)
+            raw = raw if isinstance(raw, bytes) else b""
             headers = HeaderParser().parsestr(raw.decode("utf-8", errors="replace"))
             ids.append(_clean_id(headers.get("Message-ID")))
     return [i for i in ids if i]
@@ -167,7 +169,7 @@ def _status_from_text(text: str) -> tuple[str | None, str | None]:
 def parse_bounce(msg: Message) -> BounceReport | None:
     """The bounce `msg` reports, or None when it is not a bounce (see the module docstring)."""
     ctype = msg.get_content_type()
-    report_type = (msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    report_type = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
     if ctype == "multipart/report" and report_type not in ("delivery-status", "global-delivery-status", ""):
         return None  # a read receipt (disposition-notification) or another kind of report
     own = {_clean_id(msg.get("Message-ID"))}
@@ -177,10 +179,10 @@ def parse_bounce(msg: Message) -> BounceReport | None:
 
     blocks = _recipient_blocks(msg)
     if blocks:
-        failed = [b for b in blocks if (b.get("Action") or "").strip().lower() in ("failed", "delayed")]
-        if not failed:
+        failing = [b for b in blocks if (b.get("Action") or "").strip().lower() in ("failed", "delayed")]
+        if not failing:
             return None  # delivered / relayed / expanded: a success notice
-        block = next((b for b in failed if (b.get("Action") or "").strip().lower() == "failed"), failed[0])
+        block = next((b for b in failing if (b.get("Action") or "").strip().lower() == "failed"), failing[0])
         action = (block.get("Action") or "").strip().lower()
         m = _ENHANCED.search(block.get("Status") or "")
         diagnostic = " ".join(str(block.get("Diagnostic-Code") or "").split()) or None
@@ -201,22 +203,22 @@ def parse_bounce(msg: Message) -> BounceReport | None:
     failed = any(w in lower or w in subject for w in _FAILURE_WORDS)
     if not (failed or delayed):
         return None  # no word of a failed delivery: an auto-reply, out-of-office, or anything else
-    status, line = _status_from_text(quoted_text)
-    if status is None:
+    found, line = _status_from_text(quoted_text)
+    if found is None:
         if "permanent error" in lower or "failed permanently" in lower:
-            status = "5.0.0"
+            found = "5.0.0"
         elif delayed:
-            status = "4.0.0"
+            found = "4.0.0"
         else:
             return None  # failure words but no SMTP reply: not enough to call it a bounce
-    if delayed and not status.startswith("5"):
+    if delayed and not found.startswith("5"):
         action = "delayed"
     else:
         action = "failed"
     ids = _dedupe([*_attached_ids(msg), *quoted_ids, *reply_ids])
     if not ids:
         return None
-    return BounceReport(status, action, ids, None, line, _form(msg, "text"))
+    return BounceReport(found, action, ids, None, line, _form(msg, "text"))
 
 
 def _form(msg: Message, default: str) -> str:

@@ -1,4 +1,4 @@
-"""Where bounce notices are read from: a local Maildir or an IMAP mailbox (settings, CONTRACT §Configuration).
+"""Where bounce notices are read from: a local Maildir or an IMAP mailbox (settings, README.md "Configuration").
 
 - a local Maildir, `DRS_BOUNCE_MAILDIR` (a relay or mail rule delivers there; no server needed;
   in the embedded demo set-up — no SMTP relay — `$DRS_HOME/mail/bounces`):

@@ -1,4 +1,4 @@
-"""The local-authority register file (CONTRACT §LA, `drs la import`): decoding it, and reading
+"""The local-authority register file (docs/formats.md "Local-authority register", `drs la import`): decoding it, and reading
 and checking each row into an `LaRow` — all rows or none; a bad row raises `RegistryError`
 naming its line and field. Nothing here touches the database (`tasks/cases/registry.py` does)."""
 

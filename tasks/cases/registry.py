@@ -1,4 +1,4 @@
-"""The local-authority register and mediators (CONTRACT §LA, `drs la import`, `drs mediator add`).
+"""The local-authority register and mediators (docs/formats.md "Local-authority register", `drs la import`, `drs mediator add`).
 
 Reading the register file is `tasks/cases/register_file.py` (re-exported here)."""
 

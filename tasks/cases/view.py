@@ -1,4 +1,4 @@
-"""The case as the contract shows it (`drs case show --json`, CONTRACT §Case)."""
+"""The case as the contract shows it (`drs case show --json`, README.md "Command line: `drs`")."""
 
 from __future__ import annotations
 

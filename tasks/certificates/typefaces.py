@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from models.errors import InvalidInput
+
 FONT_DIR = Path(__file__).with_name("fonts")
 PRIMARY = "NotoSans-Regular.ttf"
 #: tried in this order for a character the primary font lacks (fpdf2's fallback fonts)
@@ -66,7 +68,7 @@ _NEVER_DRAWN = frozenset({"Cc", "Cs", "Co"})
 _LINE_BREAKS = {"\n", "\r", "\t", "\v", "\f", "\x85", "\u2028", "\u2029"}
 
 
-class UndrawableText(ValueError):
+class UndrawableText(InvalidInput):
     """A character no embedded font can draw; the message names the field, never the text."""
 
 

@@ -7,17 +7,18 @@ cannot be read at all; bad *records* are for the caller to report one by one.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from models.domain.dates import require_date
 from models.errors import InvalidInput
 from tasks.intake.inbox import SUFFIXES  # noqa: F401 — re-exported
 
 
 class ClaimFileError(InvalidInput):
-    """The file as a whole cannot be read (wrong type, not JSON, no header row); a ValueError too."""
+    """The file as a whole cannot be read (wrong type, not JSON, no header row)."""
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -43,22 +44,9 @@ def text(value: Any) -> str | None:
 
 
 def as_date(value: Any) -> date:
-    """A date from ISO text (YYYY-MM-DD), UK text (DD/MM/YYYY) or an XLSX date cell. Raises ValueError."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    raw = text(value)
-    if raw is None:
-        raise ValueError("is missing")
-    try:
-        return date.fromisoformat(raw[:10])
-    except ValueError:
-        pass
-    try:  # UK spreadsheets and finance systems write 20/11/2026 (day first, never month first)
-        return datetime.strptime(raw.split()[0], "%d/%m/%Y").date()
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)") from None
+    """A date from ISO text (YYYY-MM-DD), UK text (DD/MM/YYYY) or an XLSX date cell (THE date reader,
+    models/domain/dates.py). Raises ValueError ("is missing", "… is not a date")."""
+    return require_date(value)
 
 
 def as_miles(value: Any) -> Decimal | None:

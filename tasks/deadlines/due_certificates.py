@@ -45,7 +45,7 @@ class CertificateNotIssued:
 
     @property
     def message(self) -> str:
-        """The line of `certificate_errors` in the monitor's summary (CONTRACT: `error: <reason>`)."""
+        """The line of `certificate_errors` in the monitor's summary (README.md "Deadlines, alerts and certificates": `error: <reason>`)."""
         return f"error: {self.reason}"
 
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from models.errors import InvalidInput
 
-class UnreadableFile(Exception):
+
+class UnreadableFile(InvalidInput):
     """The file cannot be read as records at all; the message says why in plain words."""
 
 

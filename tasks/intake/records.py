@@ -152,7 +152,7 @@ def _new_case(db: Session, form: ReferralForm, *, source: str, today: date, now:
     """The case of a valid new form, its first events, referral row and emails; (case, outbox ids)."""
     la = find_local_authority(db, form.local_authority)
     assert la is not None  # validated: the LA is known
-    # CONTRACT: `form_id` makes a referral idempotent; another form for the same child, LA and
+    # README.md "Referrals": `form_id` makes a referral idempotent; another form for the same child, LA and
     # letter is a new case, flagged for the team to check (not silently merged into the first)
     existing = _matching_case(db, la.id, form)
     flags = list(form.flags) + ([FLAG_POSSIBLE_DUPLICATE] if existing is not None else [])

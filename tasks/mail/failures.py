@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.db import Case, OutboxEmail
+from models.errors import NotFound
 from tasks.cases.casework import audit
 from tasks.mail.outbox import queue_email
 from tasks.settings import get_settings
@@ -176,7 +177,7 @@ class Requeued:
         return asdict(self)
 
 
-class UnknownEmails(LookupError):
+class UnknownEmails(NotFound):
     """Some keys given to `drs mail retry` are in no outbox row (message lists them)."""
 
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from models.errors import InternalError
+
 SENT: Final = "sent"
 TRANSIENT: Final = "transient"
 PERMANENT: Final = "permanent"
@@ -31,7 +33,7 @@ class SendOutcome:
         return self.status == SENT
 
 
-class DeliveryError(Exception):
+class DeliveryError(InternalError):
     """The message was not accepted; the text says why (no personal data). `outcome` has the detail."""
 
     def __init__(self, message: str, outcome: SendOutcome | None = None) -> None:

@@ -62,7 +62,7 @@ class SmtpMailer:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.smtp_user:
-                smtp.login(s.smtp_user, s.smtp_password or "")
+                smtp.login(s.smtp_user, s.smtp_password.get_secret_value() if s.smtp_password else "")
         except BaseException:
             _abandon(smtp, polite=False)
             raise

@@ -58,23 +58,8 @@ def wanted(stream: IO | None = None, enabled: bool = True) -> bool:
         return False
 
 
-@contextmanager
-def shown(
-    label: str,
-    unit: str,
-    *,
-    enabled: bool = True,
-    total: int | None = None,
-    stream: IO | None = None,
-    force: bool = False,
-) -> Iterator[None]:
-    """Show a progress bar for the work in the block on `stream` (default stderr) when `wanted`
-    (or `force`); otherwise do nothing. `total` may be known up front or grow with `expect`."""
-    global _listener
-    stream = stream if stream is not None else sys.stderr
-    if not (force or wanted(stream, enabled)):
-        yield
-        return
+def _bar(label: str, unit: str, stream: IO, force: bool):
+    """The `rich` progress bar `shown` draws: label, bar, done of total, rate, time left."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -92,7 +77,7 @@ def shown(
             return Text(f"? {unit}/s" if speed is None else f"{speed:,.1f} {unit}/s")
 
     console = Console(file=stream, force_terminal=True if force else None, stderr=stream is sys.stderr)
-    bar = Progress(
+    return Progress(
         TextColumn(f"{label}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -104,6 +89,26 @@ def shown(
         transient=False,
         refresh_per_second=4,
     )
+
+
+@contextmanager
+def shown(
+    label: str,
+    unit: str,
+    *,
+    enabled: bool = True,
+    total: int | None = None,
+    stream: IO | None = None,
+    force: bool = False,
+) -> Iterator[None]:
+    """Show a progress bar for the work in the block on `stream` (default stderr) when `wanted`
+    (or `force`); otherwise do nothing. `total` may be known up front or grow with `expect`."""
+    global _listener
+    stream = stream if stream is not None else sys.stderr
+    if not (force or wanted(stream, enabled)):
+        yield
+        return
+    bar = _bar(label, unit, stream, force)
     task_id = bar.add_task(label, total=total)
     counted = {"total": total or 0}
 

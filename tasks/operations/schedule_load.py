@@ -12,7 +12,7 @@ restricted). Days with a clock change are counted like any other day: nothing is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 #: The most scheduled flow runs a day the deployments may make together.
@@ -72,7 +72,7 @@ def longest_gap_minutes(crons: Iterable[str]) -> int:
     return max(b - a for a, b in zip(times, times[1:]))
 
 
-def runs_per_day(crons_by_job: dict[str, Iterable[str]], day: date) -> dict[str, int]:
+def runs_per_day(crons_by_job: Mapping[str, Iterable[str]], day: date) -> dict[str, int]:
     """{job: scheduled runs on `day`} for each job's crons."""
     return {job: sum(runs_on(cron, day) for cron in crons) for job, crons in crons_by_job.items()}
 

@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.db import Case, ExpenseClaim, MediationSession, OutboxEmail, SessionAttendee
+from models.domain.fields import email_problem
 from tasks.cases.store import get_case
 from tasks.db import unit_of_work
 from tasks.privacy.audit_trail import log_read
@@ -97,7 +98,7 @@ def cases_for_address(db: Session, email: str) -> list[Case]:
 def export_for_address(email: str, out: Path, now: datetime, *, actor: str = "cli:subject-access") -> dict[str, Any]:
     """Export everything held about the person with address `email` into `out`; audited."""
     wanted = (email or "").strip().lower()
-    if "@" not in wanted:
+    if email_problem(wanted):
         raise ValueError("--email must be an email address")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession, OutboxEmail
+from models.errors import InvalidInput
 from reports.monthly_figures import (
     CaseRow,
     CertificateRow,
@@ -62,7 +63,7 @@ TRIGGER_EVENT = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(InvalidInput):
     """A month that cannot be reported (bad or future month); the message says why."""
 
 

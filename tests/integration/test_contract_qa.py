@@ -1,4 +1,4 @@
-"""QA against CONTRACT.md from the outside: the `drs` command only, as a user or a script would
+"""QA against the documented contract (README.md, docs/) from the outside: the `drs` command only, as a user or a script would
 call it (SQLite, and PostgreSQL when DRS_TEST_POSTGRES_URL is set)."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_a_malformed_inbox_file_ends_in_processed_with_a_copy_in_rejected(drs, i
 
 
 def test_certificate_issued_without_type_takes_it_from_the_case(drs, inbox, tmp_path):
-    # statutory-rules §6: decision sent Wed 31 Dec 2025, certificate Thu 15 Jan 2026 -> Mon 2 Mar 2026
+    # docs/rules.md §6: decision sent Wed 31 Dec 2025, certificate Thu 15 Jan 2026 -> Mon 2 Mar 2026
     doc = intake(
         drs,
         write_json(
@@ -109,7 +109,7 @@ def test_certificate_issued_without_type_takes_it_from_the_case(drs, inbox, tmp_
 @pytest.mark.parametrize(
     "letter, submitted, events, expected",
     [
-        # statutory-rules §6 worked examples, walked through the CLI
+        # docs/rules.md §6 worked examples, walked through the CLI
         (
             "2025-04-01",
             "2025-04-10T10:00:00Z",
@@ -187,7 +187,7 @@ def test_worked_examples_through_the_command_line(drs, inbox, tmp_path, letter, 
 
 
 def test_different_forms_for_the_same_child_are_different_cases(drs, inbox, tmp_path):
-    # CONTRACT: `form_id` makes a referral idempotent — only the same form twice is one case
+    # README.md "Referrals": `form_id` makes a referral idempotent — only the same form twice is one case
     doc = intake(
         drs,
         write_json(tmp_path / "r.json", [referral("QA-5"), referral("QA-6", wants_mediation="no"), referral("QA-5")]),

@@ -185,7 +185,7 @@ def test_a_malformed_file_is_rejected_whole_with_a_readable_reason(drs, inbox):
     report = json.loads((inbox / "rejected" / "broken.json.errors.json").read_text())
     assert report["readable"] is False and report["error"].startswith("the JSON is not valid")
     assert (inbox / "rejected" / "broken.json").exists()
-    # CONTRACT: files taken from the inbox end in processed/; the rejected/ one is a copy
+    # README.md "Referrals": files taken from the inbox end in processed/; the rejected/ one is a copy
     assert (inbox / "processed" / "broken.json").read_bytes() == (inbox / "rejected" / "broken.json").read_bytes()
 
 
@@ -246,7 +246,7 @@ def test_subjects_never_carry_names(drs, inbox):
 
 
 def test_a_second_referral_for_the_same_child_and_letter_is_a_new_case_flagged_for_the_team(drs, inbox):
-    # CONTRACT: `form_id` makes a referral idempotent; a different form is a different case
+    # README.md "Referrals": `form_id` makes a referral idempotent; a different form is a different case
     write_json(inbox / "a.json", referral("TT-1"))
     drs("intake", "--today", TODAY)
     write_json(

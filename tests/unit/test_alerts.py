@@ -1,5 +1,5 @@
 """Table tests of `alerts_due`: the right alert on the right day, over the worked examples and
-Christmas, Easter, August and DST weekends (statutory-rules.md §1, §6; issue #4)."""
+Christmas, Easter, August and DST weekends (docs/rules.md §1, §6; issue #4)."""
 
 from __future__ import annotations
 

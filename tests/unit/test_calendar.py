@@ -1,4 +1,4 @@
-"""Working-day and calendar-month counting (statutory-rules.md §1, VERIFIED)."""
+"""Working-day and calendar-month counting (docs/rules.md §1, VERIFIED)."""
 
 from __future__ import annotations
 

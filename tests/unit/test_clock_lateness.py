@@ -1,4 +1,4 @@
-"""`met_on` and `late_wd` on every clock (CONTRACT §Case): a late fulfilment is visible."""
+"""`met_on` and `late_wd` on every clock (README.md "The clocks"): a late fulfilment is visible."""
 
 from __future__ import annotations
 

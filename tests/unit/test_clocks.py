@@ -1,4 +1,4 @@
-"""The clock engine's rules (statutory-rules.md §2-§4), rule sets and overrides."""
+"""The clock engine's rules (docs/rules.md §2-§4), rule sets and overrides."""
 
 from __future__ import annotations
 

@@ -70,3 +70,10 @@ def test_a_bad_value_is_one_line_naming_the_variable(clean_env, monkeypatch):
         get_settings()
     text = str(caught.value)
     assert "\n" not in text and "DRS_SMTP_PORT='abc'" in text and "DRS_SMTP_SECURITY='tls'" in text
+
+
+def test_the_smtp_password_is_a_secret_never_shown(clean_env, monkeypatch):
+    monkeypatch.setenv("DRS_SMTP_PASSWORD", "very-secret-value")
+    s = get_settings()
+    assert s.smtp_password.get_secret_value() == "very-secret-value"
+    assert "very-secret-value" not in repr(s) and "very-secret-value" not in str(s.model_dump())

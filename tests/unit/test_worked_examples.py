@@ -1,4 +1,4 @@
-"""The worked examples of statutory-rules.md §6, end to end through ``compute_clocks``.
+"""The worked examples of docs/rules.md §6, end to end through ``compute_clocks``.
 
 The calendar is built here from the ``holidays`` package (GB, subdivision ENG), exactly as the
 application feeds it; the domain itself never imports ``holidays``.
