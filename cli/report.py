@@ -29,7 +29,7 @@ def monthly(
 ) -> None:
     """Write the month's workbooks (all LAs, and one per LA) and queue them by email."""
     from cli.common import resolve_clock
-    from tasks.reporting.monthly import ReportError, resolve_month, run_monthly_report
+    from tasks.reporting.job import ReportError, resolve_month, run_direct
 
     day, moment = resolve_clock(today, now)
     try:
@@ -50,7 +50,7 @@ def monthly(
 
     with progress.shown("report monthly", "LA workbooks", enabled=not as_json):
         result = run_flow(
-            "flows.report:monthly_report", direct=run_monthly_report, month=month, now=moment, out=out, resend=resend
+            "flows.report:monthly_report", direct=run_direct, month=month, now=moment, out=out, resend=resend
         )
     if as_json:
         emit_json(result)
