@@ -30,8 +30,10 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
 
 from reports.monthly import sheets
 from reports.monthly.cells import HEADER_ROW, Sheet
@@ -79,9 +81,11 @@ def write_workbook(report: MonthlyReport, generated_at: datetime, target: str | 
     sheets.late(_sheet(wb, "Late meetings", "late", freeze=f"A{HEADER_ROW + 1}"), report)
     sheets.charts(_sheet(wb, "Charts", "charts", print_rows=False), report)
     # fixed document times: the same figures give the same file contents apart from the cover
+    # (`Workbook.save` would stamp "modified" with the clock; its writer, called directly, does not)
     wb.properties.created = wb.properties.modified = generated_at.replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "drs-flows"
-    wb.save(target)
+    with ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
 
 
 def render_workbook(report: MonthlyReport, generated_at: datetime) -> bytes:
