@@ -7,10 +7,10 @@ its first row, and a row's height with the row: `Sheet` takes them first, then t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from copy import copy
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -33,15 +33,71 @@ ALIGN = {
     "top": Alignment(vertical="top"),
     "left": Alignment(horizontal="left"),
 }
+_PLAIN = (None, None, False, None)
+
+
+class Styled(NamedTuple):
+    """A value to write with a style (the key of one of its sheet's styled cells)."""
+
+    value: Any
+    style: tuple
+
+
+class StreamedWorksheet(WriteOnlyWorksheet):
+    """openpyxl's write-only worksheet, with one reusable cell per style.
+
+    openpyxl writes each cell of a row as soon as the row's generator yields it, and reuses one
+    cell for every plain value; a styled cell handed in would be a new object per value (and go
+    through a failed value conversion first). A `Styled` value reuses its style's cell instead:
+    the same XML, with a fraction of the work."""
+
+    def __init__(self, parent: Any, title: str) -> None:
+        super().__init__(parent, title)
+        self.styles: dict[tuple, Any] = {}
+
+    def _values_to_row(self, values: Iterable[Any], row_idx: int) -> Iterator[Any]:
+        plain = WriteOnlyCell(self)
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if type(value) is Styled:
+                cell = self.styles[value.style]
+                cell.value = value.value
+            else:
+                cell = plain
+                cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+
+def _styled_cell(ws: StreamedWorksheet, key: tuple) -> Any:
+    fmt, font, fill, align = key
+    cell = WriteOnlyCell(ws)
+    if fmt:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+    if fill:
+        cell.fill = HEAD_FILL
+    if align:
+        cell.alignment = ALIGN[align]
+    return cell
+
+
+def add_sheet(wb: Workbook, title: str) -> StreamedWorksheet:
+    """A new streamed sheet at the end of write-only workbook `wb` (what `wb.create_sheet` does)."""
+    ws = StreamedWorksheet(parent=wb, title=title)
+    wb._add_sheet(ws)
+    return ws
 
 
 class Sheet:
-    """One write-only worksheet: `row(...)` appends the next row; `skip_to(n)` leaves rows empty."""
+    """One streamed worksheet: `row(...)` appends the next row; `skip_to(n)` leaves rows empty."""
 
-    def __init__(self, ws: WriteOnlyWorksheet, widths: Iterable[float], *, freeze: str | None = None) -> None:
+    def __init__(self, ws: StreamedWorksheet, widths: Iterable[float], *, freeze: str | None = None) -> None:
         self.ws = ws
         self.next_row = 1
-        self._styles: dict[tuple, Any] = {}
         for column, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(column)].width = width
         if freeze:
@@ -72,30 +128,17 @@ class Sheet:
         if text:
             value = safe_text(value)
         key = (None if text else fmt, font or (BOLD if bold else None), fill, align)
-        if key == (None, None, False, None):
-            return value  # plain text (guarded), a number or None: no cell object needed
-        proto = self._styles.get(key)
-        if proto is None:
-            proto = self._styles[key] = WriteOnlyCell(self.ws)
-            if key[0]:
-                proto.number_format = key[0]
-            if key[1] is not None:
-                proto.font = key[1]
-            if fill:
-                proto.fill = HEAD_FILL
-            if align:
-                proto.alignment = ALIGN[align]
-        cell = WriteOnlyCell(self.ws, value)
-        cell._style = copy(proto._style)
-        if text and value is not None:
-            cell.data_type = "s"
-        return cell
+        if key == _PLAIN:
+            return value  # plain text (guarded), a number or None: written as a value
+        if key not in self.ws.styles:
+            self.ws.styles[key] = _styled_cell(self.ws, key)
+        return Styled(value, key)
 
     def row(self, *values: Any, height: float | None = None) -> int:
-        """Append a row (cells or plain values, text guarded); returns its number."""
+        """Append a row (styled or plain values, text guarded); returns its number."""
         if height is not None:
             self.ws.row_dimensions[self.next_row].height = height
-        self.ws.append([safe_text(v) if isinstance(v, str) else v for v in values])
+        self.ws.append([safe_text(v) if type(v) is str else v for v in values])
         self.next_row += 1
         return self.next_row - 1
 

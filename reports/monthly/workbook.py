@@ -36,7 +36,7 @@ from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
 from reports.monthly import sheets
-from reports.monthly.cells import HEADER_ROW, Sheet
+from reports.monthly.cells import HEADER_ROW, Sheet, add_sheet
 from reports.monthly.report import MonthlyReport
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -62,7 +62,7 @@ def la_sheet_title(name: str, taken: set[str]) -> str:
 
 
 def _sheet(wb: Workbook, title: str, widths: str, *, freeze: str | None = None, print_rows: bool = True) -> Sheet:
-    sheet = Sheet(wb.create_sheet(title), _WIDTHS[widths], freeze=freeze)
+    sheet = Sheet(add_sheet(wb, title), _WIDTHS[widths], freeze=freeze)
     sheet.print_setup(HEADER_ROW if print_rows else None)
     return sheet
 
