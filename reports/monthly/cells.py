@@ -69,6 +69,8 @@ class StreamedWorksheet(WriteOnlyWorksheet):
             cell.column = col_idx
             cell.row = row_idx
             yield cell
+            if cell is plain and plain.has_style:  # a plain date takes a date format: not the next value's
+                plain = WriteOnlyCell(self)
 
 
 def _styled_cell(ws: StreamedWorksheet, key: tuple) -> Any:
