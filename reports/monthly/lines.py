@@ -11,7 +11,7 @@ from reports.monthly.facts import CaseFacts, clock_result
 from reports.monthly.rows import CertificateRow, ReportInput, between
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseLine:
     """A case active in the month (received, or anything recorded on it in the month); no names."""
 
@@ -31,7 +31,7 @@ class CaseLine:
     outcome: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClockLine:
     """A clock due in the month and how it went: `result` met | met late | missed | open | not applicable."""
 
@@ -46,7 +46,7 @@ class ClockLine:
     working_days_late: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LateMeeting:
     """A first mediation meeting held after the LA's 30 days (or none recorded), with the reason."""
 

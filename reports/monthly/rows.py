@@ -58,7 +58,7 @@ def trend_start(month_start: date) -> date:
     return add_months(month_start, -11)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Periods:
     """The days a report of `month` looks at: the month, the financial year to date, the trend."""
 
@@ -83,13 +83,13 @@ def between(day: date | None, start: date, end: date) -> bool:
 
 
 # --- input rows (what the loader reads; non-personal columns only) -----------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LaInfo:
     code: str
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseRow:
     ref: str
     la_code: str
@@ -99,7 +99,7 @@ class CaseRow:
     status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRow:
     ref: str
     la_code: str
@@ -109,7 +109,7 @@ class EventRow:
     detail: Mapping[str, object] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CertificateRow:
     """A certificate issued (status `issued`); `trigger_on` None when its trigger is unknown."""
 
@@ -120,7 +120,7 @@ class CertificateRow:
     trigger_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionRow:
     """A mediation meeting: `on` is its local date; `cancelled_on` the local date it was cancelled."""
 
@@ -134,7 +134,7 @@ class SessionRow:
     outcome_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClockRow:
     ref: str
     la_code: str
@@ -146,7 +146,7 @@ class ClockRow:
     met_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimRow:
     """An expense claim line: `received_on` the local date it was imported."""
 
@@ -158,7 +158,7 @@ class ClaimRow:
     amount_pence: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportInput:
     """Everything one report is built from. `for_la(code)` keeps only that LA's rows."""
 
