@@ -116,8 +116,8 @@ def baseline_monitor(today: str) -> None:
 
 
 def recompute(today: str) -> None:
-    """The project's step: `tasks.deadlines.monitor.refresh_clocks` after a holiday-file change."""
-    from tasks.deadlines.monitor import refresh_clocks
+    """The project's step: `tasks.deadlines.refresh.refresh_clocks` after a holiday-file change."""
+    from tasks.deadlines.refresh import refresh_clocks
     from tasks.timekeeping import resolve_now
 
     day, now = resolve_now(None, date.fromisoformat(today))

@@ -536,9 +536,9 @@ def settle(url: str, as_of: date = AS_OF) -> dict:
     from sqlalchemy import update
 
     from models.db import OutboxEmail
-    from tasks.deadlines.monitor import run_monitor
+    from tasks.deadlines.job import run
 
-    summary = run_monitor(as_of, _at(as_of, 12, 45))
+    summary = run(as_of, _at(as_of, 12, 45)).as_dict()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(

@@ -1,9 +1,14 @@
-"""`drs case list | show | event | contact`."""
+"""`drs case list | show | event | contact`; `hold | release | export | erase` are in `cli/case_privacy.py`."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 import click
 
+from cli.actions import run_action
+from cli.case_privacy import erase, export, hold, release
 from cli.common import InputError, emit_json, json_option, parse_date, resolve_clock, today_options
 from models.domain.vocabulary import AGREEMENT_ITEMS, CASE_STATUSES, CERTIFICATE_TYPES, EVENTS
 
@@ -90,8 +95,6 @@ def show(ref: str, today: str | None, now: str | None, as_json: bool, redact: bo
         )
     for e in doc["events"]:
         click.echo(f"  {e['on']}  {e['event']}")
-    from datetime import date
-
     from models.domain.clock_labels import clock_title, state_words
 
     for name, c in doc["clocks"].items():
@@ -140,132 +143,35 @@ def event(
     now: str | None,
 ) -> None:
     """Record what happened on a case; its clocks are recomputed."""
-    from tasks.cases.casework import CaseworkError, get_case, record_event
-    from tasks.db import unit_of_work
+    from tasks.cases.casework import record_case_event
 
-    day, moment = resolve_clock(today, now)
-    on_date = parse_date(on, "--on")
-    with unit_of_work() as db:
-        try:
-            case_ = get_case(db, ref, for_update=True)
-            record_event(
-                db,
-                case_,
-                event,
-                on_date,
-                now=moment,
-                today=day,
-                recorded_by="cli:case-event",
-                note=note,
-                health=health,
-                cert_type=cert_type,
-                items=items,
-            )
-        except CaseworkError as exc:
-            raise InputError(str(exc)) from None
-        db.commit()
-        click.echo(f"{case_.ref}: {event} on {on_date.isoformat()} recorded; status {case_.status}", err=True)
+    def action(day: date, moment: datetime) -> Any:
+        on_date = parse_date(on, "--on")
+        assert on_date is not None  # --on is required
+        return record_case_event(
+            ref,
+            event,
+            on_date,
+            today=day,
+            now=moment,
+            recorded_by="cli:case-event",
+            note=note,
+            health=health,
+            cert_type=cert_type,
+            items=items,
+        )
+
+    def show(doc: dict[str, Any]) -> None:
+        click.echo(f"{doc['case_ref']}: {event} on {doc['on']} recorded; status {doc['status']}", err=True)
+
+    run_action(action, today=today, now=now, as_json=False, show=show)
 
 
 # --- data protection (issue 17): legal hold, subject access export, erasure --------------------------
 
 
-def _committed(change):
-    """Run `change(db)` in one unit of work and commit it; a casework refusal is exit 2."""
-    from tasks.cases.casework import CaseworkError
-    from tasks.db import unit_of_work
-
-    with unit_of_work() as db:
-        try:
-            result = change(db)
-        except CaseworkError as exc:
-            raise InputError(str(exc)) from None
-        db.commit()
-    return result
-
-
-@case.command("hold")
-@click.argument("ref")
-@click.option("--reason", required=True, help="why (complaint, tribunal appeal, court order); no personal details")
-@today_options
-@json_option
-def hold(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
-    """Put a case on legal hold: retention, erasure and file clean-up leave it alone."""
-    from tasks.privacy.legal_hold import place_hold
-
-    _, moment = resolve_clock(today, now)
-    result = _committed(lambda db: place_hold(db, ref, reason, moment))
-    if as_json:
-        emit_json(result)
-    else:
-        click.echo(f"{result['ref']}: on legal hold ({result['legal_hold']['reason']})")
-
-
-@case.command("release")
-@click.argument("ref")
-@today_options
-@json_option
-def release(ref: str, today: str | None, now: str | None, as_json: bool) -> None:
-    """Take a case off legal hold (retention applies to it again)."""
-    from tasks.privacy.legal_hold import release_hold
-
-    _, moment = resolve_clock(today, now)
-    result = _committed(lambda db: release_hold(db, ref, moment))
-    if as_json:
-        emit_json(result)
-    else:
-        click.echo(f"{result['ref']}: legal hold released")
-
-
-@case.command("export")
-@click.argument("ref")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="folder to write (created)")
-@today_options
-@json_option
-def export(ref: str, out: str, today: str | None, now: str | None, as_json: bool) -> None:
-    """Subject access: everything held about the case's family, as JSON plus files, with a README."""
-    from pathlib import Path
-
-    from tasks.cases.casework import CaseworkError
-    from tasks.privacy.subject_access import export_case
-
-    _, moment = resolve_clock(today, now)
-    try:
-        result = export_case(ref, Path(out), moment)
-    except CaseworkError as exc:
-        raise InputError(str(exc)) from None
-    if as_json:
-        emit_json(result)
-    else:
-        click.echo(f"{', '.join(result['refs'])}: {result['files']} files written to {result['out']} (see README.txt)")
-
-
-@case.command("erase")
-@click.argument("ref")
-@click.option("--reason", required=True, help="why (e.g. erasure request received on D); no personal details")
-@today_options
-@json_option
-def erase(ref: str, reason: str, today: str | None, now: str | None, as_json: bool) -> None:
-    """Erasure on request: anonymise the case now, every copy (refused while on legal hold)."""
-    from tasks.cases.casework import CaseworkError
-    from tasks.privacy.retention import erase_case
-
-    _, moment = resolve_clock(today, now)
-    try:
-        summary = erase_case(ref, reason, moment)
-    except CaseworkError as exc:
-        raise InputError(str(exc)) from None
-    result = summary.as_dict()
-    if as_json:
-        emit_json(result)
-        return
-    files = sum(result["case_files"].values())
-    click.echo(
-        f"{', '.join(result['refs'])}: anonymised ({result['emails'] + result['emails_cancelled']} emails, "
-        f"{result['attachments']} attachments, {result['claims']} claims, {files} files removed)"
-    )
-    for error in result["case_file_errors"]:
-        click.echo(f"drs: could not delete {error}", err=True)
+for _command in (hold, release, export, erase):
+    case.add_command(_command)
 
 
 @case.command("contact")
@@ -300,38 +206,30 @@ def contact(
 ) -> None:
     """After a bounce: correct the address (--email NEW) or record the family was reached (--reached)."""
     from tasks.bounces.contact_fix import correct_address, record_reached
-    from tasks.cases.casework import CaseworkError
 
     if bool(email) == reached:
         raise InputError("give either --email NEW or --reached --by phone|letter --on DATE")
-    day, moment = resolve_clock(today, now)
-    try:
+
+    def action(day: date, moment: datetime) -> Any:
         if email:
-            result = correct_address(ref, email, role=role, now=moment, actor="cli:case-contact")
-        else:
-            if not by or not on:
-                raise InputError("--reached needs --by phone|letter and --on DATE")
-            result = record_reached(
-                ref,
-                by=by,
-                on=parse_date(on, "--on"),
-                note=note,
-                role=role,
-                now=moment,
-                today=day,
-                actor="cli:case-contact",
-            )
-    except CaseworkError as exc:
-        raise InputError(str(exc)) from None
-    doc = result.as_dict()
-    if as_json:
-        emit_json(doc)
-        return
-    if email:
-        click.echo(
-            f"{doc['case_ref']}: {role} address corrected; {doc['resolved']} contact problem(s) closed, "
-            f"{len(doc['resent'])} statutory email(s) sent again, {doc['readdressed']} waiting email(s) re-addressed",
-            err=True,
+            return correct_address(ref, email, role=role, now=moment, actor="cli:case-contact")
+        if not by or not on:
+            raise InputError("--reached needs --by phone|letter and --on DATE")
+        on_date = parse_date(on, "--on")
+        assert on_date is not None  # checked just above
+        return record_reached(
+            ref, by=by, on=on_date, note=note, role=role, now=moment, today=day, actor="cli:case-contact"
         )
-    else:
-        click.echo(f"{doc['case_ref']}: reached by {by}; {doc['resolved']} contact problem(s) closed", err=True)
+
+    def show(doc: dict[str, Any]) -> None:
+        if email:
+            click.echo(
+                f"{doc['case_ref']}: {role} address corrected; {doc['resolved']} contact problem(s) closed, "
+                f"{len(doc['resent'])} statutory email(s) sent again, {doc['readdressed']} waiting email(s) "
+                "re-addressed",
+                err=True,
+            )
+        else:
+            click.echo(f"{doc['case_ref']}: reached by {by}; {doc['resolved']} contact problem(s) closed", err=True)
+
+    run_action(action, today=today, now=now, as_json=as_json, show=show)

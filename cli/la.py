@@ -43,7 +43,7 @@ def list_(as_json: bool) -> None:
     from sqlalchemy import select
 
     from models.db import LocalAuthority
-    from tasks.bounces.handling import la_contact_problems
+    from tasks.bounces.problems import la_contact_problems
     from tasks.db import unit_of_work
 
     with unit_of_work() as db:

@@ -85,10 +85,13 @@ def retry(keys: tuple[str, ...], all_failed: bool, today: str | None, now: str |
     )
 
 
-def _bounces_direct(now) -> dict:
-    from tasks.bounces.mailbox import check_bounces
+def _bounces_direct(today, now) -> dict:
+    """No Prefect server: the same job, its steps as plain calls."""
+    from tasks.bounces import job
 
-    return check_bounces(now).as_dict()
+    done = job.run(today, now)
+    click.echo(f"drs: skipped without a server: {', '.join(done.skipped)}", err=True)
+    return done.as_dict()
 
 
 @mail.command("bounces")
@@ -103,11 +106,11 @@ def bounces(today: str | None, now: str | None, as_json: bool) -> None:
     mailbox's `processed` folder.
     """
     from cli.common import fail
-    from tasks.bounces.mailbox import BounceMailboxError
+    from tasks.bounces.sources import BounceMailboxError
 
-    _, moment = resolve_clock(today, now)
+    day, moment = resolve_clock(today, now)
     try:
-        summary = run_flow("flows.bounces:bounce_check", direct=_bounces_direct, now=moment)
+        summary = run_flow("flows.bounces:bounce_check", direct=lambda now: _bounces_direct(day, now), now=moment)
     except BounceMailboxError as exc:
         fail(str(exc))
         return

@@ -8,9 +8,13 @@ from cli.common import emit_json, json_option, resolve_clock, run_flow, today_op
 
 
 def _direct(today, now, wait_for_approval: bool = False) -> dict:
-    from tasks.deadlines.monitor import run_monitor
+    """The same orchestrator as the flow, its steps as plain calls (no Prefect server is reachable)."""
+    from flows.heartbeat import job_history_without_server
+    from tasks.deadlines.job import run
 
-    return run_monitor(today, now)
+    summary = run(today, now, job_history=job_history_without_server)
+    click.echo(f"drs: not done without a server: {', '.join(summary.skipped)}", err=True)
+    return summary.as_dict()
 
 
 @click.command()

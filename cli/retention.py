@@ -10,13 +10,12 @@ from cli.common import emit_json, json_option, resolve_clock, run_flow, today_op
 
 
 def run_retention_directly(today: date) -> dict:
-    """The same work as the `retention` flow, without Prefect (no server reachable)."""
-    from tasks.privacy.file_retention import remove_old_copies
-    from tasks.privacy.retention import anonymise_closed_cases
+    """No server reachable: the same orchestrator as the `retention` flow, each step a plain call."""
+    from tasks.privacy import job
     from tasks.timekeeping import resolve_now
 
     today, now = resolve_now(None, today)
-    return anonymise_closed_cases(today, now).as_dict() | remove_old_copies(today).as_dict()
+    return job.run(today, now).as_dict()  # `skipped`: the dashboard artifact (stderr already says so)
 
 
 @click.command()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cli.common import InputError, emit_json, json_option, resolve_clock, today_options
+from cli.actions import run_action
+from cli.common import json_option, today_options
 
 
 @click.command("subject-access")
@@ -18,16 +20,18 @@ def subject_access(email: str, out: str, today: str | None, now: str | None, as_
     """Subject access request: write every case of that family and every email to the address."""
     from tasks.privacy.subject_access import export_for_address
 
-    _, moment = resolve_clock(today, now)
-    try:
-        result = export_for_address(email, Path(out), moment)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    if as_json:
-        emit_json(result)
-        return
-    cases = ", ".join(result["refs"]) or "no case"
-    click.echo(
-        f"{cases}; {result['other_emails']} other email(s): {result['files']} files written to "
-        f"{result['out']} (see README.txt)"
+    def show(doc: dict[str, Any]) -> None:
+        cases = ", ".join(doc["refs"]) or "no case"
+        click.echo(
+            f"{cases}; {doc['other_emails']} other email(s): {doc['files']} files written to "
+            f"{doc['out']} (see README.txt)"
+        )
+
+    run_action(
+        lambda _, moment: export_for_address(email, Path(out), moment),
+        today=today,
+        now=now,
+        as_json=as_json,
+        show=show,
+        refusals=(ValueError,),
     )

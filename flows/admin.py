@@ -8,6 +8,7 @@ so a change made from the dashboard is the same change, audited the same way (`r
 action fails its run with the reason (case reference only), shown in the dashboard, and one line
 in the log — no traceback (`refusal_fails_run`); a database error is said plainly, never with its
 SQL; only a crash emails the team. A date-time without an offset is UK time, as on the command line.
+What every form shares (the decorator, the dropdowns' choices) is in `flows/admin_forms.py`.
 
 Deployments (no schedule; see flows/deployments.py): admin-record-case-event,
 admin-issue-certificate, admin-schedule-session, admin-reschedule-session, admin-cancel-session,
@@ -17,49 +18,45 @@ admin-record-outcome, admin-decide-claim; admin-correct-contact, admin-record-co
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 
-from prefect import flow
-
-from flows.hooks import notify_team_of_failure, refusal_fails_run
-from models.domain.vocabulary import AGREEMENT_ITEMS, CERTIFICATE_TYPES, EVENTS, OUTCOMES
-from tasks.privacy.audit_trail import require_operator
-from tasks.timekeeping import resolve_now
-
-ACTOR = "dashboard"
-
-CaseEventCode = Enum("CaseEventCode", {e.replace("-", "_"): e for e in EVENTS}, type=str, module=__name__)
-CertificateType = Enum(
-    "CertificateType", {c.replace("-", "_"): c for c in CERTIFICATE_TYPES}, type=str, module=__name__
+from flows.admin_forms import (
+    ACTOR,
+    AgreementItem,
+    CancelledBy,
+    CaseEventCode,
+    CertificateType,
+    ClaimDecision,
+    ContactRole,
+    ReachedBy,
+    SessionOutcome,
+    admin_flow,
+    form,
+    local,
+    value,
 )
-AgreementItem = Enum("AgreementItem", {i.replace("-", "_"): i for i in AGREEMENT_ITEMS}, type=str, module=__name__)
-SessionOutcome = Enum("SessionOutcome", {o.replace("-", "_"): o for o in OUTCOMES}, type=str, module=__name__)
+
+__all__ = [
+    "AgreementItem",
+    "CancelledBy",
+    "CaseEventCode",
+    "CertificateType",
+    "ClaimDecision",
+    "ContactRole",
+    "ReachedBy",
+    "SessionOutcome",
+    "cancel_session",
+    "correct_contact",
+    "decide_claim",
+    "issue_certificate",
+    "record_case_event",
+    "record_contact_reached",
+    "record_outcome",
+    "reschedule_session",
+    "schedule_session",
+]
 
 
-class CancelledBy(str, Enum):
-    family = "family"
-    la = "la"
-    service = "service"
-    icb = "icb"
-
-
-class ClaimDecision(str, Enum):
-    approve = "approve"
-    refuse = "refuse"
-
-
-def _hooks() -> dict:
-    # A refused action (unknown reference, a date in the future) fails the run, which the admin who
-    # pressed Run sees at once: no team email for that. A crash is still reported to the team.
-    return {"on_crashed": [notify_team_of_failure]}
-
-
-def _value(v):
-    return v.value if isinstance(v, Enum) else v
-
-
-@flow(name="admin-record-case-event", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-record-case-event")
 def record_case_event(
     case_ref: str,
     event: CaseEventCode,
@@ -81,30 +78,23 @@ def record_case_event(
         agreement_items: For agreement-reached: what was agreed (one or more). For
             agreement-step-done: the items whose next step the LA has done.
     """
-    require_operator(your_name)
-    from tasks.cases.casework import get_case, record_event
+    from tasks.cases.casework import record_case_event as record
 
-    today, now = resolve_now(None, None)
-    with _uow() as db:
-        case = get_case(db, case_ref.strip(), for_update=True)
-        record_event(
-            db,
-            case,
-            _value(event),
-            on,
-            now=now,
-            today=today,
-            recorded_by=ACTOR,
-            health=health,
-            cert_type=_value(certificate_type),
-            items=[_value(i) for i in agreement_items or ()],
-        )
-        db.commit()
-        return {"case_ref": case.ref, "event": _value(event), "on": on.isoformat(), "status": case.status}
+    f = form()
+    return record(
+        case_ref,
+        value(event),
+        on,
+        today=f.today,
+        now=f.now,
+        recorded_by=ACTOR,
+        health=health,
+        cert_type=value(certificate_type),
+        items=[value(i) for i in agreement_items or ()],
+    ).as_dict()
 
 
-@flow(name="admin-issue-certificate", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-issue-certificate")
 def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type: CertificateType | None = None) -> dict:
     """Issue a mediation certificate: the PDF, and the email to the family through the outbox.
 
@@ -114,15 +104,13 @@ def issue_certificate(case_ref: str, on: date, your_name: str, certificate_type:
         your_name: Your name — required; the audit trail records who did this.
         certificate_type: Which certificate (default: the one the case's events call for).
     """
-    require_operator(your_name)
     from tasks.certificates.issue import issue_certificate as issue
 
-    today, now = resolve_now(None, None)
-    return issue(case_ref.strip(), on, today=today, now=now, actor=ACTOR, cert_type=_value(certificate_type))
+    f = form()
+    return issue(case_ref.strip(), on, today=f.today, now=f.now, actor=ACTOR, cert_type=value(certificate_type))
 
 
-@flow(name="admin-schedule-session", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-schedule-session", forget=("online_url",))
 def schedule_session(
     case_ref: str,
     start: datetime,
@@ -148,14 +136,10 @@ def schedule_session(
         online_url: The link for an online meeting, instead of a venue.
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
-    from flows.forget_parameters import forget_parameters
-
-    forget_parameters("online_url")  # qa-15-17: retention clears the link; Prefect's copy too
-    require_operator(your_name)
     from tasks.sessions.meetings import schedule_session as schedule
 
-    _, now = resolve_now(None, None)
-    start, end = _local(start), _local(end)
+    now = form().now
+    start, end = local(start), local(end)
     return schedule(
         case_ref.strip(),
         start=start,
@@ -169,8 +153,7 @@ def schedule_session(
     ).as_dict()
 
 
-@flow(name="admin-reschedule-session", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-reschedule-session")
 def reschedule_session(
     session_id: int, start: datetime, your_name: str, end: datetime | None = None, short_notice_agreed: bool = False
 ) -> dict:
@@ -183,18 +166,16 @@ def reschedule_session(
         end: The new end (default: 2 hours after the start).
         short_notice_agreed: The family agreed to less than 5 working days' notice.
     """
-    require_operator(your_name)
     from tasks.sessions.meetings import reschedule_session as reschedule
 
-    _, now = resolve_now(None, None)
-    start, end = _local(start), _local(end)
+    now = form().now
+    start, end = local(start), local(end)
     return reschedule(
         session_id, start=start, end=end, now=now, short_notice_agreed=short_notice_agreed, actor=ACTOR
     ).as_dict()
 
 
-@flow(name="admin-cancel-session", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-cancel-session")
 def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = CancelledBy.service) -> dict:
     """Cancel a mediation meeting; cancellations go to everyone invited.
 
@@ -203,15 +184,13 @@ def cancel_session(session_id: int, your_name: str, cancelled_by: CancelledBy = 
         your_name: Your name — required; the audit trail records who did this.
         cancelled_by: Who called it off.
     """
-    require_operator(your_name)
     from tasks.sessions.meetings import cancel_session as cancel
 
-    _, now = resolve_now(None, None)
-    return cancel(session_id, now=now, cancelled_by=_value(cancelled_by), actor=ACTOR).as_dict()
+    now = form().now
+    return cancel(session_id, now=now, cancelled_by=value(cancelled_by), actor=ACTOR).as_dict()
 
 
-@flow(name="admin-record-outcome", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-record-outcome")
 def record_outcome(
     session_id: int,
     result: SessionOutcome,
@@ -228,17 +207,15 @@ def record_outcome(
         your_name: Your name — required; the audit trail records who did this.
         agreement_items: For an agreed or partial outcome: what was agreed (starts the follow-up clocks).
     """
-    require_operator(your_name)
     from tasks.sessions.meetings import record_outcome as outcome
 
-    _, now = resolve_now(None, None)
+    now = form().now
     return outcome(
-        session_id, result=_value(result), on=on, now=now, items=[_value(i) for i in agreement_items or ()], actor=ACTOR
+        session_id, result=value(result), on=on, now=now, items=[value(i) for i in agreement_items or ()], actor=ACTOR
     ).as_dict()
 
 
-@flow(name="admin-decide-claim", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-decide-claim", forget=("reason",))
 def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason: str | None = None) -> dict:
     """Approve or refuse a held expense claim.
 
@@ -248,58 +225,22 @@ def decide_claim(claim_id: str, decision: ClaimDecision, your_name: str, reason:
         your_name: Your name — required; the audit trail records who did this.
         reason: Why — required to refuse; the family reads it, so write no one's personal details.
     """
-    from flows.forget_parameters import forget_parameters
-
-    forget_parameters("reason")  # qa-15-17: retention clears the reason; Prefect's copy too
-    require_operator(your_name)
     from tasks.claims.claims_in import decide_held_claim
 
-    _, now = resolve_now(None, None)
+    now = form().now
     return decide_held_claim(
         claim_id.strip(),
-        _value(decision) == "approve",
+        value(decision) == "approve",
         reason,
         now,
-        decided_by=f"{require_operator(your_name)} ({ACTOR})"[:64],
+        decided_by=f"{form().operator} ({ACTOR})"[:64],
     )
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    """A date-time without an offset is the service's local time (`DRS_TIMEZONE`, Europe/London),
-    the same rule as `drs session schedule --start`."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    from zoneinfo import ZoneInfo
-
-    from tasks.settings import get_settings
-
-    return moment.replace(tzinfo=ZoneInfo(get_settings().timezone))
-
-
-def _uow():
-    from tasks.db import unit_of_work
-
-    return unit_of_work()
 
 
 # --- issue 15: contact problems (a bounced email) ---------------------------------------------------
 
 
-class ContactRole(str, Enum):
-    family = "family"
-    supporter = "supporter"
-    icb = "icb"
-    mediator = "mediator"
-    other = "other"
-
-
-class ReachedBy(str, Enum):
-    phone = "phone"
-    letter = "letter"
-
-
-@flow(name="admin-correct-contact", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-correct-contact", forget=("email",))
 def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole = ContactRole.family) -> dict:
     """Correct an address that bounced; the statutory emails that bounced are sent again to it.
 
@@ -309,17 +250,13 @@ def correct_contact(case_ref: str, email: str, your_name: str, role: ContactRole
         your_name: Your name — required; the audit trail records who did this.
         role: Whose address it is.
     """
-    from flows.forget_parameters import forget_parameters
     from tasks.bounces.contact_fix import correct_address
 
-    forget_parameters("email")  # qa-15-17: the family's address is not kept in Prefect's database
-    require_operator(your_name)
-    _, now = resolve_now(None, None)
-    return correct_address(case_ref.strip(), email, role=_value(role), now=now, actor=ACTOR).as_dict()
+    now = form().now
+    return correct_address(case_ref.strip(), email, role=value(role), now=now, actor=ACTOR).as_dict()
 
 
-@flow(name="admin-record-contact-reached", **_hooks())
-@refusal_fails_run
+@admin_flow("admin-record-contact-reached", forget=("note",))
 def record_contact_reached(
     case_ref: str,
     by: ReachedBy,
@@ -338,12 +275,9 @@ def record_contact_reached(
         note: A short note (kept until the case's retention; write no one's personal details).
         role: Whose contact problem it closes.
     """
-    from flows.forget_parameters import forget_parameters
     from tasks.bounces.contact_fix import record_reached
 
-    forget_parameters("note")  # qa-15-17: free text is not kept in Prefect's database
-    require_operator(your_name)
-    today, now = resolve_now(None, None)
+    f = form()
     return record_reached(
-        case_ref.strip(), by=_value(by), on=on, note=note, role=_value(role), now=now, today=today, actor=ACTOR
+        case_ref.strip(), by=value(by), on=on, note=note, role=value(role), now=f.now, today=f.today, actor=ACTOR
     ).as_dict()

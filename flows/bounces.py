@@ -1,10 +1,10 @@
 """bounce-check — every 15 minutes in office hours (Europe/London): read the bounce mailbox.
 
 Delivery-status notifications in the bounce mailbox (`DRS_BOUNCE_MAILDIR` or the IMAP mailbox
-`DRS_BOUNCE_IMAP_*`) are matched to outbox rows by the original Message-ID and recorded
-(`tasks/bounces/mailbox.py`, `tasks/bounces/handling.py`): a hard bounce makes the email `bounced` and a
-contact problem on the case; a bounced certificate or appeal reminder emails the team at once;
-soft bounces still failing after 3 working days become contact problems. The `today` artifact is
+`DRS_BOUNCE_IMAP_*`) are matched to outbox rows by the original Message-ID and recorded by the
+job `tasks.bounces.job.run`, each of its steps a task: a hard bounce makes the email `bounced`
+and a contact problem on the case; a bounced certificate or appeal reminder emails the team at
+once; soft bounces still failing after 3 working days become contact problems. The `today` artifact is
 refreshed so the families to phone show within one run, and the `bounce-check` markdown artifact
 lists case references, codes and counts only.
 
@@ -15,22 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows.hooks import notify_team_of_failure
+from flows.steps import as_task
+from tasks.bounces import job
 from tasks.timekeeping import resolve_now
-
-
-@task(name="read-bounce-mailbox", cache_policy=NO_CACHE)
-def read_bounce_mailbox(now: datetime) -> dict:
-    """Read every configured bounce source and record what it says; returns counts and the open
-    contact problems (references only). No retries here: a mailbox that cannot be reached fails
-    the run (the team is told) and the next run, 15 minutes later, reads what is waiting."""
-    from tasks.bounces.mailbox import check_bounces
-
-    return check_bounces(now).as_dict()
 
 
 def render_summary(summary: dict) -> str:
@@ -62,10 +53,10 @@ def bounce_check(now: datetime | None = None) -> dict:
     Args:
         now: the moment to run as of (ISO-8601 with offset; default: now).
     """
-    from tasks.operations.today import publish_today
+    from flows.today import publish_today
 
     today, moment = resolve_now(now)
-    summary = read_bounce_mailbox(moment)
+    summary = job.run(today, moment, step=as_task).as_dict()
     create_markdown_artifact(
         key="bounce-check",
         markdown=render_summary(summary),

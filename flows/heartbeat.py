@@ -127,3 +127,29 @@ def newer_completed_run(
         except Exception:
             continue
     return None
+
+
+#: The digest's line when the job history is not read because no Prefect server is reachable.
+NO_SERVER = "no Prefect server reachable"
+
+
+def job_history(now: datetime) -> list[str]:
+    """The foot of the team's digest: when each scheduled job last succeeded, from the Prefect API
+    (never raises: an unreachable API becomes a line saying so)."""
+    return ["When each scheduled job last succeeded:", *scheduled_heartbeat().lines(now)]
+
+
+def job_history_without_server(now: datetime) -> list[str]:
+    """The same foot when the caller knows no Prefect server is reachable (`drs monitor` run
+    directly): the line says so at once, without asking the API (and never starts a temporary server)."""
+    from flows.deployments import SCHEDULED
+
+    beat = Heartbeat({spec.name: None for spec in SCHEDULED}, NO_SERVER)
+    return ["When each scheduled job last succeeded:", *beat.lines(now)]
+
+
+def scheduled_heartbeat() -> Heartbeat:
+    """When each scheduled job (`flows.deployments.SCHEDULED`) last succeeded (the watchdog's read)."""
+    from flows.deployments import SCHEDULED
+
+    return last_successes([spec.name for spec in SCHEDULED])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import task
@@ -13,7 +13,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _task_of(fn: Callable[..., Any]) -> Any:
     return task(fn, name=fn.__name__.strip("_").replace("_", "-"), cache_policy=NO_CACHE)
 

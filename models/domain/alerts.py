@@ -1,6 +1,6 @@
 """Which deadline alerts are due today: a pure function of (clocks, today, calendar, policy).
 
-``alerts_due`` decides; ``tasks.deadlines.monitor`` carries the decisions out (outbox rows, each sent once
+``alerts_due`` decides; ``tasks.deadlines.sweep`` carries the decisions out (outbox rows, each sent once
 by its key). Nothing here reads the clock or touches a database: the same inputs always give
 the same alerts, so the rules are table-tested over Christmas, Easter, August and DST weekends.
 
@@ -21,37 +21,54 @@ agreement follow-ups) → the LA's SEN team *and* the team; family-owned clocks 
 reminders above (``contact_adviser_by`` is history by the time a case exists).
 
 Times (``not_before_for``): team email lands in office hours (working days, 09:00-17:00),
-family email outside quiet hours (08:00-20:00 any day). Both are policy.
+family email outside quiet hours (08:00-20:00 any day, `models.domain.quiet_hours`). Both are policy
+(``models.domain.alert_policy``); the digest's rows are ``models.domain.digest``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from types import MappingProxyType
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
 
+from models.domain.alert_policy import (
+    ALL_KINDS,
+    APPEAL_2_WEEKS,
+    APPEAL_3_WD,
+    DEFAULT_POLICY,
+    DUE_SOON,
+    DUE_TODAY,
+    FAMILY,
+    LA,
+    MISSED,
+    TEAM,
+    AlertPolicy,
+    audiences_for,
+    not_before_for,
+    policy_from_mapping,
+)
 from models.domain.calendar import WorkingCalendar
 
+# The policy's names are re-exported here: the alert rules and their policy are read together.
 __all__ = [
+    "ALL_KINDS",
+    "APPEAL_2_WEEKS",
+    "APPEAL_3_WD",
+    "DEFAULT_POLICY",
+    "DUE_SOON",
+    "DUE_TODAY",
+    "FAMILY",
+    "LA",
+    "MISSED",
+    "TEAM",
     "Alert",
     "AlertPolicy",
-    "DEFAULT_POLICY",
-    "DigestRow",
     "WatchedClock",
     "alert_key",
     "alerts_due",
-    "digest_rows",
-    "group_by",
     "not_before_for",
     "policy_from_mapping",
 ]
-
-DUE_SOON, DUE_TODAY, MISSED = "due-soon", "due-today", "missed"
-APPEAL_2_WEEKS, APPEAL_3_WD = "appeal-2-weeks", "appeal-3-wd"
-ALL_KINDS = (DUE_SOON, DUE_TODAY, MISSED, APPEAL_2_WEEKS, APPEAL_3_WD)
-TEAM, LA, FAMILY = "team", "la", "family"
 
 
 @dataclass(frozen=True)
@@ -99,49 +116,6 @@ class Alert:
         return self.kind in (APPEAL_2_WEEKS, APPEAL_3_WD)
 
 
-@dataclass(frozen=True)
-class AlertPolicy:
-    """Lead times and levels; every number here is configuration, not law.
-
-    ``kinds`` are the alert levels in use (drop one to silence it). ``due_soon_wd_by_clock``
-    overrides the lead time per clock name (prefix match for ``agreement_``).
-    ``missed_lookback_days``: a clock missed longer ago than this is not re-announced (it was
-    announced when it was missed; the digest keeps listing it).
-    """
-
-    due_soon_wd: int = 2
-    due_soon_wd_by_clock: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-    kinds: frozenset[str] = frozenset({DUE_SOON, DUE_TODAY, MISSED, APPEAL_2_WEEKS, APPEAL_3_WD})
-    appeal_reminder_days: int = 14  # calendar days before appeal_deadline
-    appeal_reminder_wd: int = 3  # working days before appeal_deadline
-    team_owners: frozenset[str] = frozenset({"adviser", "mediator"})
-    la_owners: frozenset[str] = frozenset({"la", "icb"})
-    missed_lookback_days: int = 60
-    digest_horizon_wd: int = 5
-    office_opens: time = time(9, 0)
-    office_closes: time = time(17, 0)
-    family_quiet_until: time = time(8, 0)
-    family_quiet_from: time = time(20, 0)
-
-    def lead_wd(self, clock_name: str) -> int:
-        for prefix, value in self.due_soon_wd_by_clock.items():
-            if clock_name == prefix or (prefix.endswith("_") and clock_name.startswith(prefix)):
-                return value
-        return self.due_soon_wd
-
-    @property
-    def horizon_days(self) -> int:
-        """Calendar days ahead the sweep must read so that no alert or digest row is missed."""
-        longest_wd = max(
-            [self.due_soon_wd, self.digest_horizon_wd, self.appeal_reminder_wd, *self.due_soon_wd_by_clock.values()]
-        )
-        # n working days never span more than 2n + 12 calendar days (weekends, Christmas, Easter)
-        return max(self.appeal_reminder_days, 2 * longest_wd + 12)
-
-
-DEFAULT_POLICY = AlertPolicy()
-
-
 def alert_key(alert: Alert, audience: str) -> str:
     """The outbox key: ``alert:<case_ref>:<clock>:<kind>:<target>:<audience>``.
 
@@ -152,16 +126,8 @@ def alert_key(alert: Alert, audience: str) -> str:
     return f"alert:{alert.case_ref}:{alert.clock}:{alert.kind}:{alert.target.isoformat()}:{audience}"
 
 
-def _audiences(clock: WatchedClock, policy: AlertPolicy) -> tuple[str, ...]:
-    if clock.owner in policy.la_owners:
-        return (LA, TEAM)
-    if clock.owner in policy.team_owners:
-        return (TEAM,)
-    return ()
-
-
 def _team_alert(clock: WatchedClock, today: date, calendar: WorkingCalendar, policy: AlertPolicy) -> Alert | None:
-    audiences = _audiences(clock, policy)
+    audiences = audiences_for(clock.owner, policy)
     if not audiences or clock.state not in ("open", "missed"):
         return None
     left = calendar.working_days_between(today, clock.target)
@@ -228,126 +194,3 @@ def alerts_due(
             if alert is not None:
                 out.append(alert)
     return sorted(out, key=lambda a: (a.target, a.case_ref, a.clock, a.kind))
-
-
-@dataclass(frozen=True)
-class DigestRow:
-    """One line of the team's morning view (references and dates only)."""
-
-    la_code: str
-    case_ref: str
-    clock: str
-    due: date
-    target: date
-    state: str  # "open" or "missed"
-    owner: str
-    working_days_left: int
-
-
-def digest_rows(
-    clocks: Iterable[WatchedClock], today: date, calendar: WorkingCalendar, policy: AlertPolicy = DEFAULT_POLICY
-) -> list[DigestRow]:
-    """Clocks the team or an LA must act on: target within the next ``digest_horizon_wd`` working
-    days (today included) and missed ones (within ``missed_lookback_days``), grouped by LA code,
-    then by target. Family-owned clocks are left out (the family gets its own reminders)."""
-    horizon = calendar.add_working_days(today, policy.digest_horizon_wd)
-    rows = []
-    for c in clocks:
-        if c.state not in ("open", "missed") or not _audiences(c, policy):
-            continue
-        if c.target < today:
-            if (today - c.target).days > policy.missed_lookback_days:
-                continue
-            state = "missed"
-        elif c.target <= horizon:
-            state = "open"
-        else:
-            continue
-        rows.append(
-            DigestRow(
-                la_code=c.la_code,
-                case_ref=c.case_ref,
-                clock=c.name,
-                due=c.due,
-                target=c.target,
-                state=state,
-                owner=c.owner,
-                working_days_left=calendar.working_days_between(today, c.target),
-            )
-        )
-    return sorted(rows, key=lambda r: (r.la_code, r.state != "missed", r.target, r.case_ref, r.clock))
-
-
-def _next_office_moment(local_now: datetime, calendar: WorkingCalendar, opens: time, closes: time) -> datetime:
-    day = local_now.date()
-    if calendar.is_working_day(day) and opens <= local_now.time() < closes:
-        return local_now
-    if calendar.is_working_day(day) and local_now.time() < opens:
-        return datetime.combine(day, opens, tzinfo=local_now.tzinfo)
-    return datetime.combine(calendar.next_working_day_after(day), opens, tzinfo=local_now.tzinfo)
-
-
-def not_before_for(
-    audience: str, local_now: datetime, calendar: WorkingCalendar, policy: AlertPolicy = DEFAULT_POLICY
-) -> datetime | None:
-    """When an email to ``audience`` may go, given ``local_now`` (aware, service time zone):
-    ``None`` for at once, else the first allowed moment (team and LA: office hours on working
-    days; family: outside quiet hours)."""
-    if audience == FAMILY:
-        t = local_now.time()
-        if policy.family_quiet_until <= t < policy.family_quiet_from:
-            return None
-        day = local_now.date() if t < policy.family_quiet_until else local_now.date() + timedelta(days=1)
-        return datetime.combine(day, policy.family_quiet_until, tzinfo=local_now.tzinfo)
-    moment = _next_office_moment(local_now, calendar, policy.office_opens, policy.office_closes)
-    return None if moment == local_now else moment
-
-
-def policy_from_mapping(values: Mapping[str, object] | None, base: AlertPolicy = DEFAULT_POLICY) -> AlertPolicy:
-    """``base`` with the integer lead times in ``values`` replaced (unknown keys raise ``ValueError``)."""
-    if not values:
-        return base
-    if not isinstance(values, Mapping):
-        raise ValueError(f"alert policy: expected an object of settings, got {type(values).__name__}")
-    allowed = {"due_soon_wd", "appeal_reminder_days", "appeal_reminder_wd", "missed_lookback_days", "digest_horizon_wd"}
-    changes: dict[str, object] = {}
-    for key, value in values.items():
-        if key == "kinds" and isinstance(value, list) and all(isinstance(k, str) and k in ALL_KINDS for k in value):
-            changes["kinds"] = frozenset(value)
-        elif (
-            key == "due_soon_wd_by_clock"
-            and isinstance(value, Mapping)
-            and all(isinstance(k, str) and _count(v, POLICY_MAXIMA["due_soon_wd"]) for k, v in value.items())
-        ):
-            changes[key] = MappingProxyType(dict(value))
-        elif key in allowed and _count(value, POLICY_MAXIMA[key]):
-            changes[key] = value
-        else:
-            hint = f" (kinds are: {', '.join(ALL_KINDS)})" if key == "kinds" else ""
-            if key in POLICY_MAXIMA or key == "due_soon_wd_by_clock":
-                hint = f" (a whole number from 0 to {POLICY_MAXIMA.get(key, POLICY_MAXIMA['due_soon_wd'])})"
-            raise ValueError(f"alert policy: bad setting {key!r}={value!r}{hint}")
-    return dataclasses.replace(base, **changes)
-
-
-#: Upper bounds of the policy's numbers: a larger one cannot be meant, and a huge one made dates
-#: overflow and stopped the monitor (qa-12). Working days ~ 3 months; days ~ a year / ten years.
-POLICY_MAXIMA = {
-    "due_soon_wd": 60,
-    "appeal_reminder_days": 366,
-    "appeal_reminder_wd": 60,
-    "missed_lookback_days": 3660,
-    "digest_horizon_wd": 60,
-}
-
-
-def _count(value: object, maximum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
-
-
-def group_by(rows: Sequence[DigestRow]) -> dict[str, list[DigestRow]]:
-    """Digest rows by LA code, in order."""
-    out: dict[str, list[DigestRow]] = {}
-    for row in rows:
-        out.setdefault(row.la_code, []).append(row)
-    return out

@@ -20,10 +20,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models.db import Case, ContactProblem, LocalAuthority, MediationSession, OutboxEmail, SessionAttendee
+from models.db import ContactProblem, LocalAuthority, MediationSession, OutboxEmail, SessionAttendee
 from models.domain.referrals import looks_like_email
 from tasks.cases.casework import CaseworkError, audit, check_event_date, get_case
-from tasks.mail.outbox import Attachment, queue_email
+from tasks.mail.attachment import Attachment
+from tasks.mail.outbox import queue_email
 
 ROLES = ("family", "supporter", "icb", "mediator", "other")
 REACHED_BY = ("phone", "letter")
@@ -75,12 +76,7 @@ def resend(db: Session, row: OutboxEmail, to: str, now: datetime) -> OutboxEmail
     )
 
 
-def correct_address(ref: str, email: str, *, role: str = "family", now: datetime, actor: str) -> ContactResult:
-    """Replace the case's `role` address with `email` and re-send the statutory emails that
-    bounced (see the module docstring). Raises `CaseworkError` for an unknown case, a bad
-    address or role. Commits."""
-    from tasks.db import unit_of_work
-
+def _check_new_address(email: str, role: str) -> str:
     email = (email or "").strip()
     if not looks_like_email(email) or any(c in email for c in "\r\n"):
         raise CaseworkError("--email is not a valid email address")
@@ -88,6 +84,50 @@ def correct_address(ref: str, email: str, *, role: str = "family", now: datetime
         raise CaseworkError("an LA's address belongs to the LA register: correct it with `drs la import`")
     if role not in ROLES:
         raise CaseworkError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
+    return email
+
+
+def _resend_and_close(
+    db: Session, problems: list[ContactProblem], rows: dict[int, OutboxEmail | None], email: str, now: datetime
+) -> tuple[int, list[str]]:
+    """Re-send each statutory email that bounced to `email` and close every problem: (closed, new keys)."""
+    resent: list[str] = []
+    for p in problems:
+        row = rows[p.id]
+        if row is not None and p.statutory and row.status in ("bounced", "failed", "sent"):
+            new = resend(db, row, email, now)
+            if new is not None:
+                db.flush()
+                p.resent_outbox_id = new.id
+                resent.append(new.key)
+        p.resolved_at, p.resolution = now, "corrected"
+    return len(problems), resent
+
+
+def _readdress_pending(db: Session, case_id: int, old: set[str], email: str) -> int:
+    """Emails of the case still waiting for one of the `old` addresses go to `email` instead."""
+    if not old:
+        return 0
+    done = db.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.case_id == case_id,
+            OutboxEmail.status == "pending",
+            func.lower(OutboxEmail.to_addr).in_(sorted(old)),
+        )
+        .values(to_addr=email)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(done, "rowcount", 0) or 0
+
+
+def correct_address(ref: str, email: str, *, role: str = "family", now: datetime, actor: str) -> ContactResult:
+    """Replace the case's `role` address with `email` and re-send the statutory emails that
+    bounced (see the module docstring). Raises `CaseworkError` for an unknown case, a bad
+    address or role. Commits."""
+    from tasks.db import unit_of_work
+
+    email = _check_new_address(email, role)
     with unit_of_work() as db:
         case = get_case(db, ref, for_update=True)
         result = ContactResult(case.ref, role)
@@ -107,30 +147,8 @@ def correct_address(ref: str, email: str, *, role: str = "family", now: datetime
         for a in attendees:
             if a.email and a.email.strip().lower() in old:
                 a.email = email
-        for p in problems:
-            row = bounced_rows[p.id]
-            if row is not None and p.statutory and row.status in ("bounced", "failed", "sent"):
-                new = resend(db, row, email, now)
-                if new is not None:
-                    db.flush()
-                    p.resent_outbox_id = new.id
-                    result.resent.append(new.key)
-            p.resolved_at, p.resolution = now, "corrected"
-            result.resolved += 1
-        if old:
-            result.readdressed = (
-                db.execute(
-                    update(OutboxEmail)
-                    .where(
-                        OutboxEmail.case_id == case.id,
-                        OutboxEmail.status == "pending",
-                        func.lower(OutboxEmail.to_addr).in_(sorted(old)),
-                    )
-                    .values(to_addr=email)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                or 0
-            )
+        result.resolved, result.resent = _resend_and_close(db, problems, bounced_rows, email, now)
+        result.readdressed = _readdress_pending(db, case.id, old, email)
         audit(
             db,
             actor,
@@ -216,29 +234,3 @@ def settle_la_problems(db: Session, now: datetime) -> int:
         )
         closed += 1
     return closed
-
-
-def open_problem_summaries(db: Session) -> list[dict]:
-    """Every open contact problem, references only: case, LA code, kind, role, reason, since."""
-    rows = db.execute(
-        select(ContactProblem, OutboxEmail.kind, OutboxEmail.key, Case.ref, LocalAuthority.code)
-        .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
-        .outerjoin(Case, Case.id == ContactProblem.case_id)
-        .outerjoin(LocalAuthority, LocalAuthority.id == ContactProblem.la_id)
-        .where(ContactProblem.resolved_at.is_(None), ContactProblem.hard.is_(True))
-        .order_by(ContactProblem.since, ContactProblem.id)
-    )
-    return [
-        {
-            "case_ref": ref,
-            "la": code,
-            "kind": kind,
-            "email": key if ":" in key and "@" not in key else None,
-            "recipient_role": p.recipient_role,
-            "reason": p.reason,
-            "status": p.status_code,
-            "since": p.since.isoformat(),
-            "statutory": bool(p.statutory),
-        }
-        for p, kind, key, ref, code in rows
-    ]

@@ -38,7 +38,7 @@ def case_message_ids(db: Session, case_ids: list[int]) -> set[str]:
 
 def maildir_notices(message_ids: set[str], settings: Settings | None = None) -> list[Path]:
     """The processed (and unread) Maildir notices quoting one of `message_ids`."""
-    from tasks.bounces.mailbox import PROCESSED
+    from tasks.bounces.sources import PROCESSED
 
     settings = settings or get_settings()
     root = settings.bounce_maildir_path
@@ -62,18 +62,18 @@ def maildir_notices(message_ids: set[str], settings: Settings | None = None) -> 
 def remove_imap_notices(message_ids: set[str], settings: Settings | None = None) -> int:
     """Delete the IMAP `processed` messages quoting one of `message_ids` (IMAP TEXT search covers
     headers and body). Returns how many."""
-    from tasks.bounces.mailbox import PROCESSED, ImapSource
+    from tasks.bounces.sources import PROCESSED, ImapSource
 
     settings = settings or get_settings()
     if not message_ids or not settings.bounce_imap_host:
         return 0
     uids: set[bytes] = set()
     with ImapSource(settings) as source:
-        conn = source.conn
+        conn = source.imap
         if conn.select(PROCESSED)[0] != "OK":
             return 0
         for mid in message_ids:
-            typ, data = conn.uid("SEARCH", None, "TEXT", '"' + mid[1:-1].replace('"', "") + '"')
+            typ, data = conn.uid("SEARCH", "TEXT", '"' + mid[1:-1].replace('"', "") + '"')
             if typ == "OK":
                 uids.update((data[0] or b"").split())
         if uids:

@@ -15,12 +15,12 @@ Hard and soft (RFC 3463 status classes):
   again after the last soft bounce it counts as still failing: a relay never says it delivered.
 
 Privacy: only the status code, the plain-words reason (a fixed table, never the server's text,
-which names the address) and the outbox link are kept.
+which names the address: `tasks.bounces.reasons`) and the outbox link are kept. Reading the
+problems back (a case's, the LA register's, the families to phone) is `tasks.bounces.problems`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -29,85 +29,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.db import Case, Clock, ContactProblem, LocalAuthority, MediationSession, OutboxEmail, SessionAttendee
+from tasks.bounces.reasons import ESCALATE_KINDS, KIND_WORDS, LA_FIELDS, STATUTORY_KINDS, normalise_status, plain_reason
 from tasks.cases.casework import audit
 from tasks.settings import get_settings
 
 ACTOR = "bounces"
 #: soft bounces become a contact problem after this many working days of failing
 SOFT_WORKING_DAYS = 3
-#: emails the law (or the service's statutory duties) needs the recipient to receive; a correction re-sends them
-STATUTORY_KINDS = frozenset(
-    {
-        "certificate",
-        "alert-appeal-2-weeks",
-        "alert-appeal-3-wd",
-        "acknowledgement",
-        "la-mediation-request",
-        "session-invite",
-        "session-update",
-        "session-cancel",
-    }
-)
-#: a bounce of these is escalated to the team at once (the family's appeal is at stake)
-ESCALATE_KINDS = frozenset({"certificate", "alert-appeal-2-weeks", "alert-appeal-3-wd"})
-KIND_WORDS = {
-    "certificate": "mediation certificate",
-    "alert-appeal-2-weeks": "appeal deadline reminder",
-    "alert-appeal-3-wd": "appeal deadline reminder",
-    "acknowledgement": "acknowledgement",
-    "la-mediation-request": "mediation request to the LA",
-    "claim-batch": "claims batch",
-    "session-invite": "meeting invitation",
-    "session-update": "meeting change",
-    "session-cancel": "meeting cancellation",
-}
-LA_FIELDS = ("sen_team_email", "finance_email", "contract_email")
-#: lines of "phone these families" in the daily digest
-DIGEST_LIMIT = 50
-
-#: RFC 3463 subject.detail → plain words (the class, 4 or 5, says whether it is still retried)
-_REASONS = {
-    "1.1": "the mailbox does not exist",
-    "1.10": "the mailbox does not exist",
-    "1.2": "the address's domain does not exist",
-    "1.3": "the address is not valid",
-    "1.6": "the mailbox has moved and left no new address",
-    "2.1": "the mailbox is closed or disabled",
-    "2.2": "the mailbox is full",
-    "2.3": "the message is too large for the mailbox",
-    "3.4": "the message is too large",
-    "4.1": "the recipient's mail server does not answer",
-    "4.4": "the recipient's mail server cannot be found",
-    "4.7": "delivery took too long and was given up",
-    "7.1": "the recipient's mail server refused our messages",
-}
-_REASONS_BY_SUBJECT = {
-    "1": "the address is not valid",
-    "2": "the mailbox cannot take messages",
-    "3": "the recipient's mail system cannot take messages",
-    "4": "the recipient's mail server cannot be reached",
-    "5": "the recipient's mail server refused the message",
-    "6": "the message could not be converted",
-    "7": "the recipient's mail server refused our messages",
-}
-_STATUS = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
-
-
-def normalise_status(status: str) -> str:
-    """A valid enhanced status ("5.1.1"), or the class alone ("5.0.0") for anything else."""
-    status = (status or "").strip()
-    if _STATUS.match(status):
-        return status
-    return "5.0.0" if status[:1] == "5" else "4.0.0"
-
-
-def plain_reason(status: str) -> str:
-    """The reason for `status` in plain words, for the team (never the server's own text)."""
-    cls, subject, detail = normalise_status(status).split(".")
-    words = _REASONS.get(f"{subject}.{detail}") or _REASONS_BY_SUBJECT.get(subject)
-    if words is None:
-        words = "the recipient's mail server refused the message" if cls == "5" else "delivery keeps being delayed"
-    return words
 
 
 @dataclass(frozen=True)
@@ -184,27 +112,11 @@ def record_bounce(
     problem = db.scalar(select(ContactProblem).where(ContactProblem.outbox_id == row.id))
     new = problem is None
     if problem is None:
-        role, la, la_field = recipient_of(db, row)
-        problem = ContactProblem(  # the team's own address is no contact problem of the case (qa-15-17)
-            outbox_id=row.id,
-            case_id=None if role == "team" else row.case_id,
-            la_id=la.id if la else None,
-            recipient_role=role,
-            la_field=la_field,
-            status_code=status,
-            reason=plain_reason(status),
-            source=source,
-            hard=False,
-            statutory=row.kind in STATUTORY_KINDS,
-            since=now,
-            last_seen_at=now,
-        )
-        db.add(problem)
-    elif problem.resolved_at is not None:
-        problem.last_seen_at = max(problem.last_seen_at, now)
-        return _outcome(db, row, problem, escalated=False, new=False)
+        problem = _new_problem(db, row, status, source, now)
     else:
         problem.last_seen_at = max(problem.last_seen_at, now)
+        if problem.resolved_at is not None:
+            return _outcome(db, row, problem, escalated=False, new=False)
         if hard or not problem.hard:
             problem.status_code, problem.reason, problem.source = status, plain_reason(status), source
     if (
@@ -214,11 +126,7 @@ def record_bounce(
         and (action or "").lower() == "failed"
         and row.status == "sent"
     ):
-        # the relay gave up on a temporary failure: retried by our delivery, as any 4xx is
-        from tasks.mail.delivery import backoff
-
-        row.status, row.next_attempt_at = "pending", now + backoff(max(row.attempts, 1))
-        row.last_error = f"bounced for now ({status}): {problem.reason}; retrying"
+        _retry_later(row, problem, status, now)
     escalated = False
     if (hard or _soft_expired(problem, now)) and not problem.hard:
         escalated = _make_hard(db, row, problem, now)
@@ -233,6 +141,35 @@ def record_bounce(
         )
     db.flush()
     return _outcome(db, row, problem, escalated=escalated, new=new)
+
+
+def _new_problem(db: Session, row: OutboxEmail, status: str, source: str, now: datetime) -> ContactProblem:
+    """The first bounce of `row`: a (not yet hard) contact problem naming who it went to."""
+    role, la, la_field = recipient_of(db, row)
+    problem = ContactProblem(  # the team's own address is no contact problem of the case (qa-15-17)
+        outbox_id=row.id,
+        case_id=None if role == "team" else row.case_id,
+        la_id=la.id if la else None,
+        recipient_role=role,
+        la_field=la_field,
+        status_code=status,
+        reason=plain_reason(status),
+        source=source,
+        hard=False,
+        statutory=row.kind in STATUTORY_KINDS,
+        since=now,
+        last_seen_at=now,
+    )
+    db.add(problem)
+    return problem
+
+
+def _retry_later(row: OutboxEmail, problem: ContactProblem, status: str, now: datetime) -> None:
+    """The relay gave up on a temporary failure: retried by our delivery, as any 4xx is."""
+    from tasks.mail.delivery import backoff
+
+    row.status, row.next_attempt_at = "pending", now + backoff(max(row.attempts, 1))
+    row.last_error = f"bounced for now ({status}): {problem.reason}; retrying"
 
 
 def _outcome(db: Session, row: OutboxEmail, problem: ContactProblem, *, escalated: bool, new: bool) -> BounceOutcome:
@@ -327,175 +264,3 @@ def promote_soft_problems(db: Session, now: datetime) -> list[BounceOutcome]:
         )
         out.append(_outcome(db, row, problem, escalated=escalated, new=False))
     return out
-
-
-# --- reading contact problems ---------------------------------------------------------------------
-
-
-def _open_hard():
-    return (ContactProblem.resolved_at.is_(None), ContactProblem.hard.is_(True))
-
-
-def case_contact_problems(db: Session, case_id: int, *, redact: bool = False) -> list[dict]:
-    """The contract's `contact_problems` of a case: open, hard (incl. soft ones past 3 WD).
-    `redact`: an outbox key holding an address (some claim keys do) is left out (null)."""
-    rows = db.execute(
-        select(ContactProblem, OutboxEmail.key)
-        .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
-        .where(ContactProblem.case_id == case_id, ContactProblem.recipient_role != "team", *_open_hard())
-        .order_by(ContactProblem.since, ContactProblem.id)
-    )
-    return [
-        {
-            "email": None if redact and "@" in key else key,
-            "recipient_role": p.recipient_role,
-            "reason": p.reason,
-            "since": p.since.isoformat(),
-            "statutory": bool(p.statutory),
-        }
-        for p, key in rows
-    ]
-
-
-def la_contact_problems(db: Session) -> dict[int, list[dict]]:
-    """Open problems with LA register addresses, by LA id — those whose register field still
-    holds the address that bounced (a corrected register shows none)."""
-    out: dict[int, list[dict]] = {}
-    rows = db.execute(
-        select(ContactProblem, OutboxEmail.key, OutboxEmail.to_addr, LocalAuthority)
-        .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
-        .join(LocalAuthority, LocalAuthority.id == ContactProblem.la_id)
-        .where(*_open_hard())
-        .order_by(ContactProblem.since, ContactProblem.id)
-    )
-    for p, key, to_addr, la in rows:
-        if p.la_field and (getattr(la, p.la_field) or "").strip().lower() != to_addr.strip().lower():
-            continue
-        out.setdefault(la.id, []).append(
-            {
-                "email": key,
-                "field": p.la_field,
-                "reason": p.reason,
-                "since": p.since.isoformat(),
-                "statutory": bool(p.statutory),
-            }
-        )
-    return out
-
-
-@dataclass(frozen=True)
-class PhoneLine:
-    case_ref: str
-    kind: str
-    role: str
-    reason: str
-    since: datetime
-    statutory: bool
-
-    def text(self, tz: ZoneInfo) -> str:
-        what = KIND_WORDS.get(self.kind, self.kind)
-        mark = ", statutory" if self.statutory else ""
-        who = "" if self.role == "family" else f" to the {self.role}"
-        return f"{self.case_ref} — {what}{who} not delivered: {self.reason} (since {self.since.astimezone(tz):%d %b}{mark})"
-
-
-def phone_these_families(db: Session, limit: int | None = None) -> tuple[list[PhoneLine], int]:
-    """Open contact problems on cases (not LA register addresses), oldest first, and how many."""
-    stmt = (
-        select(
-            Case.ref,
-            OutboxEmail.kind,
-            ContactProblem.recipient_role,
-            ContactProblem.reason,
-            ContactProblem.since,
-            ContactProblem.statutory,
-        )
-        .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
-        .join(Case, Case.id == ContactProblem.case_id)
-        .where(*_open_hard(), ContactProblem.recipient_role.not_in(("la", "team")), Case.anonymised_at.is_(None))
-        .order_by(ContactProblem.since, ContactProblem.id)
-    )
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [
-        PhoneLine(r.ref, r.kind, r.recipient_role, r.reason, r.since, bool(r.statutory)) for r in db.execute(stmt)
-    ], total
-
-
-def la_address_lines(db: Session) -> list[str]:
-    """ "<LA code> <name> — <field> bounced: <reason>" for each LA register address to fix."""
-    names = {la.id: la for la in db.scalars(select(LocalAuthority))}
-    lines = []
-    for la_id, problems in sorted(la_contact_problems(db).items(), key=lambda kv: names[kv[0]].code):
-        la = names[la_id]
-        for field in dict.fromkeys(p["field"] for p in problems):
-            reason = next(p["reason"] for p in problems if p["field"] == field)
-            lines.append(
-                f"{la.code} {la.name} — {field or 'address'} bounced: {reason}; fix it in the register (drs la import)"
-            )
-    team = db.scalar(
-        select(ContactProblem.reason)
-        .join(OutboxEmail, OutboxEmail.id == ContactProblem.outbox_id)
-        .where(
-            *_open_hard(),
-            ContactProblem.recipient_role == "team",
-            func.lower(OutboxEmail.to_addr) == get_settings().team_email.strip().lower(),
-        )
-        .order_by(ContactProblem.since.desc())
-        .limit(1)
-    )
-    if team:  # the team's own address bounces: its notices (escalations, digests) do not arrive (qa-15-17)
-        lines.append(
-            f"The team's address (DRS_TEAM_EMAIL) bounced: {team}; fix the setting — team notices are not arriving"
-        )
-    return lines
-
-
-def digest_paragraphs(db: Session) -> list:
-    """Paragraphs for the team's daily digest: the families to phone and LA addresses to fix."""
-    tz = ZoneInfo(get_settings().timezone)
-    lines, total = phone_these_families(db, DIGEST_LIMIT)
-    out: list = []
-    if lines:
-        out.append(f"Phone these families ({total}): an email to them could not be delivered.")
-        more = [f"… and {total - len(lines)} more (drs mail bounces lists them all)"] if total > len(lines) else []
-        out.append([line.text(tz) for line in lines] + more)
-    la_lines = la_address_lines(db)
-    if la_lines:
-        out.append("LA addresses that bounce:")
-        out.append(la_lines)
-    return out
-
-
-# --- the synchronous path: the relay refuses the recipient during delivery ---------------------------
-
-
-def smtp_rejection(exc: BaseException | None) -> str | None:
-    """The enhanced status ("5.1.1", "4.2.2") of a recipient refused at RCPT or a message refused
-    at DATA, found anywhere in `exc`'s chain; None for anything else (a dropped connection, our
-    sender refused, a login failure). Without an enhanced code the reply's class is used ("5.0.0")."""
-    import smtplib
-
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        reply: tuple[int, bytes | str] | None = None
-        if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
-            reply = next(iter(exc.recipients.values()))
-        elif isinstance(exc, smtplib.SMTPDataError | smtplib.SMTPRecipientsRefused) or (
-            type(exc) is smtplib.SMTPResponseException
-        ):
-            reply = (exc.smtp_code, exc.smtp_error)
-        if reply is not None:
-            code, text = reply
-            if isinstance(text, bytes):
-                text = text.decode("utf-8", errors="replace")
-            if not (400 <= int(code) < 600):
-                return None
-            m = re.match(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\b", str(text))
-            if m and m.group(1) == str(code)[0]:
-                return ".".join(m.groups())
-            return f"{str(code)[0]}.0.0"
-        exc = exc.__cause__ or exc.__context__
-    return None

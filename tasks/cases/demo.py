@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -17,91 +18,10 @@ from sqlalchemy.orm import Session
 from models.db import Case, ExpenseClaim, LocalAuthority, MediationSession, SessionAttendee
 from models.domain.calendar import add_months
 from tasks.cases.casework import new_case, recompute_clocks, record_event
-from tasks.cases.registry import LaRow, add_mediator, upsert_local_authority
+from tasks.cases.demo_data import DECISIONS, FIRST, LAST, MEDIATORS, SCENARIOS, demo_la_rows
+from tasks.cases.registry import add_mediator, upsert_local_authority
 from tasks.deadlines.calendar_source import working_calendar
 from tasks.operations import progress
-
-NORTH_WEST_LAS = (
-    ("E08000006", "Salford", ["Salford City Council"], 45),
-    ("E08000003", "Manchester", ["Manchester City Council"], 45),
-    ("E08000001", "Bolton", ["Bolton Council"], 45),
-    ("E08000002", "Bury", ["Bury Council"], 45),
-    ("E08000004", "Oldham", ["Oldham Council"], 45),
-    ("E08000005", "Rochdale", ["Rochdale Borough Council"], 40),
-    ("E08000007", "Stockport", ["Stockport Council"], 45),
-    ("E08000008", "Tameside", ["Tameside Council"], 45),
-    ("E08000009", "Trafford", ["Trafford Council"], 45),
-    ("E08000010", "Wigan", ["Wigan Council"], 45),
-    ("E06000008", "Blackburn with Darwen", ["Blackburn", "Blackburn with Darwen Borough Council"], 35),
-)
-MEDIATORS = (
-    ("Mediator Alpha Demo", "alpha.mediator@service.example"),
-    ("Mediator Beta Demo", "beta.mediator@service.example"),
-    ("Mediator Gamma Demo", "gamma.mediator@service.example"),
-)
-FIRST = (
-    "Ada",
-    "Bram",
-    "Cleo",
-    "Dev",
-    "Esme",
-    "Finn",
-    "Gwen",
-    "Hari",
-    "Isla",
-    "Jude",
-    "Kit",
-    "Lena",
-    "Milo",
-    "Nia",
-    "Otto",
-)
-LAST = ("Demoford", "Sampleton", "Testwell", "Fictly", "Mockridge", "Placeholder", "Exampleby")
-DECISIONS = (
-    "refuse_assessment",
-    "refuse_assessment",
-    "refuse_plan",
-    "plan_contents",
-    "plan_contents",
-    "refuse_reassessment",
-    "refuse_amend",
-    "cease_plan",
-)
-SCENARIOS = (  # (name, weight)
-    ("new", 6),
-    ("informed", 8),
-    ("declined_pending", 5),
-    ("declined_issued", 40),
-    ("requested", 6),
-    ("la_received", 6),
-    ("session_booked", 8),
-    ("concluded_agreed", 8),
-    ("concluded_not_agreed", 5),
-    ("concluded_issued", 8),
-    ("withdrawn", 4),
-    ("deemed", 3),
-    ("drs", 6),
-    ("closed", 5),
-)
-
-
-def demo_la_rows() -> list[LaRow]:
-    rows = []
-    for code, name, aliases, rate in NORTH_WEST_LAS:
-        slug = name.lower().replace(" ", "")
-        rows.append(
-            LaRow(
-                code=code,
-                name=name,
-                aliases=aliases,
-                sen_team_email=f"sen.team@{slug}.example",
-                finance_email=f"finance@{slug}.example",
-                mileage_rate_pence=rate,
-                receipt_threshold_pence=1000,
-                claim_window_days=90,
-            )
-        )
-    return rows
 
 
 def database_is_empty(db: Session) -> bool:
@@ -111,39 +31,70 @@ def database_is_empty(db: Session) -> bool:
 
 def load_demo(db: Session, today: date, now: datetime, cases: int = 150) -> dict[str, int]:
     """Load the demo set in the caller's transaction. Returns counts. Commits nothing."""
-    tz = ZoneInfo("Europe/London")
     if db.scalar(select(Case.id).where(Case.requester_email.like("%@families.example")).limit(1)) is not None:
         return {"local_authorities": 0, "mediators": 0, "cases": 0, "sessions": 0, "claims": 0}
-    rng = random.Random(f"drs-demo-{today.isoformat()}")
-    cal = working_calendar()
-    las = [upsert_local_authority(db, row, now)[0] for row in demo_la_rows()]
-    mediators = [add_mediator(db, n, e, now)[0] for n, e in MEDIATORS]
-    db.flush()
-    names, weights = zip(*SCENARIOS)
-    counts = {"local_authorities": len(las), "mediators": len(mediators), "cases": 0, "sessions": 0, "claims": 0}
-    start = add_months(today, -6)
-    span = (today - start).days
-    withdrawal_left_pending = False  # one withdrawn case still waits for its certificate
+    demo = _Demo(db, today, now)
     for i in progress.counted(range(cases)):
+        demo.add_case(i)
+    return demo.counts
+
+
+class _Demo:
+    """One demo load: the register, the mediators, then each case played through its scenario.
+    Every random choice comes from one generator seeded by `today`, always in the same order."""
+
+    def __init__(self, db: Session, today: date, now: datetime) -> None:
+        self.db, self.today, self.now = db, today, now
+        self.tz = ZoneInfo("Europe/London")
+        self.rng = random.Random(f"drs-demo-{today.isoformat()}")
+        self.cal = working_calendar()
+        self.las = [upsert_local_authority(db, row, now)[0] for row in demo_la_rows()]
+        self.mediators = [add_mediator(db, n, e, now)[0] for n, e in MEDIATORS]
+        db.flush()
+        self.counts = {"local_authorities": len(self.las), "mediators": len(self.mediators)}
+        self.counts |= {"cases": 0, "sessions": 0, "claims": 0}
+        self.start = add_months(today, -6)
+        self.withdrawal_left_pending = False  # one withdrawn case still waits for its certificate
+
+    def step(self, base: date, wd: int) -> date:
+        return min(self.cal.add_working_days(base, wd), self.today)
+
+    def event(self, case: Case, name: str, on: date, **kw: Any) -> None:
+        record_event(self.db, case, name, on, now=self.now, today=self.today, recorded_by="demo", **kw)
+
+    def add_case(self, i: int) -> None:
+        rng, cal, today = self.rng, self.cal, self.today
+        names, weights = zip(*SCENARIOS)
         scenario = rng.choices(names, weights)[0]
-        received = cal.working_day_on_or_after(start + timedelta(days=rng.randrange(span)))
+        received = cal.working_day_on_or_after(self.start + timedelta(days=rng.randrange((today - self.start).days)))
         if received > today:
             received = cal.working_day_on_or_before(today)
         if scenario == "new":
             received = cal.working_day_on_or_before(today - timedelta(days=rng.randrange(3)))
+        case = self.new_case(i, scenario, received)
+        self.counts["cases"] += 1
+        if scenario in ("new", "drs"):
+            if scenario == "drs" and received < today:
+                self.event(case, "information-given", self.step(received, 1))
+            return
+        la_received = self.until_la_received(case, scenario, received)
+        if la_received is not None:
+            self.meeting(case, scenario, la_received, i)
+
+    def new_case(self, i: int, scenario: str, received: date) -> Case:
+        rng, today = self.rng, self.today
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        la = rng.choice(las)
+        la = rng.choice(self.las)
         decision = rng.choice(DECISIONS)
         drs = scenario == "drs"
-        recorder = "demo"
-        case = new_case(
-            db,
+        return new_case(
+            self.db,
             la=la,
             service="drs" if drs else "mediation",
             received_on=received,
-            now=now,
+            now=self.now,
             today=today,
-            recorded_by=recorder,
+            recorded_by="demo",
             requester_role=rng.choice(("parent", "parent", "carer", "young_person")),
             requester_name=f"{first} {last} (demo)",
             requester_email=f"family.{i + 1:04d}@families.example",
@@ -161,48 +112,43 @@ def load_demo(db: Session, today: date, now: datetime, cases: int = 150) -> dict
             notes=None,
             flags=[],
         )
-        counts["cases"] += 1
 
-        def step(base: date, wd: int) -> date:
-            return min(cal.add_working_days(base, wd), today)
-
-        def event(name: str, on: date, **kw) -> None:
-            record_event(db, case, name, on, now=now, today=today, recorded_by=recorder, **kw)  # noqa: B023 (called within the iteration)
-
-        if scenario in ("new", "drs"):
-            if drs and received < today:
-                event("information-given", step(received, 1))
-            continue
+    def until_la_received(self, case: Case, scenario: str, received: date) -> date | None:
+        """The events up to the LA receiving the request; None when the scenario ends before a meeting."""
+        rng, step, today = self.rng, self.step, self.today
         info = step(received, rng.randrange(1, 3))
-        event("information-given", info)
+        self.event(case, "information-given", info)
         if scenario == "informed":
-            continue
+            return None
         if scenario.startswith("declined") or scenario == "closed":
             declined = step(info, rng.randrange(0, 2))
-            event("mediation-declined", declined)
+            self.event(case, "mediation-declined", declined)
             if scenario != "declined_pending":
-                event("certificate-issued", step(declined, rng.randrange(1, 5)), cert_type="declined")
+                self.event(case, "certificate-issued", step(declined, rng.randrange(1, 5)), cert_type="declined")
             if scenario == "closed":
-                event("closed", step(declined, 10))
-            continue
+                self.event(case, "closed", step(declined, 10))
+            return None
         requested = step(info, rng.randrange(0, 3))
-        event("mediation-requested", requested)
+        self.event(case, "mediation-requested", requested)
         if scenario == "requested":
-            continue
+            return None
         la_received = step(requested, 1)
-        event("la-received-request", la_received, health=case.health_issues)
+        self.event(case, "la-received-request", la_received, health=case.health_issues)
         if scenario == "withdrawn":
             withdrawn_on = step(la_received, 5)
-            event("withdrawn", withdrawn_on)
-            if withdrawn_on < today and withdrawal_left_pending:
-                event("certificate-issued", step(withdrawn_on, 2), cert_type="withdrawn")
-            withdrawal_left_pending = True
-            continue
+            self.event(case, "withdrawn", withdrawn_on)
+            if withdrawn_on < today and self.withdrawal_left_pending:
+                self.event(case, "certificate-issued", step(withdrawn_on, 2), cert_type="withdrawn")
+            self.withdrawal_left_pending = True
+            return None
         if scenario == "deemed":
-            event("la-cannot-arrange", step(la_received, 10))
-            continue
-        if scenario == "la_received":
-            continue
+            self.event(case, "la-cannot-arrange", step(la_received, 10))
+            return None
+        return None if scenario == "la_received" else la_received
+
+    def meeting(self, case: Case, scenario: str, la_received: date, i: int) -> None:
+        """A meeting booked (future) or held, its outcome, certificate and perhaps a claim."""
+        rng, cal, today, now = self.rng, self.cal, self.today, self.now
         future = scenario == "session_booked"
         meeting_day = (
             cal.add_working_days(today, rng.randrange(3, 25))
@@ -213,54 +159,49 @@ def load_demo(db: Session, today: date, now: datetime, cases: int = 150) -> dict
             )
         )
         if meeting_day <= la_received:
-            continue
-        session = _demo_session(
-            db,
-            case,
-            rng.choice(mediators),
-            meeting_day,
-            tz,
-            booked=min(la_received + timedelta(days=1), today),
-            now=now,
-            rng=rng,
-        )
-        counts["sessions"] += 1
+            return
+        booked = min(la_received + timedelta(days=1), today)
+        session = _demo_session(self.db, case, rng.choice(self.mediators), meeting_day, self.tz, booked, now, rng)
+        self.counts["sessions"] += 1
         if future:
-            recompute_clocks(db, case, today, now)
-            continue
+            recompute_clocks(self.db, case, today, now)
+            return
         session.status = "held"
         outcome = "not-agreed" if scenario == "concluded_not_agreed" else rng.choice(("agreed", "agreed", "partial"))
         session.outcome, session.outcome_on = outcome, meeting_day
-        event("mediation-concluded", meeting_day)
+        self.event(case, "mediation-concluded", meeting_day)
         if outcome != "not-agreed":
-            event(
-                "agreement-reached", meeting_day, items=(rng.choice(("assess", "issue-plan", "amend-plan", "other")),)
-            )
+            item = rng.choice(("assess", "issue-plan", "amend-plan", "other"))
+            self.event(case, "agreement-reached", meeting_day, items=(item,))
         if scenario == "concluded_issued" or (meeting_day < today - timedelta(days=7)):
-            event("certificate-issued", step(meeting_day, rng.randrange(1, 4)), cert_type="after-mediation")
-        if rng.random() < 0.6:
-            amount = rng.choice((1260, 2250, 900, 3600))
-            db.add(
-                ExpenseClaim(
-                    claim_id=f"DEMO-CLAIM-{i + 1:04d}",
-                    case_id=case.id,
-                    session_id=session.id,
-                    session_date=meeting_day,
-                    claimant_name=case.requester_name,
-                    claimant_email=case.requester_email,
-                    category="mileage",
-                    miles=amount / 45,
-                    rate_pence=45,
-                    amount_pence=amount,
-                    receipt=False,
-                    description="Return trip to the mediation venue",
-                    status="pending",
-                    imported_at=now,
-                    updated_at=now,
-                )
+            self.event(
+                case, "certificate-issued", self.step(meeting_day, rng.randrange(1, 4)), cert_type="after-mediation"
             )
-            counts["claims"] += 1
-    return counts
+        if rng.random() < 0.6:
+            self.claim(case, session, meeting_day, i)
+
+    def claim(self, case: Case, session: MediationSession, meeting_day: date, i: int) -> None:
+        amount = self.rng.choice((1260, 2250, 900, 3600))
+        self.db.add(
+            ExpenseClaim(
+                claim_id=f"DEMO-CLAIM-{i + 1:04d}",
+                case_id=case.id,
+                session_id=session.id,
+                session_date=meeting_day,
+                claimant_name=case.requester_name,
+                claimant_email=case.requester_email,
+                category="mileage",
+                miles=amount / 45,
+                rate_pence=45,
+                amount_pence=amount,
+                receipt=False,
+                description="Return trip to the mediation venue",
+                status="pending",
+                imported_at=self.now,
+                updated_at=self.now,
+            )
+        )
+        self.counts["claims"] += 1
 
 
 def _demo_session(

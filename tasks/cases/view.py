@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from models.db import Case
 from models.domain.clocks import clock_to_json, compute_clocks
-from tasks.bounces.handling import case_contact_problems
+from tasks.bounces.problems import case_contact_problems
 from tasks.cases.casework import case_facts
 from tasks.deadlines.calendar_source import working_calendar
 from tasks.settings import get_settings
@@ -23,7 +24,7 @@ def case_document(db: Session, case: Case, today: date, *, redact: bool = False)
     clocks = compute_clocks(facts, working_calendar(), today, overrides=overrides)
     events = []
     for e in sorted(case.events, key=lambda e: (e.on, e.id)):
-        item = {"event": e.event, "on": e.on.isoformat()}
+        item: dict[str, Any] = {"event": e.event, "on": e.on.isoformat()}
         if e.cert_type:
             item["type"] = e.cert_type
         if e.items:

@@ -32,8 +32,9 @@ from tasks.cases.casework import audit
 from tasks.claims.claims_in import FAMILY_HEADINGS, tell_family
 from tasks.claims.files import ClaimFileError, as_date, read_rows, text
 from tasks.db import unit_of_work
+from tasks.mail.attachment import Attachment
 from tasks.mail.layout import long_date, render_email
-from tasks.mail.outbox import Attachment, queue_email
+from tasks.mail.outbox import queue_email
 from tasks.privacy.keys import address_token
 from tasks.settings import get_settings
 

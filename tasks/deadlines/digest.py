@@ -2,7 +2,7 @@
 the `deadline-digest` artifacts. Clocks due in the next 5 working days and missed ones, grouped
 by LA; case references, clocks (plain words with the code in brackets), owners and dates only —
 never names, emails or birth dates.
-The rows themselves are decided by the pure `models.domain.alerts.digest_rows`.
+The rows themselves are decided by the pure `models.domain.digest.digest_rows`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from models.db import LocalAuthority
-from models.domain.alerts import DEFAULT_POLICY, TEAM, AlertPolicy, DigestRow, group_by, not_before_for
+from models.domain.alerts import DEFAULT_POLICY, TEAM, AlertPolicy, not_before_for
 from models.domain.clock_labels import clock_label, clock_title
+from models.domain.digest import DigestRow, group_by
 from tasks.db import unit_of_work
 from tasks.settings import get_settings
 
@@ -48,7 +49,7 @@ def queue_digest(
         return False
     settings = get_settings()
     with unit_of_work() as db:  # issue 15: the families to phone, LA addresses to fix
-        from tasks.bounces.handling import digest_paragraphs
+        from tasks.bounces.problems import digest_paragraphs
 
         extra = (*extra, *digest_paragraphs(db))
     subject, text, html = digest(today, digest_groups(rows), extra)

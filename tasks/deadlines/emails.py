@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from models.domain.alerts import Alert, DigestRow
+from models.domain.alerts import Alert
 from models.domain.clock_labels import clock_label, clock_title  # noqa: F401 (clock_label: re-exported)
+from models.domain.digest import DigestRow
 from tasks.mail.layout import long_date, render_email
 
 KIND_WORDS = {"due-soon": "due soon", "due-today": "due today", "missed": "missed"}

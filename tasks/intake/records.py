@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.db import Case, Referral
+from models.domain.quiet_hours import family_not_before
 from models.domain.referrals import ReferralForm, form_id_of, validate_referral
-from models.domain.sessions import quiet_adjust
 from tasks.cases.casework import audit, find_local_authority, new_case, recompute_clocks, record_event
 from tasks.db import unit_of_work
 from tasks.intake import emails as templates
@@ -308,13 +308,12 @@ def _queue_emails(db: Session, case: Case, form: ReferralForm, *, now: datetime,
             queued.append(row)
 
     if new:
-        held = quiet_adjust(now, ZoneInfo(settings.timezone))  # families hear from us 08:00-20:00
         queue(
             f"ack:{case.ref}",
             "acknowledgement",
             case.requester_email,
             templates.acknowledgement(facts),
-            not_before=held if held != now.astimezone(held.tzinfo) else None,
+            not_before=family_not_before(now, ZoneInfo(settings.timezone)),  # families hear from us 08:00-20:00
         )
         queue(f"team-new-case:{case.ref}", "team-new-case", settings.team_email, templates.team_new_case(facts))
     else:

@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select, update
 
 from models.db import OutboxEmail
 from tasks.db import unit_of_work
+from tasks.mail.attachment import Attachment
 from tasks.mail.failures import record_gave_up, record_refused_for_now, record_rejection
 from tasks.mail.mailer import (
     PERMANENT,
@@ -34,7 +35,6 @@ from tasks.mail.mailer import (
     UNKNOWN,
     UNREACHABLE,
     Mailer,
-    OutgoingAttachment,
     OutgoingEmail,
     SendOutcome,
     attempt_with,
@@ -181,7 +181,7 @@ def _outgoing(row: OutboxEmail) -> OutgoingEmail:
         message_id=row.message_id,
         outbox_id=row.id,
         kind=row.kind,
-        attachments=tuple(OutgoingAttachment(a.filename, a.mime_type, a.content) for a in row.attachments),
+        attachments=tuple(Attachment(a.filename, a.mime_type, a.content) for a in row.attachments),
     )
 
 

@@ -43,6 +43,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Literal, Protocol
 
+from tasks.mail.attachment import Attachment
 from tasks.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 30
@@ -76,19 +77,12 @@ class DeliveryError(Exception):
 
 
 @dataclass(frozen=True)
-class OutgoingAttachment:
-    filename: str
-    mime_type: str
-    content: bytes
-
-
-@dataclass(frozen=True)
 class OutgoingEmail:
     to: str
     subject: str
     text: str
     html: str | None = None
-    attachments: tuple[OutgoingAttachment, ...] = field(default_factory=tuple)
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     message_key: str | None = None  # the outbox key (or a watchdog/hook key): a fallback Message-ID
     message_id: str | None = None  # the outbox row's own stored Message-ID (wins over message_key)
     outbox_id: int | None = None  # names the .eml file of the FileMailer

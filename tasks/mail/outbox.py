@@ -9,20 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.db import OutboxAttachment, OutboxEmail
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    mime_type: str
-    content: bytes
+from tasks.mail.attachment import Attachment
 
 
 def new_message_id(key: str) -> str:

@@ -8,16 +8,14 @@ first, the families to phone because an email to them bounced, and LA addresses 
 References only — case references, clock names, ids, dates and times; never names, email
 addresses or free text. Each section lists at most `LIMIT` lines and says how many more there are.
 
-`build_today` reads the database (plain function, usable without Prefect); `render_today` turns it
-into markdown; `publish_today` is the Prefect task the watchdog (hourly) and the deadline monitor
-call to refresh the artifact.
+`build_today` reads the database; `render_today` turns it into markdown; `flows.today` publishes it
+as the artifact (the watchdog hourly, the deadline monitor and the bounce check after each run).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -55,107 +53,77 @@ def _section(title: str, empty: str, lines: list[str], total: int) -> Section:
     return Section(title, empty, lines[:LIMIT], total)
 
 
-def build_today(today: date, now: datetime) -> TodayView:
-    """What is due, missed or waiting on `today` (a local date), read from the database."""
-    tz = ZoneInfo(get_settings().timezone)
-    with unit_of_work() as db:
+def _counted(db, stmt, order_by) -> tuple[list, int]:
+    """The first `LIMIT` rows of `stmt` in `order_by` order, and how many there are in all."""
+    total = db.scalar(select(func.count()).select_from(stmt.subquery()))
+    return db.execute(stmt.order_by(*order_by).limit(LIMIT)).all(), total or 0
 
-        def clock_rows(*conditions):
-            stmt = (
-                select(Case.ref, Clock.name, Clock.due, Clock.target, Clock.owner)
-                .join(Case, Case.id == Clock.case_id)
-                .where(*conditions)
-            )
-            total = db.scalar(select(func.count()).select_from(stmt.subquery()))
-            rows = db.execute(stmt.order_by(Clock.target, Case.ref).limit(LIMIT)).all()
-            return rows, total
 
-        due_rows, due_total = clock_rows(Clock.state == "open", Clock.target == today)
-        missed_rows, missed_total = clock_rows(
-            Case.status != "closed",
-            Clock.owner != "family",  # a family's own deadline is not the team's task
-            ((Clock.state == "missed") & (Clock.target >= today - timedelta(days=MISSED_DAYS)))
-            | ((Clock.state == "open") & (Clock.target < today)),
-        )
+def _clock_rows(db, *conditions) -> tuple[list, int]:
+    stmt = (
+        select(Case.ref, Clock.name, Clock.due, Clock.target, Clock.owner)
+        .join(Case, Case.id == Clock.case_id)
+        .where(*conditions)
+    )
+    return _counted(db, stmt, (Clock.target, Case.ref))
 
-        cert_stmt = (
-            select(Case.ref, Certificate.number, Certificate.type, Certificate.trigger_on)
-            .join(Case, Case.id == Certificate.case_id)
-            .where(Certificate.status == "awaiting_approval")
-        )
-        cert_total = db.scalar(select(func.count()).select_from(cert_stmt.subquery()))
-        certs = db.execute(cert_stmt.order_by(Certificate.trigger_on).limit(LIMIT)).all()
 
-        claim_stmt = (
-            select(Case.ref, ExpenseClaim.claim_id, ExpenseClaim.category, ExpenseClaim.amount_pence)
-            .join(Case, Case.id == ExpenseClaim.case_id)
-            .where(ExpenseClaim.status.in_(("held", "query")))
-        )
-        claim_total = db.scalar(select(func.count()).select_from(claim_stmt.subquery()))
-        claims = db.execute(claim_stmt.order_by(ExpenseClaim.session_date).limit(LIMIT)).all()
-
-        mail_stmt = (
-            select(
-                OutboxEmail.id,
-                OutboxEmail.kind,
-                OutboxEmail.attempts,
-                Case.ref,
-                OutboxEmail.smtp_code,
-                OutboxEmail.enhanced_status,
-            )
-            .outerjoin(Case, Case.id == OutboxEmail.case_id)
-            .where(OutboxEmail.status == "failed")
-        )
-        mail_total = db.scalar(select(func.count()).select_from(mail_stmt.subquery()))
-        mails = db.execute(mail_stmt.order_by(OutboxEmail.id.desc()).limit(LIMIT)).all()
-
-        start = datetime.combine(today, time(0), tzinfo=tz)
-        meet_stmt = (
-            select(
-                MediationSession.id,
-                MediationSession.start_at,
-                MediationSession.end_at,
-                Case.ref,
-                MediationSession.online_url,
-            )
-            .join(Case, Case.id == MediationSession.case_id)
-            .where(
-                MediationSession.status == "scheduled",
-                MediationSession.start_at >= start,
-                MediationSession.start_at < start + timedelta(days=1),
-            )
-        )
-        meet_total = db.scalar(select(func.count()).select_from(meet_stmt.subquery()))
-        meetings = db.execute(meet_stmt.order_by(MediationSession.start_at).limit(LIMIT)).all()
-
-        from tasks.bounces.handling import la_address_lines, phone_these_families  # issue 15: contact problems
-
-        phone, phone_total = phone_these_families(db, LIMIT)
-        la_lines = la_address_lines(db)
-
-    def local(t: datetime) -> str:
-        return t.astimezone(tz).strftime("%H:%M")
-
-    sections = [
-        _section(
-            "Phone these families",
-            "Every email was delivered (no bounce to follow up).",  # issue 15
-            [p.text(tz) for p in phone],
-            phone_total,
-        ),
-        _section("LA addresses that bounce", "No LA address bounced.", la_lines, len(la_lines)),  # issue 15
+def _clock_sections(db, today: date) -> list[Section]:
+    due, due_total = _clock_rows(db, Clock.state == "open", Clock.target == today)
+    missed, missed_total = _clock_rows(
+        db,
+        Case.status != "closed",
+        Clock.owner != "family",  # a family's own deadline is not the team's task
+        ((Clock.state == "missed") & (Clock.target >= today - timedelta(days=MISSED_DAYS)))
+        | ((Clock.state == "open") & (Clock.target < today)),
+    )
+    return [
         _section(
             "Clocks due today",
             "No clock has its target today.",
-            [f"{r.ref} — {clock_title(r.name)} (due {r.due:%d %b}, owner: {r.owner})" for r in due_rows],
+            [f"{r.ref} — {clock_title(r.name)} (due {r.due:%d %b}, owner: {r.owner})" for r in due],
             due_total,
         ),
         _section(
             "Clocks missed or overdue",
             "Nothing missed.",
-            [f"{r.ref} — {clock_title(r.name)} (target was {r.target:%d %b}, owner: {r.owner})" for r in missed_rows],
+            [f"{r.ref} — {clock_title(r.name)} (target was {r.target:%d %b}, owner: {r.owner})" for r in missed],
             missed_total,
         ),
+    ]
+
+
+def _waiting_sections(db) -> list[Section]:
+    """Certificates awaiting approval, claims held or queried, emails that failed."""
+    certs, cert_total = _counted(
+        db,
+        select(Case.ref, Certificate.number, Certificate.type, Certificate.trigger_on)
+        .join(Case, Case.id == Certificate.case_id)
+        .where(Certificate.status == "awaiting_approval"),
+        (Certificate.trigger_on,),
+    )
+    claims, claim_total = _counted(
+        db,
+        select(Case.ref, ExpenseClaim.claim_id, ExpenseClaim.category, ExpenseClaim.amount_pence)
+        .join(Case, Case.id == ExpenseClaim.case_id)
+        .where(ExpenseClaim.status.in_(("held", "query"))),
+        (ExpenseClaim.session_date,),
+    )
+    mails, mail_total = _counted(
+        db,
+        select(
+            OutboxEmail.id,
+            OutboxEmail.kind,
+            OutboxEmail.attempts,
+            Case.ref,
+            OutboxEmail.smtp_code,
+            OutboxEmail.enhanced_status,
+        )
+        .outerjoin(Case, Case.id == OutboxEmail.case_id)
+        .where(OutboxEmail.status == "failed"),
+        (OutboxEmail.id.desc(),),
+    )
+    return [
         _section(
             "Certificates awaiting approval",
             "No certificate is waiting for approval.",
@@ -169,16 +137,70 @@ def build_today(today: date, now: datetime) -> TodayView:
             claim_total,
         ),
         _section("Emails that failed", "No email has failed.", [_failed_mail_line(r) for r in mails], mail_total),
-        _section(
-            "Meetings today",
-            "No mediation meeting today.",
-            [
-                f"{local(r.start_at)}–{local(r.end_at)} {r.ref} (meeting #{r.id}{', online' if r.online_url else ''})"
-                for r in meetings
-            ],
-            meet_total,
-        ),
     ]
+
+
+def _meetings_section(db, today: date, tz: ZoneInfo) -> Section:
+    start = datetime.combine(today, time(0), tzinfo=tz)
+    meetings, total = _counted(
+        db,
+        select(
+            MediationSession.id,
+            MediationSession.start_at,
+            MediationSession.end_at,
+            Case.ref,
+            MediationSession.online_url,
+        )
+        .join(Case, Case.id == MediationSession.case_id)
+        .where(
+            MediationSession.status == "scheduled",
+            MediationSession.start_at >= start,
+            MediationSession.start_at < start + timedelta(days=1),
+        ),
+        (MediationSession.start_at,),
+    )
+
+    def local(t: datetime) -> str:
+        return t.astimezone(tz).strftime("%H:%M")
+
+    return _section(
+        "Meetings today",
+        "No mediation meeting today.",
+        [
+            f"{local(r.start_at)}–{local(r.end_at)} {r.ref} (meeting #{r.id}{', online' if r.online_url else ''})"
+            for r in meetings
+        ],
+        total,
+    )
+
+
+def _contact_sections(db, tz: ZoneInfo) -> list[Section]:
+    """Issue 15: the families to phone because an email to them bounced, and LA addresses that bounce."""
+    from tasks.bounces.problems import la_address_lines, phone_these_families
+
+    phone, phone_total = phone_these_families(db, LIMIT)
+    la_lines = la_address_lines(db)
+    return [
+        _section(
+            "Phone these families",
+            "Every email was delivered (no bounce to follow up).",
+            [p.text(tz) for p in phone],
+            phone_total,
+        ),
+        _section("LA addresses that bounce", "No LA address bounced.", la_lines, len(la_lines)),
+    ]
+
+
+def build_today(today: date, now: datetime) -> TodayView:
+    """What is due, missed or waiting on `today` (a local date), read from the database."""
+    tz = ZoneInfo(get_settings().timezone)
+    with unit_of_work() as db:
+        sections = [
+            *_contact_sections(db, tz),
+            *_clock_sections(db, today),
+            *_waiting_sections(db),
+            _meetings_section(db, today, tz),
+        ]
     return TodayView(today, now, sections)
 
 
@@ -213,21 +235,6 @@ def render_today(view: TodayView) -> str:
     return "\n".join(out)
 
 
-def publish_today_markdown(today: date, now: datetime) -> dict:
-    """Build the view and publish it as the markdown artifact `today`; returns the counts.
-
-    Must run inside a flow or task run (Prefect artifacts belong to one).
-    """
-    from prefect.artifacts import create_markdown_artifact
-
-    view = build_today(today, now)
-    markdown = render_today(view)
-    # The dashboard's page for a key (/artifacts/key/today) shows the latest version's
-    # description, not its data: the screen is the description too, so that page shows it at once.
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=markdown, description=markdown)
-    return view.counts()
-
-
 def today_log_line(counts: dict[str, int], ui_url: str | None) -> str:
     """The watchdog's one log line about the screen: the count of each section and the screen's
     address. A watchdog run is one click from the dashboard's home page (its bar in the Flow Runs
@@ -236,19 +243,3 @@ def today_log_line(counts: dict[str, int], ui_url: str | None) -> str:
     summary = ", ".join(f"{title.lower()} {total}" for title, total in counts.items())
     where = f"{ui_url.rstrip('/')}/artifacts/key/{ARTIFACT_KEY}" if ui_url else f"the artifact `{ARTIFACT_KEY}`"
     return f"today's screen: {where} — {summary}"
-
-
-@lru_cache(maxsize=1)
-def _as_task():
-    from prefect import task
-    from prefect.cache_policies import NO_CACHE
-
-    return task(name="publish-today", cache_policy=NO_CACHE)(publish_today_markdown)
-
-
-def __getattr__(name: str):
-    # `from tasks.operations.today import publish_today` gives the Prefect task without importing Prefect
-    # when only `build_today`/`render_today` are wanted.
-    if name == "publish_today":
-        return _as_task()
-    raise AttributeError(name)

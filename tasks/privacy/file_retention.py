@@ -57,7 +57,7 @@ def held_files(home: Path) -> set[Path]:
 
     from models.db import Case
     from tasks.db import unit_of_work
-    from tasks.privacy.retention import case_files
+    from tasks.privacy.personal_files import case_files
 
     with unit_of_work() as db:
         held = list(db.scalars(select(Case.id).where(Case.legal_hold_reason.is_not(None))))
@@ -115,7 +115,7 @@ def _remove_old_bounces(cutoff: date, zone: ZoneInfo, summary: FileRetentionSumm
     past the retention period are deleted too; a mailbox that cannot be reached is reported."""
     from datetime import time as time_of_day
 
-    from tasks.bounces.mailbox import remove_old_processed
+    from tasks.bounces.sources import remove_old_processed
 
     try:
         removed = remove_old_processed(datetime.combine(cutoff, time_of_day(0), zone).timestamp())

@@ -7,14 +7,44 @@ file clean-up keeps its files. Placing and releasing a hold are audited (`case:h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from models.db import Case
-from tasks.cases.casework import CaseworkError, audit, get_case
+from tasks.cases.store import CaseworkError, audit, get_case
+from tasks.db import unit_of_work
 from tasks.privacy.audit_trail import current_operator
+
+
+@dataclass(frozen=True)
+class HoldState:
+    """A case's legal hold after a change: its reference and the hold (`hold_json`), or None."""
+
+    ref: str
+    legal_hold: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "legal_hold": self.legal_hold}
+
+
+def hold_case(ref: str, reason: str, now: datetime, *, actor: str = "cli:case-hold") -> HoldState:
+    """`drs case hold`: put case `ref` on legal hold in a transaction of its own (`CaseworkError`
+    with the reason when it cannot be)."""
+    with unit_of_work() as db:
+        state = place_hold(db, ref, reason, now, actor=actor)
+        db.commit()
+    return HoldState(**state)
+
+
+def release_case(ref: str, now: datetime, *, actor: str = "cli:case-release") -> HoldState:
+    """`drs case release`: take case `ref` off legal hold in a transaction of its own."""
+    with unit_of_work() as db:
+        state = release_hold(db, ref, now, actor=actor)
+        db.commit()
+    return HoldState(**state)
 
 
 def hold_json(case: Case) -> dict[str, Any] | None:

@@ -101,8 +101,9 @@ def _message(
 def queue_monthly_emails(month: str, books: Workbooks, now: datetime, resend: bool = False) -> EmailsQueued:
     """Queue the month's emails (see the module docstring)."""
     from tasks.db import unit_of_work
+    from tasks.mail.attachment import Attachment
     from tasks.mail.layout import render_email
-    from tasks.mail.outbox import Attachment, queue_email
+    from tasks.mail.outbox import queue_email
     from tasks.privacy.keys import address_token
 
     title = parse_month(month).strftime("%B %Y")

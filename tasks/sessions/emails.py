@@ -8,10 +8,9 @@ reference and the date only: never a child's or family member's name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
 
-from tasks.mail.layout import long_date, render_email
+from tasks.mail.layout import render_email
+from tasks.sessions.meeting_view import Meeting
 
 ROLE_LABELS = {
     "family": "Parent, carer or young person",
@@ -21,45 +20,6 @@ ROLE_LABELS = {
     "mediator": "Mediator",
     "other": "Attendee",
 }
-
-
-@dataclass(frozen=True)
-class MeetingText:
-    case_ref: str
-    start: datetime
-    end: datetime
-    venue: str | None
-    online_url: str | None
-    access_notes: str | None
-    mediator_name: str
-    tz: tzinfo
-
-    @property
-    def day(self) -> str:
-        return long_date(self.start.astimezone(self.tz).date())
-
-    @property
-    def start_time(self) -> str:
-        return f"{self.start.astimezone(self.tz):%H:%M}"
-
-    @property
-    def when(self) -> str:
-        """'Monday 26 October 2026, 10:00 to 12:00 (UK time, GMT)'."""
-        start, end = self.start.astimezone(self.tz), self.end.astimezone(self.tz)
-        until = f"{end:%H:%M}" if end.date() == start.date() else f"{long_date(end.date())} {end:%H:%M}"
-        return f"{long_date(start.date())}, {start:%H:%M} to {until} (UK time, {start.tzname()})"
-
-    def place_lines(self) -> list[tuple[str, str]]:
-        rows = [("When", self.when)]
-        if self.venue:
-            rows.append(("Where", self.venue))
-        if self.online_url:
-            rows.append(("Online link", self.online_url))
-        if self.access_notes:
-            rows.append(("Access and parking", self.access_notes))
-        rows.append(("Mediator", self.mediator_name))
-        rows.append(("Case reference", self.case_ref))
-        return rows
 
 
 def attendee_lines(attendees) -> list[str]:
@@ -107,7 +67,7 @@ def _role_paragraphs(role: str, authority_to_settle: bool, others: Sequence[str]
 
 
 def invitation(
-    m: MeetingText,
+    m: Meeting,
     *,
     name: str | None,
     role: str,
@@ -138,7 +98,7 @@ def invitation(
     return subject, text, html
 
 
-def cancellation(m: MeetingText, *, name: str | None) -> tuple[str, str, str]:
+def cancellation(m: Meeting, *, name: str | None) -> tuple[str, str, str]:
     subject = f"Cancelled: mediation meeting on {m.day} at {m.start_time} ({m.case_ref})"
     paragraphs = [
         "The mediation meeting below has been cancelled. The attached calendar update removes it from your calendar.",
@@ -151,7 +111,7 @@ def cancellation(m: MeetingText, *, name: str | None) -> tuple[str, str, str]:
 
 
 def reminder(
-    m: MeetingText, *, name: str | None, role: str, authority_to_settle: bool = False, others: Sequence[str] = ()
+    m: Meeting, *, name: str | None, role: str, authority_to_settle: bool = False, others: Sequence[str] = ()
 ) -> tuple[str, str, str]:
     subject = f"Reminder: mediation meeting on {m.day} at {m.start_time} ({m.case_ref})"
     paragraphs = [
@@ -165,7 +125,7 @@ def reminder(
     return subject, text, html
 
 
-def outcome_nudge(m: MeetingText, *, name: str | None, session_id: int) -> tuple[str, str, str]:
+def outcome_nudge(m: Meeting, *, name: str | None, session_id: int) -> tuple[str, str, str]:
     subject = f"Please record the outcome of the mediation meeting ({m.case_ref})"
     paragraphs = [
         "The mediation meeting below has ended and no outcome is recorded yet. The after-mediation "

@@ -8,15 +8,24 @@ or remove the same entry. Times are written in the service's time zone (`TZID=Eu
 with a VTIMEZONE built from the zoneinfo database: one observance per clock change in the
 years around the meeting, each DTSTART in the local time *before* the change as RFC 5545
 §3.6.5 requires (01:00 GMT in March, 02:00 BST in October).
+
+Why not `icalendar.Timezone.from_tzid` (icalendar 7.3): it writes the March observance as
+DTSTART 02:00 with TZOFFSETFROM +0000, which a client reading the VTIMEZONE by the RFC places
+an hour late (02:00 GMT; the clocks change at 01:00 GMT), and folds later years into RDATEs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from tasks.mail.outbox import Attachment
+from tasks.mail.attachment import Attachment
+from tasks.sessions.meeting_view import Meeting, meeting_of
+
+if TYPE_CHECKING:
+    from models.db import Case, MediationSession, SessionAttendee
 
 PRODID = "-//drs-flows//SEND mediation//EN"
 UTC = UTC
@@ -29,36 +38,26 @@ class Invitee:
     role: str  # family | supporter | la | icb | mediator | other
 
 
-@dataclass(frozen=True)
-class Meeting:
-    """What an invitation says about a meeting (no child's name anywhere)."""
-
-    uid: str
-    sequence: int
-    case_ref: str
-    start: datetime
-    end: datetime
-    venue: str | None
-    online_url: str | None
-    access_notes: str | None
-
-
 def _transitions(tz: ZoneInfo, first: date, last: date) -> list[tuple[datetime, timedelta, timedelta, str, bool]]:
     """(utc instant, offset before, offset after, name after, is_dst after) for each change of
     UTC offset between `first` and `last`, found day by day and refined to the minute."""
+
+    def offset(at: datetime) -> timedelta:
+        return at.astimezone(tz).utcoffset() or timedelta(0)
+
     found = []
     moment = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
     end = datetime.combine(last, datetime.min.time(), tzinfo=UTC)
     step = timedelta(days=1)  # offsets never change twice in a day
-    before = moment.astimezone(tz).utcoffset()
+    before = offset(moment)
     while moment < end:
         nxt = moment + step
-        after = nxt.astimezone(tz).utcoffset()
+        after = offset(nxt)
         if after != before:
             lo, hi = 0, 24 * 60  # minutes after `moment`: the change happens in (lo, hi]
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if (moment + timedelta(minutes=mid)).astimezone(tz).utcoffset() == before:
+                if offset(moment + timedelta(minutes=mid)) == before:
                     lo = mid
                 else:
                     hi = mid
@@ -164,3 +163,23 @@ def ics_attachment(content: bytes, method: str = "REQUEST") -> Attachment:
     """The outbox attachment: `text/calendar; method=…` so mail clients show it as an invitation."""
     filename = "cancellation.ics" if method == "CANCEL" else "invite.ics"
     return Attachment(filename=filename, mime_type=f"text/calendar; method={method}", content=content)
+
+
+def session_ics(
+    session: MediationSession, case: Case, attendee: SessionAttendee, now: datetime, method: str = "REQUEST"
+) -> bytes:
+    """The .ics for one attendee of `session` as it stands (used for invites, updates, cancellations
+    and reminders)."""
+    from tasks.mail.layout import SERVICE_NAME
+    from tasks.settings import get_settings
+
+    settings = get_settings()
+    return build_ics(
+        meeting_of(session, case),
+        Invitee(attendee.name, attendee.email or "", attendee.role),
+        organizer_email=settings.mail_from,
+        organizer_name=SERVICE_NAME,
+        tzid=settings.timezone,
+        now=now,
+        method=method,
+    )

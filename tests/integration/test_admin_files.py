@@ -86,7 +86,7 @@ def test_a_wrong_file_with_no_good_version_ever_uses_the_bank_holidays_alone(drs
 
 
 def test_a_mistyped_alert_policy_keeps_the_service_running_and_names_the_setting(drs_env, las, drs):
-    from tasks.deadlines.monitor import load_policy
+    from tasks.deadlines.sweep import load_policy
 
     policy_file = drs_env.home / "alert-policy.json"
     policy_file.write_text('{"due_soon_wd": 3}')
@@ -106,7 +106,7 @@ def test_a_pipe_or_folder_in_place_of_an_admin_file_never_blocks(drs_env):
     import os
 
     from tasks.deadlines.admin_files import admin_problems
-    from tasks.deadlines.monitor import load_policy
+    from tasks.deadlines.sweep import load_policy
 
     os.mkfifo(drs_env.home / "extra-holidays.csv")
     (drs_env.home / "alert-policy.json").mkdir()
@@ -118,7 +118,7 @@ def test_a_pipe_or_folder_in_place_of_an_admin_file_never_blocks(drs_env):
 def test_a_bad_policy_with_no_good_version_uses_the_defaults(drs_env):
     from models.domain.alerts import DEFAULT_POLICY
     from tasks.deadlines.admin_files import check_admin_files
-    from tasks.deadlines.monitor import load_policy
+    from tasks.deadlines.sweep import load_policy
 
     (drs_env.home / "alert-policy.json").write_text('["not", "an", "object"]')
     assert load_policy() == DEFAULT_POLICY

@@ -402,7 +402,8 @@ def test_retention_empties_the_processed_folder_after_the_retention_period(las, 
 
 def test_a_bounced_claims_batch_is_sent_again_once_the_finance_address_is_fixed(las, drs, drs_env, tmp_path):
     from tasks.db import unit_of_work
-    from tasks.mail.outbox import Attachment, queue_email
+    from tasks.mail.attachment import Attachment
+    from tasks.mail.outbox import queue_email
     from tests.conftest import LA_CSV
 
     with unit_of_work() as db:
@@ -460,7 +461,8 @@ def test_the_admin_run_forms_do_the_same_as_the_commands(las, drs, drs_env):
 
 
 def test_two_readers_of_the_same_maildir_record_a_bounce_once(las, drs, drs_env, maildir):
-    from tasks.bounces.mailbox import MaildirSource, check_bounces
+    from tasks.bounces import job
+    from tasks.bounces.sources import MaildirSource
 
     certificate_case(drs)
     _, original = sent_message(drs, drs_env, "certificate")
@@ -471,6 +473,6 @@ def test_two_readers_of_the_same_maildir_record_a_bounce_once(las, drs, drs_env,
             MaildirSource(self.root).__enter__().done(name)
             super().done(name)
 
-    summary = check_bounces(datetime.fromisoformat(NOW), sources=[Racing(maildir)])
+    summary = job.run(None, datetime.fromisoformat(NOW), sources=[Racing(maildir)])
     assert (summary.hard, summary.escalated) == (1, 1)
     assert len(list((maildir / ".processed" / "cur").iterdir())) == 1

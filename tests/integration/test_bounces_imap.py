@@ -98,7 +98,8 @@ def test_an_untrusted_certificate_is_refused(las, drs, drs_env, imap_box, monkey
 
 
 def test_without_move_a_notice_is_copied_to_processed_before_it_leaves_the_inbox(las, drs, drs_env, imap_box):
-    from tasks.bounces.mailbox import ImapSource, check_bounces
+    from tasks.bounces import job
+    from tasks.bounces.sources import ImapSource
     from tasks.settings import get_settings
 
     class NoMove(ImapSource):  # a server without the MOVE extension
@@ -112,7 +113,7 @@ def test_without_move_a_notice_is_copied_to_processed_before_it_leaves_the_inbox
     imap_box.append("INBOX", None, None, samples.gmail_report(original))
     from datetime import datetime
 
-    summary = check_bounces(datetime.fromisoformat(NOW), sources=[NoMove(get_settings())])
+    summary = job.run(None, datetime.fromisoformat(NOW), sources=[NoMove(get_settings())])
     assert (summary.read, summary.hard) == (1, 1)
     assert (count(imap_box, "INBOX"), count(imap_box, "processed")) == (0, 1)
 

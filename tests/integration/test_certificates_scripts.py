@@ -186,15 +186,15 @@ def test_font_library_warnings_carry_no_text_while_quiet(caplog, capfd):
 def test_the_monitor_does_not_issue_an_unprintable_certificate_and_tells_the_team_once(las, drs_env, caplog):
     from models.db import Certificate
     from tasks.db import unit_of_work
-    from tasks.deadlines.monitor import run_monitor
+    from tasks.deadlines.job import run
     from tests.monitor_cases import at
 
     caplog.set_level(logging.DEBUG)
     ref = _case_named("Sam Example-Parent", "Kim \U000f0000Example")  # plane-15 private use
-    first = run_monitor(date(2026, 11, 25), at(date(2026, 11, 25), 6, 45))
+    first = run(date(2026, 11, 25), at(date(2026, 11, 25), 6, 45)).as_dict()
     assert first["certificates_issued"] == [] and len(first["certificate_errors"]) == 1
     assert ref in first["certificate_errors"][0] and "Child or young person" in first["certificate_errors"][0]
-    second = run_monitor(date(2026, 11, 26), at(date(2026, 11, 26), 6, 45))
+    second = run(date(2026, 11, 26), at(date(2026, 11, 26), 6, 45)).as_dict()
     assert second["certificates_issued"] == [] and len(second["certificate_errors"]) == 1
     with unit_of_work() as db:
         assert db.scalars(select(Certificate)).all() == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from models.domain.alerts import Alert, DigestRow
+from models.domain.alerts import Alert
+from models.domain.digest import DigestRow
 from tasks.deadlines.emails import LaContext, digest, la_alert, team_alert
 
 TITLE = "LA to issue the final plan (agreed at mediation) [agreement_issue-plan_final]"

@@ -178,7 +178,7 @@ def test_the_extra_holidays_sample_moves_a_working_day_deadline(drs, drs_env):
 
 
 def test_the_alert_policy_sample_is_read_by_the_monitor(drs, drs_env):
-    from tasks.deadlines.monitor import load_policy
+    from tasks.deadlines.sweep import load_policy
 
     _load_samples(drs)
     shutil.copy(SAMPLES / "alert-policy.json", drs_env.home / "alert-policy.json")

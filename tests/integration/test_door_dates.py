@@ -123,12 +123,13 @@ def test_events_before_the_decision_letter_or_the_referral_are_refused(las, drs)
 
 
 def test_a_monitor_run_that_fails_marks_nothing_missed_and_queues_nothing(las, drs, monkeypatch):
-    import tasks.deadlines.monitor as monitor
+    import tasks.deadlines.sweep as sweep
     from models.db import OutboxEmail
     from tasks.db import unit_of_work
+    from tasks.deadlines.job import run
 
     ref = _la_case()
-    monitor.run_monitor(date(2026, 11, 30), at(date(2026, 11, 30), 6, 45))
+    run(date(2026, 11, 30), at(date(2026, 11, 30), 6, 45))
     assert _db_states(ref) == _shown_states(drs, ref, date(2026, 11, 30))
     before = _counts()
 
@@ -136,13 +137,13 @@ def test_a_monitor_run_that_fails_marks_nothing_missed_and_queues_nothing(las, d
         raise RuntimeError("mail templates broke half-way")
 
     with monkeypatch.context() as patch, pytest.raises(RuntimeError):
-        patch.setattr(monitor, "queue_alerts", broken)
-        monitor.run_monitor(date(2026, 12, 3), at(date(2026, 12, 3), 6, 45))
+        patch.setattr(sweep.alert_queue, "queue_alerts", broken)
+        run(date(2026, 12, 3), at(date(2026, 12, 3), 6, 45))
     # nothing half-done: mediation_by is not marked missed without its missed alert
     assert _db_states(ref)["mediation_by"] == "open"
     assert _counts() == before  # before `case show --json`, which itself writes an audit line (a read)
     assert _db_states(ref) == _shown_states(drs, ref, date(2026, 11, 30))
-    summary = monitor.run_monitor(date(2026, 12, 3), at(date(2026, 12, 3), 6, 45))
+    summary = run(date(2026, 12, 3), at(date(2026, 12, 3), 6, 45)).as_dict()
     assert summary["clocks_marked_missed"] == 1 and summary["alerts"] == {"missed": 1}
     assert _db_states(ref) == _shown_states(drs, ref, date(2026, 12, 3))
     with unit_of_work() as db:
@@ -153,7 +154,7 @@ def test_a_monitor_run_that_fails_marks_nothing_missed_and_queues_nothing(las, d
 def test_clocks_marked_missed_by_a_later_dated_run_are_reopened_to_agree_with_case_show(las, drs):
     from models.db import Clock
     from tasks.db import unit_of_work
-    from tasks.deadlines.monitor import run_monitor
+    from tasks.deadlines.job import run as run_monitor
 
     ref = _la_case()
     with unit_of_work() as db:  # what a crashed far-future run used to leave behind
@@ -167,7 +168,7 @@ def test_clocks_marked_missed_by_a_later_dated_run_are_reopened_to_agree_with_ca
 
 def test_one_certificate_that_cannot_be_issued_does_not_stop_the_monitor(las, monkeypatch):
     import tasks.certificates.issue as certificates
-    from tasks.deadlines.monitor import run_monitor
+    from tasks.deadlines.job import run
 
     ref = make_case(
         SALFORD,
@@ -180,7 +181,7 @@ def test_one_certificate_that_cannot_be_issued_does_not_stop_the_monitor(las, mo
         raise KeyError("a font table")
 
     monkeypatch.setattr(certificates, "issue", broken)
-    summary = run_monitor(date(2026, 11, 25), at(date(2026, 11, 25), 6, 45))
+    summary = run(date(2026, 11, 25), at(date(2026, 11, 25), 6, 45)).as_dict()
     assert summary["certificates_issued"] == []
     assert summary["certificate_errors"] == [f"error: {ref}: the certificate could not be issued (KeyError)"]
     assert summary["digest_queued"] is True

@@ -23,9 +23,9 @@ TEAM = "team@service.example.org"
 
 
 def run(day: date, hour: int = 6, minute: int = 45) -> dict:
-    from tasks.deadlines.monitor import run_monitor
+    from tasks.deadlines.job import run as run_monitor
 
-    return run_monitor(day, at(day, hour, minute))
+    return run_monitor(day, at(day, hour, minute)).as_dict()
 
 
 def declined_case(la: str = SALFORD, declined_on: date = date(2026, 11, 24)) -> str:
@@ -199,10 +199,10 @@ def test_family_gets_appeal_reminders_once_each(las):
 
 
 def test_digest_and_artifact_rows_carry_no_personal_data(las):
-    from models.domain.alerts import digest_rows
+    from models.domain.digest import digest_rows
     from tasks.deadlines.calendar_source import working_calendar
     from tasks.deadlines.digest import digest_markdown, digest_table
-    from tasks.deadlines.monitor import watched_clocks
+    from tasks.deadlines.sweep import watched_clocks
 
     set_needs_approval(MANCHESTER)
     ref = declined_case(MANCHESTER)
@@ -234,6 +234,10 @@ def test_drs_monitor_json_prints_the_summary(las, drs):
     assert doc["certificates_issued"] == [ref] and doc["digest_queued"] is True
     assert set(doc) >= {"alerts", "emails_queued", "awaiting_approval", "clocks_marked_missed", "cases_recomputed"}
     assert "not recorded in the dashboard" in r.stderr
+    assert "not done without a server: dashboard artifacts, approval pauses" in r.stderr
+    digest = next(row for row in outbox_rows() if row[0] == "digest:2026-11-25")[3]  # the same as the flow's
+    assert "When each scheduled job last succeeded:" in digest
+    assert "(the job history could not be read: no Prefect server reachable)" in digest
     r = drs("monitor", "--today", "2026-11-25")
     assert r.exit_code == 0 and "not queued (already queued today" in r.stdout
 

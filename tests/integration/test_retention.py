@@ -73,7 +73,8 @@ def _case(db, la, n: int, closed_on: date | None):
 def _extras(db, case, tmp_path, n: int) -> None:
     """A held meeting with an attendee, a sent email with an attachment, a certificate PDF, claims."""
     from tasks.cases.registry import add_mediator
-    from tasks.mail.outbox import Attachment, queue_email
+    from tasks.mail.attachment import Attachment
+    from tasks.mail.outbox import queue_email
 
     mediator, _ = add_mediator(db, "Mediator Test", f"mediator{n}@service.example", CREATED)
     db.flush()

@@ -16,12 +16,11 @@ from models.domain.alerts import (
     WatchedClock,
     alert_key,
     alerts_due,
-    digest_rows,
-    group_by,
     not_before_for,
     policy_from_mapping,
 )
 from models.domain.calendar import WorkingCalendar
+from models.domain.digest import digest_rows, group_by
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -12,6 +12,8 @@ FORBIDDEN = {
     "models/domain": ("flows", "tasks", "models.db", "reports", "cli", "prefect", "sqlalchemy", "holidays"),
     "models/db": ("flows", "tasks", "reports", "cli", "prefect"),
     "reports": ("flows", "cli", "prefect"),
+    "models": ("prefect",),
+    "tasks": ("flows", "cli", "prefect"),  # plain Python: the flows add Prefect around the orchestrators
 }
 
 

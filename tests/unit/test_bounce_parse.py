@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from tasks.bounces.handling import normalise_status, plain_reason, smtp_rejection
 from tasks.bounces.parse import parse_bounce
+from tasks.bounces.reasons import normalise_status, plain_reason, smtp_rejection
 from tasks.mail.mailer import OutgoingEmail, build_message
 from tests import bounce_samples as samples
 

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from tasks.sessions.emails import MeetingText, cancellation, invitation, outcome_nudge, reminder
-from tasks.sessions.invites import Invitee, Meeting, build_ics, ics_attachment
+from tasks.sessions.emails import cancellation, invitation, outcome_nudge, reminder
+from tasks.sessions.invites import Invitee, build_ics, ics_attachment
+from tasks.sessions.meeting_view import Meeting
 
 LONDON = ZoneInfo("Europe/London")
 UTC = UTC
@@ -27,6 +28,8 @@ def meeting(start: datetime, sequence: int = 0) -> Meeting:
         venue="Community Hall, 1 Example Street",
         online_url=None,
         access_notes="Step-free entrance; parking at the rear",
+        mediator_name="Mia Mediator",
+        tz=LONDON,
     )
 
 
@@ -120,7 +123,7 @@ def test_an_unknown_method_is_refused():
 
 
 def test_email_texts_show_local_time_and_keep_names_out_of_subjects():
-    text = MeetingText(
+    text = Meeting(
         "DRS-2026-00042",
         datetime(2026, 10, 26, 10, tzinfo=LONDON),
         datetime(2026, 10, 26, 12, tzinfo=LONDON),
@@ -130,7 +133,7 @@ def test_email_texts_show_local_time_and_keep_names_out_of_subjects():
         "Mia Mediator",
         LONDON,
     )
-    summer = MeetingText(
+    summer = Meeting(
         "DRS-2026-00042",
         datetime(2026, 10, 23, 10, tzinfo=LONDON),
         datetime(2026, 10, 23, 12, tzinfo=LONDON),
@@ -165,7 +168,7 @@ def test_every_subject_survives_the_trip_through_a_mime_message_unchanged():
 
     from tasks.mail.mailer import OutgoingEmail, build_message
 
-    longest = MeetingText(
+    longest = Meeting(
         "DRS-2026-00042",
         datetime(2026, 9, 30, 10, tzinfo=LONDON),
         datetime(2026, 9, 30, 12, tzinfo=LONDON),

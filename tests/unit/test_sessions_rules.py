@@ -8,21 +8,23 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.domain.calendar import WorkingCalendar
-from models.domain.sessions import (
+from models.domain.quiet_hours import family_not_before, quiet_adjust
+from models.domain.session_reminders import (
     AttendeeSnapshot,
-    Booking,
-    BookingError,
     ReminderPolicy,
     SessionSnapshot,
+    parse_offset,
+    reminder_key,
+    reminder_time,
+    reminders_due,
+)
+from models.domain.sessions import (
+    Booking,
+    BookingError,
     check_booking,
     default_end,
     inside_notice,
     notice_by,
-    parse_offset,
-    quiet_adjust,
-    reminder_key,
-    reminder_time,
-    reminders_due,
     venue_key,
 )
 
@@ -267,21 +269,33 @@ def test_on_the_march_dst_sunday_the_morning_reminder_goes_at_eight_bst():
     assert due_at(utc(2026, 3, 29, 7, 0), early) == [(11, "7d", 0), (12, "7d", 0), (13, "7d", 0)]
 
 
-def test_the_rules_never_read_the_clock():
-    import models.domain.sessions as module
+RULE_MODULES = ("models.domain.sessions", "models.domain.session_reminders", "models.domain.quiet_hours")
 
+
+@pytest.mark.parametrize("name", RULE_MODULES)
+def test_the_rules_never_read_the_clock(name):
+    import importlib
+
+    module = importlib.import_module(name)
     source = open(module.__file__).read()
     assert "datetime.now" not in source and "date.today" not in source and "time.time" not in source
-    assert time(20) == module.QUIET_START and time(8) == module.QUIET_END
+
+
+def test_the_rule_constants():
+    import models.domain.quiet_hours as quiet
+    import models.domain.sessions as module
+
+    assert time(20) == quiet.QUIET_START and time(8) == quiet.QUIET_END
     assert timedelta(hours=2) == module.DEFAULT_DURATION
 
 
-def test_the_rules_import_only_the_standard_library_and_the_domain():
+@pytest.mark.parametrize("name", RULE_MODULES)
+def test_the_rules_import_only_the_standard_library_and_the_domain(name):
     import ast
+    import importlib
     import sys
 
-    import models.domain.sessions as module
-
+    module = importlib.import_module(name)
     tree = ast.parse(open(module.__file__).read())
     roots = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     roots |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
@@ -290,3 +304,16 @@ def test_the_rules_import_only_the_standard_library_and_the_domain():
     }
     assert all(m.startswith("models.domain") for m in froms)
     assert roots - {"models", "__future__"} <= set(sys.stdlib_module_names)
+
+
+@pytest.mark.parametrize("hour", range(24))
+def test_one_quiet_hours_rule_for_every_family_email(hour):
+    """Session emails, acknowledgements and the deadline alerts to families ask the same rule."""
+    from models.domain.alerts import FAMILY, not_before_for
+
+    for day in (date(2026, 3, 28), date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 30)):
+        moment = datetime(day.year, day.month, day.day, hour, 30, tzinfo=LONDON)
+        held = quiet_adjust(moment, LONDON)
+        expected = None if held == moment.astimezone(UTC) else held
+        assert family_not_before(moment, LONDON) == expected
+        assert not_before_for(FAMILY, moment, CAL) == expected

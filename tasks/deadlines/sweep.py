@@ -1,0 +1,170 @@
+"""The deadline sweep: mark missed clocks, decide today's alerts, queue each once — one transaction.
+
+1. `reopen_not_yet_missed` — clocks marked missed by a later-dated run are recomputed for today.
+2. `_mark_missed` — one UPDATE: open clocks whose target is before today become `missed`.
+3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs.
+4. `tasks.deadlines.alert_queue.queue_alerts` — `models.domain.alerts.alerts_due` decides;
+   outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`.
+
+Every step reads what is due from the database, so a catch-up run after downtime does the right
+thing, and every email is an outbox row with a unique key, so running twice a day (or re-running a
+failed run) never sends anything twice.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import aliased
+
+from models.db import Case, Clock, LocalAuthority
+from models.domain.alerts import DEFAULT_POLICY, Alert, AlertPolicy, WatchedClock, alerts_due
+from tasks.db import unit_of_work
+from tasks.deadlines import alert_queue
+from tasks.deadlines.due_certificates import needs_certificate
+
+
+def load_policy() -> AlertPolicy:
+    """The alert policy: defaults, with `$DRS_HOME/alert-policy.json` applied when it exists, e.g.
+    `{"due_soon_wd": 3, "due_soon_wd_by_clock": {"certificate_due": 3}, "kinds": ["due-today", "missed"]}`.
+    A bad file never stops the monitor: the last good version (or the defaults) is used and
+    `tasks.deadlines.admin_files.check_admin_files` tells the team, naming the setting."""
+    from tasks.deadlines.admin_files import read_policy
+
+    return read_policy()[0]
+
+
+def _mark_missed(db, today: date) -> int:
+    result = db.execute(
+        update(Clock)
+        .where(Clock.state == "open", Clock.target < today)
+        .values(state="missed")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def mark_missed(today: date) -> int:
+    """Open clocks whose working-day target is before `today` become `missed` (one UPDATE, committed
+    on its own; the monitor itself uses `sweep`, which commits it together with its alerts)."""
+    with unit_of_work() as db:
+        count = _mark_missed(db, today)
+        db.commit()
+        return count
+
+
+def reopen_not_yet_missed(db, today: date, now: datetime) -> int:
+    """Cases with a clock marked `missed` whose target is not before `today` (marked by a run dated
+    later than this one, or left by a failed far-future run) are recomputed for `today`, so the
+    database says what `drs case show` says. Returns how many cases were recomputed."""
+    from tasks.cases.casework import recompute_clocks
+    from tasks.deadlines.calendar_source import working_calendar
+
+    ids = sorted(
+        set(
+            db.scalars(
+                select(Clock.case_id)
+                .join(Case, Case.id == Clock.case_id)
+                .where(Clock.state == "missed", Clock.target >= today, Case.anonymised_at.is_(None))
+            )
+        )
+    )
+    if not ids:
+        return 0
+    calendar = working_calendar()
+    for case in db.scalars(select(Case).where(Case.id.in_(ids))):
+        recompute_clocks(db, case, today, now, calendar)
+    db.flush()
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What `sweep` did, in one transaction."""
+
+    reopened: int
+    marked_missed: int
+    clocks: tuple[WatchedClock, ...]
+    alerts: tuple[Alert, ...]
+    queued: int
+
+
+def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> SweepResult:
+    """Mark missed, decide and queue alerts as ONE transaction: clocks marked missed are committed
+    together with the alerts that follow from them, or not at all (a failure rolls both back; the
+    next run does them)."""
+    from tasks.deadlines.calendar_source import working_calendar
+
+    calendar = working_calendar()
+    with unit_of_work() as db:
+        reopened = reopen_not_yet_missed(db, today, now)
+        marked = _mark_missed(db, today)
+        clocks = watched_clocks(today, policy, db=db)
+        alerts = alerts_due(clocks, today, calendar, policy)
+        queued = alert_queue.queue_alerts(alerts, now, policy, db=db)
+        db.commit()
+    return SweepResult(reopened, marked, tuple(clocks), tuple(alerts), queued)
+
+
+def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> list[WatchedClock]:
+    """Open or missed clocks with a target from `missed_lookback_days` ago to `horizon_days` ahead,
+    with their case's reference, LA and certificate state — one query using `(state, target)`."""
+    cert = aliased(Clock)
+    stmt = (
+        select(
+            Clock.case_id,
+            Clock.name,
+            Clock.due,
+            Clock.target,
+            Clock.state,
+            Clock.owner,
+            Clock.level,
+            Clock.started_on,
+            Clock.note,
+            Case.ref,
+            Case.service,
+            Case.decision_type,
+            Case.sections,
+            Case.appeal_lodged,
+            LocalAuthority.code,
+            cert.state.label("cert_state"),
+        )
+        .join(Case, Case.id == Clock.case_id)
+        .join(LocalAuthority, LocalAuthority.id == Case.la_id)
+        .outerjoin(cert, and_(cert.case_id == Clock.case_id, cert.name == "certificate_due"))
+        .where(
+            Clock.state.in_(("open", "missed")),
+            Clock.target >= today - timedelta(days=policy.missed_lookback_days),
+            Clock.target <= today + timedelta(days=policy.horizon_days),
+            Case.status != "closed",
+        )
+        .order_by(Clock.target, Case.ref, Clock.name)
+    )
+    with nullcontext(db) if db is not None else unit_of_work() as session:  # the caller's transaction, or its own
+        return [_watched(r) for r in session.execute(stmt)]
+
+
+def _watched(r) -> WatchedClock:
+    settled = (
+        r.cert_state in ("met", "not_applicable")
+        if r.cert_state is not None
+        else not needs_certificate(r.service, r.decision_type, r.sections)
+    )
+    return WatchedClock(
+        case_ref=r.ref,
+        la_code=r.code,
+        name=r.name,
+        due=r.due,
+        target=r.target,
+        state=r.state,
+        owner=r.owner,
+        level=r.level,
+        started_on=r.started_on,
+        note=r.note or "",
+        case_id=r.case_id,
+        certificate_settled=settled,
+        appeal_lodged=bool(r.appeal_lodged),
+    )
