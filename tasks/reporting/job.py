@@ -90,8 +90,3 @@ def run(
         books = step(write_monthly_workbooks, month, now, out)
         emails = step(queue_monthly_emails, month, books, now, resend)
         return ReportSummary(month, books, emails, skipped=skipped)
-
-
-def run_direct(month: str | None = None, now: datetime | None = None, **options: Any) -> dict[str, Any]:
-    """The CLI's path with no Prefect server: `run` with plain calls, as the flow's document."""
-    return run(month, now, step=call, **options).as_dict()
