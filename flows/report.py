@@ -16,29 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_link_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
-from tasks.timekeeping import local_tz, resolve_now
-
-
-@task(cache_policy=NO_CACHE)
-def write_workbooks(month: str, now: datetime, out: str | None) -> dict[str, Any]:
-    """Build the month's figures from the database and write the full and per-LA workbooks."""
-    from tasks.reporting.monthly import write_monthly_workbooks
-
-    return write_monthly_workbooks(month, now, out)
-
-
-@task(cache_policy=NO_CACHE)
-def queue_emails(month: str, workbooks: dict[str, Any], now: datetime, resend: bool) -> dict[str, Any]:
-    """Queue the workbooks to the team and each LA's contract contact (idempotent by key)."""
-    from tasks.reporting.monthly import queue_monthly_emails
-
-    return queue_monthly_emails(month, workbooks, now, resend)
+from flows.steps import as_task
+from tasks.timekeeping import local_tz
 
 
 @flow(name="monthly-report", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
@@ -52,18 +36,16 @@ def monthly_report(
     resend: Annotated[bool, Field(description="email the workbooks again even if this month was sent")] = False,
 ) -> dict[str, Any]:
     """Write and distribute the monthly report; returns the same summary as `drs report monthly --json`."""
-    from tasks.reporting.monthly import resolve_month
+    from tasks.reporting import job
 
-    today, now = resolve_now(now, today)
-    month = resolve_month(month, today)
-    newer = _newer_run_for(month)
-    if newer is not None:  # a late run (after downtime) that a newer run of the same month already did
-        get_run_logger().info("monthly report %s already done by the newer run %s; nothing to do", month, newer)
-        return {"month": month, "superseded_by": newer}
-    result = write_workbooks(month, now, out)
-    result["emails"] = queue_emails(month, result, now, resend)
-    _publish(result)
-    return result
+    summary = job.run(month, now, today=today, out=out, resend=resend, step=as_task, superseded=_newer_run_for)
+    if summary.superseded_by is not None:  # a late run (after downtime) that a newer run already did
+        get_run_logger().info(
+            "monthly report %s already done by the newer run %s; nothing to do", summary.month, summary.superseded_by
+        )
+    else:
+        _publish(summary.as_dict())
+    return summary.as_dict()
 
 
 LATE_AFTER = timedelta(minutes=10)
@@ -77,7 +59,7 @@ def _newer_run_for(month: str) -> str | None:
     from prefect.runtime import flow_run
 
     from flows.heartbeat import newer_completed_run
-    from tasks.reporting.monthly import resolve_month
+    from tasks.reporting.job import resolve_month
 
     expected = flow_run.scheduled_start_time
     if flow_run.id is None or expected is None or expected > datetime.now(UTC) - LATE_AFTER:

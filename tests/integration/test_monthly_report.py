@@ -226,9 +226,9 @@ MONEY = {
 
 
 def _run(tmp_path: Path, **kw) -> dict:
-    from tasks.reporting.monthly import run_monthly_report
+    from tasks.reporting import job
 
-    return run_monthly_report("2026-11", now=kw.pop("now", NOW), out=str(tmp_path / "out"), **kw)
+    return job.run("2026-11", kw.pop("now", NOW), out=str(tmp_path / "out"), **kw).as_dict()
 
 
 def _summary_rows(path: str) -> dict[tuple[str, str], tuple]:
@@ -377,10 +377,10 @@ def test_rerun_gives_the_same_workbook_and_emails_nobody_twice(november, tmp_pat
 
 
 def test_figures_survive_anonymisation(november, tmp_path):
-    from reports.monthly_figures import build_report
+    from reports.monthly import build_report
     from tasks.db import unit_of_work
     from tasks.deadlines.calendar_source import working_calendar
-    from tasks.reporting.monthly import load_report_input
+    from tasks.reporting.load import load_report_input
 
     before_path = _run(tmp_path)["workbook"]
     before_values = _all_values(before_path)

@@ -11,10 +11,10 @@ from tests.integration.privacy_case import PERSONAL, build_family, hits_in_datab
 
 
 def _figures(month: str):
-    from reports.monthly_figures import build_report
+    from reports.monthly import build_report
     from tasks.db import unit_of_work
     from tasks.deadlines.calendar_source import working_calendar
-    from tasks.reporting.monthly import load_report_input
+    from tasks.reporting.load import load_report_input
 
     with unit_of_work() as db:
         return build_report(load_report_input(db, month), working_calendar())

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from models.domain.calendar import WorkingCalendar
-from reports.monthly_figures import (
+from reports.monthly import (
     CaseRow,
     CertificateRow,
     ClaimRow,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date as D
 
 from models.domain.calendar import WorkingCalendar
-from reports.monthly_figures import CaseRow, EventRow, LaInfo, ReportInput, SessionRow, build_report
+from reports.monthly import CaseRow, EventRow, LaInfo, ReportInput, SessionRow, build_report
 
 SAL = "E08000006"
 

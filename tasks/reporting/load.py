@@ -1,0 +1,256 @@
+"""Load what a month's report needs from the database — and only that (issue 14).
+
+Every figure counts rows dated in the month, the financial year to date or the twelve-month
+certificate trend (`reports.monthly.rows.Periods`), so the loader reads:
+
+* the **cases that need their whole history** (`relevant_cases`): a family decision, a meeting
+  held or concluded in the year to date; a certificate issued in the trend's twelve months;
+  anything at all in the month (the case list). Their events, certificates and meetings are
+  read in full, so per-case facts (the *first* decision, the *first* meeting, a certificate's
+  trigger) are the same as from every row ever recorded;
+* **row-level figures** by date alone: cases received, meetings due or with an outcome, and
+  claims received in the year to date; clocks due in it (agreement follow-ups) or in the month.
+
+Timestamps (meeting starts, cancellations, claim imports) are local dates in the report: the
+SQL windows take a day more on each side, and the figures pick their exact days themselves
+(a wider read only adds rows no figure counts). Only non-personal columns are read, so a month
+reports the same numbers after the retention job anonymises its cases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, union
+from sqlalchemy.orm import Session
+
+from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession
+from reports.monthly.rows import (
+    CaseRow,
+    CertificateRow,
+    ClaimRow,
+    ClockRow,
+    EventRow,
+    LaInfo,
+    Periods,
+    ReportInput,
+    SessionRow,
+)
+from tasks.timekeeping import local_tz
+
+#: certificate type -> the case event that triggers it (rules §2)
+TRIGGER_EVENT = {
+    "declined": "mediation-declined",
+    "withdrawn": "withdrawn",
+    "deemed": "la-cannot-arrange",
+    "after-mediation": "mediation-concluded",
+}
+CHUNK = 5_000  # case ids per `IN (...)` (SQLite binds at most 32,766 parameters)
+
+
+def _instants(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC instants from the day before `first` to the end of the day after `last` (any UK offset)."""
+    return (
+        datetime.combine(first - timedelta(days=1), time(), UTC),
+        datetime.combine(last + timedelta(days=2), time(), UTC),
+    )
+
+
+def relevant_cases(db: Session, p: Periods) -> set[int]:
+    """Ids of the cases whose whole history the report needs (see the module docstring)."""
+    year, month = (p.ytd_start, p.month_end), (p.month_start, p.month_end)
+    year_at, month_at = _instants(*year), _instants(*month)
+    ev, ses = CaseEvent, MediationSession
+    queries = union(
+        select(ev.case_id).where(
+            or_(
+                and_(
+                    ev.event.in_(("mediation-requested", "mediation-declined", "mediation-concluded")),
+                    ev.on.between(*year),
+                ),
+                and_(ev.event == "certificate-issued", ev.on.between(p.trend_start, p.month_end)),
+                ev.on.between(*month),
+            )
+        ),
+        select(Certificate.case_id).where(Certificate.issued_on.between(p.trend_start, p.month_end)),
+        select(ses.case_id).where(
+            or_(
+                and_(ses.status == "held", ses.start_at.between(*year_at)),
+                ses.start_at.between(*month_at),
+                ses.cancelled_at.between(*month_at),
+                ses.outcome_on.between(*month),
+            )
+        ),
+        select(Case.id).where(Case.received_on.between(*month)),
+        select(ExpenseClaim.case_id).where(ExpenseClaim.imported_at.between(*month_at)),
+    )
+    return set(db.scalars(queries))
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
+
+
+def _by_cases(db: Session, query: Any, column: Any, ids: set[int]) -> list[Any]:
+    """Rows of `query` for the cases `ids`, `CHUNK` ids per statement."""
+    return [row for chunk in _chunks(ids) for row in db.execute(query.where(column.in_(chunk)))]
+
+
+def _case_la() -> Any:
+    return (
+        select(Case.id, Case.ref, LocalAuthority.code.label("la_code"))
+        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
+        .subquery()
+    )
+
+
+def load_cases(db: Session, p: Periods, relevant: set[int]) -> tuple[CaseRow, ...]:
+    """Cases received in the year to date, and every relevant case."""
+    query = select(
+        Case.id, Case.ref, LocalAuthority.code, Case.service, Case.decision_type, Case.received_on, Case.status
+    ).join(LocalAuthority, Case.la_id == LocalAuthority.id)
+    rows = {r[0]: r for r in db.execute(query.where(Case.received_on.between(p.ytd_start, p.month_end)))}
+    rows.update((r[0], r) for r in _by_cases(db, query, Case.id, relevant - rows.keys()))
+    return tuple(sorted((CaseRow(*r[1:]) for r in rows.values()), key=lambda c: c.ref))
+
+
+def load_events(db: Session, case_la: Any, relevant: set[int]) -> list[Any]:
+    """Every event of the relevant cases: (case id, ref, LA, event, on, cert type, detail, id)."""
+    query = select(
+        case_la.c.id,
+        case_la.c.ref,
+        case_la.c.la_code,
+        CaseEvent.event,
+        CaseEvent.on,
+        CaseEvent.cert_type,
+        CaseEvent.detail,
+        CaseEvent.id,
+    ).join(case_la, CaseEvent.case_id == case_la.c.id)
+    return sorted(_by_cases(db, query, CaseEvent.case_id, relevant), key=lambda r: (r[1], r[4], r[7]))
+
+
+def load_certificates(
+    db: Session, case_la: Any, relevant: set[int], raw_events: list[Any]
+) -> tuple[CertificateRow, ...]:
+    """Issued certificates of the relevant cases: rows of `certificates` (status issued), plus
+    `certificate-issued` events no row matches (case, type, date) — their trigger is the latest
+    matching trigger event on or before the issue date (None when there is none)."""
+    query = select(
+        case_la.c.id,
+        case_la.c.ref,
+        case_la.c.la_code,
+        Certificate.type,
+        Certificate.issued_on,
+        Certificate.trigger_on,
+        Certificate.status,
+        Certificate.id,
+    ).join(case_la, Certificate.case_id == case_la.c.id)
+    rows = sorted(_by_cases(db, query, Certificate.case_id, relevant), key=lambda r: r[7])
+    out = [CertificateRow(*r[1:6]) for r in rows if r[6] == "issued"]
+    known = {(r[0], r[3], r[4]) for r in rows}
+    by_case: dict[int, list] = defaultdict(list)
+    for row in raw_events:
+        by_case[row[0]].append(row)
+    for case_id, ref, la, event, on, cert_type, *_ in raw_events:
+        if event != "certificate-issued" or (case_id, cert_type, on) in known:
+            continue
+        trigger = TRIGGER_EVENT.get(cert_type or "")
+        triggers = [e[4] for e in by_case[case_id] if e[3] == trigger and e[4] <= on]
+        out.append(CertificateRow(ref, la, cert_type or "unknown", on, triggers[-1] if triggers else None))
+        known.add((case_id, cert_type, on))
+    return tuple(sorted(out, key=lambda c: (c.issued_on, c.ref, c.type)))
+
+
+def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int]) -> tuple[SessionRow, ...]:
+    """Every meeting of the relevant cases, and every meeting due or with an outcome in the year to date."""
+    s = MediationSession
+    query = select(
+        s.id,
+        case_la.c.ref,
+        case_la.c.la_code,
+        s.start_at,
+        s.status,
+        s.cancelled_by,
+        s.cancelled_at,
+        s.outcome,
+        s.outcome_on,
+    ).join(case_la, s.case_id == case_la.c.id)
+    year = (p.ytd_start, p.month_end)
+    dated = query.where(or_(s.start_at.between(*_instants(*year)), s.outcome_on.between(*year)))
+    rows = {r[0]: r for r in db.execute(dated)}
+    rows.update((r[0], r) for r in _by_cases(db, query, s.case_id, relevant))
+    tz = local_tz()
+    return tuple(
+        SessionRow(ref, la, start.astimezone(tz).date(), status, by, at.astimezone(tz).date() if at else None, out, on)
+        for _, ref, la, start, status, by, at, out, on in (rows[k] for k in sorted(rows))
+    )
+
+
+def load_clocks(db: Session, case_la: Any, p: Periods) -> tuple[ClockRow, ...]:
+    """Clocks due in the month, and agreement follow-ups due in the year to date."""
+    wanted = or_(Clock.due >= p.month_start, Clock.name.like("agreement\\_%", escape="\\"))
+    query = (
+        select(
+            case_la.c.ref,
+            case_la.c.la_code,
+            Clock.name,
+            Clock.owner,
+            Clock.due,
+            Clock.target,
+            Clock.state,
+            Clock.met_on,
+        )
+        .join(case_la, Clock.case_id == case_la.c.id)
+        .where(Clock.due.between(p.ytd_start, p.month_end), wanted)
+        .order_by(case_la.c.ref, Clock.name)
+    )
+    return tuple(ClockRow(*row) for row in db.execute(query))
+
+
+def load_claims(db: Session, case_la: Any, p: Periods) -> tuple[ClaimRow, ...]:
+    """Claim lines imported in the year to date."""
+    c = ExpenseClaim
+    query = (
+        select(case_la.c.ref, case_la.c.la_code, c.imported_at, c.session_date, c.status, c.amount_pence)
+        .join(case_la, c.case_id == case_la.c.id)
+        .where(c.imported_at.between(*_instants(p.ytd_start, p.month_end)))
+        .order_by(c.claim_id)
+    )
+    tz = local_tz()
+    return tuple(
+        ClaimRow(ref, la, at.astimezone(tz).date(), day, status, pence)
+        for ref, la, at, day, status, pence in db.execute(query)
+    )
+
+
+def load_report_input(db: Session, month: str) -> ReportInput:
+    """Every row the report of `month` needs, for all LAs (figures pick their periods themselves)."""
+    p = Periods.of(month)
+    las_query = select(LocalAuthority.code, LocalAuthority.name).order_by(LocalAuthority.name, LocalAuthority.code)
+    las = tuple(LaInfo(code, name) for code, name in db.execute(las_query))
+    relevant = relevant_cases(db, p)
+    case_la = _case_la()
+    raw_events = load_events(db, case_la, relevant)
+    return ReportInput(
+        month=month,
+        las=las,
+        cases=load_cases(db, p, relevant),
+        events=tuple(EventRow(r[1], r[2], r[3], r[4], r[5], r[6] or None) for r in raw_events),
+        certificates=load_certificates(db, case_la, relevant, raw_events),
+        sessions=load_sessions(db, case_la, p, relevant),
+        clocks=load_clocks(db, case_la, p),
+        claims=load_claims(db, case_la, p),
+    )
+
+
+def load_month(month: str) -> ReportInput:
+    """`load_report_input` in a unit of work of its own."""
+    from tasks.db import unit_of_work
+
+    with unit_of_work() as db:
+        return load_report_input(db, month)
