@@ -22,10 +22,11 @@ run: install
 test: install lint
 	$(BIN)/python -m pytest -q
 
-# lint and format (ruff) and types (mypy): part of `make test`
+# lint and format (ruff) and types (mypy; strict on models/domain): part of `make test`
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 torture: install
 	DRS_TORTURE=large $(BIN)/python -m pytest tests/torture -q

@@ -127,8 +127,8 @@ def render_batch_workbook(header: BatchHeader, lines: Sequence[BatchLine]) -> by
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    for col, width in zip("ABCDEFGHIJ", (16, 16, 13, 18, 8, 13, 12, 9, 26, 32)):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFGHIJ", (16, 16, 13, 18, 8, 13, 12, 9, 26, 32)):
+        ws.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
