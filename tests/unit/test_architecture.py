@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
     "models/domain": ("flows", "tasks", "models.db", "reports", "cli", "prefect", "sqlalchemy", "holidays"),
     "models/db": ("flows", "tasks", "reports", "cli", "prefect"),
-    "reports": ("flows", "cli", "prefect"),
+    "reports": ("flows", "tasks", "cli", "prefect"),
     "models": ("prefect",),
     "tasks": ("flows", "cli", "prefect"),  # plain Python: the flows add Prefect around the orchestrators
 }
@@ -73,4 +73,65 @@ def test_domain_imports_only_the_standard_library_and_its_documented_exception()
             if rel in DOMAIN_THIRD_PARTY_ALLOWED.get(top, set()):
                 continue
             offences.append(f"{rel} imports {name}")
+    assert offences == []
+
+
+def dynamic_imports(path: Path) -> set[str]:
+    """Modules named in text to `importlib.import_module(...)` / `__import__(...)`, and the module
+    part of "module:function" references handed to helpers that import them (e.g. `run_flow`)."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__", "run_flow") and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    names.add(first.value.split(":")[0])
+    return names
+
+
+def test_no_layer_reaches_upwards_through_importlib():
+    """The one-way rule holds for imports by name too: no `import_module("flows…")` in tasks/."""
+    offences = []
+    for folder, forbidden in FORBIDDEN.items():
+        for path in (REPO / folder).rglob("*.py"):
+            for name in dynamic_imports(path):
+                if any(name == f or name.startswith(f + ".") for f in forbidden):
+                    offences.append(f"{path.relative_to(REPO)} imports {name} by name")
+    assert offences == []
+
+
+def test_the_importlib_check_sees_a_dynamic_import(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import importlib\nimportlib.import_module('flows.monitor')\nrun_flow('flows.intake:referral_intake')\n"
+    )
+    assert dynamic_imports(sample) == {"flows.monitor", "flows.intake"}
+
+
+def test_no_module_over_300_lines_and_no_function_over_60():
+    """Issue 13's size rule for the product code (tables of data aside: a module whose long
+    statements are data literals is allowed its length)."""
+    offences = []
+    for folder in ("flows", "tasks", "models", "reports", "cli"):
+        for path in (REPO / folder).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            source = path.read_text()
+            tree = ast.parse(source)
+            code_lines = source.count("\n") - sum(
+                node.end_lineno - node.lineno
+                for node in tree.body
+                if isinstance(node, (ast.Assign, ast.AnnAssign))
+                and isinstance(node.value, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Call))
+            )
+            if code_lines > 300:
+                offences.append(f"{path.relative_to(REPO)}: {code_lines} lines")
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    length = node.end_lineno - node.lineno + 1
+                    if length > 60:
+                        offences.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}: {length} lines")
     assert offences == []
