@@ -1,0 +1,184 @@
+"""The README's "More machines" path, followed on one machine (issue 18).
+
+A real `prefect server start` (its database on PostgreSQL when DRS_TEST_POSTGRES_URL is set, as is
+ours), `prefect work-pool create`, `prefect deploy --all`, process workers (`prefect worker start`)
+and task workers (`drs worker tasks`), each a process of its own, started from folders other than
+the project's, as on other machines. The steps are those of README.md, "More machines".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import LA_CSV
+from tests.workers import (
+    BIN,
+    REPO,
+    Machines,
+    api,
+    deployments_state,
+    start_server,
+    wait_for,
+)
+
+pytestmark = pytest.mark.flow
+PREFECT = str(BIN / "prefect")
+DRS = str(BIN / "drs")
+HEARTBEAT_S = 30  # Prefect's minimum: the crash automation then waits 75 s of silence
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    """A real SMTP server on loopback; its `.messages` (parsed)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    messages: list = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    controller.messages = messages  # type: ignore[attr-defined]
+    yield controller
+    controller.stop()
+
+
+def _databases(tmp: Path):
+    """(our database URL, Prefect's, a function dropping them): PostgreSQL when the tests have one."""
+    base = os.environ.get("DRS_TEST_POSTGRES_URL")
+    if not base:
+        return f"sqlite:///{tmp / 'drs.sqlite3'}", f"sqlite+aiosqlite:///{tmp / 'prefect.db'}", lambda: None
+    url = make_url(base)
+    suffix = uuid.uuid4().hex[:8]
+    names = (f"drs_workers_{suffix}", f"prefect_workers_{suffix}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    ours = url.set(database=names[0]).render_as_string(hide_password=False)
+    prefects = url.set(drivername="postgresql+asyncpg", database=names[1]).render_as_string(hide_password=False)
+    return ours, prefects, drop
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, smtp):
+    """README "More machines", steps 1-4: settings, the server, our schema and LAs, the deployments."""
+    tmp = tmp_path_factory.mktemp("machines")
+    data_url, prefect_url, drop = _databases(tmp)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRS_", "PREFECT_"))}
+    env.update(
+        {
+            # every machine: the same settings (README step 1)
+            "DRS_HOME": str(tmp / "home"),
+            "DRS_DATABASE_URL": data_url,
+            "DRS_TEAM_EMAIL": "team@service.example.org",
+            "DRS_MAIL_FROM": "mediation@service.example.org",
+            "DRS_SMTP_HOST": "127.0.0.1",
+            "DRS_SMTP_PORT": str(smtp.port),
+            "DRS_SMTP_SECURITY": "none",
+            "DRS_DEMO": "0",
+            "PREFECT_HOME": str(tmp / "prefect"),
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(tmp / "results"),
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_S),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    machines = Machines(env, tmp)
+    try:
+        start_server(machines)  # step 2: the server (its database: PREFECT_SERVER_DATABASE_CONNECTION_URL)
+        machines.run([DRS, "db", "upgrade"])  # step 3: our schema, and the LA register
+        (tmp / "las.csv").write_text(LA_CSV)
+        machines.run([DRS, "la", "import", str(tmp / "las.csv")])
+        machines.run([PREFECT, "work-pool", "create", "drs-process", "--type", "process", "--overwrite"])
+        machines.run([PREFECT, "--no-prompt", "deploy", "--all"], timeout=300)  # step 4
+        machines.data_url = data_url
+        yield machines
+    finally:
+        machines.interrupt_all()
+        drop()
+
+
+def _machine_dir(cluster: Machines, name: str) -> Path:
+    """A folder of its own for a "machine" (never the project's folder)."""
+    path = cluster.logs / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _scalar(cluster: Machines, sql: str) -> int:
+    engine = create_engine(cluster.data_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_the_stored_deployments_hold_no_path_of_the_deploying_machine(cluster):
+    deployments = api(cluster, "/deployments/filter", {"limit": 200})
+    assert len(deployments) == 18
+    for deployment in deployments:
+        assert deployment["pull_steps"] == [{"flows.deployments.enter_project": {}}], deployment["name"]
+        stored = json.dumps(deployment)
+        assert str(REPO) not in stored and "/work/" not in stored, deployment["name"]
+
+
+QUEUE_ONE = """
+from datetime import UTC, datetime
+from flows.delivery import enqueue_delivery
+from tasks.db import unit_of_work
+from tasks.mail.outbox import queue_email
+with unit_of_work() as db:
+    row = queue_email(db, key="worker-tasks-test", kind="test", to="someone@families.example",
+                      subject="background", text="hello", now=datetime.now(UTC))
+    db.commit()
+    ids = [row.id]
+assert enqueue_delivery(ids) == 1
+"""
+
+
+def test_drs_worker_tasks_delivers_background_tasks_and_touches_no_deployment(cluster, smtp):
+    before = deployments_state(cluster)
+    assert not any(paused for paused, _ in before.values())
+    cluster.start("tasks-only", [DRS, "worker", "tasks"], cwd=_machine_dir(cluster, "tasks-only"))
+    wait_for("the task worker", lambda: "task worker for deliver-outbox-batch" in cluster.log("tasks-only"), 60)
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", QUEUE_ONE], cwd=REPO, env=cluster.env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # delivered by the background task, before the minute watch would have looked
+    wait_for("the background delivery", lambda: [m for m in smtp.messages if m["Subject"] == "background"], 40, 0.5)
+    proc = cluster.procs.pop("tasks-only")
+    os.killpg(proc.pid, __import__("signal").SIGINT)
+    assert proc.wait(timeout=30) == 0, cluster.log("tasks-only")[-2000:]
+    assert deployments_state(cluster) == before
+    automations = api(cluster, "/automations/filter", {})
+    assert [a["name"] for a in automations] == ["drs-flows: a run whose machine died is Crashed"]
