@@ -9,7 +9,9 @@ A run whose machine dies (power cut, SIGKILL of the worker and the run's process
 2. a Prefect automation (`ensure_crash_automation`, created or updated by every `drs worker tasks`
    and `drs serve` at start) watches them: a run whose last heartbeat is older than
    `crash_after_seconds()` (two heartbeats and 15 s) without it having ended is changed to
-   Crashed with `CRASH_MESSAGE` — Prefect's documented way to catch "zombie" runs. Leaving
+   Crashed with `CRASH_MESSAGE` — Prefect's documented way to catch "zombie" runs. A machine
+   never shortens the wait another machine set (its runs may beat less often): to shorten it,
+   `prefect automation delete` it and restart the task workers. Leaving
    Running releases the deployment's concurrency slot, so the job's next run can start;
 3. `watch_crashes` (in every `drs worker tasks` and `drs serve`, as often as heartbeats come, at
    most every minute) reads the runs Crashed with that message and queues one team email per run
@@ -89,6 +91,10 @@ async def ensure_crash_automation(within_s: int | None = None):
         keep, *extra = sorted(existing, key=lambda a: str(a.id))
         for automation in extra:
             await client.delete_automation(automation.id)
+        stored = getattr(keep.trigger, "within", None)
+        if stored is not None and stored > wanted.trigger.within:
+            # another machine sends heartbeats less often: never judge its runs by ours
+            wanted = crash_automation(int(stored.total_seconds()))
         if keep.trigger != wanted.trigger or keep.actions != wanted.actions or not keep.enabled:
             await client.update_automation(keep.id, wanted)
     return keep.id

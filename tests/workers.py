@@ -89,13 +89,14 @@ class Machines:
         proc.wait(timeout=10)
         return pids
 
-    def interrupt_all(self, timeout: float = 30) -> dict[str, int | None]:
-        """Ctrl-C every process still running (SIGINT to its group); their exit codes."""
-        for proc in self.procs.values():
+    def interrupt_all(self, timeout: float = 30, but: tuple[str, ...] = ()) -> dict[str, int | None]:
+        """Ctrl-C every process still running (SIGINT to its group), except `but`; their exit codes."""
+        procs = {name: proc for name, proc in self.procs.items() if name not in but}
+        for proc in procs.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)
         codes: dict[str, int | None] = {}
-        for name, proc in self.procs.items():
+        for name, proc in procs.items():
             try:
                 codes[name] = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -120,14 +121,16 @@ def start_server(machines: Machines, timeout: float = 120) -> str:
     return api_url
 
 
-def wait_for(what: str, check, timeout: float, every: float = 1.0):
-    """Call `check()` until it returns something truthy; that value, or AssertionError naming `what`."""
+def wait_for(what: str, check, timeout: float, every: float = 1.0, detail=None):
+    """Call `check()` until it returns something truthy; that value, or AssertionError naming `what`
+    (and what `detail()` says)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}: {detail() if detail else ''}")
         time.sleep(every)
 
 

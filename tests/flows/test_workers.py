@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections import Counter
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -19,12 +20,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import LA_CSV
+from tests.intake_samples import referral, write_json
 from tests.workers import (
     BIN,
     REPO,
     Machines,
     api,
     deployments_state,
+    flow_run,
+    run_deployment,
     start_server,
     wait_for,
 )
@@ -119,6 +123,7 @@ def cluster(tmp_path_factory, smtp):
         machines.data_url = data_url
         yield machines
     finally:
+        machines.interrupt_all(but=("server",))
         machines.interrupt_all()
         drop()
 
@@ -182,3 +187,119 @@ def test_drs_worker_tasks_delivers_background_tasks_and_touches_no_deployment(cl
     assert deployments_state(cluster) == before
     automations = api(cluster, "/automations/filter", {})
     assert [a["name"] for a in automations] == ["drs-flows: a run whose machine died is Crashed"]
+
+
+FILES, PER_FILE = 4, 40
+
+
+def _write_referrals(inbox: Path) -> int:
+    for f in range(FILES):
+        write_json(
+            inbox / f"batch-{f:02d}.json",
+            [
+                referral(
+                    f"TT-W{f:02d}{n:03d}",
+                    wants_mediation="yes",
+                    child_name=f"Child {f}-{n} Worker",
+                    child_date_of_birth=f"2014-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                )
+                for n in range(PER_FILE)
+            ],
+        )
+    return FILES * PER_FILE
+
+
+def _submitted_by(cluster: Machines, run_id: str, workers: list[str]) -> str | None:
+    return next((w for w in workers if f"submitting flow run '{run_id}'" in cluster.log(w)), None)
+
+
+def _intake_runs(cluster: Machines) -> list[dict]:
+    """The referral-intake runs started so far (not those its schedule holds for later)."""
+    runs = api(cluster, "/flow_runs/filter", {"deployments": {"name": {"any_": ["referral-intake"]}}})
+    return [r for r in runs if "auto-scheduled" not in r["tags"]]
+
+
+def _final(run: dict) -> bool:
+    return run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+
+
+def _state(cluster: Machines, run_id: str) -> str:
+    return flow_run(cluster, run_id)["state"]["type"]
+
+
+def test_two_workers_and_two_task_workers_survive_a_machine_killed_mid_run(cluster, smtp):
+    """README "More machines", steps 5-8: a worker SIGKILLed mid-intake; its run ends Crashed, the
+    team is emailed once, the next run (on the other worker) finishes the work: 0 lost, 0 twice."""
+    if not cluster.data_url.startswith("postgresql"):
+        pytest.skip("several workers share our database on PostgreSQL (DRS_TEST_POSTGRES_URL)")
+    before = deployments_state(cluster)
+    inbox = Path(cluster.env["DRS_HOME"]) / "inbox" / "referrals"
+    total = _write_referrals(inbox)
+    # step 5: two task workers, one process worker; the intake run starts on machine A
+    for name in ("tasks-a", "tasks-b"):
+        cluster.start(name, [DRS, "worker", "tasks"], cwd=_machine_dir(cluster, name))
+    cluster.start(
+        "worker-a",
+        [PREFECT, "worker", "start", "--pool", "drs-process", "--name", "machine-a"],
+        cwd=_machine_dir(cluster, "worker-a"),
+    )
+    intake = run_deployment(cluster, "referral-intake")
+    wait_for("machine A to take the intake run", lambda: _submitted_by(cluster, intake, ["worker-a"]), 60)
+    cluster.start(
+        "worker-b",
+        [PREFECT, "worker", "start", "--pool", "drs-process", "--name", "machine-b"],
+        cwd=_machine_dir(cluster, "worker-b"),
+    )
+    # step 6: machine A dies mid-run (the worker and the run's process, SIGKILL)
+    wait_for(
+        "the intake run to be half done",
+        lambda: _scalar(cluster, "select count(*) from cases") > 0 and _state(cluster, intake) == "RUNNING",
+        120,
+        0.2,
+    )
+    cluster.kill_machine("worker-a")
+    half = _scalar(cluster, "select count(*) from cases")
+    assert 0 < half < total, "the run was not killed mid-run"
+    # step 7: the run is marked Crashed (no heartbeat), the team is emailed once
+    crashed = wait_for("the run to be marked Crashed", lambda: _state(cluster, intake) == "CRASHED", 150)
+    assert crashed and "No heartbeat" in flow_run(cluster, intake)["state"]["message"]
+    wait_for("the team's crash email", lambda: [m for m in smtp.messages if "crashed" in str(m["Subject"])], 120)
+    # step 8: the job's slot is free: the next intake run, on machine B, finishes the work (the task
+    # workers' minute watch starts one when files wait; `prefect deployment run` does it by hand)
+    runs = _intake_runs(cluster)
+    if not [r for r in runs if r["state"]["type"] in ("SCHEDULED", "PENDING", "RUNNING")]:
+        run_deployment(cluster, "referral-intake")
+    processed = inbox / "processed"
+    wait_for("every file filed", lambda: processed.exists() and len(list(processed.iterdir())) == FILES, 240)
+    wait_for(
+        "the intake runs to end",
+        lambda: all(_final(r) for r in _intake_runs(cluster)),
+        120,
+        detail=lambda: [(r["id"], r["state"]["name"], r["tags"]) for r in _intake_runs(cluster)],
+    )
+    finished = [r for r in _intake_runs(cluster) if r["id"] != intake]
+    assert finished and {r["state"]["type"] for r in finished} == {"COMPLETED"}, finished
+    assert {_submitted_by(cluster, r["id"], ["worker-a", "worker-b"]) for r in finished} == {"worker-b"}
+    sweep = run_deployment(cluster, "deliver-email")
+    wait_for("the delivery sweep", lambda: _state(cluster, sweep) == "COMPLETED", 120)
+    waiting = "select count(*) from outbox where status in ('pending', 'sending')"
+    wait_for("the outbox to empty", lambda: _scalar(cluster, waiting) == 0, 120)
+
+    # 0 lost, 0 duplicated
+    assert _scalar(cluster, "select count(*) from cases") == total
+    assert _scalar(cluster, "select count(distinct form_id) from referrals") == total
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == [f"batch-{f:02d}.json" for f in range(FILES)]
+    assert not [p for p in inbox.iterdir() if p.is_file()]
+    assert not [p for p in (inbox / ".claimed").iterdir() if p.is_file()] if (inbox / ".claimed").exists() else True
+    rows = _scalar(cluster, "select count(*) from outbox")
+    assert _scalar(cluster, "select count(*) from outbox where status = 'sent'") == rows
+    ids = Counter(m["Message-ID"] for m in smtp.messages)
+    assert max(ids.values()) == 1, [k for k, v in ids.items() if v > 1]
+    assert len([m for m in smtp.messages if "crashed" in str(m["Subject"])]) == 1
+    assert _scalar(cluster, "select count(*) from outbox where kind = 'flow-crashed'") == 1
+
+    # Ctrl-C of everything: nothing left paused that should run
+    codes = cluster.interrupt_all(but=("server",))
+    assert all(code is not None for code in codes.values()), codes  # each stopped on Ctrl-C
+    assert deployments_state(cluster) == before
+    assert not any(paused for paused, _ in before.values())
