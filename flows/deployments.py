@@ -296,6 +296,7 @@ _YAML_HEAD = """\
 #   prefect work-pool create {pool} --type process --overwrite
 #   prefect --no-prompt deploy --all
 #   prefect worker start --pool {pool}
+#   drs worker tasks                     # background email delivery (README, "More machines")
 # Every schedule is a cron in Europe/London; nothing runs 01:00-03:00 (clock changes);
 # every deployment has a concurrency limit of one.
 name: drs-flows
