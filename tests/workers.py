@@ -164,3 +164,30 @@ def run_deployment(machines: Machines, name: str) -> str:
     found = re.search(r"flow-run/([0-9a-f-]{36})", out.replace("\n", ""))
     assert found, out
     return found.group(1)
+
+
+def databases(tmp: Path):
+    """(our database URL, Prefect's, a function dropping them): PostgreSQL when the tests have one."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("DRS_TEST_POSTGRES_URL")
+    if not base:
+        return f"sqlite:///{tmp / 'drs.sqlite3'}", f"sqlite+aiosqlite:///{tmp / 'prefect.db'}", lambda: None
+    url = make_url(base)
+    suffix = os.urandom(4).hex()
+    names = (f"drs_workers_{suffix}", f"prefect_workers_{suffix}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    ours = url.set(database=names[0]).render_as_string(hide_password=False)
+    prefects = url.set(drivername="postgresql+asyncpg", database=names[1]).render_as_string(hide_password=False)
+    return ours, prefects, drop
