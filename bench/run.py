@@ -56,7 +56,7 @@ DRS = str(Path(PY).with_name("drs"))
 RUN_DAY = "2026-12-01"
 SEED_DEFAULT = 1
 CHEAP_SECONDS = 15.0  # a project run shorter than this is repeated (median of --repeat)
-MEASURES = ("intake", "monitor", "recompute", "report", "delivery", "idle", "classic")
+MEASURES = ("intake", "monitor", "recompute", "report", "delivery", "delivery-workers", "idle", "classic")
 
 GOALS = {
     "intake": "≥ 2,000/s, ≤ 3× baseline, RSS ≤ 300 MB",
@@ -767,6 +767,10 @@ class Bench:
             self.measure_report(url)
         elif name == "delivery":
             self.measure_delivery(empty_url)
+        elif name == "delivery-workers":
+            from bench.workers import measure_delivery_workers
+
+            measure_delivery_workers(self, empty_url)
         elif name == "idle":
             self.measure_idle(empty_url)
         elif name == "classic":
@@ -823,12 +827,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("bench: --work must be outside the repository")
     only = [m.strip() for m in args.only.split(",") if m.strip()]
     if args.no_prefect:
-        only = [m for m in only if m != "idle"]
+        only = [m for m in only if m not in ("idle", "delivery-workers")]
     bench = Bench(args, scale)
     started = time.perf_counter()
     failed: list[str] = []
     try:
-        if ("monitor" in only or "idle" in only) and not args.no_prefect:
+        if {"monitor", "idle", "delivery-workers"} & set(only) and not args.no_prefect:
             bench.start_server()  # starts while the data set is made
         url, folder, counts = bench.dataset()
         log(
@@ -836,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
             f"data set: {counts['cases']:,} cases ({counts['open_cases']:,} open), "
             f"{counts['clocks']:,} clocks, {counts['events']:,} events",
         )
-        empty_url = bench.empty_dataset() if "delivery" in only or "idle" in only else ""
+        empty_url = bench.empty_dataset() if {"delivery", "delivery-workers", "idle"} & set(only) else ""
         if bench.server is not None:
             bench.wait_server()
         for name in only:

@@ -27,6 +27,7 @@ COMMANDS = {
     "claims": ("cli.claims:claims", "Expense claims: import, route to LAs, record payments."),
     "report": ("cli.report:report", "The monthly Excel report."),
     "serve": ("cli.serve:serve", "Serve every deployment on its schedule."),
+    "worker": ("cli.worker:worker", "Worker path: `drs worker tasks` serves the background tasks only."),
     "retention": ("cli.retention:retention", "Anonymise long-closed cases now (--dry-run lists them)."),
     "audit": ("cli.audit:audit", "Read the audit trail (who did what, when)."),
     "subject-access": ("cli.subject_access:subject_access", "Export everything held about an email address."),

@@ -9,7 +9,9 @@ loaded is skipped and named on stderr), registers it with its Europe/London cron
 and a concurrency limit of one, starts one run of each `--start-now` deployment (after the
 registration, so it cannot race it), then polls for scheduled runs (each run executes in a child
 process) while a task worker in the same event loop runs background tasks (`task.delay(...)`)
-and a watch (`cli.watch`) hands due email to it and starts intake when files wait, every minute.
+and a watch (`cli.watch`) hands due email to it and starts intake when files wait, every minute;
+it also keeps the automation that marks a run whose machine died Crashed, and reports such runs
+to the team (`flows.crashes`).
 Ctrl-C or SIGTERM stops both; Prefect pauses the schedules on the way out and `drs serve`
 un-pauses them on the next start.
 """
@@ -83,9 +85,15 @@ async def _serve(deployments: list, tasks: list, run_once: bool = False, start_n
         from prefect.task_worker import aserve as serve_tasks
 
         from cli.watch import watch
+        from flows.crashes import ensure_crash_automation, watch_crashes
 
         jobs.append(serve_tasks(*tasks, limit=4))
         jobs.append(watch())
+        try:  # a run whose machine dies is marked Crashed and reported (as `drs worker tasks` does)
+            await ensure_crash_automation()
+            jobs.append(watch_crashes())
+        except Exception as exc:  # noqa: BLE001 — serving matters more; said once
+            click.echo(f"drs serve: could not create the crash automation ({type(exc).__name__})", err=True)
     await asyncio.gather(*jobs)
 
 

@@ -198,6 +198,20 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = SCHEDULED + ADMIN
 BACKGROUND_TASKS: tuple[str, ...] = ("flows.delivery:deliver_outbox_batch",)
 
 
+def enter_project() -> dict[str, str]:
+    """The pull step of every deployment in `prefect.yaml`: on the worker's machine, before a run,
+    make the folder of the project that this Python imports `flows` from the working directory
+    (the process worker starts each run in a temporary folder). So the code may sit at any path on
+    any machine, as long as the worker runs the project's own Python (`.venv/bin/prefect worker
+    start`, after `make install`); the deployment stores no path of the machine that deployed it."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    os.chdir(root)
+    return {"directory": str(root)}
+
+
 def get_spec(name: str) -> DeploymentSpec:
     for spec in DEPLOYMENTS:
         if spec.name == name:

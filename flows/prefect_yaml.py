@@ -15,6 +15,7 @@ _YAML_HEAD = """\
 #   prefect work-pool create {pool} --type process --overwrite
 #   prefect --no-prompt deploy --all
 #   prefect worker start --pool {pool}
+#   drs worker tasks                     # background email delivery (README, "More machines")
 # Every schedule is a cron in Europe/London; nothing runs 01:00-03:00 (clock changes);
 # every deployment has a concurrency limit of one.
 name: drs-flows
@@ -23,8 +24,9 @@ prefect-version: 3.9.1
 build: null
 push: null
 pull:
-  - prefect.deployments.steps.set_working_directory:
-      directory: "{{{{ $PWD }}}}"
+  # on the worker, before each run: enter this machine's copy of the project, wherever it was
+  # installed (`make install`); nothing of the deploying machine's paths is stored
+  - flows.deployments.enter_project: {{}}
 
 definitions:
   work_pools:
