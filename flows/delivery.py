@@ -4,8 +4,8 @@ The outbox table is the source of truth (`tasks.mail.delivery`). Two ways delive
 
 - `deliver_outbox_batch` is a Prefect background task: flows that queue emails call
   `enqueue_delivery(ids)`, which `.delay()`s it once per batch of outbox ids (each `.delay`
-  costs ~150-200 ms, so never one per email). Task workers serve it — `serve_delivery_worker()`
-  or `prefect.task_worker.serve(deliver_outbox_batch)` — and more workers on more machines
+  costs ~150-200 ms, so never one per email). Task workers serve it — `drs worker tasks` on each
+  machine (README, "More machines"), or `drs serve` on one — and more workers on more machines
   deliver more mail. (Workers on other machines need the same database and Prefect's result
   storage shared, since `.delay` stores the task's parameters there.)
 - `deliver_email` (deployment `deliver-email`, hourly) sends whatever is due: rows whose

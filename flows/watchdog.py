@@ -62,6 +62,20 @@ def _log_today(counts: dict[str, int]) -> None:
     get_run_logger().info(today_log_line(counts, get_current_settings().ui_url))
 
 
+def _report_lost_runs(now: datetime) -> None:
+    """The backstop for a machine that died: runs lost with it are reported to the team (once per
+    run, `flows.crashes`) even when no task worker or `drs serve` is watching for them."""
+    from prefect import get_run_logger
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from flows.crashes import report_crashed_runs
+
+    try:
+        run_coro_as_sync(report_crashed_runs(now))
+    except Exception as exc:  # noqa: BLE001 — the watchdog's own checks come first
+        get_run_logger().warning("could not check for runs lost with their machine (%s)", type(exc).__name__)
+
+
 @flow(name="watchdog", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def watchdog(now: datetime | None = None) -> dict:
     """Check the deadline monitor and the outbox; alert the team; refresh the Today screen.
@@ -74,4 +88,5 @@ def watchdog(now: datetime | None = None) -> dict:
     _publish_heartbeat(summary)
     counts = as_task(publish_view, summary.screen)
     _log_today(counts)
+    _report_lost_runs(now)
     return summary.as_dict()

@@ -31,7 +31,7 @@ from tasks.wiring import Wiring, wired
 
 #: What only the Prefect flow does: the `job-heartbeat` and `today` artifacts (and the log line
 #: with the screen's address).
-SKIPPED_WITHOUT_PREFECT = ("dashboard artifacts",)
+SKIPPED_WITHOUT_PREFECT = ("dashboard artifacts", "runs lost with their machine")
 
 
 class Heartbeat(Protocol):
