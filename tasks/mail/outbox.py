@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -56,6 +56,40 @@ def queue_email(
     for pending in db.new:
         if isinstance(pending, OutboxEmail) and pending.key == key:
             return None
+    return add_email(
+        db,
+        key=key,
+        kind=kind,
+        to=to,
+        subject=subject,
+        text=text,
+        now=now,
+        html=html,
+        case_id=case_id,
+        attachments=attachments,
+        not_before=not_before,
+    )
+
+
+def add_email(
+    db: Session,
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    html: str | None = None,
+    case_id: int | None = None,
+    attachments: Sequence[Attachment] = (),
+    not_before: datetime | None = None,
+) -> OutboxEmail:
+    """Add one email whose `key` the caller knows is not in the outbox (nor pending in `db`): a
+    batch checks its keys in a few set-based queries (`existing_keys`), then adds each new row
+    with this. Commits nothing; the unique key still guards against a concurrent run."""
+    if not to or "," in to or ";" in to:
+        raise ValueError("an outbox email has exactly one recipient")
     row = OutboxEmail(
         key=key,
         kind=kind,
@@ -76,3 +110,15 @@ def queue_email(
     )
     db.add(row)
     return row
+
+
+def existing_keys(db: Session, keys: Iterable[str], batch: int = 900) -> set[str]:
+    """The keys among `keys` already in the outbox or pending in `db` (one query per `batch`
+    keys, on the unique key: well under SQLite's and PostgreSQL's limits on bound parameters)."""
+    unique = set(keys)
+    wanted = sorted(unique)
+    found = {p.key for p in db.new if isinstance(p, OutboxEmail) and p.key in unique}
+    for start in range(0, len(wanted), batch):
+        chunk = wanted[start : start + batch]
+        found.update(db.scalars(select(OutboxEmail.key).where(OutboxEmail.key.in_(chunk))))
+    return found
