@@ -23,7 +23,7 @@ from sqlalchemy import select
 from models.db import Case, LocalAuthority
 from models.domain.alerts import DEFAULT_POLICY, LA, TEAM, Alert, AlertPolicy, alert_key, not_before_for
 from tasks.db import unit_of_work
-from tasks.mail.outbox import add_email, existing_keys
+from tasks.mail.outbox import existing_keys, insert_emails
 from tasks.settings import get_settings
 
 #: Values per `IN (...)` (well under SQLite's and PostgreSQL's limits on bound parameters).
@@ -62,7 +62,7 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
     local_now = now.astimezone(ZoneInfo(get_settings().timezone))
     not_before: dict[str, datetime | None] = {}  # by audience: the same for every alert of a run
     contacts = case_contacts(db, {a.case_id for a, audience, _ in todo if _needs_case(a, audience)})
-    queued = 0
+    emails = []
     for alert, audience, key in todo:
         email = _email_for(alert, audience, contacts.get(alert.case_id))  # type: ignore[arg-type]  # None: no case
         if email is None:
@@ -70,20 +70,19 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
         to, (subject, text, html) = email
         if audience not in not_before:
             not_before[audience] = not_before_for(audience, local_now, calendar, policy)
-        add_email(
-            db,
-            key=key,
-            kind=f"alert-{alert.kind}",
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            now=now,
-            case_id=alert.case_id,
-            not_before=not_before[audience],
+        emails.append(
+            {
+                "key": key,
+                "kind": f"alert-{alert.kind}",
+                "to": to,
+                "subject": subject,
+                "text": text,
+                "html": html,
+                "case_id": alert.case_id,
+                "not_before": not_before[audience],
+            }
         )
-        queued += 1
-    return queued
+    return insert_emails(db, emails, now)
 
 
 def _not_yet_queued(db, alerts: Iterable[Alert]) -> list[tuple[Alert, str, str]]:

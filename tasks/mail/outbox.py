@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models.db import OutboxAttachment, OutboxEmail
@@ -56,40 +56,6 @@ def queue_email(
     for pending in db.new:
         if isinstance(pending, OutboxEmail) and pending.key == key:
             return None
-    return add_email(
-        db,
-        key=key,
-        kind=kind,
-        to=to,
-        subject=subject,
-        text=text,
-        now=now,
-        html=html,
-        case_id=case_id,
-        attachments=attachments,
-        not_before=not_before,
-    )
-
-
-def add_email(
-    db: Session,
-    *,
-    key: str,
-    kind: str,
-    to: str,
-    subject: str,
-    text: str,
-    now: datetime,
-    html: str | None = None,
-    case_id: int | None = None,
-    attachments: Sequence[Attachment] = (),
-    not_before: datetime | None = None,
-) -> OutboxEmail:
-    """Add one email whose `key` the caller knows is not in the outbox (nor pending in `db`): a
-    batch checks its keys in a few set-based queries (`existing_keys`), then adds each new row
-    with this. Commits nothing; the unique key still guards against a concurrent run."""
-    if not to or "," in to or ";" in to:
-        raise ValueError("an outbox email has exactly one recipient")
     row = OutboxEmail(
         key=key,
         kind=kind,
@@ -110,6 +76,37 @@ def add_email(
     )
     db.add(row)
     return row
+
+
+def insert_emails(db: Session, emails: Sequence[dict], now: datetime) -> int:
+    """Add many attachment-less emails whose keys the caller knows are new (as `queue_email` would, without its per-key lookup):
+    one bulk INSERT in the caller's transaction. Each of `emails` holds `key`, `kind`, `to`,
+    `subject`, `text`, `html`, `case_id`, `not_before`. Returns how many were added."""
+    rows = []
+    for e in emails:
+        to = e["to"]
+        if not to or "," in to or ";" in to:
+            raise ValueError("an outbox email has exactly one recipient")
+        rows.append(
+            {
+                "key": e["key"],
+                "kind": e["kind"],
+                "message_id": new_message_id(e["key"]),
+                "to_addr": to.strip(),
+                "subject": e["subject"],
+                "body_text": e["text"],
+                "body_html": e["html"],
+                "case_id": e["case_id"],
+                "status": "pending",
+                "attempts": 0,
+                "not_before": e["not_before"],
+                "next_attempt_at": e["not_before"] or now,
+                "created_at": now,
+            }
+        )
+    if rows:
+        db.execute(insert(OutboxEmail), rows)
+    return len(rows)
 
 
 def existing_keys(db: Session, keys: Iterable[str], batch: int = 900) -> set[str]:
