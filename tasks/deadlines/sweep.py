@@ -4,7 +4,8 @@
 2. `_mark_missed` — one UPDATE: open clocks whose target is before today become `missed`.
 3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs.
 4. `tasks.deadlines.alert_queue.queue_alerts` — `models.domain.alerts.alerts_due` decides;
-   outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`.
+   outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`; keys already queued are
+   found set-based and only the new alerts are rendered (issue 14).
 
 Every step reads what is due from the database, so a catch-up run after downtime does the right
 thing, and every email is an outbox row with a unique key, so running twice a day (or re-running a
