@@ -30,6 +30,7 @@ from flows.steps import as_task
 from flows.today import publish_today
 from models.domain.digest import DigestRow
 from tasks.deadlines import job
+from tasks.deadlines.digest import ARTIFACT_ROWS, artifact_table, digest_markdown
 from tasks.deadlines.due_certificates import CertificateWork, issue_approved, refuse_one
 from tasks.deadlines.job import MonitorSummary
 from tasks.timekeeping import resolve_now
@@ -43,19 +44,16 @@ class CertificateApproval(RunInput):
 
 
 def _publish(today: date, rows: tuple[DigestRow, ...]) -> None:
-    """The `deadline-digest` table and the `deadline-digest-summary` markdown (references only)."""
-    from tasks.deadlines.digest import digest_markdown, digest_table
-
-    table = digest_table(list(rows))
-    nothing = dict.fromkeys(("la", "case", "clock", "state", "owner", "due", "target", "working_days_left"), "")
+    """The `deadline-digest` table and the `deadline-digest-summary` markdown (references only),
+    each at most `ARTIFACT_ROWS` clocks long with a line saying where the rest are (issue 14)."""
     create_table_artifact(
         key="deadline-digest",
-        table=table or [{**nothing, "clock": "nothing due"}],
+        table=artifact_table(today, rows),
         description=f"Clocks due in the next 5 working days and missed ones, {today.isoformat()} (references only)",
     )
     create_markdown_artifact(
         key="deadline-digest-summary",
-        markdown=digest_markdown(today, list(rows)),
+        markdown=digest_markdown(today, list(rows), limit=ARTIFACT_ROWS),
         description="The deadline digest by local authority (references only)",
     )
 

@@ -129,10 +129,15 @@ class CaseEvent(Base):
 
 
 class Clock(Base):
-    """A persisted clock, so the daily sweep is one indexed query over `(state, target)`."""
+    """A persisted clock, so the daily sweep is one indexed query over `(state, target)` (and the
+    certificate work one over `(name, state)`)."""
 
     __tablename__ = "clocks"
-    __table_args__ = (UniqueConstraint("case_id", "name"), Index("ix_clocks_state_target", "state", "target"))
+    __table_args__ = (
+        UniqueConstraint("case_id", "name"),
+        Index("ix_clocks_state_target", "state", "target"),
+        Index("ix_clocks_name_state", "name", "state"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(64))

@@ -7,6 +7,7 @@ The rows themselves are decided by the pure `models.domain.digest.digest_rows`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from models.domain.alerts import DEFAULT_POLICY, TEAM, AlertPolicy, not_before_f
 from models.domain.clock_labels import clock_label, clock_title
 from models.domain.digest import DigestRow, group_by
 from tasks.db import unit_of_work
+from tasks.mail.outbox import existing_keys
 from tasks.settings import get_settings
 
 
@@ -47,6 +49,10 @@ def queue_digest(
 
     if not working_calendar().is_working_day(today):
         return False
+    key = f"digest:{today.isoformat()}"
+    with unit_of_work() as db:
+        if existing_keys(db, [key]):  # queued by an earlier run today: nothing to render
+            return False
     settings = get_settings()
     with unit_of_work() as db:  # issue 15: the families to phone, LA addresses to fix
         from tasks.bounces.problems import digest_paragraphs
@@ -57,7 +63,7 @@ def queue_digest(
     with unit_of_work() as db:
         row = queue_email(
             db,
-            key=f"digest:{today.isoformat()}",
+            key=key,
             kind="digest",
             to=settings.team_email,
             subject=subject,
@@ -88,17 +94,49 @@ def digest_table(rows: list[DigestRow]) -> list[dict]:
     ]
 
 
-def digest_markdown(today: date, rows: list[DigestRow]) -> str:
-    """The `deadline-digest-summary` markdown artifact: counts per LA and the missed clocks."""
+#: The `deadline-digest` artifacts list at most this many clocks (the digest email lists them all).
+ARTIFACT_ROWS = 500
+
+
+def artifact_table(today: date, rows: Sequence[DigestRow], limit: int = ARTIFACT_ROWS) -> list[dict]:
+    """The `deadline-digest` table artifact: the first `limit` rows of `digest_table`, then one
+    row saying how many more there are and where; one "nothing due" row when there are none."""
+    nothing = dict.fromkeys(("la", "case", "clock", "state", "owner", "due", "target", "working_days_left"), "")
+    if not rows:
+        return [{**nothing, "clock": "nothing due"}]
+    table = digest_table(list(rows[:limit]))
+    if len(rows) > limit:
+        table.append({**nothing, "clock": more_rows(today, len(rows) - limit)})
+    return table
+
+
+def more_rows(today: date, count: int) -> str:
+    """The line closing an artifact cut short: how many rows are left out and where they are."""
+    return (
+        f"… and {count:,} more: the team's digest email of {today.isoformat()} lists every row "
+        f"(outbox key digest:{today.isoformat()}); `drs case show REF` shows a case's clocks"
+    )
+
+
+def digest_markdown(today: date, rows: list[DigestRow], limit: int | None = None) -> str:
+    """The `deadline-digest-summary` markdown artifact: counts per LA (every LA) and the clocks,
+    at most `limit` clock lines in all (then how many more there are, and where)."""
     out = [f"# Deadlines for {today:%A %d %B %Y}", ""]
     if not rows:
         return "\n".join(out + ["Nothing due in the next 5 working days; nothing missed."])
+    left = len(rows) if limit is None else limit
     for code, group in group_by(rows).items():
-        missed = [r for r in group if r.state == "missed"]
-        out.append(f"## {code}: {len(group) - len(missed)} due, {len(missed)} missed")
+        missed = sum(r.state == "missed" for r in group)
+        out.append(f"## {code}: {len(group) - missed} due, {missed} missed")
+        shown = group[: max(left, 0)]
         out.extend(
             f"- {r.case_ref} {clock_title(r.clock)} {'MISSED' if r.state == 'missed' else 'target'} {r.target:%d %b}"
-            for r in group
+            for r in shown
         )
+        if len(shown) < len(group):
+            out.append(f"- ({len(group) - len(shown):,} more not listed here)")
+        left -= len(shown)
         out.append("")
+    if limit is not None and len(rows) > limit:
+        out.append(more_rows(today, len(rows) - limit))
     return "\n".join(out)

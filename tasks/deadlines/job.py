@@ -141,6 +141,6 @@ def run(
 
 def _digest_rows(clocks, today: date, policy: AlertPolicy) -> tuple[DigestRow, ...]:
     """The digest's rows: clocks due in the next working days and missed ones (pure, on the calendar)."""
-    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.deadlines.sweep import run_calendar
 
-    return tuple(digest_rows(clocks, today, working_calendar(), policy))
+    return tuple(digest_rows(clocks, today, run_calendar(), policy))

@@ -4,7 +4,8 @@
 2. `_mark_missed` — one UPDATE: open clocks whose target is before today become `missed`.
 3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs.
 4. `tasks.deadlines.alert_queue.queue_alerts` — `models.domain.alerts.alerts_due` decides;
-   outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`.
+   outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`; keys already queued are
+   found set-based and only the new alerts are rendered (issue 14).
 
 Every step reads what is due from the database, so a catch-up run after downtime does the right
 thing, and every email is an outbox row with a unique key, so running twice a day (or re-running a
@@ -16,15 +17,41 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import aliased
 
 from models.db import Case, Clock, LocalAuthority
 from models.domain.alerts import DEFAULT_POLICY, Alert, AlertPolicy, WatchedClock, alerts_due
+from models.domain.calendar import WorkingCalendar
 from tasks.db import unit_of_work
 from tasks.deadlines import alert_queue
 from tasks.deadlines.due_certificates import needs_certificate
+
+
+class RunCalendar(WorkingCalendar):
+    """One run's working calendar: the same answers, with `working_days_between` remembered —
+    a day's sweep asks it for tens of thousands of clocks but only ≈ 100 distinct target dates."""
+
+    __slots__ = ("_between",)
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        super().__init__(calendar.holidays)
+        self._between: dict[tuple[date, date], int] = {}
+
+    def working_days_between(self, a: date, b: date) -> int:
+        key = (a, b)
+        if key not in self._between:
+            self._between[key] = super().working_days_between(a, b)
+        return self._between[key]
+
+
+def run_calendar() -> RunCalendar:
+    """`working_calendar()` for one run of the sweep (see `RunCalendar`)."""
+    from tasks.deadlines.calendar_source import working_calendar
+
+    return RunCalendar(working_calendar())
 
 
 def load_policy() -> AlertPolicy:
@@ -96,9 +123,7 @@ def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> S
     """Mark missed, decide and queue alerts as ONE transaction: clocks marked missed are committed
     together with the alerts that follow from them, or not at all (a failure rolls both back; the
     next run does them)."""
-    from tasks.deadlines.calendar_source import working_calendar
-
-    calendar = working_calendar()
+    calendar = run_calendar()
     with unit_of_work() as db:
         reopened = reopen_not_yet_missed(db, today, now)
         marked = _mark_missed(db, today)
@@ -147,11 +172,16 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -
         return [_watched(r) for r in session.execute(stmt)]
 
 
+@lru_cache(maxsize=4096)
+def _needs_certificate(service: str, decision_type: str | None, sections: tuple[str, ...]) -> bool:
+    return needs_certificate(service, decision_type, sections)
+
+
 def _watched(r) -> WatchedClock:
     settled = (
         r.cert_state in ("met", "not_applicable")
         if r.cert_state is not None
-        else not needs_certificate(r.service, r.decision_type, r.sections)
+        else not _needs_certificate(r.service, r.decision_type, tuple(r.sections or ()))
     )
     return WatchedClock(
         case_ref=r.ref,

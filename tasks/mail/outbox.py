@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models.db import OutboxAttachment, OutboxEmail
@@ -76,3 +76,46 @@ def queue_email(
     )
     db.add(row)
     return row
+
+
+def insert_emails(db: Session, emails: Sequence[dict], now: datetime) -> int:
+    """Add many attachment-less emails whose keys the caller knows are new (as `queue_email` would, without its per-key lookup):
+    one bulk INSERT in the caller's transaction. Each of `emails` holds `key`, `kind`, `to`,
+    `subject`, `text`, `html`, `case_id`, `not_before`. Returns how many were added."""
+    rows = []
+    for e in emails:
+        to = e["to"]
+        if not to or "," in to or ";" in to:
+            raise ValueError("an outbox email has exactly one recipient")
+        rows.append(
+            {
+                "key": e["key"],
+                "kind": e["kind"],
+                "message_id": new_message_id(e["key"]),
+                "to_addr": to.strip(),
+                "subject": e["subject"],
+                "body_text": e["text"],
+                "body_html": e["html"],
+                "case_id": e["case_id"],
+                "status": "pending",
+                "attempts": 0,
+                "not_before": e["not_before"],
+                "next_attempt_at": e["not_before"] or now,
+                "created_at": now,
+            }
+        )
+    if rows:
+        db.execute(insert(OutboxEmail), rows)
+    return len(rows)
+
+
+def existing_keys(db: Session, keys: Iterable[str], batch: int = 900) -> set[str]:
+    """The keys among `keys` already in the outbox or pending in `db` (one query per `batch`
+    keys, on the unique key: well under SQLite's and PostgreSQL's limits on bound parameters)."""
+    unique = set(keys)
+    wanted = sorted(unique)
+    found = {p.key for p in db.new if isinstance(p, OutboxEmail) and p.key in unique}
+    for start in range(0, len(wanted), batch):
+        chunk = wanted[start : start + batch]
+        found.update(db.scalars(select(OutboxEmail.key).where(OutboxEmail.key.in_(chunk))))
+    return found
