@@ -10,9 +10,11 @@
    standards — no ORM objects, no lazy loads;
 3. `tasks.cases.clock_core` builds each case's facts and rows exactly as the one-case path
    `tasks.cases.casework.recompute_clocks` does (the same functions);
-4. the rows are diffed against the stored clocks and written with executemany UPDATE / INSERT
-   and one DELETE; every clock of the batch gets `computed_at = now` (one set-based UPDATE), as
-   the one-case path stamps every clock it recomputes; changed statuses are one executemany.
+4. the rows are diffed against the stored clocks: only what changed is written — executemany
+   UPDATE (changed clocks, by id) and INSERT (new ones), one DELETE (names the engine no longer
+   gives), executemany UPDATE of changed statuses. `computed_at = now` is set on the rows written;
+   an unchanged clock keeps its `computed_at` (the case's `rules_version` and `updated_at` say it
+   was recomputed). Stamping every clock instead cost a quarter of the run on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def recompute_batch(
     _read_events(conn, ids, read)
     _read_sessions_and_sent(conn, ids, read)
     _read_clocks(conn, ids, read)
-    _write(conn, ids, _plan(read, today, now, calendar, tz), now)
+    _write(conn, _plan(read, today, now, calendar, tz))
     return len(read.cases)
 
 
@@ -209,17 +211,16 @@ def _plan(read: _Read, today: date, now: datetime, calendar: WorkingCalendar, tz
             if row is None:
                 writes.inserts.append({"case_id": case.id, "name": name, **values, "computed_at": now})
             elif row[1] != tuple(values.values()):  # both in `CLOCK_COLUMNS` order
-                writes.updates.append({"_id": row[0], **values})
+                writes.updates.append({"_id": row[0], **values, "computed_at": now})
         writes.deletes.extend(clock_id for clock_id, _ in stored.values())
         if status != case.status:
             writes.statuses.append({"_id": case.id, "status": status})
     return writes
 
 
-def _write(conn: Connection, ids: list[int], writes: _Writes, now: datetime) -> None:
+def _write(conn: Connection, writes: _Writes) -> None:
     if writes.deletes:
         conn.execute(delete(_CLOCKS).where(_CLOCKS.c.id.in_(writes.deletes)))
-    conn.execute(update(_CLOCKS).where(_CLOCKS.c.case_id.in_(ids)).values(computed_at=now))
     if writes.updates:
         conn.execute(update(_CLOCKS).where(_CLOCKS.c.id == bindparam("_id")), writes.updates)
     if writes.inserts:

@@ -4,7 +4,8 @@ A generated data set (every case status, events, sessions, outbox rows) is distu
 deleted, invented, edited, statuses and rule versions made stale, LA service standards set, a
 holiday added — then recomputed twice from the same starting rows: once the old way (the ORM's
 `recompute_clocks`, case by case) and once by `tasks.deadlines.recompute.recompute_cases`. Every
-clock column except the id, and every case's status, rules_version and updated_at, must match.
+clock column except the id and computed_at, and every case's status, rules_version and updated_at,
+must match; the batch stamps `computed_at` only on the rows it writes.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ CLOCK_KEY = ("case_id", "name")
 
 
 def _snapshot() -> tuple[list[tuple], dict[int, tuple]]:
-    """(every clock row but its id, sorted; each case's status, rules_version, updated_at)."""
+    """(every clock row but its id and computed_at, sorted; each case's status, rules_version, updated_at)."""
     from models.db import Case, Clock
     from tasks.db import unit_of_work
 
-    columns = [c for c in Clock.__table__.columns if c.name != "id"]
+    columns = [c for c in Clock.__table__.columns if c.name not in ("id", "computed_at")]
     with unit_of_work() as db:
         clocks = sorted(tuple(r) for r in db.execute(select(*columns)))
         cases = {r.id: (r.status, r.rules_version, r.updated_at) for r in db.execute(select(Case.__table__))}
@@ -144,6 +145,7 @@ def test_batch_recompute_stores_what_the_one_case_path_stores(drs_env):
     with unit_of_work() as db:  # every case, closed ones too: the batch path takes whatever ids it is given
         ids = list(db.scalars(select(Case.id).where(Case.anonymised_at.is_(None)).order_by(Case.id)))
     start_rows, start = _raw_clocks(), _snapshot()
+    start_stamps = {(r["case_id"], r["name"]): r["computed_at"] for r in start_rows}
 
     with unit_of_work() as db:  # the old way: one case at a time through the ORM
         for case in db.scalars(select(Case).where(Case.id.in_(ids))):
@@ -161,10 +163,15 @@ def test_batch_recompute_stores_what_the_one_case_path_stores(drs_env):
     start_clocks = {c[:2]: c for c in start[0]}
     assert set(start_clocks) - set(old_clocks), "no clock deleted"
     assert set(old_clocks) - set(start_clocks), "no clock inserted"
-    assert any(start_clocks[k][2:11] != old_clocks[k][2:11] for k in set(start_clocks) & set(old_clocks))
+    assert any(start_clocks[k][2:] != old_clocks[k][2:] for k in set(start_clocks) & set(old_clocks))
     assert sum(old[1][i][0] != start[1][i][0] for i in ids) >= 10, "no status changed"
 
     assert len(new[0]) == len(old[0])
     for new_row, old_row in zip(new[0], old[0], strict=True):
         assert new_row == old_row
     assert new[1] == old[1]
+    # computed_at: `now` on every row the batch wrote; an unchanged clock keeps its own
+    stamped = {(r["case_id"], r["name"]): r["computed_at"] for r in _raw_clocks()}
+    for key, row in {c[:2]: c for c in new[0]}.items():
+        unchanged = key in start_clocks and start_clocks[key] == row
+        assert stamped[key] == (start_stamps[key] if unchanged else NOW), key
