@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 
 TODAY = date(2026, 12, 1)
 NOW = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
@@ -44,13 +45,14 @@ def _restore(clocks: list[dict], cases: dict[int, tuple]) -> None:
     from models.db import Case, Clock
     from tasks.db import unit_of_work
 
+    clock_table, case_table = cast(Table, Clock.__table__), cast(Table, Case.__table__)
     with unit_of_work() as db:
-        db.execute(delete(Clock.__table__))
-        db.execute(insert(Clock.__table__), clocks)
+        db.execute(delete(clock_table))
+        db.execute(insert(clock_table), clocks)
         for case_id, (status, version, updated) in cases.items():
             db.execute(
-                update(Case.__table__)
-                .where(Case.__table__.c.id == case_id)
+                update(case_table)
+                .where(case_table.c.id == case_id)
                 .values(status=status, rules_version=version, updated_at=updated)
             )
         db.commit()
