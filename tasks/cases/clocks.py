@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from models.db import Case, Clock, MediationSession, OutboxEmail
 from models.domain.calendar import WorkingCalendar
-from models.domain.clocks import CaseFacts, Event, NextSession, compute_clocks
+from models.domain.clocks import CaseFacts
 from models.domain.rules import CURRENT_RULES_VERSION
-from models.domain.status import case_status
+from tasks.cases.clock_core import build_facts, planned_clocks
 from tasks.deadlines.calendar_source import working_calendar
 
 
@@ -29,18 +29,6 @@ def next_session_for(db: Session, case: Case) -> MediationSession | None:
 
 def case_facts(db: Session, case: Case, tz: Any) -> CaseFacts:
     """What the clock engine needs to know about `case` (`tz`: the service's local time zone)."""
-    session = next_session_for(db, case)
-    next_session = None
-    if session is not None:
-        next_session = NextSession(
-            starts_on=session.start_at.astimezone(tz).date(),
-            booked_on=session.booked_at.astimezone(tz).date(),
-            short_notice_agreed=session.short_notice_agreed,
-        )
-    events = tuple(
-        Event(name=e.event, on=e.on, health=e.health, cert_type=e.cert_type, items=tuple(e.items or ()))
-        for e in sorted(case.events, key=lambda e: (e.on, e.id or 0))
-    )
     # what the service itself sent: the first acknowledgement, the latest request to the LA (one query)
     sent = {
         kind: (first, last)
@@ -52,19 +40,7 @@ def case_facts(db: Session, case: Case, tz: Any) -> CaseFacts:
     }
     acknowledged_at = sent.get("acknowledgement", (None, None))[0]
     la_informed_at = sent.get("la-mediation-request", (None, None))[1]
-    return CaseFacts(
-        acknowledged_on=acknowledged_at.astimezone(tz).date() if acknowledged_at else None,
-        la_informed_on=la_informed_at.astimezone(tz).date() if la_informed_at else None,
-        service=case.service,
-        decision_type=case.decision_type,
-        letter_sent_on=case.decision_letter_sent_on,
-        received_on=case.received_on,
-        sections=tuple(case.sections or ()),
-        health_issues=case.health_issues,
-        events=events,
-        next_session=next_session,
-        appeal_lodged=case.appeal_lodged,
-    )
+    return build_facts(case, case.events, next_session_for(db, case), acknowledged_at, la_informed_at, tz)
 
 
 def recompute_clocks(
@@ -81,19 +57,18 @@ def recompute_clocks(
     calendar = calendar or working_calendar()
     facts = case_facts(db, case, tz)
     overrides = case.local_authority.service_standards if case.local_authority else None
-    computed = compute_clocks(facts, calendar, today, overrides=overrides)
+    planned, status = planned_clocks(facts, calendar, today, overrides)  # the core the batch path shares too
     existing = {c.name: c for c in case.clocks}
-    for name, clock in computed.items():
+    for name, values in planned.items():
         row = existing.pop(name, None)
         if row is None:
             row = Clock(case_id=case.id, name=name)
             case.clocks.append(row)
-        row.due, row.target, row.state = clock.due, clock.target, clock.state
-        row.owner, row.level, row.started_on = clock.owner, clock.level, clock.started_on
-        row.met_on, row.source, row.note = clock.met_on, clock.source[:120], clock.note[:120]
+        for column, value in values.items():
+            setattr(row, column, value)
         row.computed_at = now
     for stale in existing.values():
         case.clocks.remove(stale)
-    case.status = case_status((e.name for e in facts.events), session_scheduled=facts.next_session is not None)
+    case.status = status
     case.rules_version = CURRENT_RULES_VERSION
     case.updated_at = now

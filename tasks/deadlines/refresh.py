@@ -19,7 +19,6 @@ from tasks.deadlines.due_certificates import ACTOR, needs_certificate
 
 HOLIDAYS_META_KEY = "holidays_version"
 RULES_META_KEY = "rules_version"
-RECOMPUTE_BATCH = 200
 
 
 def refresh_clocks(today: date, now: datetime) -> int:
@@ -27,8 +26,8 @@ def refresh_clocks(today: date, now: datetime) -> int:
 
     Returns how many cases were recomputed. Works in batches, one transaction each.
     """
-    from tasks.cases.casework import recompute_clocks
     from tasks.deadlines.calendar_source import holidays_version, working_calendar
+    from tasks.deadlines.recompute import recompute_cases
 
     calendar = working_calendar()
     version = holidays_version()
@@ -39,11 +38,7 @@ def refresh_clocks(today: date, now: datetime) -> int:
         if not holidays_changed:
             stmt = stmt.where((Case.rules_version.is_(None)) | (Case.rules_version != CURRENT_RULES_VERSION))
         ids = list(db.scalars(stmt.order_by(Case.id)))
-    for start in range(0, len(ids), RECOMPUTE_BATCH):
-        with unit_of_work() as db:
-            for case in db.scalars(select(Case).where(Case.id.in_(ids[start : start + RECOMPUTE_BATCH]))):
-                recompute_clocks(db, case, today, now, calendar)
-            db.commit()
+    recompute_cases(ids, today, now, calendar)  # set-based, a batch a transaction (tasks.deadlines.recompute)
     with unit_of_work() as db:
         for key, value in ((HOLIDAYS_META_KEY, version), (RULES_META_KEY, CURRENT_RULES_VERSION)):
             row = db.get(Meta, key)
