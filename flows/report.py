@@ -59,6 +59,7 @@ def _newer_run_for(month: str) -> str | None:
     from prefect.runtime import flow_run
 
     from flows.heartbeat import newer_completed_run
+    from models.domain.dates import parse_date, parse_moment
     from tasks.reporting.job import resolve_month
 
     expected = flow_run.scheduled_start_time
@@ -68,10 +69,12 @@ def _newer_run_for(month: str) -> str | None:
     def same_month(params: dict[str, Any], its_start: datetime) -> bool:
         if params.get("month"):
             return str(params["month"]) == month
-        if params.get("today"):
-            day = date.fromisoformat(str(params["today"])[:10])
-        elif params.get("now"):
-            day = datetime.fromisoformat(str(params["now"])).astimezone(local_tz()).date()
+        given_day = parse_date(params.get("today"))
+        given_moment = parse_moment(params.get("now"), local_tz())
+        if given_day is not None:
+            day = given_day
+        elif given_moment is not None:
+            day = given_moment.astimezone(local_tz()).date()
         else:
             day = its_start.astimezone(local_tz()).date()
         return resolve_month(None, day) == month

@@ -18,13 +18,13 @@ import csv
 import hashlib
 import logging
 import os
-import re
 from datetime import date
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from models.domain.calendar import WorkingCalendar, parse_extra_holidays
+from models.domain.dates import parse_date
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -32,19 +32,11 @@ YEARS = range(2014, 2041)
 LAST_GOOD = ".extra-holidays.last-good.csv"
 FILE_NAME = "extra-holidays.csv"
 MAX_BYTES = 256 * 1024
-_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 def _parse_day(value: str) -> date | None:
-    value = value.strip()
-    match = _UK.match(value)
-    try:
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            return date(year, month, day)
-        return date.fromisoformat(value) if len(value) == 10 else None
-    except ValueError:
-        return None
+    """A day of the admin's file: ISO or UK day-first, as every file is read (`models.domain.dates`)."""
+    return parse_date(value.strip())
 
 
 @lru_cache(maxsize=16)
