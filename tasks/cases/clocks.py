@@ -82,6 +82,14 @@ def recompute_clocks(
     facts = case_facts(db, case, tz)
     overrides = case.local_authority.service_standards if case.local_authority else None
     computed = compute_clocks(facts, calendar, today, overrides=overrides)
+    store_clocks(case, computed, now)
+    case.status = case_status((e.name for e in facts.events), session_scheduled=facts.next_session is not None)
+    case.rules_version = CURRENT_RULES_VERSION
+    case.updated_at = now
+
+
+def store_clocks(case: Case, computed: dict, now: datetime) -> None:
+    """Put `computed` clocks on `case` (upsert by name; clocks no longer computed are removed)."""
     existing = {c.name: c for c in case.clocks}
     for name, clock in computed.items():
         row = existing.pop(name, None)
@@ -94,6 +102,3 @@ def recompute_clocks(
         row.computed_at = now
     for stale in existing.values():
         case.clocks.remove(stale)
-    case.status = case_status((e.name for e in facts.events), session_scheduled=facts.next_session is not None)
-    case.rules_version = CURRENT_RULES_VERSION
-    case.updated_at = now

@@ -38,8 +38,11 @@ def case_facts(case: Case) -> templates.CaseFacts:
     )
 
 
-def queue_referral_emails(db: Session, case: Case, form: ReferralForm, *, now: datetime, new: bool) -> list:
-    """The outbox rows this referral causes (keys make every one of them once-only)."""
+def queue_referral_emails(
+    db: Session, case: Case, form: ReferralForm, *, now: datetime, new: bool, known_new: bool = False
+) -> list:
+    """The outbox rows this referral causes (keys make every one of them once-only; `known_new`:
+    the case's reference was just allocated, so no key can exist — see `queue_email`)."""
     settings = get_settings()
     la = case.local_authority
     wants_la = case.service == "mediation" and case.wants_mediation == "yes" and case.consent_to_contact_la
@@ -61,6 +64,7 @@ def queue_referral_emails(db: Session, case: Case, form: ReferralForm, *, now: d
             now=now,
             case_id=case.id,
             not_before=not_before,
+            known_new=known_new,
         )
         if row is not None:
             queued.append(row)

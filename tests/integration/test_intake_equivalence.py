@@ -73,8 +73,13 @@ def _second_drop() -> list[dict]:
     return [
         _first_drop()[7],  # imported before: a duplicate
         referral("EQ-003"),  # imported before for another child: rejected
-        referral("EQ-NEW-1", child_name="Child 0 Testperson", child_date_of_birth="2010-01-10",
-                 decision_letter_sent_on="2026-10-01", local_authority="Salford"),
+        referral(
+            "EQ-NEW-1",
+            child_name="Child 0 Testperson",
+            child_date_of_birth="2010-01-10",
+            decision_letter_sent_on="2026-10-01",
+            local_authority="Salford",
+        ),
         referral("EQ-NEW-2", child_name="Brand New", child_date_of_birth="2014-04-04", wants_mediation="yes"),
         referral("EQ-BAD-4", child_date_of_birth="not a date"),
     ]
@@ -127,7 +132,7 @@ def test_the_batched_import_writes_what_the_per_record_import_wrote(drs, las, dr
 
     got = _run(drs, tmp_path)
     got["tables"] = _dump(get_settings().db_url)
-    got = json.loads(json.dumps(got))
+    got = json.loads(json.dumps(got).replace(str(tmp_path), "<tmp>"))  # the drops' paths
     if os.environ.get("WRITE_INTAKE_SNAPSHOT") and get_settings().db_url.startswith("sqlite"):
         SNAPSHOT.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
     want = json.loads(SNAPSHOT.read_text())
