@@ -97,8 +97,11 @@ def _import_batch(
             )
             seen = {form_id: case for form_id, case in rows}
         batch = _Batch(db, memory, la_finder(db.scalars(select(LocalAuthority)).all()), seen)
+        checked = [_validate(batch, fields, today) for _, fields in chunk]
+        _look_up_matches(batch, [c[0] for c in checked if isinstance(c, tuple) and c[0] is not None])
         results = [
-            _one(batch, fields, source=source, locator=locator, today=today, now=now) for locator, fields in chunk
+            _one(batch, fields, check, source=source, locator=locator, today=today, now=now)
+            for (locator, fields), check in zip(chunk, checked, strict=True)
         ]
         db.add_all(plan.case for plan in batch.plans)
         db.flush()
@@ -109,7 +112,46 @@ def _import_batch(
     return results
 
 
-def _one(batch: _Batch, fields: dict, *, source: str, locator: str, today: date, now: datetime) -> rec.RecordResult:
+def _validate(batch: _Batch, fields: dict, today: date) -> tuple | Exception | None:
+    """`validate_referral`'s (form, problems) — or what it raised, for `_one` to report."""
+    if NOT_A_RECORD in fields:
+        return None
+    try:
+        return validate_referral(
+            fields, today=today, tz=batch.memory.tz, la_known=lambda text: batch.find_la(text) is not None
+        )
+    except Exception as exc:  # noqa: BLE001 — reported by `_one` if the record needs validating
+        return exc
+
+
+def _look_up_matches(batch: _Batch, forms: list[ReferralForm]) -> None:
+    """Remember the first existing case of every valid form's child/LA/letter not known yet (one
+    query a batch; a form with no date of birth or letter is looked up alone, as before)."""
+    keyed = []
+    for form in forms:
+        la = batch.find_la(form.local_authority)
+        if la is None or rec.match_key(la.id, form) in batch.memory.first_match:
+            continue
+        if form.child_date_of_birth is None or form.decision_letter_sent_on is None:
+            found = rec.first_matching_ref_alone(batch.db, la.id, form)
+            if found is not None:
+                batch.memory.first_match[rec.match_key(la.id, form)] = found
+        else:
+            keyed.append((la.id, form))
+    if keyed:
+        batch.memory.first_match.update(rec.first_matching_refs(batch.db, keyed))
+
+
+def _one(
+    batch: _Batch,
+    fields: dict,
+    check: tuple | Exception | None,
+    *,
+    source: str,
+    locator: str,
+    today: date,
+    now: datetime,
+) -> rec.RecordResult:
     """One record's result; a valid new form becomes a plan of the batch."""
     form_id = form_id_of(fields)
     try:
@@ -119,9 +161,10 @@ def _one(batch: _Batch, fields: dict, *, source: str, locator: str, today: date,
             return rec.seen_result(
                 batch.seen[form_id], fields, batch.find_la, form_id=form_id, source=source, locator=locator
             )
-        form, problems = validate_referral(
-            fields, today=today, tz=batch.memory.tz, la_known=lambda text: batch.find_la(text) is not None
-        )
+        if isinstance(check, Exception):
+            raise check
+        assert check is not None
+        form, problems = check
         if form is None:
             return rec.invalid(problems, form_id=form_id, source=source, locator=locator)
         plan = _plan(batch, form, source=source, today=today, now=now)
@@ -145,10 +188,6 @@ def _plan(batch: _Batch, form: ReferralForm, *, source: str, today: date, now: d
     if year not in batch.numbers:
         batch.numbers[year] = first_free_case_number(batch.db, year)
     key = rec.match_key(la.id, form)
-    if key not in batch.memory.first_match:
-        existing = rec.first_matching_ref(batch.db, la.id, form)
-        if existing is not None:
-            batch.memory.first_match[key] = existing
     return plan_case(
         form,
         la,

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -244,7 +244,7 @@ def _is_other_child_or_la(find_la: Callable[[str], Any], case: Case, fields: dic
 
 def _matching_case(db: Session, la_id: int, form: ReferralForm) -> Case | None:
     """An existing case for the same child (name and date of birth), LA, service and decision letter."""
-    ref = first_matching_ref(db, la_id, form)
+    ref = first_matching_ref_alone(db, la_id, form)
     return None if ref is None else db.scalar(select(Case).where(Case.ref == ref))
 
 
@@ -253,9 +253,8 @@ def match_key(la_id: int, form: ReferralForm) -> tuple:
     return (la_id, form.service, form.child_date_of_birth, form.decision_letter_sent_on, name_key(form.child_name))
 
 
-def first_matching_ref(db: Session, la_id: int, form: ReferralForm) -> str | None:
-    """The reference of the first (lowest id) case matching `form` (the indexed `ix_cases_match`
-    narrows to the LA, letter and date of birth; rows are read only until the name matches)."""
+def first_matching_ref_alone(db: Session, la_id: int, form: ReferralForm) -> str | None:
+    """The reference of the first (lowest id) case matching `form` (see `_matching_case`)."""
     rows = db.execute(
         select(Case.ref, Case.child_name)
         .where(
@@ -268,11 +267,33 @@ def first_matching_ref(db: Session, la_id: int, form: ReferralForm) -> str | Non
             Case.anonymised_at.is_(None),
         )
         .order_by(Case.id)
-        .execution_options(yield_per=64)
     )
     wanted = name_key(form.child_name)
-    found = next((ref for ref, name in rows if name_key(name) == wanted), None)
-    rows.close()
+    return next((ref for ref, name in rows if name_key(name) == wanted), None)
+
+
+def first_matching_refs(db: Session, forms: list[tuple[int, ReferralForm]]) -> dict[tuple, str]:
+    """`match_key` → reference of the first (lowest id) existing case, for every form of `forms`
+    that matches one: one query through the index `ix_cases_match` (LA, letter, date of birth)."""
+    wanted = {match_key(la_id, form) for la_id, form in forms}
+    triples = sorted({(k[0], k[3], k[2]) for k in wanted})  # forms with a letter and a date of birth
+    found: dict[tuple, str] = {}
+    if not triples:
+        return found
+    rows = db.execute(
+        select(
+            Case.ref, Case.la_id, Case.service, Case.child_date_of_birth, Case.decision_letter_sent_on, Case.child_name
+        )
+        .where(
+            tuple_(Case.la_id, Case.decision_letter_sent_on, Case.child_date_of_birth).in_(triples),
+            Case.anonymised_at.is_(None),
+        )
+        .order_by(Case.id)
+    )
+    for ref, la_id, service, born, letter, name in rows:
+        key = (la_id, service, born, letter, name_key(name))
+        if key in wanted and key not in found:
+            found[key] = ref
     return found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import MetaData, select
@@ -88,8 +88,8 @@ def _second_drop() -> list[dict]:
 def _value(value) -> object:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # SQLite gives naive UTC, PostgreSQL aware
+        return (value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
@@ -139,4 +139,16 @@ def test_the_batched_import_writes_what_the_per_record_import_wrote(drs, las, dr
     assert got["summaries"] == want["summaries"]
     assert got["reports"] == want["reports"]
     for name in TABLES:
-        assert got["tables"][name] == want["tables"][name], name
+        assert got["tables"][name] == want["tables"][name], _first_difference(name, got["tables"][name], want["tables"][name])
+
+
+def _first_difference(name: str, got: list[list], want: list[list]) -> str:
+    if len(got) != len(want):
+        return f"{name}: {len(got) - 1} rows, {len(want) - 1} expected"
+    for row, expected in zip(got, want, strict=True):
+        if row != expected:
+            columns = got[0]
+            return f"{name} row {row[0]}: " + ", ".join(
+                f"{c}={a!r} (expected {b!r})" for c, a, b in zip(columns, row, expected, strict=False) if a != b
+            )
+    return name
