@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from models.db import Case, CaseEvent, LocalAuthority, Referral
+from models.db import Case, CaseEvent, Clock, LocalAuthority, Referral
 from models.domain.calendar import WorkingCalendar
 from models.domain.clocks import CaseFacts, Event, compute_clocks
 from models.domain.referrals import ReferralForm
 from models.domain.rules import CURRENT_RULES_VERSION
 from models.domain.status import case_status
 from tasks.cases.casework import audit, case_ref
-from tasks.cases.clocks import store_clocks
 from tasks.cases.events import check_event_date, check_note
 from tasks.intake.records import FLAG_POSSIBLE_DUPLICATE, RECORDED_BY
 from tasks.intake.referral_emails import queue_referral_emails
@@ -37,7 +36,7 @@ class Plan:
     match_key: tuple
     duplicate_of: str | None
     wish: str | None  # mediation-requested | mediation-declined | None
-    steps: list[dict] = field(default_factory=list)  # the clocks after creation, after the wish, at the end
+    steps: list[dict] = field(default_factory=list)  # the clocks after creation, (after the wish,) at the end
     outbox_ids: list[int] = field(default_factory=list)
 
 
@@ -122,7 +121,6 @@ def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:
     """Add the rows of a planned case already inserted (it has its id); returns its outbox rows."""
     case, form = plan.case, plan.form
     audit(db, RECORDED_BY, "case:created", case.id, now, {"ref": case.ref})
-    store_clocks(case, plan.steps[0], now)
     if plan.wish:
         case.events.append(
             CaseEvent(
@@ -139,7 +137,6 @@ def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:
             )
         )
         audit(db, RECORDED_BY, f"event:{plan.wish}", case.id, now, {"on": form.received_on.isoformat()})
-        store_clocks(case, plan.steps[1], now)
     db.add(
         Referral(
             form_id=form.form_id,
@@ -153,9 +150,38 @@ def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:
     audit(db, RECORDED_BY, "referral:received", case.id, now, {"form_id": form.form_id, "flags": list(form.flags)})
     if plan.duplicate_of is not None:
         audit(db, RECORDED_BY, "referral:possible-duplicate", case.id, now, {"of": plan.duplicate_of})
-    rows = queue_referral_emails(db, case, form, now=now, new=True, known_new=True)
-    store_clocks(case, plan.steps[-1], now)
+    before = plan.steps[-2]  # the clocks the per-record path held when it queued the emails
+    quoted = {name: (before[name].due, before[name].state) for name in _row_order(plan.steps[:-1])}
+    rows = queue_referral_emails(db, case, form, now=now, new=True, known_new=True, clocks=quoted)
+    final = plan.steps[-1]
+    case.clocks.extend(_clock_row(case.id, name, final[name], now) for name in _row_order(plan.steps))
     case.status = case_status([plan.wish] if plan.wish else [])
     case.rules_version = CURRENT_RULES_VERSION
     case.updated_at = now
     return rows
+
+
+def _row_order(steps: list[dict]) -> list[str]:
+    """The clock names in the order the per-record path's upserts left the rows: each
+    recomputation keeps the rows still computed and appends the new ones."""
+    names: list[str] = []
+    for step in steps:
+        names = [n for n in names if n in step] + [n for n in step if n not in names]
+    return names
+
+
+def _clock_row(case_id: int, name: str, clock, now: datetime) -> Clock:
+    return Clock(
+        case_id=case_id,
+        name=name,
+        due=clock.due,
+        target=clock.target,
+        state=clock.state,
+        owner=clock.owner,
+        level=clock.level,
+        started_on=clock.started_on,
+        met_on=clock.met_on,
+        source=clock.source[:120],
+        note=clock.note[:120],
+        computed_at=now,
+    )

@@ -19,7 +19,8 @@ from tasks.settings import get_settings
 FLAG_NO_SEN_EMAIL = "la-has-no-sen-email"
 
 
-def case_facts(case: Case) -> templates.CaseFacts:
+def case_facts(case: Case, clocks: dict | None = None) -> templates.CaseFacts:
+    """What the templates say about `case` (`clocks`: name → (due, state), default the case's rows)."""
     return templates.CaseFacts(
         ref=case.ref,
         service=case.service,
@@ -34,12 +35,19 @@ def case_facts(case: Case) -> templates.CaseFacts:
         social_care_issues=case.social_care_issues,
         sections=tuple(case.sections or ()),
         flags=tuple(case.flags or ()),
-        clocks={c.name: (c.due, c.state) for c in case.clocks},
+        clocks={c.name: (c.due, c.state) for c in case.clocks} if clocks is None else clocks,
     )
 
 
 def queue_referral_emails(
-    db: Session, case: Case, form: ReferralForm, *, now: datetime, new: bool, known_new: bool = False
+    db: Session,
+    case: Case,
+    form: ReferralForm,
+    *,
+    now: datetime,
+    new: bool,
+    known_new: bool = False,
+    clocks: dict | None = None,
 ) -> list:
     """The outbox rows this referral causes (keys make every one of them once-only; `known_new`:
     the case's reference was just allocated, so no key can exist — see `queue_email`)."""
@@ -48,7 +56,7 @@ def queue_referral_emails(
     wants_la = case.service == "mediation" and case.wants_mediation == "yes" and case.consent_to_contact_la
     if wants_la and not la.sen_team_email and FLAG_NO_SEN_EMAIL not in (case.flags or []):
         case.flags = [*(case.flags or []), FLAG_NO_SEN_EMAIL]
-    facts = case_facts(case)
+    facts = case_facts(case, clocks)
     queued = []
 
     def queue(key: str, kind: str, to: str, content: tuple[str, str, str], not_before: datetime | None = None) -> None:

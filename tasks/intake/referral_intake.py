@@ -30,8 +30,8 @@ from pathlib import Path
 from models.errors import InvalidInput
 from tasks.intake import inbox as inf
 from tasks.intake import referral_files as rf
-from tasks.intake.inbox_run import process_claimed, unexpected
 from tasks.intake.batch import import_records_batched
+from tasks.intake.inbox_run import process_claimed, unexpected
 from tasks.intake.records import RecordResult
 from tasks.intake.summary import IntakeSummary
 from tasks.operations import progress
