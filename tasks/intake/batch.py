@@ -29,6 +29,7 @@ from models.domain.calendar import WorkingCalendar
 from models.domain.referrals import ReferralForm, form_id_of, validate_referral
 from tasks.cases.casework import first_free_case_number, la_finder
 from tasks.db import unit_of_work
+from tasks.intake import matching
 from tasks.intake import records as rec
 from tasks.intake.inbox_formats import NOT_A_RECORD
 from tasks.intake.intake_plan import Plan, plan_case, write_plan
@@ -90,12 +91,12 @@ def _import_batch(
         form_ids = [f for f in (form_id_of(fields) for _, fields in chunk) if f]
         seen = {}
         if form_ids:
-            rows = db.execute(
+            found = db.execute(
                 select(Referral.form_id, Case)
                 .join(Case, Case.id == Referral.case_id)
                 .where(Referral.form_id.in_(form_ids))
             )
-            seen = {form_id: case for form_id, case in rows}
+            seen = {form_id: case for form_id, case in found}
         batch = _Batch(db, memory, la_finder(db.scalars(select(LocalAuthority)).all()), seen)
         checked = [_validate(batch, fields, today) for _, fields in chunk]
         _look_up_matches(batch, [c[0] for c in checked if isinstance(c, tuple) and c[0] is not None])
@@ -130,16 +131,16 @@ def _look_up_matches(batch: _Batch, forms: list[ReferralForm]) -> None:
     keyed = []
     for form in forms:
         la = batch.find_la(form.local_authority)
-        if la is None or rec.match_key(la.id, form) in batch.memory.first_match:
+        if la is None or matching.match_key(la.id, form) in batch.memory.first_match:
             continue
         if form.child_date_of_birth is None or form.decision_letter_sent_on is None:
-            found = rec.first_matching_ref_alone(batch.db, la.id, form)
+            found = matching.first_matching_ref_alone(batch.db, la.id, form)
             if found is not None:
-                batch.memory.first_match[rec.match_key(la.id, form)] = found
+                batch.memory.first_match[matching.match_key(la.id, form)] = found
         else:
             keyed.append((la.id, form))
     if keyed:
-        batch.memory.first_match.update(rec.first_matching_refs(batch.db, keyed))
+        batch.memory.first_match.update(matching.first_matching_refs(batch.db, keyed))
 
 
 def _one(
@@ -187,7 +188,7 @@ def _plan(batch: _Batch, form: ReferralForm, *, source: str, today: date, now: d
     year = form.received_on.year
     if year not in batch.numbers:
         batch.numbers[year] = first_free_case_number(batch.db, year)
-    key = rec.match_key(la.id, form)
+    key = matching.match_key(la.id, form)
     return plan_case(
         form,
         la,

@@ -57,33 +57,7 @@ def plan_case(
     """The case of a valid new form, not yet added to the database. Raises what the per-record
     path would raise for this form (then nothing of it is written)."""
     flags = list(form.flags) + ([FLAG_POSSIBLE_DUPLICATE] if duplicate_of is not None else [])
-    case = Case(
-        ref=case_ref(year, number),
-        service=form.service,
-        status="new",
-        la_id=la.id,
-        received_on=form.received_on,
-        created_at=now,
-        updated_at=now,
-        requester_role=form.requester_role,
-        requester_name=form.requester_name,
-        requester_email=form.requester_email,
-        requester_phone=form.requester_phone,
-        requester_postcode=form.requester_postcode,
-        child_name=form.child_name,
-        child_date_of_birth=form.child_date_of_birth,
-        decision_type=form.decision_type,
-        decision_letter_sent_on=form.decision_letter_sent_on,
-        sections=list(form.sections),
-        health_issues=form.health_issues,
-        social_care_issues=form.social_care_issues,
-        wants_mediation=form.wants_mediation,
-        consent_to_contact_la=form.consent_to_contact_la,
-        notes=form.notes,
-        flags=flags,
-        clocks=[],
-        events=[],
-    )
+    case = _case_row(form, la, ref=case_ref(year, number), flags=flags, now=now)
     case.local_authority = la
     wish = None
     if form.service == "mediation" and form.wants_mediation in ("yes", "no"):
@@ -115,6 +89,37 @@ def plan_case(
         )
         plan.steps.append(compute_clocks(facts, calendar, today, overrides=overrides))
     return plan
+
+
+def _case_row(form: ReferralForm, la: LocalAuthority, *, ref: str, flags: list[str], now: datetime) -> Case:
+    """The `Case` row `casework.new_case` makes of a form (not added to the database)."""
+    return Case(
+        ref=ref,
+        service=form.service,
+        status="new",
+        la_id=la.id,
+        received_on=form.received_on,
+        created_at=now,
+        updated_at=now,
+        requester_role=form.requester_role,
+        requester_name=form.requester_name,
+        requester_email=form.requester_email,
+        requester_phone=form.requester_phone,
+        requester_postcode=form.requester_postcode,
+        child_name=form.child_name,
+        child_date_of_birth=form.child_date_of_birth,
+        decision_type=form.decision_type,
+        decision_letter_sent_on=form.decision_letter_sent_on,
+        sections=list(form.sections),
+        health_issues=form.health_issues,
+        social_care_issues=form.social_care_issues,
+        wants_mediation=form.wants_mediation,
+        consent_to_contact_la=form.consent_to_contact_la,
+        notes=form.notes,
+        flags=flags,
+        clocks=[],
+        events=[],
+    )
 
 
 def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from models.db import Case, Referral
 from models.domain.referrals import ReferralForm, form_id_of, validate_referral
 from tasks.cases.casework import audit, find_local_authority, new_case, recompute_clocks, record_event
 from tasks.db import unit_of_work
+from tasks.intake.matching import first_matching_ref_alone, name_key
 from tasks.intake.referral_emails import queue_referral_emails
 from tasks.settings import get_settings
 
@@ -218,10 +219,6 @@ def _new_case(db: Session, form: ReferralForm, *, source: str, today: date, now:
     return case, [row.id for row in rows]
 
 
-def name_key(name: str | None) -> str:
-    return " ".join((name or "").casefold().split())
-
-
 def _is_other_child_or_la(find_la: Callable[[str], Any], case: Case, fields: dict) -> bool:
     """A record reusing `case`'s form_id names another child (name or date of birth) or another LA.
     What the record leaves blank or unreadable is not a difference (that stays a duplicate)."""
@@ -246,55 +243,6 @@ def _matching_case(db: Session, la_id: int, form: ReferralForm) -> Case | None:
     """An existing case for the same child (name and date of birth), LA, service and decision letter."""
     ref = first_matching_ref_alone(db, la_id, form)
     return None if ref is None else db.scalar(select(Case).where(Case.ref == ref))
-
-
-def match_key(la_id: int, form: ReferralForm) -> tuple:
-    """What makes two forms about the same child, LA, service and letter (see `_matching_case`)."""
-    return (la_id, form.service, form.child_date_of_birth, form.decision_letter_sent_on, name_key(form.child_name))
-
-
-def first_matching_ref_alone(db: Session, la_id: int, form: ReferralForm) -> str | None:
-    """The reference of the first (lowest id) case matching `form` (see `_matching_case`)."""
-    rows = db.execute(
-        select(Case.ref, Case.child_name)
-        .where(
-            Case.la_id == la_id,
-            Case.service == form.service,
-            Case.child_date_of_birth == form.child_date_of_birth,
-            Case.decision_letter_sent_on.is_(None)
-            if form.decision_letter_sent_on is None
-            else Case.decision_letter_sent_on == form.decision_letter_sent_on,
-            Case.anonymised_at.is_(None),
-        )
-        .order_by(Case.id)
-    )
-    wanted = name_key(form.child_name)
-    return next((ref for ref, name in rows if name_key(name) == wanted), None)
-
-
-def first_matching_refs(db: Session, forms: list[tuple[int, ReferralForm]]) -> dict[tuple, str]:
-    """`match_key` → reference of the first (lowest id) existing case, for every form of `forms`
-    that matches one: one query through the index `ix_cases_match` (LA, letter, date of birth)."""
-    wanted = {match_key(la_id, form) for la_id, form in forms}
-    triples = sorted({(k[0], k[3], k[2]) for k in wanted})  # forms with a letter and a date of birth
-    found: dict[tuple, str] = {}
-    if not triples:
-        return found
-    rows = db.execute(
-        select(
-            Case.ref, Case.la_id, Case.service, Case.child_date_of_birth, Case.decision_letter_sent_on, Case.child_name
-        )
-        .where(
-            tuple_(Case.la_id, Case.decision_letter_sent_on, Case.child_date_of_birth).in_(triples),
-            Case.anonymised_at.is_(None),
-        )
-        .order_by(Case.id)
-    )
-    for ref, la_id, service, born, letter, name in rows:
-        key = (la_id, service, born, letter, name_key(name))
-        if key in wanted and key not in found:
-            found[key] = ref
-    return found
 
 
 def _record_wish(db: Session, case: Case, form: ReferralForm, *, today: date, now: datetime) -> None:

@@ -139,7 +139,9 @@ def test_the_batched_import_writes_what_the_per_record_import_wrote(drs, las, dr
     assert got["summaries"] == want["summaries"]
     assert got["reports"] == want["reports"]
     for name in TABLES:
-        assert got["tables"][name] == want["tables"][name], _first_difference(name, got["tables"][name], want["tables"][name])
+        assert got["tables"][name] == want["tables"][name], _first_difference(
+            name, got["tables"][name], want["tables"][name]
+        )
 
 
 def _first_difference(name: str, got: list[list], want: list[list]) -> str:
