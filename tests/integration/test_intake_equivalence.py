@@ -154,3 +154,33 @@ def _first_difference(name: str, got: list[list], want: list[list]) -> str:
                 f"{c}={a!r} (expected {b!r})" for c, a, b in zip(columns, row, expected, strict=False) if a != b
             )
     return name
+
+
+def test_a_batch_numbers_past_99999_and_falls_back_one_by_one_when_the_database_refuses_it(drs, las, tmp_path):
+    from sqlalchemy import func, update
+
+    from models.db import Case, OutboxEmail
+    from tasks.db import unit_of_work
+    from tasks.mail.outbox import queue_email
+    from tests.integration.test_foundation_cli import make_case
+
+    first = make_case("Salford", letter=date(2026, 11, 2), received=date(2026, 11, 9))
+    with unit_of_work() as db:
+        db.execute(update(Case).where(Case.ref == first).values(ref="DRS-2026-99999"))
+        # an email already queued under the key the batch's second case would use: the unique key refuses
+        # the batch, which is rolled back whole and imported one by one (the email is not queued twice)
+        queue_email(db, key="ack:DRS-2026-100001", kind="acknowledgement", to="x@families.example",
+                    subject="s", text="t", now=datetime(2026, 11, 20, tzinfo=UTC))  # fmt: skip
+        db.commit()
+    drop = tmp_path / "drop.json"
+    drop.write_text(json.dumps([referral(f"BD-{n}", child_name=f"Child {n}") for n in range(3)]))
+    doc = drs("intake", str(drop), "--today", TODAY, "--json").json()
+    assert [(r["status"], r["case_ref"]) for r in doc["results"]] == [
+        ("imported", "DRS-2026-100000"),
+        ("imported", "DRS-2026-100001"),
+        ("imported", "DRS-2026-100002"),
+    ]
+    with unit_of_work() as db:
+        keys = db.scalars(select(OutboxEmail.key).where(OutboxEmail.key.like("ack:%"))).all()
+        assert sorted(keys) == ["ack:DRS-2026-100000", "ack:DRS-2026-100001", "ack:DRS-2026-100002"]
+        assert db.scalar(select(func.count()).select_from(Case)) == 4
