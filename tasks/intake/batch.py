@@ -32,7 +32,7 @@ from tasks.db import unit_of_work
 from tasks.intake import matching
 from tasks.intake import records as rec
 from tasks.intake.inbox_formats import NOT_A_RECORD
-from tasks.intake.intake_plan import Plan, plan_case, write_plan
+from tasks.intake.intake_plan import BulkRows, Plan, plan_case, write_plan
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,9 @@ def _import_batch(
         ]
         db.add_all(plan.case for plan in batch.plans)
         db.flush()
-        queued = [(plan, write_plan(db, plan, now=now, today=today)) for plan in batch.plans]
+        bulk = BulkRows(now)
+        queued = [(plan, write_plan(db, plan, bulk, now=now)) for plan in batch.plans]
+        bulk.insert(db)
         db.commit()
     for plan, rows in queued:
         plan.outbox_ids[:] = [row.id for row in rows]

@@ -14,18 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from models.db import Case, CaseEvent, Clock, LocalAuthority, Referral
+from models.db import AuditEntry, Case, CaseEvent, Clock, LocalAuthority, Referral
 from models.domain.calendar import WorkingCalendar
 from models.domain.clocks import CaseFacts, Event, compute_clocks
 from models.domain.referrals import ReferralForm
 from models.domain.rules import CURRENT_RULES_VERSION
 from models.domain.status import case_status
-from tasks.cases.casework import audit, case_ref
+from tasks.cases.casework import case_ref
 from tasks.cases.events import check_event_date, check_note
 from tasks.intake.records import FLAG_POSSIBLE_DUPLICATE, RECORDED_BY
 from tasks.intake.referral_emails import queue_referral_emails
+from tasks.privacy.audit_trail import current_operator, wall_clock
 
 
 @dataclass
@@ -122,10 +124,42 @@ def _case_row(form: ReferralForm, la: LocalAuthority, *, ref: str, flags: list[s
     )
 
 
-def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:
-    """Add the rows of a planned case already inserted (it has its id); returns its outbox rows."""
+@dataclass
+class BulkRows:
+    """The audit lines and clock rows of a batch, inserted together (no ORM object each)."""
+
+    now: datetime
+    audits: list[dict] = field(default_factory=list)
+    clocks: list[dict] = field(default_factory=list)
+    operator: str = field(default_factory=current_operator)
+
+    def audit(self, action: str, case_id: int, detail: dict) -> None:
+        """The line `tasks.cases.store.audit` writes."""
+        self.audits.append(
+            {
+                "at": self.now,
+                "actor": RECORDED_BY,
+                "action": action,
+                "case_id": case_id,
+                "detail": detail,
+                "recorded_at": wall_clock(),
+                "operator": self.operator,
+            }
+        )
+
+    def insert(self, db: Session) -> None:
+        if self.audits:
+            db.execute(insert(AuditEntry), self.audits)
+        if self.clocks:
+            db.execute(insert(Clock), self.clocks)
+
+
+def write_plan(db: Session, plan: Plan, bulk: BulkRows, *, now: datetime) -> list:
+    """Add the rows of a planned case already inserted (it has its id): events, referral and
+    emails to the session, audit lines and clocks to `bulk` (in the per-record path's order);
+    returns its outbox rows."""
     case, form = plan.case, plan.form
-    audit(db, RECORDED_BY, "case:created", case.id, now, {"ref": case.ref})
+    bulk.audit("case:created", case.id, {"ref": case.ref})
     if plan.wish:
         case.events.append(
             CaseEvent(
@@ -141,7 +175,7 @@ def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:
                 recorded_by=RECORDED_BY,
             )
         )
-        audit(db, RECORDED_BY, f"event:{plan.wish}", case.id, now, {"on": form.received_on.isoformat()})
+        bulk.audit(f"event:{plan.wish}", case.id, {"on": form.received_on.isoformat()})
     db.add(
         Referral(
             form_id=form.form_id,
@@ -152,14 +186,14 @@ def write_plan(db: Session, plan: Plan, *, now: datetime, today: date) -> list:
             received_at=now,
         )
     )
-    audit(db, RECORDED_BY, "referral:received", case.id, now, {"form_id": form.form_id, "flags": list(form.flags)})
+    bulk.audit("referral:received", case.id, {"form_id": form.form_id, "flags": list(form.flags)})
     if plan.duplicate_of is not None:
-        audit(db, RECORDED_BY, "referral:possible-duplicate", case.id, now, {"of": plan.duplicate_of})
+        bulk.audit("referral:possible-duplicate", case.id, {"of": plan.duplicate_of})
     before = plan.steps[-2]  # the clocks the per-record path held when it queued the emails
     quoted = {name: (before[name].due, before[name].state) for name in _row_order(plan.steps[:-1])}
     rows = queue_referral_emails(db, case, form, now=now, new=True, known_new=True, clocks=quoted)
     final = plan.steps[-1]
-    case.clocks.extend(_clock_row(case.id, name, final[name], now) for name in _row_order(plan.steps))
+    bulk.clocks.extend(_clock_row(case.id, name, final[name], now) for name in _row_order(plan.steps))
     case.status = case_status([plan.wish] if plan.wish else [])
     case.rules_version = CURRENT_RULES_VERSION
     case.updated_at = now
@@ -175,18 +209,18 @@ def _row_order(steps: list[dict]) -> list[str]:
     return names
 
 
-def _clock_row(case_id: int, name: str, clock, now: datetime) -> Clock:
-    return Clock(
-        case_id=case_id,
-        name=name,
-        due=clock.due,
-        target=clock.target,
-        state=clock.state,
-        owner=clock.owner,
-        level=clock.level,
-        started_on=clock.started_on,
-        met_on=clock.met_on,
-        source=clock.source[:120],
-        note=clock.note[:120],
-        computed_at=now,
-    )
+def _clock_row(case_id: int, name: str, clock, now: datetime) -> dict:
+    return {
+        "case_id": case_id,
+        "name": name,
+        "due": clock.due,
+        "target": clock.target,
+        "state": clock.state,
+        "owner": clock.owner,
+        "level": clock.level,
+        "started_on": clock.started_on,
+        "met_on": clock.met_on,
+        "source": clock.source[:120],
+        "note": clock.note[:120],
+        "computed_at": now,
+    }
