@@ -12,7 +12,7 @@ The pieces live beside this module and are re-exported here: `tasks/cases/store.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -61,16 +61,40 @@ def _la_key(text: str) -> str:
 def find_local_authority(db: Session, text: str) -> LocalAuthority | None:
     """The LA whose ONS code, name or alias matches `text` (case-insensitive; 'Manchester City
     Council' → Manchester). None when nothing or more than one matches."""
-    wanted = (text or "").strip()
-    if not wanted:
+    if not (text or "").strip():
         return None
-    las = db.scalars(select(LocalAuthority)).all()
+    return la_finder(db.scalars(select(LocalAuthority)).all())(text)
+
+
+def la_finder(las: Sequence[LocalAuthority]) -> Callable[[str], LocalAuthority | None]:
+    """`find_local_authority` over a register loaded once (`las`), remembering each answer."""
+    codes = {la.code.lower(): la for la in las}
+    by_key: dict[str, list[LocalAuthority]] = {}
     for la in las:
-        if la.code.lower() == wanted.lower():
-            return la
-    key = _la_key(wanted)
-    exact = [la for la in las if key in {_la_key(la.name), *(_la_key(a) for a in la.aliases or [])}]
-    return exact[0] if len(exact) == 1 else None
+        for key in {_la_key(la.name), *(_la_key(a) for a in la.aliases or [])}:
+            by_key.setdefault(key, []).append(la)
+    memo: dict[str, LocalAuthority | None] = {}
+
+    def find(text: str) -> LocalAuthority | None:
+        wanted = (text or "").strip()
+        if wanted not in memo:
+            exact = by_key.get(_la_key(wanted), []) if wanted else []
+            first = codes.get(wanted.lower()) if wanted else None
+            memo[wanted] = first or (exact[0] if len(exact) == 1 else None)
+        return memo[wanted]
+
+    return find
+
+
+def first_free_case_number(db: Session, year: int) -> int:
+    """The next free number of a `DRS-YYYY-NNNNN` reference for `year` (as an integer)."""
+    prefix = f"DRS-{year}-"
+    number_part = cast(func.substr(Case.ref, len(prefix) + 1), Integer)
+    return (db.scalar(select(func.max(number_part)).where(Case.ref.like(prefix + "%"))) or 0) + 1
+
+
+def case_ref(year: int, number: int) -> str:
+    return f"DRS-{year}-{number:05d}"
 
 
 def next_case_ref(db: Session, year: int) -> str:
@@ -79,10 +103,7 @@ def next_case_ref(db: Session, year: int) -> str:
     The number is at least five digits and grows past 99,999 (`DRS-2026-100000`): the highest
     number is taken as an integer, not as a string, which would sort `99999` after `100000`.
     """
-    prefix = f"DRS-{year}-"
-    number_part = cast(func.substr(Case.ref, len(prefix) + 1), Integer)
-    last = db.scalar(select(func.max(number_part)).where(Case.ref.like(prefix + "%")))
-    return f"{prefix}{(last or 0) + 1:05d}"
+    return case_ref(year, first_free_case_number(db, year))
 
 
 def new_case(

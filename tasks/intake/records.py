@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,6 +26,7 @@ from models.db import Case, Referral
 from models.domain.referrals import ReferralForm, form_id_of, validate_referral
 from tasks.cases.casework import audit, find_local_authority, new_case, recompute_clocks, record_event
 from tasks.db import unit_of_work
+from tasks.intake.matching import first_matching_ref_alone, name_key
 from tasks.intake.referral_emails import queue_referral_emails
 from tasks.settings import get_settings
 
@@ -78,6 +81,11 @@ def import_record(
         except Exception as exc:  # one bad record never stops the others; no personal data logged
             log.error("record %s (form %s) could not be imported: %s", locator, form_id, type(exc).__name__)
             break
+    return internal_error(form_id, source=source, locator=locator)
+
+
+def internal_error(form_id: str | None, *, source: str, locator: str) -> RecordResult:
+    """The result of a record that failed for a reason of ours (nothing of it was written)."""
     return RecordResult(
         source,
         form_id,
@@ -88,20 +96,37 @@ def import_record(
     )
 
 
+def invalid(problems: list, *, form_id: str | None, source: str, locator: str) -> RecordResult:
+    """The result of a record the validator refused (plain-English errors, value-free reasons)."""
+    errors = [p.text for p in problems]
+    if not form_id:
+        errors = [f"{locator}: {e}" for e in errors]
+    return RecordResult(
+        source, form_id, "rejected", locator=locator, errors=errors, reasons=[p.summary for p in problems]
+    )
+
+
+def unreadable(fields: dict, *, source: str, locator: str) -> RecordResult:
+    """The result of an entry of the file that is not a record at all."""
+    from tasks.intake.inbox import NOT_A_RECORD
+
+    return RecordResult(
+        source,
+        None,
+        "rejected",
+        locator=locator,
+        errors=[f"{locator} {fields[NOT_A_RECORD]}"],
+        reasons=["record could not be read as a referral"],
+    )
+
+
 def _import(
     db: Session, fields: dict, *, form_id: str | None, source: str, locator: str, today: date, now: datetime
 ) -> RecordResult:
     from tasks.intake.inbox import NOT_A_RECORD
 
     if NOT_A_RECORD in fields:
-        return RecordResult(
-            source,
-            None,
-            "rejected",
-            locator=locator,
-            errors=[f"{locator} {fields[NOT_A_RECORD]}"],
-            reasons=["record could not be read as a referral"],
-        )
+        return unreadable(fields, source=source, locator=locator)
     if form_id:
         seen = _seen_before(db, fields, form_id=form_id, source=source, locator=locator)
         if seen is not None:
@@ -111,12 +136,7 @@ def _import(
         fields, today=today, tz=tz, la_known=lambda text: find_local_authority(db, text) is not None
     )
     if form is None:
-        errors = [p.text for p in problems]
-        if not form_id:
-            errors = [f"{locator}: {e}" for e in errors]
-        return RecordResult(
-            source, form_id, "rejected", locator=locator, errors=errors, reasons=[p.summary for p in problems]
-        )
+        return invalid(problems, form_id=form_id, source=source, locator=locator)
     case, ids = _new_case(db, form, source=source, today=today, now=now)
     return RecordResult(source, form.form_id, "imported", case.ref, locator=locator, outbox_ids=ids)
 
@@ -129,7 +149,16 @@ def _seen_before(db: Session, fields: dict, *, form_id: str, source: str, locato
         return None
     case = db.get(Case, seen.case_id)
     assert case is not None  # a referral always belongs to a case
-    if _is_other_child_or_la(db, case, fields):
+    return seen_result(
+        case, fields, lambda text: find_local_authority(db, text), form_id=form_id, source=source, locator=locator
+    )
+
+
+def seen_result(
+    case: Case, fields: dict, find_la: Callable[[str], Any], *, form_id: str, source: str, locator: str
+) -> RecordResult:
+    """The result for a record whose `form_id` was imported before as `case`."""
+    if _is_other_child_or_la(find_la, case, fields):
         return RecordResult(
             source,
             form_id,
@@ -190,11 +219,7 @@ def _new_case(db: Session, form: ReferralForm, *, source: str, today: date, now:
     return case, [row.id for row in rows]
 
 
-def _name_key(name: str | None) -> str:
-    return " ".join((name or "").casefold().split())
-
-
-def _is_other_child_or_la(db: Session, case: Case, fields: dict) -> bool:
+def _is_other_child_or_la(find_la: Callable[[str], Any], case: Case, fields: dict) -> bool:
     """A record reusing `case`'s form_id names another child (name or date of birth) or another LA.
     What the record leaves blank or unreadable is not a difference (that stays a duplicate)."""
     from models.domain.referrals import parse_date
@@ -202,13 +227,13 @@ def _is_other_child_or_la(db: Session, case: Case, fields: dict) -> bool:
     if case is None or case.anonymised_at is not None:
         return False
     name, born, la_text = fields.get("child_name"), fields.get("child_date_of_birth"), fields.get("local_authority")
-    if isinstance(name, str) and name.strip() and case.child_name and _name_key(name) != _name_key(case.child_name):
+    if isinstance(name, str) and name.strip() and case.child_name and name_key(name) != name_key(case.child_name):
         return True
     born_on = parse_date(born) if isinstance(born, (str, date)) else None
     if born_on is not None and case.child_date_of_birth and born_on != case.child_date_of_birth:
         return True
     if isinstance(la_text, str) and la_text.strip():
-        la = find_local_authority(db, la_text)
+        la = find_la(la_text)
         if la is not None and la.id != case.la_id:
             return True
     return False
@@ -216,21 +241,8 @@ def _is_other_child_or_la(db: Session, case: Case, fields: dict) -> bool:
 
 def _matching_case(db: Session, la_id: int, form: ReferralForm) -> Case | None:
     """An existing case for the same child (name and date of birth), LA, service and decision letter."""
-    candidates = db.scalars(
-        select(Case)
-        .where(
-            Case.la_id == la_id,
-            Case.service == form.service,
-            Case.child_date_of_birth == form.child_date_of_birth,
-            Case.decision_letter_sent_on.is_(None)
-            if form.decision_letter_sent_on is None
-            else Case.decision_letter_sent_on == form.decision_letter_sent_on,
-            Case.anonymised_at.is_(None),
-        )
-        .order_by(Case.id)
-    ).all()
-    wanted = _name_key(form.child_name)
-    return next((c for c in candidates if _name_key(c.child_name) == wanted), None)
+    ref = first_matching_ref_alone(db, la_id, form)
+    return None if ref is None else db.scalar(select(Case).where(Case.ref == ref))
 
 
 def _record_wish(db: Session, case: Case, form: ReferralForm, *, today: date, now: datetime) -> None:

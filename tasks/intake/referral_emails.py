@@ -19,7 +19,8 @@ from tasks.settings import get_settings
 FLAG_NO_SEN_EMAIL = "la-has-no-sen-email"
 
 
-def case_facts(case: Case) -> templates.CaseFacts:
+def case_facts(case: Case, clocks: dict | None = None) -> templates.CaseFacts:
+    """What the templates say about `case` (`clocks`: name → (due, state), default the case's rows)."""
     return templates.CaseFacts(
         ref=case.ref,
         service=case.service,
@@ -34,34 +35,43 @@ def case_facts(case: Case) -> templates.CaseFacts:
         social_care_issues=case.social_care_issues,
         sections=tuple(case.sections or ()),
         flags=tuple(case.flags or ()),
-        clocks={c.name: (c.due, c.state) for c in case.clocks},
+        clocks={c.name: (c.due, c.state) for c in case.clocks} if clocks is None else clocks,
     )
 
 
-def queue_referral_emails(db: Session, case: Case, form: ReferralForm, *, now: datetime, new: bool) -> list:
-    """The outbox rows this referral causes (keys make every one of them once-only)."""
+def _wants_la(case: Case) -> bool:
+    """Does the family ask for mediation and consent to the LA being told? (Flags an LA with no
+    SEN team email for the team.)"""
+    wants_la = case.service == "mediation" and case.wants_mediation == "yes" and case.consent_to_contact_la
+    if wants_la and not case.local_authority.sen_team_email and FLAG_NO_SEN_EMAIL not in (case.flags or []):
+        case.flags = [*(case.flags or []), FLAG_NO_SEN_EMAIL]
+    return bool(wants_la)
+
+
+def queue_referral_emails(
+    db: Session,
+    case: Case,
+    form: ReferralForm,
+    *,
+    now: datetime,
+    new: bool,
+    known_new: bool = False,
+    clocks: dict | None = None,
+) -> list:
+    """The outbox rows this referral causes (keys make every one of them once-only; `known_new`:
+    the case's reference was just allocated, so no key can exist — see `queue_email`)."""
     settings = get_settings()
     la = case.local_authority
-    wants_la = case.service == "mediation" and case.wants_mediation == "yes" and case.consent_to_contact_la
-    if wants_la and not la.sen_team_email and FLAG_NO_SEN_EMAIL not in (case.flags or []):
-        case.flags = [*(case.flags or []), FLAG_NO_SEN_EMAIL]
-    facts = case_facts(case)
+    wants_la = _wants_la(case)
+    facts = case_facts(case, clocks)
     queued = []
 
     def queue(key: str, kind: str, to: str, content: tuple[str, str, str], not_before: datetime | None = None) -> None:
         subject, text, html = content
         row = queue_email(
-            db,
-            key=key,
-            kind=kind,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            now=now,
-            case_id=case.id,
-            not_before=not_before,
-        )
+            db, key=key, kind=kind, to=to, subject=subject, text=text, html=html, now=now, case_id=case.id,
+            not_before=not_before, known_new=known_new,
+        )  # fmt: skip
         if row is not None:
             queued.append(row)
 

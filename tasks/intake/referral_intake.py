@@ -30,8 +30,9 @@ from pathlib import Path
 from models.errors import InvalidInput
 from tasks.intake import inbox as inf
 from tasks.intake import referral_files as rf
+from tasks.intake.batch import import_records_batched
 from tasks.intake.inbox_run import process_claimed, unexpected
-from tasks.intake.records import RecordResult, import_record
+from tasks.intake.records import RecordResult
 from tasks.intake.summary import IntakeSummary
 from tasks.operations import progress
 from tasks.settings import get_settings
@@ -124,8 +125,7 @@ def _import_records(
     records: list[tuple[str, dict]], source: str, outcome: IntakeOutcome, *, today: date, now: datetime
 ) -> list[RecordResult]:
     results = []
-    for locator, fields in progress.counted(records):
-        result = import_record(fields, source=source, locator=locator, today=today, now=now)
+    for result in progress.counted(import_records_batched(records, source=source, today=today, now=now), len(records)):
         results.append(result)
         outcome.results.append(result)
     return results

@@ -42,20 +42,20 @@ def queue_email(
     case_id: int | None = None,
     attachments: Sequence[Attachment] = (),
     not_before: datetime | None = None,
+    known_new: bool = False,
 ) -> OutboxEmail | None:
     """Add one email to the outbox unless an email with `key` is already there.
 
     Returns the new row, or None when `key` was queued before (nothing changes). `to` must be
     a single address. Commits nothing. Under concurrent runs the unique key is the last guard:
-    the loser's transaction fails and is retried by its caller.
+    the loser's transaction fails and is retried by its caller. `known_new`: the caller knows no
+    row has `key` (a key naming a case reference it just allocated) — no look-up; should one
+    exist after all, the unique key refuses the insert and the caller's transaction fails.
     """
     if not to or "," in to or ";" in to:
         raise ValueError("an outbox email has exactly one recipient")
-    if db.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key)) is not None:
+    if not known_new and _queued_before(db, key):
         return None
-    for pending in db.new:
-        if isinstance(pending, OutboxEmail) and pending.key == key:
-            return None
     row = OutboxEmail(
         key=key,
         kind=kind,
@@ -119,3 +119,9 @@ def existing_keys(db: Session, keys: Iterable[str], batch: int = 900) -> set[str
         chunk = wanted[start : start + batch]
         found.update(db.scalars(select(OutboxEmail.key).where(OutboxEmail.key.in_(chunk))))
     return found
+
+
+def _queued_before(db: Session, key: str) -> bool:
+    if db.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key)) is not None:
+        return True
+    return any(isinstance(pending, OutboxEmail) and pending.key == key for pending in db.new)

@@ -225,22 +225,22 @@ def test_a_file_appended_to_while_it_was_read_goes_back_and_nothing_is_lost(inbo
     import tasks.intake.referral_intake as intake_module
 
     path = write_json(inbox / "growing.json", [referral("TT-1")])
-    real = intake_module.import_record
+    real = intake_module.import_records_batched
     appended = []
 
-    def import_and_write_more(fields, **kw):  # the website writes the rest while intake reads
-        result = real(fields, **kw)
+    def import_and_write_more(records, **kw):  # the website writes the rest while intake reads
+        result = list(real(records, **kw))
         if not appended:
             (claimed,) = [p for p in (inbox / ".claimed").iterdir()]
             claimed.write_text(json.dumps([referral("TT-1"), referral("TT-2", child_name="Late Child")]))
             appended.append(claimed)
         return result
 
-    monkeypatch.setattr(intake_module, "import_record", import_and_write_more)
+    monkeypatch.setattr(intake_module, "import_records_batched", import_and_write_more)
     first = intake()
     assert first.document()["imported"] == 1 and first.skipped == ["growing.json"]
     assert path.exists() and left_claimed(inbox) == [] and not (inbox / "processed" / "growing.json").exists()
-    monkeypatch.setattr(intake_module, "import_record", real)
+    monkeypatch.setattr(intake_module, "import_records_batched", real)
     settle(path)
     doc = intake().document()
     assert [(r["form_id"], r["status"]) for r in doc["results"]] == [("TT-1", "duplicate"), ("TT-2", "imported")]
