@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 
 from models.errors import UserError
-from tasks.mail.mailer import OutgoingEmail, mailer_from_settings
-from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
 def notify_team_of_failure(flow, flow_run, state) -> None:
     """`on_failure` / `on_crashed` hook: one email to the team; never raises."""
+    from tasks.mail.mailer import OutgoingEmail, mailer_from_settings  # only when a run fails: not on every import
+    from tasks.settings import get_settings
+
     settings = get_settings()
     try:
         from prefect.settings import PREFECT_UI_URL

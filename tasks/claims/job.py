@@ -21,11 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import select
+
+from models.db import ExpenseClaim
 from models.errors import InternalError
 from tasks.claims.claims_in import held_claims, import_claims, recheck_pending
-from tasks.claims.routing import Routed, batches_table, route_claims
+from tasks.claims.routing import Routed, batches_table, las_with_claims_to_send, route_claims
+from tasks.db import unit_of_work
 from tasks.steps import Step, call
 from tasks.wiring import Wiring, wired
 
@@ -98,6 +103,16 @@ class RoutingFailed(InternalError):
         return (type(self), (self.summary,))
 
 
+#: What `recheck_pending` returns when no claim is pending.
+NOTHING_CHECKED: Mapping[str, int] = MappingProxyType({"approved": 0, "query": 0, "held": 0, "rejected": 0})
+
+
+def _any_claim(status: str) -> bool:
+    """Is there a claim in `status`? (One indexed query: whether a step has anything to do.)"""
+    with unit_of_work() as db:
+        return db.scalar(select(ExpenseClaim.id).where(ExpenseClaim.status == status).limit(1)) is not None
+
+
 def run(
     today: date,
     now: datetime,
@@ -110,9 +125,10 @@ def run(
     LA's failure — the summary lists it (`failed`) and the caller fails the run."""
     with wired(wiring):
         imported = step(import_claims, None, today, now)
-        checked = step(recheck_pending, today, now)
-        routed = step(route_claims, today, now)
-        held = step(held_claims)
+        # a step with nothing to work on (the cheap check says so) is not run: the same result, one task run fewer
+        checked = step(recheck_pending, today, now) if _any_claim("pending") else dict(NOTHING_CHECKED)
+        routed = step(route_claims, today, now) if las_with_claims_to_send() else Routed((), (), ())
+        held = step(held_claims) if _any_claim("held") else []
         decisions: list[dict[str, Any]] = []
         held_count = len(held)
         answer = decide(held) if held and decide is not None else None

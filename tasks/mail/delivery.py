@@ -19,12 +19,13 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models.db import OutboxEmail
 from tasks.db import unit_of_work
 from tasks.mail.attachment import Attachment
 from tasks.mail.claiming import claim_due, release, worker_name
+from tasks.mail.commits import batch_session, claimed_rows, still_claimed
 from tasks.mail.failures import record_gave_up, record_refused_for_now, record_rejection
 from tasks.mail.mailer import (
     PERMANENT,
@@ -38,7 +39,6 @@ from tasks.mail.mailer import (
     attempt_with,
     mailer_from_settings,
 )
-from tasks.mail.outbox import new_message_id
 from tasks.operations import progress
 from tasks.settings import get_settings
 
@@ -135,12 +135,9 @@ class _Sender:
     tried: int = 0
     unconfirmed: int = 0  # handed over but not confirmed, in a row
 
-    def outcome_for(self, db, row: OutboxEmail) -> SendOutcome:
+    def outcome_for(self, row: OutboxEmail) -> SendOutcome:
         if self.down is not None:
             return self.down
-        if row.message_id is None:  # queued before Message-IDs were stored: fix it first
-            row.message_id = new_message_id(row.key)
-            db.commit()
         if self.tried and self.pause:
             time.sleep(self.pause)
         self.tried += 1
@@ -166,7 +163,11 @@ def deliver_ids(
     """Send the rows `ids` claimed by `worker` (without `worker`: claim those still due first);
     each outcome is committed as soon as it is known. Once the server proves unreachable the
     rest of the batch is not tried and not charged: those rows stay due for the next sweep.
-    Whatever happens, no row of the batch is left in `sending`."""
+    Whatever happens, no row of the batch is left in `sending`.
+
+    One session for the batch: its rows (with attachments) are read in one query, then each
+    outcome is one small commit, written before the next message is sent (`batch_session`:
+    durable once the call returns, even if this process is killed; see `tasks.mail.commits`)."""
     settings = get_settings()
     if worker is None:
         worker = worker_name()
@@ -174,12 +175,12 @@ def deliver_ids(
     sender = _Sender(mailer or mailer_from_settings(settings), _pause_between_messages(settings.smtp_rate_per_minute))
     summary = DeliveryCounts()
     try:
-        for email_id in progress.counted(ids):
-            with unit_of_work() as db:
-                row = db.get(OutboxEmail, email_id)
-                if row is None or row.status != "sending" or row.claimed_by != worker:
+        with batch_session() as db:
+            rows = claimed_rows(db, ids, worker)
+            for row in progress.counted(rows):
+                if not still_claimed(db, row.id, worker):  # taken over as stale by another worker meanwhile
                     continue
-                _record(db, row, sender.outcome_for(db, row), now, summary)
+                _record(db, row, sender.outcome_for(row), now, summary)
                 db.commit()
     finally:
         sender.mailer.close()
@@ -190,7 +191,7 @@ def deliver_ids(
 def count_unsent() -> int:
     """Emails still waiting in the outbox (pending or being sent)."""
     with unit_of_work() as db:
-        return len(db.scalars(select(OutboxEmail.id).where(OutboxEmail.status.in_(("pending", "sending")))).all())
+        return db.scalar(select(func.count(OutboxEmail.id)).where(OutboxEmail.status.in_(("pending", "sending")))) or 0
 
 
 def deliver_pending(

@@ -71,7 +71,7 @@ class SmtpMailer:
 
     def attempt(self, email: OutgoingEmail) -> SendOutcome:
         payload = _dot_stuffed(build_message(email, self.settings.mail_from).as_bytes())
-        opened = self._mail_from(eight_bit=any(byte > 127 for byte in payload))
+        opened = self._mail_from(eight_bit=not payload.isascii())
         if isinstance(opened, SendOutcome):
             return opened
         smtp, code, reply = opened

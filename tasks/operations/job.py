@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from models.domain.operations import Problem, watchdog_problems
+from models.domain.operations import MONITOR_DUE_BY, Problem, watchdog_problems
 from tasks.operations.today import TodayView, build_today
 from tasks.operations.watchdog import alert_team_once, outbox_backlog
 from tasks.steps import Step, call
@@ -98,10 +98,15 @@ def _problems(today: date, now: datetime, beat: Heartbeat, waiting: int, oldest:
 
     tz = local_tz()
     monitor = beat.last_success.get("deadline-monitor")
+    now_local, last = now.astimezone(tz), (monitor.astimezone(tz) if monitor else None)
+    midnight = datetime.combine(now_local.date(), time(0), tzinfo=now_local.tzinfo)
+    # whether today is a working day only matters when the monitor may be missing (the calendar
+    # costs ~0.5 s to build; an idle watchdog after the morning's monitor run never needs it)
+    matters = now_local.time() >= MONITOR_DUE_BY and (beat.api_error or last is None or last < midnight)
     return watchdog_problems(
-        now.astimezone(tz),
-        working_calendar().is_working_day(today),
-        monitor.astimezone(tz) if monitor else None,
+        now_local,
+        working_calendar().is_working_day(today) if matters else False,
+        last,
         waiting,
         oldest.astimezone(tz) if oldest else None,
         api_error=beat.api_error,

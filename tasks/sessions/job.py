@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from models.domain.session_reminders import ReminderPolicy
-from tasks.sessions.reminders import find_due_meetings, queue_due_reminders
+from tasks.sessions.reminders import ReminderCounts, find_due_meetings, queue_due_reminders
 from tasks.steps import Step, call
 from tasks.wiring import Wiring, wired
 
@@ -65,7 +65,8 @@ def run(
     policy = ReminderPolicy.from_texts(before)
     with wired(wiring):
         ids = step(find_due_meetings, now, policy)
-        counts = step(queue_due_reminders, now, ids, policy)
+        # nothing due (an idle run): no second step, the same counts (all zero)
+        counts = step(queue_due_reminders, now, ids, policy) if ids else ReminderCounts()
     return RemindersSummary(
         now=now,
         checked=len(ids),

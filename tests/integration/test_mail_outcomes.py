@@ -382,3 +382,46 @@ def test_record_rejection_also_fails_a_row_already_sent(drs_env):
     row = state("test:0")
     assert (row.status, row.outcome, row.smtp_code, row.enhanced_status) == ("bounced", "permanent", 550, "5.1.1")
     assert [k for k in _keys() if k.startswith("delivery-failed:")] == [f"delivery-failed:{row.id}"]
+
+
+def test_a_configured_rate_cap_spaces_the_messages(faulty, monkeypatch):
+    """`DRS_SMTP_RATE_PER_MINUTE` is honoured by the batched delivery: 600 a minute = 0.1 s apart."""
+    import time
+
+    from tasks.mail import delivery
+
+    monkeypatch.setenv("DRS_SMTP_RATE_PER_MINUTE", "600")
+    sent_at: list[float] = []
+    real = delivery.attempt_with
+
+    def timed(mailer, email):
+        sent_at.append(time.monotonic())
+        return real(mailer, email)
+
+    monkeypatch.setattr(delivery, "attempt_with", timed)
+    queue("a@families.example", "b@families.example", "c@families.example", "d@families.example")
+    assert deliver()["sent"] == 4
+    gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 0.095, gaps
+
+
+def test_a_batch_gives_its_connection_back_with_the_usual_flush(faulty):
+    """The batch's commits skip the disk flush on its own connection only; afterwards every pooled
+    connection flushes as before (SQLite `synchronous`, PostgreSQL `synchronous_commit`)."""
+    from sqlalchemy import text
+
+    from tasks.db import get_engine
+
+    engine = get_engine()
+    sqlite = engine.dialect.name == "sqlite"
+    probe = "PRAGMA synchronous" if sqlite else "SHOW synchronous_commit"
+    with engine.connect() as conn:
+        usual = conn.execute(text(probe)).scalar()
+    queue("a@families.example", "b@families.example")
+    assert deliver()["sent"] == 2
+    held = [engine.connect() for _ in range(3)]  # the pool's connections, the batch's among them
+    try:
+        assert {conn.execute(text(probe)).scalar() for conn in held} == {usual}
+    finally:
+        for conn in held:
+            conn.close()
