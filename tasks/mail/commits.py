@@ -9,11 +9,12 @@ it (SQLite `synchronous=FULL`: one fsync a message, ~5–15 ms here) and a read 
 - SQLite in WAL mode, `PRAGMA synchronous=NORMAL`: a commit is in the WAL file (written, not yet
   flushed) when it returns, so it survives the process being killed; only an OS crash or power
   loss can undo the last commits before the next checkpoint;
-- PostgreSQL, `SET synchronous_commit = off`: the server has the commit when it returns; only a
-  crash of the *database server* can lose its last fraction of a second.
-Either way an outcome lost that way leaves its row in `sending`, taken back and re-sent with the
+- PostgreSQL keeps `synchronous_commit` on: the scale-out database is shared by machines whose
+  crashes are independent, and there a lost outcome would mean a family emailed twice after a
+  database-server crash. Its commits stay durable (the lead's choice at merge, issue 14).
+An outcome lost on SQLite that way leaves its row in `sending`, taken back and re-sent with the
 same Message-ID — the same path as a killed delivery today, for a few more rows, and only after
-a machine or database crash. Every other writer of the database keeps its flush.
+an OS crash or power loss. Every other writer of the database keeps its flush.
 """
 
 from __future__ import annotations
@@ -62,9 +63,6 @@ def _no_sync(conn: Connection) -> list[str]:
         if conn.execute(text("PRAGMA journal_mode")).scalar() == "wal":  # outside WAL, NORMAL may lose a commit
             conn.execute(text("PRAGMA synchronous=NORMAL"))
             undo = [f"PRAGMA synchronous={int(before if before is not None else 2)}"]
-    elif dialect == "postgresql":
-        conn.execute(text("SET synchronous_commit = off"))
-        undo = ["RESET synchronous_commit"]
     conn.commit()
     return undo
 

@@ -407,7 +407,7 @@ def test_a_configured_rate_cap_spaces_the_messages(faulty, monkeypatch):
 
 def test_a_batch_gives_its_connection_back_with_the_usual_flush(faulty):
     """The batch's commits skip the disk flush on its own connection only; afterwards every pooled
-    connection flushes as before (SQLite `synchronous`, PostgreSQL `synchronous_commit`)."""
+    connection flushes as before (SQLite `synchronous`; PostgreSQL keeps `synchronous_commit` on throughout)."""
     from sqlalchemy import text
 
     from tasks.db import get_engine
