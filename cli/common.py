@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -149,6 +149,13 @@ def run_flow(flow_ref: str, direct: Callable[..., Any], **kwargs: Any) -> Any:
     flow = getattr(importlib.import_module(module), name)
 
     return run_recorded(flow, kwargs)
+
+
+def say_skipped(skipped: Sequence[str]) -> None:
+    """One stderr line naming what a job run without a Prefect server did not do (its summary's
+    `skipped`: dashboard artifacts, approval pauses, background delivery…); nothing when empty."""
+    if skipped:
+        click.echo(f"drs: skipped without a server: {', '.join(skipped)}", err=True)
 
 
 def fail(message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import InputError, emit_json, json_option, resolve_clock, run_flow, today_options
+from cli.common import InputError, emit_json, json_option, resolve_clock, run_flow, say_skipped, today_options
 
 
 def _direct(paths: list[str] | None, today, now) -> dict:
@@ -12,7 +12,7 @@ def _direct(paths: list[str] | None, today, now) -> dict:
     from tasks.intake import job
 
     done = job.run(today, now, paths=paths)
-    click.echo(f"drs: skipped without a server: {', '.join(done.skipped)}", err=True)
+    say_skipped(done.skipped)
     return done.as_dict()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import emit_json, json_option, resolve_clock, run_flow, today_options
+from cli.common import emit_json, json_option, resolve_clock, run_flow, say_skipped, today_options
 
 
 def _direct(now, retry_waiting: bool = True) -> dict:
@@ -88,7 +88,7 @@ def _bounces_direct(today, now) -> dict:
     from tasks.bounces import job
 
     done = job.run(today, now)
-    click.echo(f"drs: skipped without a server: {', '.join(done.skipped)}", err=True)
+    say_skipped(done.skipped)
     return done.as_dict()
 
 

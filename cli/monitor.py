@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import emit_json, json_option, resolve_clock, run_flow, today_options
+from cli.common import emit_json, json_option, resolve_clock, run_flow, say_skipped, today_options
 
 
 def _direct(today, now, wait_for_approval: bool = False) -> dict:
@@ -13,7 +13,7 @@ def _direct(today, now, wait_for_approval: bool = False) -> dict:
     from tasks.deadlines.job import run
 
     summary = run(today, now, job_history=job_history_without_server)
-    click.echo(f"drs: not done without a server: {', '.join(summary.skipped)}", err=True)
+    say_skipped(summary.skipped)
     return summary.as_dict()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli.common import InputError, emit_json, json_option, run_flow, today_options
+from cli.common import InputError, emit_json, json_option, run_flow, say_skipped, today_options
 
 
 def _direct(month: str, now: datetime, out: str | None, resend: bool) -> dict[str, Any]:
@@ -16,7 +16,7 @@ def _direct(month: str, now: datetime, out: str | None, resend: bool) -> dict[st
     from tasks.steps import call
 
     summary = job.run(month, now, out=out, resend=resend, step=call)
-    click.echo(f"drs: not done without a server: {', '.join(summary.skipped)}", err=True)
+    say_skipped(summary.skipped)
     return summary.as_dict()
 
 

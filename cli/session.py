@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import click
 
-from cli.common import InputError, emit_json, json_option, parse_date, parse_datetime, resolve_clock, today_options
+from cli.common import (
+    InputError,
+    emit_json,
+    json_option,
+    parse_date,
+    parse_datetime,
+    resolve_clock,
+    say_skipped,
+    today_options,
+)
 from models.domain.vocabulary import AGREEMENT_ITEMS, OUTCOMES
 
 CANCELLED_BY = ("family", "la", "service", "icb")
@@ -209,7 +218,7 @@ def remind(today, now, as_json, before) -> None:
 
     def direct(now, before) -> dict:  # no Prefect server: the same job, its steps as plain calls
         done = job.run(day, now, before=before)
-        click.echo(f"drs: skipped without a server: {', '.join(done.skipped)}", err=True)
+        say_skipped(done.skipped)
         return done.as_dict()
 
     summary = run_flow("flows.reminders:session_reminders", direct=direct, now=moment, before=list(before) or None)

@@ -234,7 +234,7 @@ def test_drs_monitor_json_prints_the_summary(las, drs):
     assert doc["certificates_issued"] == [ref] and doc["digest_queued"] is True
     assert set(doc) >= {"alerts", "emails_queued", "awaiting_approval", "clocks_marked_missed", "cases_recomputed"}
     assert "not recorded in the dashboard" in r.stderr
-    assert "not done without a server: dashboard artifacts, approval pauses" in r.stderr
+    assert "skipped without a server: dashboard artifacts, approval pauses" in r.stderr
     digest = next(row for row in outbox_rows() if row[0] == "digest:2026-11-25")[3]  # the same as the flow's
     assert "When each scheduled job last succeeded:" in digest
     assert "(the job history could not be read: no Prefect server reachable)" in digest

@@ -75,7 +75,7 @@ def test_every_cell_of_every_workbook_is_as_recorded(november, drs, tmp_path):  
     out = tmp_path / "out"
     r = drs("report", "monthly", "--month", "2026-11", "--today", "2026-12-01", "--out", str(out), "--json")
     assert r.exit_code == 0, r.stderr
-    assert "not done without a server: dashboard artifacts" in r.stderr  # the direct path says what it skipped
+    assert "skipped without a server: dashboard artifacts" in r.stderr  # the direct path says what it skipped
     got = report_cells(r.json())
     # case references depend on the fixture's insertion order only; the folder is the test's own
     if os.environ.get("RECORD_MONTHLY_CELLS"):
