@@ -44,6 +44,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Engine
 
+from models.domain.referral_rules import FIELDS as REFERRAL_FIELDS
+
 AS_OF = date(2026, 11, 30)  # the data is as the evening of this day (a Monday) left it
 RUN_DAY = date(2026, 12, 1)  # the benchmark's "today": the monitor's next daily run, the intake day
 MONTHS = 50
@@ -658,27 +660,7 @@ def referral_records(
     return out
 
 
-CSV_COLUMNS = (
-    "form_id",
-    "submitted_at",
-    "service",
-    "requester_role",
-    "requester_name",
-    "requester_email",
-    "requester_phone",
-    "requester_postcode",
-    "child_name",
-    "child_date_of_birth",
-    "local_authority",
-    "decision_type",
-    "decision_letter_sent_on",
-    "sections",
-    "health_issues",
-    "social_care_issues",
-    "wants_mediation",
-    "consent_to_contact_la",
-    "notes",
-)
+CSV_COLUMNS = REFERRAL_FIELDS  # the CSV columns are the referral's fields (docs/formats.md)
 
 
 def _flat(rec: dict) -> dict:

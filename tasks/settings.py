@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import InvalidInput
+from tasks.wiring import current  # imports nothing of this module at run time
 
 
 class Settings(BaseSettings):
@@ -151,8 +152,6 @@ class SettingsError(InvalidInput):
 
 def get_settings() -> Settings:
     """The settings in force: the job's wiring (`tasks.wiring`), else the environment's (cached)."""
-    from tasks.wiring import current
-
     wiring = current()
     return wiring.settings if wiring is not None else read_settings()
 

@@ -41,7 +41,7 @@ FIELDS = (
     "consent_to_contact_la",
     "notes",
 )
-MAX_AGE = 25  # the service is for 0-25 year olds (service.md)
+MAX_AGE = 25  # the service is for 0-25 year olds (README, docs/rules.md)
 LAW_IN_FORCE = date(2014, 9, 1)  # SEND Regulations 2014: no earlier decision is in scope
 LIMITS = {
     "form_id": 64,

@@ -6,7 +6,7 @@ datetimes are timezone-aware; results are returned in UTC unless a docstring say
 * **Booking** (:func:`check_booking`): the end after the start, the start not before ``now``,
   no overlap with another scheduled meeting of the same mediator or at the same venue (venues
   compared by :func:`venue_key`; online-only meetings never clash on venue). A meeting is
-  about 2 hours by default (:data:`DEFAULT_DURATION`, domain/service.md).
+  about 2 hours by default (:data:`DEFAULT_DURATION`, README "Mediation meetings").
 * **Notice** (:func:`notice_by`): 5 working days before the meeting day, the meeting day
   excluded (reg 37, VERIFIED wording); booking after that date needs the family's agreement.
 
@@ -36,7 +36,7 @@ __all__ = [
     "venue_key",
 ]
 
-DEFAULT_DURATION = timedelta(hours=2)  # "meetings usually last about 2 hours" (service.md)
+DEFAULT_DURATION = timedelta(hours=2)  # "meetings usually last about 2 hours" (README)
 UTC = UTC
 
 

@@ -24,6 +24,7 @@ from models.domain.referrals import ReferralForm
 from models.domain.rules import CURRENT_RULES_VERSION
 from models.domain.status import case_status
 from tasks.cases.casework import case_ref
+from tasks.cases.clock_core import clock_values
 from tasks.cases.events import check_event_date, check_note
 from tasks.intake.records import FLAG_POSSIBLE_DUPLICATE, RECORDED_BY
 from tasks.intake.referral_emails import queue_referral_emails
@@ -210,17 +211,5 @@ def _row_order(steps: list[dict]) -> list[str]:
 
 
 def _clock_row(case_id: int, name: str, clock, now: datetime) -> dict:
-    return {
-        "case_id": case_id,
-        "name": name,
-        "due": clock.due,
-        "target": clock.target,
-        "state": clock.state,
-        "owner": clock.owner,
-        "level": clock.level,
-        "started_on": clock.started_on,
-        "met_on": clock.met_on,
-        "source": clock.source[:120],
-        "note": clock.note[:120],
-        "computed_at": now,
-    }
+    """A `clocks` row of a new case: the stored columns as every recompute writes them."""
+    return {"case_id": case_id, "name": name, **clock_values(clock), "computed_at": now}

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -52,58 +53,56 @@ def queue_email(
     row has `key` (a key naming a case reference it just allocated) — no look-up; should one
     exist after all, the unique key refuses the insert and the caller's transaction fails.
     """
-    if not to or "," in to or ";" in to:
-        raise ValueError("an outbox email has exactly one recipient")
-    if not known_new and _queued_before(db, key):
+    values = _row_values(key, kind, to, subject, text, html, case_id, not_before, now)
+    if not known_new and key in existing_keys(db, (key,)):
         return None
-    row = OutboxEmail(
-        key=key,
-        kind=kind,
-        message_id=new_message_id(key),
-        to_addr=to.strip(),
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        case_id=case_id,
-        status="pending",
-        attempts=0,
-        not_before=not_before,
-        next_attempt_at=not_before or now,
-        created_at=now,
-        attachments=[
-            OutboxAttachment(filename=a.filename, mime_type=a.mime_type, content=a.content) for a in attachments
-        ],
-    )
+    attached = [OutboxAttachment(filename=a.filename, mime_type=a.mime_type, content=a.content) for a in attachments]
+    row = OutboxEmail(**values, attachments=attached)
     db.add(row)
     return row
+
+
+def _row_values(
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    case_id: int | None,
+    not_before: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of a new pending outbox row (one recipient; its own Message-ID)."""
+    if not to or "," in to or ";" in to:
+        raise ValueError("an outbox email has exactly one recipient")
+    return {
+        "key": key,
+        "kind": kind,
+        "message_id": new_message_id(key),
+        "to_addr": to.strip(),
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "case_id": case_id,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": not_before,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
 
 
 def insert_emails(db: Session, emails: Sequence[dict], now: datetime) -> int:
     """Add many attachment-less emails whose keys the caller knows are new (as `queue_email` would, without its per-key lookup):
     one bulk INSERT in the caller's transaction. Each of `emails` holds `key`, `kind`, `to`,
     `subject`, `text`, `html`, `case_id`, `not_before`. Returns how many were added."""
-    rows = []
-    for e in emails:
-        to = e["to"]
-        if not to or "," in to or ";" in to:
-            raise ValueError("an outbox email has exactly one recipient")
-        rows.append(
-            {
-                "key": e["key"],
-                "kind": e["kind"],
-                "message_id": new_message_id(e["key"]),
-                "to_addr": to.strip(),
-                "subject": e["subject"],
-                "body_text": e["text"],
-                "body_html": e["html"],
-                "case_id": e["case_id"],
-                "status": "pending",
-                "attempts": 0,
-                "not_before": e["not_before"],
-                "next_attempt_at": e["not_before"] or now,
-                "created_at": now,
-            }
+    rows = [
+        _row_values(
+            e["key"], e["kind"], e["to"], e["subject"], e["text"], e["html"], e["case_id"], e["not_before"], now
         )
+        for e in emails
+    ]
     if rows:
         db.execute(insert(OutboxEmail), rows)
     return len(rows)
@@ -119,9 +118,3 @@ def existing_keys(db: Session, keys: Iterable[str], batch: int = 900) -> set[str
         chunk = wanted[start : start + batch]
         found.update(db.scalars(select(OutboxEmail.key).where(OutboxEmail.key.in_(chunk))))
     return found
-
-
-def _queued_before(db: Session, key: str) -> bool:
-    if db.scalar(select(OutboxEmail.id).where(OutboxEmail.key == key)) is not None:
-        return True
-    return any(isinstance(pending, OutboxEmail) and pending.key == key for pending in db.new)
