@@ -30,12 +30,13 @@ print(enqueue_delivery(ids, batch_size=int(sys.argv[2])))
 """
 
 
-def _task_workers_connected(api_url: str) -> int:
+def _task_workers_connected(api_url: str) -> set[str]:
+    """The identifiers of the task workers the server lists now (a stopped one may linger a while)."""
     import httpx
 
     response = httpx.post(f"{api_url}/task_workers/filter", json={}, timeout=10)
     response.raise_for_status()
-    return len(response.json())
+    return {str(worker.get("identifier")) for worker in response.json()}
 
 
 def deliver_with(bench, empty_url: str, sink, workers: int, n: int) -> tuple[float, int]:
@@ -72,7 +73,7 @@ def deliver_with(bench, empty_url: str, sink, workers: int, n: int) -> tuple[flo
                 )
             )
         deadline = time.monotonic() + 120
-        while _task_workers_connected(bench.api_url) < before + workers:
+        while len(_task_workers_connected(bench.api_url) - before) < workers:
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"delivery-workers: the task workers did not start (see {home})")
             time.sleep(0.5)
