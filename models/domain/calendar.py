@@ -22,12 +22,18 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 import csv
 import io
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, timedelta
 
 __all__ = ["WorkingCalendar", "add_months", "parse_extra_holidays", "yearly_window_end"]
 
 _ONE_DAY = timedelta(days=1)
+
+#: the span whose working days a calendar lists once (first asked), for arithmetic by look-up;
+#: dates outside it (and answers falling outside it) are counted day by day, as before
+_SPAN_FIRST = date(2000, 1, 1).toordinal()
+_SPAN_LAST = date(2069, 12, 31).toordinal()
 
 
 def add_months(d: date, n: int) -> date:
@@ -67,12 +73,24 @@ class WorkingCalendar:
     cheap to build: make one per run and share it.
     """
 
-    __slots__ = ("holidays",)
+    __slots__ = ("_working", "holidays")
 
     holidays: frozenset[date]
+    _working: list[int] | None
 
     def __init__(self, holidays: Iterable[date] = ()) -> None:
         self.holidays = frozenset(holidays)
+        self._working = None
+
+    def _working_ordinals(self) -> list[int]:
+        """The ordinals of every working day of the span, ascending (listed on first use)."""
+        if self._working is None:
+            holidays = {d.toordinal() for d in self.holidays}
+            # date.fromordinal(o).weekday() == (o + 6) % 7: Monday is 0
+            self._working = [
+                o for o in range(_SPAN_FIRST, _SPAN_LAST + 1) if (o + 6) % 7 < 5 and o not in holidays
+            ]
+        return self._working
 
     def __repr__(self) -> str:
         return f"WorkingCalendar(<{len(self.holidays)} holidays>)"
@@ -91,6 +109,12 @@ class WorkingCalendar:
         """
         if n < 0:
             return self.subtract_working_days(d, -n)
+        o = d.toordinal()
+        if n and _SPAN_FIRST <= o:  # the list holds every working day after d up to the span's end
+            working = self._working_ordinals()
+            i = bisect_right(working, o) + n - 1
+            if i < len(working):
+                return date.fromordinal(working[i])
         current = d
         remaining = n
         while remaining:
@@ -107,6 +131,12 @@ class WorkingCalendar:
         """
         if n < 0:
             return self.add_working_days(d, -n)
+        o = d.toordinal()
+        if n and o <= _SPAN_LAST:  # the list holds every working day before d down to the span's start
+            working = self._working_ordinals()
+            i = bisect_left(working, o) - n
+            if i >= 0:
+                return date.fromordinal(working[i])
         current = d
         remaining = n
         while remaining:
@@ -143,6 +173,10 @@ class WorkingCalendar:
         """
         if b < a:
             return -self.working_days_between(b, a)
+        first, last = a.toordinal(), b.toordinal()
+        if _SPAN_FIRST <= first and last <= _SPAN_LAST:
+            working = self._working_ordinals()
+            return bisect_right(working, last) - bisect_right(working, first)
         count = 0
         current = a
         while current < b:

@@ -179,3 +179,61 @@ def test_shipped_extra_holidays_file_is_just_the_header():
 
     assert text.splitlines() == ["date,name"]
     assert parse_extra_holidays(text) == []
+
+
+# --- look-up arithmetic (the span's working days listed once) against counting day by day ------
+
+
+class DayByDay(WorkingCalendar):
+    """The reference: the same calendar counting one day at a time (the pre-look-up algorithm)."""
+
+    def add_working_days(self, d: date, n: int) -> date:
+        step = timedelta(days=1 if n >= 0 else -1)
+        remaining = abs(n)
+        while remaining:
+            d += step
+            remaining -= self.is_working_day(d)
+        return d
+
+    def subtract_working_days(self, d: date, n: int) -> date:
+        return self.add_working_days(d, -n)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        if b < a:
+            return -self.working_days_between(b, a)
+        return sum(self.is_working_day(a + timedelta(days=k)) for k in range(1, (b - a).days + 1))
+
+
+REFERENCE = DayByDay(ENGLAND.holidays | {date(2069, 12, 31), date(2000, 1, 3), date(2026, 12, 29)})
+LOOK_UP = WorkingCalendar(REFERENCE.holidays)
+# dates across the look-up span's edges (2000-01-01 and 2069-12-31) and well inside it
+ANY_DAY = st.one_of(
+    st.dates(min_value=date(1999, 11, 1), max_value=date(2000, 3, 1)),
+    st.dates(min_value=date(2069, 11, 1), max_value=date(2070, 3, 1)),
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
+)
+
+
+@given(ANY_DAY, st.integers(min_value=-80, max_value=80))
+def test_adding_and_subtracting_working_days_by_look_up_counts_as_day_by_day(d, n):
+    assert LOOK_UP.add_working_days(d, n) == REFERENCE.add_working_days(d, n)
+    assert LOOK_UP.subtract_working_days(d, n) == REFERENCE.subtract_working_days(d, n)
+
+
+@given(ANY_DAY, st.integers(min_value=-120, max_value=120))
+def test_working_days_between_by_look_up_counts_as_day_by_day(a, days):
+    b = a + timedelta(days=days)
+    assert LOOK_UP.working_days_between(a, b) == REFERENCE.working_days_between(a, b)
+
+
+def test_the_look_up_honours_a_holiday_and_the_span_edges():
+    proclaimed = date(2026, 12, 29)  # a Tuesday made a holiday
+    # 25 Dec and 28 Dec (Boxing Day's substitute) are bank holidays, 26–27 a weekend
+    assert ENGLAND.add_working_days(date(2026, 12, 24), 2) == date(2026, 12, 30)
+    assert LOOK_UP.add_working_days(date(2026, 12, 24), 2) == date(2026, 12, 31)
+    assert LOOK_UP.subtract_working_days(date(2026, 12, 31), 1) == date(2026, 12, 30)
+    assert LOOK_UP.working_days_between(date(2026, 12, 24), date(2026, 12, 31)) == 2
+    assert not LOOK_UP.is_working_day(proclaimed)
+    # 31 Dec 2069 (a Tuesday, the span's last day) made a holiday; 1–2 Jan 2070 outside the span
+    assert LOOK_UP.working_days_between(date(2069, 12, 30), date(2070, 1, 2)) == 2
+    assert LOOK_UP.add_working_days(date(1999, 12, 30), 1) == date(1999, 12, 31)
