@@ -32,7 +32,8 @@ from tasks.db import unit_of_work
 from tasks.intake import matching
 from tasks.intake import records as rec
 from tasks.intake.inbox_formats import NOT_A_RECORD
-from tasks.intake.intake_plan import ClockMemo, NewCase, Plan, plan_case, write_plans
+from tasks.intake.intake_clocks import ClockMemo
+from tasks.intake.intake_plan import NewCase, Plan, plan_case, write_plans
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)

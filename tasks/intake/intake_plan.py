@@ -1,40 +1,34 @@
 """One new case of a batched import (issue 14), planned in memory then written with SQLAlchemy Core:
 the rows `tasks.intake.records._new_case` writes, in the same order and with the same values —
-the clocks computed by the pure engine from the facts in hand (no flush, refresh or query per
-case), the emails rendered once — and no ORM object.
+clocks from `tasks.intake.intake_clocks` (the pure engine, no flush, refresh or query per case),
+emails rendered once from the planned case — and no ORM object.
 
-The per-record path recomputes three times: after creating the case (no events), after the
-family's wish (`mediation-requested`/`-declined`; the emails quote these clocks) and after the
-emails (the acknowledgement meets `acknowledge_by`, the LA request starts its clock). The plan
-computes the same three sets (remembered for the run by their facts: the engine is pure) and
-stores the last in the row order the per-record upserts left, so rows and values are equal.
-
-`write_plans` inserts a batch's plans table by table (each one `executemany`, ids by RETURNING
-in the order given): cases, events, referrals, audit lines, emails, clocks — each table's rows in
-the order the per-record path inserted them, so the ids match too.
+`write_plans` inserts a batch's plans table by table, each one `executemany`
+(`tasks.intake.bulk_insert`): cases (their ids read back by reference), events, referrals,
+audit lines, emails (ids read back by key), clocks — each table's rows in the order the
+per-record path inserted them, so the ids match too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from models.db import AuditEntry, Case, CaseEvent, Clock, LocalAuthority, OutboxEmail, Referral
-from models.domain.calendar import WorkingCalendar
-from models.domain.clocks import CaseFacts, Event, compute_clocks
 from models.domain.referrals import ReferralForm
 from models.domain.rules import CURRENT_RULES_VERSION
 from models.domain.status import case_status
 from tasks.cases.casework import case_ref
-from tasks.cases.clock_core import clock_values
 from tasks.cases.events import check_event_date, check_note
+from tasks.intake.bulk_insert import insert_rows
+from tasks.intake.intake_clocks import ClockMemo
 from tasks.intake.records import FLAG_POSSIBLE_DUPLICATE, RECORDED_BY
 from tasks.intake.referral_emails import referral_emails
 from tasks.mail.outbox import outbox_row
@@ -76,30 +70,6 @@ class Plan:
     outbox_ids: list[int] = field(default_factory=list)
 
 
-class ClockMemo:
-    """`compute_clocks` answers of one run by (facts, today, the LA's overrides): the engine is pure,
-    and many forms share their facts (same letter and received dates, decision, wish)."""
-
-    def __init__(self, calendar: WorkingCalendar) -> None:
-        self.calendar = calendar
-        self.answers: dict[tuple, dict] = {}
-
-    def clocks(self, facts: CaseFacts, today: date, overrides: Mapping[str, Any] | None) -> dict:
-        key = (facts, today, _frozen(overrides))
-        found = self.answers.get(key)
-        if found is None:
-            found = self.answers[key] = compute_clocks(facts, self.calendar, today, overrides=overrides)
-        return found
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value
-
-
 def plan_case(
     form: ReferralForm,
     la: LocalAuthority,
@@ -124,44 +94,17 @@ def plan_case(
         check_event_date(case, form.received_on, today)  # type: ignore[arg-type]  # a `Case`'s attributes
         check_note(f"web form {form.form_id}")
     plan = Plan(form, case, source, match_key, duplicate_of, wish)
-    events = (Event(name=wish, on=form.received_on),) if wish else ()
     wants_la = case.service == "mediation" and form.wants_mediation == "yes" and form.consent_to_contact_la
-    local_now = now.astimezone(tz).date()
-    steps = [
-        memo.clocks(_facts(case, step_events, acknowledged, la_informed), today, la.service_standards)
-        for step_events, acknowledged, la_informed in (
-            ((), None, None),
-            *([(events, None, None)] if wish else []),
-            (events, local_now, local_now if wants_la and la.sen_team_email else None),
-        )
-    ]
-    before = steps[-2]  # the clocks the per-record path held when it queued the emails
-    quoted = {name: (before[name].due, before[name].state) for name in _row_order(steps[:-1])}
+    quoted, plan.clocks = memo.outcome(
+        case, wish, bool(wants_la and la.sen_team_email), la.service_standards, today=today, now=now, tz=tz
+    )
     plan.emails = [
         outbox_row(e["key"], e["kind"], e["to"], e["subject"], e["text"], e["html"], None, e["not_before"], now)
         for e in referral_emails(case, form, now=now, new=True, clocks=quoted)
     ]
-    final = steps[-1]
-    plan.clocks = [{"name": name, **clock_values(final[name]), "computed_at": now} for name in _row_order(steps)]
     case.status = case_status([wish] if wish else [])
     case.rules_version = CURRENT_RULES_VERSION
     return plan
-
-
-def _facts(case: NewCase, events: tuple, acknowledged: date | None, la_informed: date | None) -> CaseFacts:
-    return CaseFacts(
-        acknowledged_on=acknowledged,
-        la_informed_on=la_informed,
-        service=case.service,
-        decision_type=case.decision_type,
-        letter_sent_on=case.decision_letter_sent_on,
-        received_on=case.received_on,
-        sections=tuple(case.sections),
-        health_issues=case.health_issues,
-        events=events,
-        next_session=None,
-        appeal_lodged=False,
-    )
 
 
 def _new_case(form: ReferralForm, la: LocalAuthority, *, ref: str, flags: list[str], now: datetime) -> NewCase:
@@ -197,27 +140,19 @@ def _new_case(form: ReferralForm, la: LocalAuthority, *, ref: str, flags: list[s
     )
 
 
-def _row_order(steps: list[dict]) -> list[str]:
-    """The clock names in the order the per-record path's upserts left the rows: each
-    recomputation keeps the rows still computed and appends the new ones."""
-    names: list[str] = []
-    for step in steps:
-        names = [n for n in names if n in step] + [n for n in step if n not in names]
-    return names
-
-
 def write_plans(db: Session, plans: Sequence[Plan], *, now: datetime) -> None:
     """Insert the planned cases and their rows (see the module docstring); sets each case's `id`
     and each plan's `outbox_ids`. Commits nothing."""
     if not plans:
         return
     ids = _insert(db, "cases", [plan.case.row() for plan in plans], key="ref")
-    operator, events, referrals, audits, emails, clocks = current_operator(), [], [], [], [], []
+    operator, written, events, referrals, audits, emails, clocks = current_operator(), wall_clock(), [], [], [], [], []
 
-    def audit(action: str, case_id: int, detail: dict) -> None:  # the line `tasks.cases.store.audit` writes
+    # the lines `tasks.cases.store.audit` writes; `recorded_at`: when the batch writes them (real time)
+    def audit(action: str, case_id: int, detail: dict) -> None:
         audits.append(
             {"at": now, "actor": RECORDED_BY, "action": action, "case_id": case_id, "detail": detail,
-             "recorded_at": wall_clock(), "operator": operator}
+             "recorded_at": written, "operator": operator}
         )  # fmt: skip
 
     for plan, case_id in zip(plans, ids, strict=True):
@@ -268,7 +203,7 @@ def _insert(db: Session, table: str, rows: list[dict], *, key: str | None = None
     if not rows:
         return []
     t = _TABLES[table]
-    db.execute(insert(t), rows)
+    insert_rows(db, t, rows)
     if key is None:
         return []
     column, wanted = t.c[key], [row[key] for row in rows]
