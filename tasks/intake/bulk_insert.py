@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-_compiled: dict[tuple, tuple[str, list[str], dict[str, Any], list[Any], bool] | None] = {}
+#: per dialect (the engine's: its own bind processors), per (table, columns)
+_compiled: WeakKeyDictionary[Dialect, dict[tuple, tuple[str, list[str], dict[str, Any], list[Any], bool] | None]] = (
+    WeakKeyDictionary()
+)
 
 
 def insert_rows(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -62,8 +66,9 @@ def _processed(values: list, processor: Callable[[Any], Any]) -> list:
 
 def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]):
     """(SQL, bind names in order, defaults filled, a processor per bind, positional?) or None."""
-    cache_key = (dialect.name, dialect.driver, table.name, keys)
-    if cache_key not in _compiled:
+    cache_key = (table.name, keys)
+    compiled_for = _compiled.setdefault(dialect, {})
+    if cache_key not in compiled_for:
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
         names = list(compiled.positiontup or compiled.binds)
         defaults = {}
@@ -72,10 +77,12 @@ def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]):
                 continue
             default = table.c[name].default if name in table.c else None
             if default is None or not default.is_scalar:
-                _compiled[cache_key] = None
+                compiled_for[cache_key] = None
                 return None
             defaults[name] = default.arg  # type: ignore[attr-defined]
         usable = set(names) <= set(table.c.keys()) and not getattr(compiled, "escaped_bind_names", None)
         processors = [table.c[name].type._cached_bind_processor(dialect) for name in names] if usable else []
-        _compiled[cache_key] = (compiled.string, names, defaults, processors, compiled.positional) if usable else None
-    return _compiled[cache_key]
+        compiled_for[cache_key] = (
+            (compiled.string, names, defaults, processors, compiled.positional) if usable else None
+        )
+    return compiled_for[cache_key]

@@ -40,7 +40,7 @@ class ClockMemo:
         the module docstring for the three recomputations."""
         key = (
             case.service, case.decision_type, case.decision_letter_sent_on, case.received_on, tuple(case.sections),
-            case.health_issues, wish, la_informed, _frozen(overrides), today, now,
+            case.health_issues, wish, la_informed, _frozen(overrides), today, now, tz,
         )  # fmt: skip
         found = self.answers.get(key)
         if found is None:
