@@ -25,6 +25,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 
 from models.errors import InvalidInput
 
@@ -59,19 +60,26 @@ def text_problem(value: object, *, limit: int = NAME_MAX, single_line: bool = Tr
     """Why `value` is not acceptable text (value-free), or None. None and "" are acceptable
     (whether a field is required is the caller's rule). Judged after trimming surrounding
     whitespace (callers store the trimmed text)."""
-    if value is None:
+    if type(value) is str:  # the usual case: none of the checks of other types below applies
+        text = value.strip()  # surrounding whitespace is trimmed, not refused
+    elif value is None:
         return None
-    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+    elif isinstance(value, (Mapping, list, tuple, set, frozenset)):
         return "is a list or an object, not text"
-    if isinstance(value, (bytes, bytearray)):
+    elif isinstance(value, (bytes, bytearray)):
         return "is not text"
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return None
-    text = (value if isinstance(value, str) else str(value)).strip()  # surrounding whitespace is trimmed, not refused
+    else:
+        text = (value if isinstance(value, str) else str(value)).strip()
     if "\x00" in text:
         return "contains a NUL character"
     if len(text) > limit:
         return f"is too long (at most {limit} characters)"
+    if text.isascii() and text.isprintable():
+        # the common case, decided at C speed: only U+0020–U+007E (no control character, line
+        # break or tab), and — trimmed, so not starting with a space — visible when not empty
+        return None
     for ch in text:
         if ch in _MULTILINE_OK or ch in _LINE_BREAKS:
             if single_line:
@@ -118,10 +126,15 @@ def email_problem(address: object) -> str | None:
     problem = text_problem(address, limit=EMAIL_MAX, single_line=True)
     if problem:
         return problem
+    return _address_problem(str(address).strip())
+
+
+@lru_cache(maxsize=1024)  # a family's address comes again on each of its forms (a drop holds many)
+def _address_problem(address: str) -> str | None:
     from email_validator import EmailNotValidError, validate_email  # here: the CLI's date parsing stays light
 
     try:
-        validate_email(str(address).strip(), check_deliverability=False)
+        validate_email(address, check_deliverability=False)
     except EmailNotValidError:
         return "is not a valid email address"
     return None

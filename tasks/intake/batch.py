@@ -32,7 +32,8 @@ from tasks.db import unit_of_work
 from tasks.intake import matching
 from tasks.intake import records as rec
 from tasks.intake.inbox_formats import NOT_A_RECORD
-from tasks.intake.intake_plan import BulkRows, Plan, plan_case, write_plan
+from tasks.intake.intake_clocks import ClockMemo
+from tasks.intake.intake_plan import NewCase, Plan, plan_case, write_plans
 from tasks.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,12 @@ class RunMemory:
 
     calendar: WorkingCalendar
     tz: ZoneInfo
+    memo: ClockMemo = field(init=False)
     #: (la_id, service, date of birth, letter, name key) → reference of the first matching case
     first_match: dict[tuple, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.memo = ClockMemo(self.calendar)
 
     @classmethod
     def load(cls) -> RunMemory:
@@ -79,7 +84,7 @@ class _Batch:
     db: Session
     memory: RunMemory
     find_la: Callable[[str], LocalAuthority | None]
-    seen: dict[str, Case]  # form ids imported before or earlier in this batch → their case
+    seen: dict[str, Case | NewCase]  # form ids imported before or earlier in this batch → their case
     numbers: dict[int, int] = field(default_factory=dict)  # year → next free case number
     plans: list[Plan] = field(default_factory=list)
 
@@ -89,7 +94,7 @@ def _import_batch(
 ) -> list[rec.RecordResult]:
     with unit_of_work() as db:
         form_ids = [f for f in (form_id_of(fields) for _, fields in chunk) if f]
-        seen = {}
+        seen: dict[str, Case | NewCase] = {}
         if form_ids:
             found = db.execute(
                 select(Referral.form_id, Case)
@@ -104,14 +109,8 @@ def _import_batch(
             _one(batch, fields, check, source=source, locator=locator, today=today, now=now)
             for (locator, fields), check in zip(chunk, checked, strict=True)
         ]
-        db.add_all(plan.case for plan in batch.plans)
-        db.flush()
-        bulk = BulkRows(now)
-        queued = [(plan, write_plan(db, plan, bulk, now=now)) for plan in batch.plans]
-        bulk.insert(db)
+        write_plans(db, batch.plans, now=now)
         db.commit()
-    for plan, rows in queued:
-        plan.outbox_ids[:] = [row.id for row in rows]
     return results
 
 
@@ -199,7 +198,7 @@ def _plan(batch: _Batch, form: ReferralForm, *, source: str, today: date, now: d
         duplicate_of=batch.memory.first_match.get(key),
         match_key=key,
         source=source,
-        calendar=batch.memory.calendar,
+        memo=batch.memory.memo,
         tz=batch.memory.tz,
         today=today,
         now=now,

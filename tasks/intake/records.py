@@ -155,9 +155,10 @@ def _seen_before(db: Session, fields: dict, *, form_id: str, source: str, locato
 
 
 def seen_result(
-    case: Case, fields: dict, find_la: Callable[[str], Any], *, form_id: str, source: str, locator: str
+    case: Any, fields: dict, find_la: Callable[[str], Any], *, form_id: str, source: str, locator: str
 ) -> RecordResult:
-    """The result for a record whose `form_id` was imported before as `case`."""
+    """The result for a record whose `form_id` was imported before as `case` (a `Case`, or a
+    `NewCase` of the same batch)."""
     if _is_other_child_or_la(find_la, case, fields):
         return RecordResult(
             source,
@@ -219,7 +220,7 @@ def _new_case(db: Session, form: ReferralForm, *, source: str, today: date, now:
     return case, [row.id for row in rows]
 
 
-def _is_other_child_or_la(find_la: Callable[[str], Any], case: Case, fields: dict) -> bool:
+def _is_other_child_or_la(find_la: Callable[[str], Any], case: Any, fields: dict) -> bool:
     """A record reusing `case`'s form_id names another child (name or date of birth) or another LA.
     What the record leaves blank or unreadable is not a difference (that stays a duplicate)."""
     from models.domain.referrals import parse_date

@@ -5,6 +5,7 @@ request to the LA's SEN team. Keys make each email once-only (`tasks.intake.reco
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from tasks.settings import get_settings
 FLAG_NO_SEN_EMAIL = "la-has-no-sen-email"
 
 
-def case_facts(case: Case, clocks: dict | None = None) -> templates.CaseFacts:
+def case_facts(case: Any, clocks: dict | None = None) -> templates.CaseFacts:
     """What the templates say about `case` (`clocks`: name → (due, state), default the case's rows)."""
     return templates.CaseFacts(
         ref=case.ref,
@@ -39,7 +40,7 @@ def case_facts(case: Case, clocks: dict | None = None) -> templates.CaseFacts:
     )
 
 
-def _wants_la(case: Case) -> bool:
+def _wants_la(case: Any) -> bool:
     """Does the family ask for mediation and consent to the LA being told? (Flags an LA with no
     SEN team email for the team.)"""
     wants_la = case.service == "mediation" and case.wants_mediation == "yes" and case.consent_to_contact_la
@@ -49,50 +50,54 @@ def _wants_la(case: Case) -> bool:
 
 
 def queue_referral_emails(
-    db: Session,
-    case: Case,
-    form: ReferralForm,
-    *,
-    now: datetime,
-    new: bool,
-    known_new: bool = False,
-    clocks: dict | None = None,
+    db: Session, case: Case, form: ReferralForm, *, now: datetime, new: bool, clocks: dict | None = None
 ) -> list:
-    """The outbox rows this referral causes (keys make every one of them once-only; `known_new`:
-    the case's reference was just allocated, so no key can exist — see `queue_email`)."""
+    """The outbox rows this referral causes (keys make every one of them once-only)."""
+    queued = []
+    for email in referral_emails(case, form, now=now, new=new, clocks=clocks):
+        row = queue_email(db, now=now, **email)
+        if row is not None:
+            queued.append(row)
+    return queued
+
+
+def referral_emails(
+    case: Any, form: ReferralForm, *, now: datetime, new: bool, clocks: dict | None = None
+) -> list[dict]:
+    """The emails this referral causes, in order, each as `queue_email`'s arguments (`key`, `kind`,
+    `to`, `subject`, `text`, `html`, `case_id`, `not_before`). `case` is a `Case` or the batched
+    intake's `NewCase` (same attributes); may flag it `la-has-no-sen-email`."""
     settings = get_settings()
     la = case.local_authority
     wants_la = _wants_la(case)
     facts = case_facts(case, clocks)
-    queued = []
+    emails: list[dict] = []
 
-    def queue(key: str, kind: str, to: str, content: tuple[str, str, str], not_before: datetime | None = None) -> None:
+    def add(key: str, kind: str, to: str, content: tuple[str, str, str], not_before: datetime | None = None) -> None:
         subject, text, html = content
-        row = queue_email(
-            db, key=key, kind=kind, to=to, subject=subject, text=text, html=html, now=now, case_id=case.id,
-            not_before=not_before, known_new=known_new,
+        emails.append(
+            {"key": key, "kind": kind, "to": to, "subject": subject, "text": text, "html": html,
+             "case_id": case.id, "not_before": not_before}
         )  # fmt: skip
-        if row is not None:
-            queued.append(row)
 
     if new:
-        queue(
+        add(
             f"ack:{case.ref}",
             "acknowledgement",
             case.requester_email or "",  # never empty at intake (validated); "" is refused by queue_email
             templates.acknowledgement(facts),
             not_before=family_not_before(now, ZoneInfo(settings.timezone)),  # families hear from us 08:00-20:00
         )
-        queue(f"team-new-case:{case.ref}", "team-new-case", settings.team_email, templates.team_new_case(facts))
+        add(f"team-new-case:{case.ref}", "team-new-case", settings.team_email, templates.team_new_case(facts))
     else:
-        queue(
+        add(
             f"team-linked-referral:{form.form_id}",
             "team-linked-referral",
             settings.team_email,
             templates.team_new_case(facts, linked_form=form.form_id),
         )
     if wants_la and la.sen_team_email:
-        queue(
+        add(
             f"la-request:{case.ref}",
             "la-mediation-request",
             la.sen_team_email,
@@ -100,7 +105,7 @@ def queue_referral_emails(
                 facts,
                 requester_name=case.requester_name or "",
                 child_name=case.child_name or "",
-                child_date_of_birth=case.child_date_of_birth,  # type: ignore[arg-type]  # validated at intake
+                child_date_of_birth=case.child_date_of_birth,
             ),
         )
-    return queued
+    return emails

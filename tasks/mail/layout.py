@@ -9,7 +9,8 @@ never in subjects.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+from functools import lru_cache
+from html import escape as _escape
 
 SERVICE_NAME = "SEND Mediation and Disagreement Resolution Service"
 SIGN_OFF = "The mediation team"
@@ -65,6 +66,12 @@ def render_email(
     return "\n".join(text) + "\n", "\n".join(html) + "\n"
 
 
+@lru_cache(maxsize=4096)  # the same few hundred dates, over and over in a batch of emails
 def long_date(d) -> str:
     """'Thursday 24 April 2025' — how dates are written to families."""
     return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+@lru_cache(maxsize=4096)  # the fixed sentences of every template, escaped once
+def escape(text: str) -> str:
+    return _escape(text)

@@ -53,7 +53,7 @@ def queue_email(
     row has `key` (a key naming a case reference it just allocated) — no look-up; should one
     exist after all, the unique key refuses the insert and the caller's transaction fails.
     """
-    values = _row_values(key, kind, to, subject, text, html, case_id, not_before, now)
+    values = outbox_row(key, kind, to, subject, text, html, case_id, not_before, now)
     if not known_new and key in existing_keys(db, (key,)):
         return None
     attached = [OutboxAttachment(filename=a.filename, mime_type=a.mime_type, content=a.content) for a in attachments]
@@ -62,7 +62,7 @@ def queue_email(
     return row
 
 
-def _row_values(
+def outbox_row(
     key: str,
     kind: str,
     to: str,
@@ -73,7 +73,8 @@ def _row_values(
     not_before: datetime | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """The columns of a new pending outbox row (one recipient; its own Message-ID)."""
+    """The columns of a new pending outbox row (one recipient; its own Message-ID): the one way an
+    outbox row is built (`queue_email`, `insert_emails` and the batched intake)."""
     if not to or "," in to or ";" in to:
         raise ValueError("an outbox email has exactly one recipient")
     return {
@@ -98,9 +99,7 @@ def insert_emails(db: Session, emails: Sequence[dict], now: datetime) -> int:
     one bulk INSERT in the caller's transaction. Each of `emails` holds `key`, `kind`, `to`,
     `subject`, `text`, `html`, `case_id`, `not_before`. Returns how many were added."""
     rows = [
-        _row_values(
-            e["key"], e["kind"], e["to"], e["subject"], e["text"], e["html"], e["case_id"], e["not_before"], now
-        )
+        outbox_row(e["key"], e["kind"], e["to"], e["subject"], e["text"], e["html"], e["case_id"], e["not_before"], now)
         for e in emails
     ]
     if rows:
