@@ -81,7 +81,10 @@ def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]):
                 return None
             defaults[name] = default.arg  # type: ignore[attr-defined]
         usable = set(names) <= set(table.c.keys()) and not getattr(compiled, "escaped_bind_names", None)
-        processors = [table.c[name].type._cached_bind_processor(dialect) for name in names] if usable else []
+        # public API: the dialect's own implementation of the column type, and its bind processor
+        processors = (
+            [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names] if usable else []
+        )
         compiled_for[cache_key] = (
             (compiled.string, names, defaults, processors, compiled.positional) if usable else None
         )
