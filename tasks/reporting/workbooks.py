@@ -55,7 +55,11 @@ def reports_folder(out: str | os.PathLike | None = None) -> Path:
 def _write(path: Path, report: MonthlyReport, generated: datetime) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    write_workbook(report, generated, tmp)
+    try:
+        write_workbook(report, generated, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # the sheets are streamed into it: no half-written file left behind
+        raise
     tmp.replace(path)
 
 
