@@ -17,6 +17,7 @@ is first written, in writing order, exactly as openpyxl's cell writer does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
@@ -75,7 +76,7 @@ def _text_cell(ref: str, style: str, value: str) -> str:
         return f'<c r="{ref}"{style}><f>{_escaped(value[1:])}</f><v></v></c>'
     if value in ERROR_CODES:
         return f'<c r="{ref}"{style} t="e"><v>{value}</v></c>'
-    space = ' xml:space="preserve"' if value != value.strip() else ""
+    space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # value != value.strip()
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>'
 
 
@@ -113,6 +114,7 @@ class StreamedWorksheet(WriteOnlyWorksheet):
         self.styles: dict[tuple, Any] = {}  # style key → its cell (number format, font, fill, alignment)
         self._style_attr: dict[tuple, str] = {}  # style key → ' s="N"', registered at its first cell
         self._dated: set[tuple] = set()  # style keys whose format is a date format
+        self._serials: dict[Any, str] = {}  # date → its Excel serial number, as written
         self._out = out
         self._fh: IO[bytes]
         self._writer: StreamWriter | None = None
@@ -178,15 +180,20 @@ class StreamedWorksheet(WriteOnlyWorksheet):
         raise ValueError(f"Cannot convert {value!r} to Excel")
 
     def _styled(self, ref: str, value: Any, key: tuple) -> str:
-        style = self._style_attr.get(key)
-        if value is not None and isinstance(value, TIME_TYPES) and not isinstance(value, bool):
+        t = type(value)
+        if t is date or t is datetime:
             return self._date(ref, value, key)
+        style = self._style_attr.get(key)
         if style is None:
             style = self._register(key)
         if value is None:
             return f'<c r="{ref}"{style} t="n"></c>'
-        if type(value) is str:
+        if t is int or t is float:
+            return f'<c r="{ref}"{style} t="n"><v>{_number(value)}</v></c>'
+        if t is str:
             return _text_cell(ref, style, value)
+        if isinstance(value, TIME_TYPES):
+            return self._date(ref, value, key)
         if isinstance(value, bool):
             return f'<c r="{ref}"{style} t="b"><v>{value:d}</v></c>'
         if isinstance(value, _NUMBERS):
@@ -202,10 +209,15 @@ class StreamedWorksheet(WriteOnlyWorksheet):
                 cell.number_format = get_time_format(type(value))
                 self._style_attr.pop(key, None)
             self._dated.add(key)
-        if getattr(value, "tzinfo", None) is not None:
-            raise TypeError("Excel does not support timezones in datetimes.")
-        style = self._style_attr.get(key) or self._register(key)
-        return f'<c r="{ref}"{style} t="n"><v>{_number(to_excel(value, self.parent.epoch))}</v></c>'
+        style = self._style_attr.get(key)
+        if style is None:
+            style = self._register(key)
+        serial = self._serials.get(value)
+        if serial is None:
+            if getattr(value, "tzinfo", None) is not None:
+                raise TypeError("Excel does not support timezones in datetimes.")
+            serial = self._serials[value] = _number(to_excel(value, self.parent.epoch))
+        return f'<c r="{ref}"{style} t="n"><v>{serial}</v></c>'
 
     def _register(self, key: tuple) -> str:
         cell = self.styles[key]

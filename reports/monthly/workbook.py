@@ -40,7 +40,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from reports.monthly import sheets
 from reports.monthly.cells import HEADER_ROW, Sheet, add_sheet
-from reports.monthly.report import MonthlyReport
+from reports.monthly.report import MonthlyReport, lines_by_la
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _WIDTHS = {
@@ -102,9 +102,10 @@ def write_workbook(report: MonthlyReport, generated_at: datetime, target: str | 
         books.write(sheets.cover, "Cover", "cover", generated_at, print_rows=False)
         books.write(sheets.summary, "Summary", "summary", freeze=f"D{HEADER_ROW + 1}")
         taken = {"cover", "summary", "clocks", "late meetings", "charts"}
+        lines = lines_by_la(report.case_lines)
         for scope in report.by_la:
             title = la_sheet_title(scope.name, taken)
-            books.write(sheets.la_sheet, title, "la", scope, freeze=f"C{HEADER_ROW + 1}")
+            books.write(sheets.la_sheet, title, "la", scope, lines.get(scope.code, ()), freeze=f"C{HEADER_ROW + 1}")
         books.write(sheets.clocks, "Clocks", "clocks", freeze=f"A{HEADER_ROW + 1}")
         books.write(sheets.late, "Late meetings", "late", freeze=f"A{HEADER_ROW + 1}")
         books.write(sheets.charts, "Charts", "charts", print_rows=False)

@@ -77,6 +77,7 @@ def _parts(path: Path) -> dict[str, bytes]:
 def test_the_new_writer_gives_every_cell_the_old_one_gave(drs_env, tmp_path):
     from bench.generate import generate_cases
     from reports.monthly import build_report, for_la
+    from reports.monthly.report import each_la
     from reports.monthly.workbook import write_workbook
     from tasks.db import unit_of_work
     from tasks.deadlines.calendar_source import working_calendar
@@ -90,6 +91,7 @@ def test_the_new_writer_gives_every_cell_the_old_one_gave(drs_env, tmp_path):
         with unit_of_work() as db:
             report = _hostile(build_report(load_report_input(db, month), calendar))
         reports = {"ALL": report, **{s.code: for_la(report, s.code) for s in report.by_la}}
+        assert list(each_la(report)) == list(reports.values())[1:]  # the LAs' reports split in one pass
         for code, one in reports.items():
             old, new = tmp_path / f"old-{month}-{code}.xlsx", tmp_path / f"new-{month}-{code}.xlsx"
             old_write_workbook(one, GENERATED, old)
