@@ -86,12 +86,13 @@ class _Sheets:
 
     def write(self, fill: Callable[..., None], title: str, widths: str, *args: Any, **layout: Any) -> None:
         """Sheet `title` written by `fill(sheet, report, *args)`; `layout`: freeze, print_rows."""
-        sheet = Sheet(add_sheet(self.wb, title, self.archive), _WIDTHS[widths], freeze=layout.get("freeze"))
-        sheet.print_setup(HEADER_ROW if layout.get("print_rows", True) else None)
+        ws = add_sheet(self.wb, title, self.archive)
         try:
+            sheet = Sheet(ws, _WIDTHS[widths], freeze=layout.get("freeze"))
+            sheet.print_setup(HEADER_ROW if layout.get("print_rows", True) else None)
             fill(sheet, self.report, *args)
         finally:
-            sheet.close()
+            ws.close()  # the zip member is closed even on an error (the error, not the zip's, is raised)
 
 
 def write_workbook(report: MonthlyReport, generated_at: datetime, target: str | Path | BinaryIO) -> None:
