@@ -1,22 +1,27 @@
-"""Streamed worksheet writing (openpyxl write-only): rows appended in order, every text through
-the formula-injection guard (`reports.safe_cells`), styles shared, layout set before the rows.
+"""Streamed worksheet writing: rows appended in order, every text through the formula-injection
+guard (`reports.safe_cells`), styles shared, layout set before the rows.
 
-In write-only mode a sheet's column widths, frozen panes and page properties are written before
-its first row, and a row's height with the row: `Sheet` takes them first, then the rows.
+The sheets are openpyxl write-only worksheets whose rows are formatted directly as XML text and
+streamed straight into the workbook's zip archive (`reports.monthly.stream`, issue 14). As in
+openpyxl's write-only mode, a sheet's column widths, frozen panes and page properties are
+written before its first row, and a row's height with the row: `Sheet` takes them first, then
+the rows; `close()` ends the sheet (its filter, merged cells, page setup and charts are written
+then).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zipfile import ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
+from reports.monthly.stream import StreamedWorksheet, Styled
 from reports.safe_cells import safe_text
 
 DATE = "DD/MM/YYYY"
@@ -36,43 +41,6 @@ ALIGN = {
 _PLAIN = (None, None, False, None)
 
 
-class Styled(NamedTuple):
-    """A value to write with a style (the key of one of its sheet's styled cells)."""
-
-    value: Any
-    style: tuple
-
-
-class StreamedWorksheet(WriteOnlyWorksheet):
-    """openpyxl's write-only worksheet, with one reusable cell per style.
-
-    openpyxl writes each cell of a row as soon as the row's generator yields it, and reuses one
-    cell for every plain value; a styled cell handed in would be a new object per value (and go
-    through a failed value conversion first). A `Styled` value reuses its style's cell instead:
-    the same XML, with a fraction of the work."""
-
-    def __init__(self, parent: Any, title: str) -> None:
-        super().__init__(parent, title)
-        self.styles: dict[tuple, Any] = {}
-
-    def _values_to_row(self, values: Iterable[Any], row_idx: int) -> Iterator[Any]:
-        plain = WriteOnlyCell(self)
-        for col_idx, value in enumerate(values, 1):
-            if value is None:
-                continue
-            if type(value) is Styled:
-                cell = self.styles[value.style]
-                cell.value = value.value
-            else:
-                cell = plain
-                cell.value = value
-            cell.column = col_idx
-            cell.row = row_idx
-            yield cell
-            if cell is plain and plain.has_style:  # a plain date takes a date format: not the next value's
-                plain = WriteOnlyCell(self)
-
-
 def _styled_cell(ws: StreamedWorksheet, key: tuple) -> Any:
     fmt, font, fill, align = key
     cell = WriteOnlyCell(ws)
@@ -87,10 +55,17 @@ def _styled_cell(ws: StreamedWorksheet, key: tuple) -> Any:
     return cell
 
 
-def add_sheet(wb: Workbook, title: str) -> StreamedWorksheet:
-    """A new streamed sheet at the end of write-only workbook `wb` (what `wb.create_sheet` does)."""
+def add_sheet(wb: Workbook, title: str, archive: ZipFile | None = None) -> StreamedWorksheet:
+    """A new streamed sheet at the end of write-only workbook `wb` (what `wb.create_sheet` does).
+
+    With `archive` (the zip the workbook is being written to) the sheet's part is streamed
+    straight into it: close each sheet before the next one is added, and all before the rest of
+    the workbook is written. Without, it goes to a temporary file that `wb.save` copies."""
     ws = StreamedWorksheet(parent=wb, title=title)
     wb._add_sheet(ws)
+    if archive is not None:
+        ws._id = len(wb._sheets)  # the part's number, as openpyxl's writer will number it
+        ws._out = archive.open(ws.path[1:], "w")
     return ws
 
 
@@ -135,6 +110,10 @@ class Sheet:
         if key not in self.ws.styles:
             self.ws.styles[key] = _styled_cell(self.ws, key)
         return Styled(value, key)
+
+    def close(self) -> None:
+        """End the sheet: its filter, merged cells, page setup and charts are written now."""
+        self.ws.close()
 
     def row(self, *values: Any, height: float | None = None) -> int:
         """Append a row (styled or plain values, text guarded); returns its number."""

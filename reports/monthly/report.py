@@ -5,15 +5,17 @@
 for the month and for the financial year to date, overall and per local authority, each a
 `Figure` with its **count and denominator** so a commissioner can check it, plus the case list,
 the clocks due in the month and the late first meetings with their breach reasons.
-`for_la(report, code)` is one LA's report, taken from the whole one (nothing is computed twice).
+`for_la(report, code)` is one LA's report, taken from the whole one (nothing is computed twice);
+`each_la(report)` gives them all, the lines split by LA in one pass.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from models.domain.calendar import WorkingCalendar
 from reports.monthly.facts import CaseFacts
@@ -148,6 +150,29 @@ def for_la(report: MonthlyReport, code: str) -> MonthlyReport:
         late_meetings=tuple(line for line in report.late_meetings if line.la_code == code),
         single_la=True,
     )
+
+
+def lines_by_la(lines: Iterable[Any]) -> dict[str, list[Any]]:
+    """Lines (case, clock or late-meeting lines) split by their LA's code in one pass, in order."""
+    split: dict[str, list[Any]] = defaultdict(list)
+    for line in lines:
+        split[line.la_code].append(line)
+    return split
+
+
+def each_la(report: MonthlyReport) -> Iterator[MonthlyReport]:
+    """`for_la(report, code)` for every LA of `report`, in order, the lines split in one pass."""
+    cases, clocks, late = (lines_by_la(x) for x in (report.case_lines, report.clock_lines, report.late_meetings))
+    for scope in report.by_la:
+        yield replace(
+            report,
+            scope=scope,
+            by_la=(scope,),
+            case_lines=tuple(cases.get(scope.code, ())),
+            clock_lines=tuple(clocks.get(scope.code, ())),
+            late_meetings=tuple(late.get(scope.code, ())),
+            single_la=True,
+        )
 
 
 def headline_kpis(report: MonthlyReport) -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ from models.domain.clock_labels import clock_title
 from reports.monthly.cells import DATE, DATETIME, GBP, HEADER_ROW, PERCENT, Sheet
 from reports.monthly.kpi import Figure
 from reports.monthly.kpis import DEFINITIONS
+from reports.monthly.lines import CaseLine
 from reports.monthly.report import MonthlyReport, ScopeFigures
 
 SUMMARY_HEADER = (
@@ -115,7 +116,8 @@ def summary(s: Sheet, report: MonthlyReport) -> None:
     s.filter(HEADER_ROW, len(SUMMARY_HEADER), s.next_row - 1)
 
 
-def la_sheet(s: Sheet, report: MonthlyReport, scope: ScopeFigures) -> None:
+def la_sheet(s: Sheet, report: MonthlyReport, scope: ScopeFigures, case_lines: Sequence[CaseLine]) -> None:
+    """One LA's sheet; `case_lines`: its lines of `report.case_lines` (in order)."""
     s.title(f"{scope.name}: {month_title(report)} and the year to date", f"ONS code {scope.code}")
     s.skip_to(HEADER_ROW)
     s.header(LA_HEADER)
@@ -124,7 +126,7 @@ def la_sheet(s: Sheet, report: MonthlyReport, scope: ScopeFigures) -> None:
     s.skip_to(s.next_row + 1)
     s.row(s.cell(f"Cases active in {month_title(report)} (by reference)", bold=True))
     case_header = s.header(CASE_HEADER)
-    for line in (c for c in report.case_lines if c.la_code == scope.code):
+    for line in case_lines:
         values = (
             line.ref,
             line.service,

@@ -19,25 +19,28 @@ any other LA is in its input, so nothing can leak. Percentages are numbers forma
 (blank when the denominator is 0), money is pounds with a `£` format computed from pence,
 dates are dates. Every text cell goes through `reports.safe_cells` (formula-injection guard).
 
-openpyxl's write-only mode streams each sheet's rows to the file as they are appended, so a
-workbook of any size is never held in memory cell by cell.
+Each sheet's rows are streamed into the file's zip archive as they are appended
+(`reports.monthly.stream`), so a workbook of any size is never held in memory cell by cell;
+the rest of the file (styles, workbook part, charts) is written by openpyxl.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.writer.excel import ExcelWriter
 
 from reports.monthly import sheets
 from reports.monthly.cells import HEADER_ROW, Sheet, add_sheet
-from reports.monthly.report import MonthlyReport
+from reports.monthly.report import MonthlyReport, lines_by_la
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _WIDTHS = {
@@ -61,31 +64,58 @@ def la_sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def _sheet(wb: Workbook, title: str, widths: str, *, freeze: str | None = None, print_rows: bool = True) -> Sheet:
-    sheet = Sheet(add_sheet(wb, title), _WIDTHS[widths], freeze=freeze)
-    sheet.print_setup(HEADER_ROW if print_rows else None)
-    return sheet
+class _StreamedExcelWriter(ExcelWriter):
+    """openpyxl's writer for the parts around the sheets: each sheet's part is already in the
+    archive (streamed and closed), so only its drawing and relationships are taken here."""
+
+    def write_worksheet(self, ws: Any) -> None:
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        ws._rels = ws._writer._rels
+        self.manifest.append(ws)
+
+
+class _Sheets:
+    """The sheets of one workbook, each streamed into `archive` and closed before the next."""
+
+    def __init__(self, report: MonthlyReport, archive: ZipFile) -> None:
+        self.wb = Workbook(write_only=True)
+        self.report = report
+        self.archive = archive
+
+    def write(self, fill: Callable[..., None], title: str, widths: str, *args: Any, **layout: Any) -> None:
+        """Sheet `title` written by `fill(sheet, report, *args)`; `layout`: freeze, print_rows."""
+        ws = add_sheet(self.wb, title, self.archive)
+        try:
+            sheet = Sheet(ws, _WIDTHS[widths], freeze=layout.get("freeze"))
+            sheet.print_setup(HEADER_ROW if layout.get("print_rows", True) else None)
+            fill(sheet, self.report, *args)
+        finally:
+            ws.close()  # the zip member is closed even on an error (the error, not the zip's, is raised)
 
 
 def write_workbook(report: MonthlyReport, generated_at: datetime, target: str | Path | BinaryIO) -> None:
     """Write the report as .xlsx to `target` (a path or a binary file). `generated_at` is shown
     (local time, without its zone) on the cover."""
-    wb = Workbook(write_only=True)
-    sheets.cover(_sheet(wb, "Cover", "cover", print_rows=False), report, generated_at)
-    sheets.summary(_sheet(wb, "Summary", "summary", freeze=f"D{HEADER_ROW + 1}"), report)
-    taken = {"cover", "summary", "clocks", "late meetings", "charts"}
-    for scope in report.by_la:
-        title = la_sheet_title(scope.name, taken)
-        sheets.la_sheet(_sheet(wb, title, "la", freeze=f"C{HEADER_ROW + 1}"), report, scope)
-    sheets.clocks(_sheet(wb, "Clocks", "clocks", freeze=f"A{HEADER_ROW + 1}"), report)
-    sheets.late(_sheet(wb, "Late meetings", "late", freeze=f"A{HEADER_ROW + 1}"), report)
-    sheets.charts(_sheet(wb, "Charts", "charts", print_rows=False), report)
-    # fixed document times: the same figures give the same file contents apart from the cover
-    # (`Workbook.save` would stamp "modified" with the clock; its writer, called directly, does not)
-    wb.properties.created = wb.properties.modified = generated_at.replace(tzinfo=None, microsecond=0)
-    wb.properties.creator = "drs-flows"
     with ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(wb, archive).save()
+        books = _Sheets(report, archive)
+        books.write(sheets.cover, "Cover", "cover", generated_at, print_rows=False)
+        books.write(sheets.summary, "Summary", "summary", freeze=f"D{HEADER_ROW + 1}")
+        taken = {"cover", "summary", "clocks", "late meetings", "charts"}
+        lines = lines_by_la(report.case_lines)
+        for scope in report.by_la:
+            title = la_sheet_title(scope.name, taken)
+            books.write(sheets.la_sheet, title, "la", scope, lines.get(scope.code, ()), freeze=f"C{HEADER_ROW + 1}")
+        books.write(sheets.clocks, "Clocks", "clocks", freeze=f"A{HEADER_ROW + 1}")
+        books.write(sheets.late, "Late meetings", "late", freeze=f"A{HEADER_ROW + 1}")
+        books.write(sheets.charts, "Charts", "charts", print_rows=False)
+        # fixed document times: the same figures give the same file contents apart from the cover
+        # (`Workbook.save` would stamp "modified" with the clock; its writer, called directly, does not)
+        wb = books.wb
+        wb.properties.created = wb.properties.modified = generated_at.replace(tzinfo=None, microsecond=0)
+        wb.properties.creator = "drs-flows"
+        _StreamedExcelWriter(wb, archive).write_data()
 
 
 def render_workbook(report: MonthlyReport, generated_at: datetime) -> bytes:

@@ -51,6 +51,19 @@ TRIGGER_EVENT = {
 CHUNK = 5_000  # case ids per `IN (...)` (SQLite binds at most 32,766 parameters)
 
 
+class _Shared:
+    """One object per distinct text or date value read (a case's reference, an LA code, an event
+    name, a day): rows then hold references to them, not a copy per row — the month's rows take
+    about half the memory. Values are unchanged (equal, same type)."""
+
+    def __init__(self) -> None:
+        self.values: dict[Any, Any] = {}
+
+    def rows(self, result: Iterable[Any]) -> list[tuple]:
+        share = self.values.setdefault
+        return [tuple(share(v, v) if type(v) is str or type(v) is date else v for v in row) for row in result]
+
+
 def _instants(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC instants from the day before `first` to the end of the day after `last` (any UK offset)."""
     return (
@@ -96,9 +109,9 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[i : i + CHUNK]
 
 
-def _by_cases(db: Session, query: Any, column: Any, ids: set[int]) -> list[Any]:
-    """Rows of `query` for the cases `ids`, `CHUNK` ids per statement."""
-    return [row for chunk in _chunks(ids) for row in db.execute(query.where(column.in_(chunk)))]
+def _by_cases(db: Session, query: Any, column: Any, ids: set[int], shared: _Shared) -> list[Any]:
+    """Rows of `query` for the cases `ids`, `CHUNK` ids per statement (values shared)."""
+    return [row for chunk in _chunks(ids) for row in shared.rows(db.execute(query.where(column.in_(chunk))))]
 
 
 def _case_la() -> Any:
@@ -109,17 +122,17 @@ def _case_la() -> Any:
     )
 
 
-def load_cases(db: Session, p: Periods, relevant: set[int]) -> tuple[CaseRow, ...]:
+def load_cases(db: Session, p: Periods, relevant: set[int], shared: _Shared) -> tuple[CaseRow, ...]:
     """Cases received in the year to date, and every relevant case."""
     query = select(
         Case.id, Case.ref, LocalAuthority.code, Case.service, Case.decision_type, Case.received_on, Case.status
     ).join(LocalAuthority, Case.la_id == LocalAuthority.id)
-    rows = {r[0]: r for r in db.execute(query.where(Case.received_on.between(p.ytd_start, p.month_end)))}
-    rows.update((r[0], r) for r in _by_cases(db, query, Case.id, relevant - rows.keys()))
+    rows = {r[0]: r for r in shared.rows(db.execute(query.where(Case.received_on.between(p.ytd_start, p.month_end))))}
+    rows.update((r[0], r) for r in _by_cases(db, query, Case.id, relevant - rows.keys(), shared))
     return tuple(sorted((CaseRow(*r[1:]) for r in rows.values()), key=lambda c: c.ref))
 
 
-def load_events(db: Session, case_la: Any, relevant: set[int]) -> list[Any]:
+def load_events(db: Session, case_la: Any, relevant: set[int], shared: _Shared) -> list[Any]:
     """Every event of the relevant cases: (case id, ref, LA, event, on, cert type, detail, id)."""
     query = select(
         case_la.c.id,
@@ -131,11 +144,11 @@ def load_events(db: Session, case_la: Any, relevant: set[int]) -> list[Any]:
         CaseEvent.detail,
         CaseEvent.id,
     ).join(case_la, CaseEvent.case_id == case_la.c.id)
-    return sorted(_by_cases(db, query, CaseEvent.case_id, relevant), key=lambda r: (r[1], r[4], r[7]))
+    return sorted(_by_cases(db, query, CaseEvent.case_id, relevant, shared), key=lambda r: (r[1], r[4], r[7]))
 
 
 def load_certificates(
-    db: Session, case_la: Any, relevant: set[int], raw_events: list[Any]
+    db: Session, case_la: Any, relevant: set[int], raw_events: list[Any], shared: _Shared
 ) -> tuple[CertificateRow, ...]:
     """Issued certificates of the relevant cases: rows of `certificates` (status issued), plus
     `certificate-issued` events no row matches (case, type, date) — their trigger is the latest
@@ -150,7 +163,7 @@ def load_certificates(
         Certificate.status,
         Certificate.id,
     ).join(case_la, Certificate.case_id == case_la.c.id)
-    rows = sorted(_by_cases(db, query, Certificate.case_id, relevant), key=lambda r: r[7])
+    rows = sorted(_by_cases(db, query, Certificate.case_id, relevant, shared), key=lambda r: r[7])
     out = [CertificateRow(*r[1:6]) for r in rows if r[6] == "issued"]
     known = {(r[0], r[3], r[4]) for r in rows}
     by_case: dict[int, list] = defaultdict(list)
@@ -166,7 +179,7 @@ def load_certificates(
     return tuple(sorted(out, key=lambda c: (c.issued_on, c.ref, c.type)))
 
 
-def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int]) -> tuple[SessionRow, ...]:
+def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int], shared: _Shared) -> tuple[SessionRow, ...]:
     """Every meeting of the relevant cases, and every meeting due or with an outcome in the year to date."""
     s = MediationSession
     query = select(
@@ -182,8 +195,8 @@ def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int]) -> 
     ).join(case_la, s.case_id == case_la.c.id)
     year = (p.ytd_start, p.month_end)
     dated = query.where(or_(s.start_at.between(*_instants(*year)), s.outcome_on.between(*year)))
-    rows = {r[0]: r for r in db.execute(dated)}
-    rows.update((r[0], r) for r in _by_cases(db, query, s.case_id, relevant))
+    rows = {r[0]: r for r in shared.rows(db.execute(dated))}
+    rows.update((r[0], r) for r in _by_cases(db, query, s.case_id, relevant, shared))
     tz = local_tz()
     return tuple(
         SessionRow(ref, la, start.astimezone(tz).date(), status, by, at.astimezone(tz).date() if at else None, out, on)
@@ -191,7 +204,7 @@ def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int]) -> 
     )
 
 
-def load_clocks(db: Session, case_la: Any, p: Periods) -> tuple[ClockRow, ...]:
+def load_clocks(db: Session, case_la: Any, p: Periods, shared: _Shared) -> tuple[ClockRow, ...]:
     """Clocks due in the month, and agreement follow-ups due in the year to date."""
     wanted = or_(Clock.due >= p.month_start, Clock.name.like("agreement\\_%", escape="\\"))
     query = (
@@ -209,10 +222,10 @@ def load_clocks(db: Session, case_la: Any, p: Periods) -> tuple[ClockRow, ...]:
         .where(Clock.due.between(p.ytd_start, p.month_end), wanted)
         .order_by(case_la.c.ref, Clock.name)
     )
-    return tuple(ClockRow(*row) for row in db.execute(query))
+    return tuple(ClockRow(*row) for row in shared.rows(db.execute(query)))
 
 
-def load_claims(db: Session, case_la: Any, p: Periods) -> tuple[ClaimRow, ...]:
+def load_claims(db: Session, case_la: Any, p: Periods, shared: _Shared) -> tuple[ClaimRow, ...]:
     """Claim lines imported in the year to date."""
     c = ExpenseClaim
     query = (
@@ -224,7 +237,7 @@ def load_claims(db: Session, case_la: Any, p: Periods) -> tuple[ClaimRow, ...]:
     tz = local_tz()
     return tuple(
         ClaimRow(ref, la, at.astimezone(tz).date(), day, status, pence)
-        for ref, la, at, day, status, pence in db.execute(query)
+        for ref, la, at, day, status, pence in shared.rows(db.execute(query))
     )
 
 
@@ -235,16 +248,17 @@ def load_report_input(db: Session, month: str) -> ReportInput:
     las = tuple(LaInfo(code, name) for code, name in db.execute(las_query))
     relevant = relevant_cases(db, p)
     case_la = _case_la()
-    raw_events = load_events(db, case_la, relevant)
+    shared = _Shared()
+    raw_events = load_events(db, case_la, relevant, shared)
     return ReportInput(
         month=month,
         las=las,
-        cases=load_cases(db, p, relevant),
+        cases=load_cases(db, p, relevant, shared),
         events=tuple(EventRow(r[1], r[2], r[3], r[4], r[5], r[6] or None) for r in raw_events),
-        certificates=load_certificates(db, case_la, relevant, raw_events),
-        sessions=load_sessions(db, case_la, p, relevant),
-        clocks=load_clocks(db, case_la, p),
-        claims=load_claims(db, case_la, p),
+        certificates=load_certificates(db, case_la, relevant, raw_events, shared),
+        sessions=load_sessions(db, case_la, p, relevant, shared),
+        clocks=load_clocks(db, case_la, p, shared),
+        claims=load_claims(db, case_la, p, shared),
     )
 
 

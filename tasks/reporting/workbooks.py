@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reports.monthly.report import MonthlyReport, build_report, for_la, headline_kpis
+from reports.monthly.report import MonthlyReport, build_report, each_la, headline_kpis
 from reports.monthly.workbook import write_workbook
 from tasks.deadlines.calendar_source import working_calendar
 from tasks.operations import progress
@@ -55,7 +55,11 @@ def reports_folder(out: str | os.PathLike | None = None) -> Path:
 def _write(path: Path, report: MonthlyReport, generated: datetime) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    write_workbook(report, generated, tmp)
+    try:
+        write_workbook(report, generated, tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # the sheets are streamed into it: no half-written file left behind
+        raise
     tmp.replace(path)
 
 
@@ -67,10 +71,11 @@ def write_monthly_workbooks(month: str, now: datetime, out: str | None = None) -
     full = folder / f"drs-monthly-{month}.xlsx"
     _write(full, report, generated)
     la_paths: dict[str, str] = {}
-    for scope in progress.counted(report.by_la):
-        path = folder / f"drs-monthly-{month}-{scope.code}.xlsx"
-        _write(path, for_la(report, scope.code), generated)
-        la_paths[scope.code] = str(path)
+    for one in progress.counted(each_la(report), total=len(report.by_la)):
+        code = one.scope.code
+        path = folder / f"drs-monthly-{month}-{code}.xlsx"
+        _write(path, one, generated)
+        la_paths[code] = str(path)
     return Workbooks(
         month=month,
         month_from=report.month_start.isoformat(),

@@ -1,0 +1,160 @@
+"""Streamed worksheet writing (openpyxl write-only): rows appended in order, every text through
+the formula-injection guard (`reports.safe_cells`), styles shared, layout set before the rows.
+
+In write-only mode a sheet's column widths, frozen panes and page properties are written before
+its first row, and a row's height with the row: `Sheet` takes them first, then the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reports.safe_cells import safe_text
+
+DATE = "DD/MM/YYYY"
+DATETIME = "DD/MM/YYYY HH:MM"
+PERCENT = "0.0%"
+GBP = '"£"#,##0.00'
+HEADER_ROW = 4
+
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
+ALIGN = {
+    "wrap-top": Alignment(wrap_text=True, vertical="top"),
+    "top": Alignment(vertical="top"),
+    "left": Alignment(horizontal="left"),
+}
+_PLAIN = (None, None, False, None)
+
+
+class Styled(NamedTuple):
+    """A value to write with a style (the key of one of its sheet's styled cells)."""
+
+    value: Any
+    style: tuple
+
+
+class StreamedWorksheet(WriteOnlyWorksheet):
+    """openpyxl's write-only worksheet, with one reusable cell per style.
+
+    openpyxl writes each cell of a row as soon as the row's generator yields it, and reuses one
+    cell for every plain value; a styled cell handed in would be a new object per value (and go
+    through a failed value conversion first). A `Styled` value reuses its style's cell instead:
+    the same XML, with a fraction of the work."""
+
+    def __init__(self, parent: Any, title: str) -> None:
+        super().__init__(parent, title)
+        self.styles: dict[tuple, Any] = {}
+
+    def _values_to_row(self, values: Iterable[Any], row_idx: int) -> Iterator[Any]:
+        plain = WriteOnlyCell(self)
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if type(value) is Styled:
+                cell = self.styles[value.style]
+                cell.value = value.value
+            else:
+                cell = plain
+                cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+            if cell is plain and plain.has_style:  # a plain date takes a date format: not the next value's
+                plain = WriteOnlyCell(self)
+
+
+def _styled_cell(ws: StreamedWorksheet, key: tuple) -> Any:
+    fmt, font, fill, align = key
+    cell = WriteOnlyCell(ws)
+    if fmt:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+    if fill:
+        cell.fill = HEAD_FILL
+    if align:
+        cell.alignment = ALIGN[align]
+    return cell
+
+
+def add_sheet(wb: Workbook, title: str) -> StreamedWorksheet:
+    """A new streamed sheet at the end of write-only workbook `wb` (what `wb.create_sheet` does)."""
+    ws = StreamedWorksheet(parent=wb, title=title)
+    wb._add_sheet(ws)
+    return ws
+
+
+class Sheet:
+    """One streamed worksheet: `row(...)` appends the next row; `skip_to(n)` leaves rows empty."""
+
+    def __init__(self, ws: StreamedWorksheet, widths: Iterable[float], *, freeze: str | None = None) -> None:
+        self.ws = ws
+        self.next_row = 1
+        for column, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(column)].width = width
+        if freeze:
+            ws.freeze_panes = freeze
+
+    def print_setup(self, header_row: int | None) -> None:
+        """Landscape A4, fitted to one page wide; `header_row` repeated on every printed page."""
+        if header_row is not None:
+            self.ws.print_title_rows = f"{header_row}:{header_row}"
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    def cell(
+        self,
+        value: Any,
+        fmt: str | None = None,
+        *,
+        bold: bool = False,
+        font: Font | None = None,
+        fill: bool = False,
+        align: str | None = None,
+    ) -> Any:
+        """A cell: text through the guard (never a formula), numbers and dates as values with `fmt`."""
+        text = isinstance(value, str)
+        if text:
+            value = safe_text(value)
+        key = (None if text else fmt, font or (BOLD if bold else None), fill, align)
+        if key == _PLAIN:
+            return value  # plain text (guarded), a number or None: written as a value
+        if key not in self.ws.styles:
+            self.ws.styles[key] = _styled_cell(self.ws, key)
+        return Styled(value, key)
+
+    def row(self, *values: Any, height: float | None = None) -> int:
+        """Append a row (styled or plain values, text guarded); returns its number."""
+        if height is not None:
+            self.ws.row_dimensions[self.next_row].height = height
+        self.ws.append([safe_text(v) if type(v) is str else v for v in values])
+        self.next_row += 1
+        return self.next_row - 1
+
+    def skip_to(self, row: int) -> None:
+        while self.next_row < row:
+            self.row()
+
+    def header(self, names: Sequence[str]) -> int:
+        """A header row: bold on a tinted fill, wrapped, two lines high."""
+        return self.row(*(self.cell(n, bold=True, fill=True, align="wrap-top") for n in names), height=30)
+
+    def title(self, title: str, subtitle: str) -> None:
+        self.row(self.cell(title, font=TITLE))
+        self.row(subtitle)
+
+    def filter(self, first_row: int, columns: int, last_row: int) -> None:
+        self.ws.auto_filter.ref = f"A{first_row}:{get_column_letter(columns)}{max(last_row, first_row)}"
