@@ -2,7 +2,8 @@
 
 1. `reopen_not_yet_missed` — clocks marked missed by a later-dated run are recomputed for today.
 2. `_mark_missed` — one UPDATE: open clocks whose target is before today become `missed`.
-3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs.
+3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs,
+   narrowed to the clocks that can alert or be in the digest today (`tasks.deadlines.window`).
 4. `tasks.deadlines.alert_queue.queue_alerts` — `models.domain.alerts.alerts_due` decides;
    outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`; keys already queued are
    found set-based and only the new alerts are rendered (issue 14).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
 from sqlalchemy import and_, select, update
@@ -28,6 +29,7 @@ from models.domain.calendar import WorkingCalendar
 from tasks.db import unit_of_work
 from tasks.deadlines import alert_queue
 from tasks.deadlines.due_certificates import needs_certificate
+from tasks.deadlines.window import alert_window
 
 
 class RunCalendar(WorkingCalendar):
@@ -127,16 +129,21 @@ def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> S
     with unit_of_work() as db:
         reopened = reopen_not_yet_missed(db, today, now)
         marked = _mark_missed(db, today)
-        clocks = watched_clocks(today, policy, db=db)
+        clocks = watched_clocks(today, policy, db=db, calendar=calendar)
         alerts = alerts_due(clocks, today, calendar, policy)
         queued = alert_queue.queue_alerts(alerts, now, policy, db=db)
         db.commit()
     return SweepResult(reopened, marked, tuple(clocks), tuple(alerts), queued)
 
 
-def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> list[WatchedClock]:
-    """Open or missed clocks with a target from `missed_lookback_days` ago to `horizon_days` ahead,
-    with their case's reference, LA and certificate state — one query using `(state, target)`."""
+def watched_clocks(
+    today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None, calendar: WorkingCalendar | None = None
+) -> list[WatchedClock]:
+    """The clocks that can alert or be in the digest on `today` (`tasks.deadlines.window`: open or
+    missed, a target from `missed_lookback_days` ago to `horizon_days` ahead, narrowed to what the
+    rules can act on), with their case's reference, LA and certificate state — one query using
+    `(state, target)`."""
+    window = alert_window(today, calendar or run_calendar(), policy)
     cert = aliased(Clock)
     stmt = (
         select(
@@ -160,12 +167,7 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -
         .join(Case, Case.id == Clock.case_id)
         .join(LocalAuthority, LocalAuthority.id == Case.la_id)
         .outerjoin(cert, and_(cert.case_id == Clock.case_id, cert.name == "certificate_due"))
-        .where(
-            Clock.state.in_(("open", "missed")),
-            Clock.target >= today - timedelta(days=policy.missed_lookback_days),
-            Clock.target <= today + timedelta(days=policy.horizon_days),
-            Case.status != "closed",
-        )
+        .where(window.where(today), Case.status != "closed")
         .order_by(Clock.target, Case.ref, Clock.name)
     )
     with nullcontext(db) if db is not None else unit_of_work() as session:  # the caller's transaction, or its own
