@@ -17,8 +17,8 @@ The steps, in order:
 4. `sweep` (`tasks.deadlines.sweep`): missed clocks marked, today's alerts decided and queued once —
    one transaction.
 5. `queue_digest` (`tasks.deadlines.digest`): the team's digest, key `digest:<date>`, with the job
-   history at its foot (`job_history`, read from the Prefect API by the caller: the digest says
-   so when the API cannot be reached).
+   history at its foot (`job_history`, read from the Prefect API — only when the digest is written —
+   the digest says so when the API cannot be reached).
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ def run(
         certificates = step(issue_due_certificates, today, now)
         swept = step(sweep, today, now, policy)
         rows = step(_digest_rows, swept.clocks, today, policy)
-        extra = tuple(job_history(now)) if job_history is not None else ()
+        # the job history is read (from the Prefect API) only when the digest is written
+        extra = _history_of(job_history, now) if job_history is not None else ()
         digest_queued = step(queue_digest, today, now, list(rows), extra, policy)
     return MonitorSummary(
         today=today,
@@ -137,6 +138,12 @@ def run(
         digest=rows,
         skipped=SKIPPED_WITHOUT_PREFECT,
     )
+
+
+def _history_of(job_history: JobHistory, now: datetime) -> Callable[[], tuple[str, ...]]:
+    """The digest's foot, read when asked for (`queue_digest` asks only when it writes the digest:
+    not on a second run the same day, nor on a day off)."""
+    return lambda: tuple(job_history(now))
 
 
 def _digest_rows(clocks, today: date, policy: AlertPolicy) -> tuple[DigestRow, ...]:
