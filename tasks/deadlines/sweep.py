@@ -15,12 +15,13 @@ failed run) never sends anything twice.
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import String, and_, select, type_coerce, update
 from sqlalchemy.orm import aliased
 
 from models.db import Case, Clock, LocalAuthority
@@ -29,7 +30,7 @@ from models.domain.calendar import WorkingCalendar
 from tasks.db import unit_of_work
 from tasks.deadlines import alert_queue
 from tasks.deadlines.due_certificates import needs_certificate
-from tasks.deadlines.window import alert_window
+from tasks.deadlines.window import alert_window, missed_alert_queued
 
 
 class RunCalendar(WorkingCalendar):
@@ -129,8 +130,9 @@ def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> S
     with unit_of_work() as db:
         reopened = reopen_not_yet_missed(db, today, now)
         marked = _mark_missed(db, today)
-        clocks = watched_clocks(today, policy, db=db, calendar=calendar)
+        clocks, known = _watched_and_queued(today, policy, db, calendar)
         alerts = alerts_due(clocks, today, calendar, policy)
+        db.info[alert_queue.KNOWN_QUEUED] = known  # read by queue_alerts: not looked up again
         queued = alert_queue.queue_alerts(alerts, now, policy, db=db)
         db.commit()
     return SweepResult(reopened, marked, tuple(clocks), tuple(alerts), queued)
@@ -143,7 +145,16 @@ def watched_clocks(
     missed, a target from `missed_lookback_days` ago to `horizon_days` ahead, narrowed to what the
     rules can act on), with their case's reference, LA and certificate state — one query using
     `(state, target)`."""
-    window = alert_window(today, calendar or run_calendar(), policy)
+    with nullcontext(db) if db is not None else unit_of_work() as session:  # the caller's transaction, or its own
+        return _watched_and_queued(today, policy, session, calendar or run_calendar())[0]
+
+
+def _watched_and_queued(
+    today: date, policy: AlertPolicy, db, calendar: WorkingCalendar
+) -> tuple[list[WatchedClock], frozenset[str]]:
+    """`watched_clocks`, and the outbox keys of the `missed` alerts of those clocks already queued
+    (`tasks.deadlines.window.missed_alert_queued`), from the same query."""
+    window = alert_window(today, calendar, policy)
     cert = aliased(Clock)
     stmt = (
         select(
@@ -159,10 +170,11 @@ def watched_clocks(
             Case.ref,
             Case.service,
             Case.decision_type,
-            Case.sections,
+            type_coerce(Case.sections, String),  # decoded only when needed (`_settled_without_clock`)
             Case.appeal_lodged,
             LocalAuthority.code,
             cert.state.label("cert_state"),
+            *missed_alert_queued(today),
         )
         .join(Case, Case.id == Clock.case_id)
         .join(LocalAuthority, LocalAuthority.id == Case.la_id)
@@ -170,33 +182,41 @@ def watched_clocks(
         .where(window.where(today), Case.status != "closed")
         .order_by(Clock.target, Case.ref, Clock.name)
     )
-    with nullcontext(db) if db is not None else unit_of_work() as session:  # the caller's transaction, or its own
-        return [_watched(r) for r in session.execute(stmt)]
+    rows = db.connection().execute(stmt).all()  # Core rows: no ORM row handling
+    known = frozenset(key for r in rows for key in r[16:] if key is not None)
+    return [_watched(r) for r in rows], known
 
 
 @lru_cache(maxsize=4096)
-def _needs_certificate(service: str, decision_type: str | None, sections: tuple[str, ...]) -> bool:
-    return needs_certificate(service, decision_type, sections)
+def _settled_without_clock(service: str, decision_type: str | None, sections: str | tuple) -> bool:
+    """A case with no `certificate_due` clock: settled when it needs no certificate. `sections` as
+    the driver gives the JSON column: its text (SQLite; decoded here, once per distinct value) or
+    the decoded list (PostgreSQL, as a tuple)."""
+    values = json.loads(sections) if isinstance(sections, str) else sections
+    return not needs_certificate(service, decision_type, tuple(values or ()))
 
 
 def _watched(r) -> WatchedClock:
+    """A row of `watched_clocks` (its columns in order) as the rules' `WatchedClock`."""
+    case_id, name, due, target, state, owner, level, started_on, note, ref, service, decision, sections = r[:13]
+    appeal_lodged, la_code, cert_state = r[13:16]
     settled = (
-        r.cert_state in ("met", "not_applicable")
-        if r.cert_state is not None
-        else not _needs_certificate(r.service, r.decision_type, tuple(r.sections or ()))
+        cert_state in ("met", "not_applicable")
+        if cert_state is not None
+        else _settled_without_clock(service, decision, sections if isinstance(sections, str) else tuple(sections or ()))
     )
     return WatchedClock(
-        case_ref=r.ref,
-        la_code=r.code,
-        name=r.name,
-        due=r.due,
-        target=r.target,
-        state=r.state,
-        owner=r.owner,
-        level=r.level,
-        started_on=r.started_on,
-        note=r.note or "",
-        case_id=r.case_id,
+        case_ref=ref,
+        la_code=la_code,
+        name=name,
+        due=due,
+        target=target,
+        state=state,
+        owner=owner,
+        level=level,
+        started_on=started_on,
+        note=note or "",
+        case_id=case_id,
         certificate_settled=settled,
-        appeal_lodged=bool(r.appeal_lodged),
+        appeal_lodged=bool(appeal_lodged),
     )

@@ -27,10 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import String, and_, case, cast, exists, or_
 
-from models.db import Clock
-from models.domain.alerts import AlertPolicy
+from models.db import Case, Clock, OutboxEmail
+from models.domain.alerts import LA, MISSED, TEAM, AlertPolicy
 from models.domain.calendar import WorkingCalendar
 
 APPEAL_DEADLINE = "appeal_deadline"
@@ -76,3 +76,23 @@ def alert_window(today: date, calendar: WorkingCalendar, policy: AlertPolicy) ->
         ),
         told=tuple(sorted(policy.team_owners | policy.la_owners)),
     )
+
+
+def missed_alert_queued(today: date) -> list:
+    """Two columns for the window query: for a clock missed before `today`, the outbox key of its
+    `missed` alert to the team, then to the LA, when that key is already in the outbox (else NULL).
+
+    At national scale ≈ 28,000 of a day's ≈ 34,000 alerts are `missed` alerts queued on an earlier
+    day; SQL finds them in the same query (one probe of the unique key each) instead of tens of
+    `IN (...)` look-ups from Python. The key is written as `models.domain.alerts.alert_key` writes
+    it (`alert:<ref>:<clock>:missed:<target>:<audience>`) and only a key that IS in the outbox is
+    returned: `tasks.deadlines.alert_queue` looks up every key not returned as before, so a key
+    written differently here (another date style on PostgreSQL, say) only costs the look-up.
+    """
+    prefix = "alert:" + Case.ref + ":" + Clock.name + f":{MISSED}:" + cast(Clock.target, String) + ":"
+    columns = []
+    for audience in (TEAM, LA):
+        key = prefix + audience
+        queued = case((exists().where(OutboxEmail.key == key), key), else_=None)
+        columns.append(case((Clock.target < today, queued), else_=None).label(f"{audience}_missed_queued"))
+    return columns

@@ -90,3 +90,26 @@ def test_the_narrowed_window_decides_what_the_old_one_did(drs_env, database_url)
                 alerts, rows = alerts + len(old_alerts), rows + len(old_rows)
     assert alerts > 1000 and rows > 1000  # a real sample: the rules said something most days
     assert left_out > read  # and most of the old window was decided "nothing"
+
+
+def test_the_window_query_finds_the_missed_alerts_already_queued(drs_env, database_url):
+    """The outbox keys of `missed` alerts queued on an earlier day come back with the clocks (so the
+    alert queue does not look them up): exactly those, on SQLite and PostgreSQL alike."""
+    from datetime import datetime
+
+    from bench.generate import generate_cases
+    from models.domain.alerts import MISSED, alert_key
+    from tasks.db import unit_of_work
+    from tasks.deadlines.job import run
+    from tasks.deadlines.sweep import _watched_and_queued, run_calendar
+    from tasks.mail.outbox import existing_keys
+
+    generate_cases(database_url, 300, seed=5, n_las=3)
+    run(date(2026, 11, 30), datetime.fromisoformat("2026-11-30T07:00:00+00:00"))
+    today, calendar = date(2026, 12, 7), run_calendar()
+    with unit_of_work() as db:
+        clocks, known = _watched_and_queued(today, DEFAULT_POLICY, db, calendar)
+        missed = [a for a in alerts_due(clocks, today, calendar) if a.kind == MISSED]
+        keys = {alert_key(a, audience) for a in missed for audience in a.audiences}
+        assert known == existing_keys(db, keys)
+    assert len(known) > 5
