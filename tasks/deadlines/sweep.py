@@ -16,17 +16,21 @@ failed run) never sends anything twice.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from types import MappingProxyType
 
 from sqlalchemy import String, and_, select, type_coerce, update
 from sqlalchemy.orm import aliased
 
 from models.db import Case, Clock, LocalAuthority
-from models.domain.alerts import DEFAULT_POLICY, Alert, AlertPolicy, WatchedClock, alerts_due
+from models.domain.alerts import DEFAULT_POLICY, AlertPolicy, WatchedClock, alerts_due
 from models.domain.calendar import WorkingCalendar
+from models.domain.digest import DigestRow, digest_rows
 from tasks.db import unit_of_work
 from tasks.deadlines import alert_queue
 from tasks.deadlines.due_certificates import needs_certificate
@@ -113,19 +117,21 @@ def reopen_not_yet_missed(db, today: date, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """What `sweep` did, in one transaction."""
+    """What `sweep` did, in one transaction, and the digest's rows from the same clocks."""
 
     reopened: int
     marked_missed: int
-    clocks: tuple[WatchedClock, ...]
-    alerts: tuple[Alert, ...]
+    alerts: Mapping[str, int]  # kind -> alerts decided (queued now or on an earlier run)
     queued: int
+    digest: tuple[DigestRow, ...]  # the clocks due in the next working days and missed ones
 
 
 def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> SweepResult:
     """Mark missed, decide and queue alerts as ONE transaction: clocks marked missed are committed
     together with the alerts that follow from them, or not at all (a failure rolls both back; the
-    next run does them)."""
+    next run does them). The digest's rows (`models.domain.digest.digest_rows`) are decided from the
+    same clocks: one step, so that tens of thousands of clocks never cross a step's boundary (as a
+    Prefect task's result every element of a collection is linked to the task run, issue 14)."""
     calendar = run_calendar()
     with unit_of_work() as db:
         reopened = reopen_not_yet_missed(db, today, now)
@@ -135,7 +141,8 @@ def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> S
         db.info[alert_queue.KNOWN_QUEUED] = known  # read by queue_alerts: not looked up again
         queued = alert_queue.queue_alerts(alerts, now, policy, db=db)
         db.commit()
-    return SweepResult(reopened, marked, tuple(clocks), tuple(alerts), queued)
+    kinds = MappingProxyType(dict(Counter(a.kind for a in alerts)))
+    return SweepResult(reopened, marked, kinds, queued, tuple(digest_rows(clocks, today, calendar, policy)))
 
 
 def watched_clocks(
