@@ -60,6 +60,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_la", "status", "la_id"),
         Index("ix_cases_match", "la_id", "decision_letter_sent_on", "child_date_of_birth"),
+        Index("ix_cases_rules_version", "rules_version"),
+        Index("ix_cases_wants_status", "wants_mediation", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(20), unique=True)  # DRS-YYYY-NNNNN

@@ -13,6 +13,7 @@ details they need (addresses, names) come as plain rows, a few `IN` queries too 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -28,6 +29,9 @@ from tasks.settings import get_settings
 
 #: Values per `IN (...)` (well under SQLite's and PostgreSQL's limits on bound parameters).
 IN_BATCH = 900
+
+#: `db.info` key: outbox keys the caller read in the outbox in the same transaction (`queue_alerts`).
+KNOWN_QUEUED = "deadlines.known_queued_keys"
 
 T = TypeVar("T")
 
@@ -47,7 +51,9 @@ class CaseContact:
 
 def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> int:
     """Queue each alert to each of its audiences once; returns how many outbox rows are new.
-    With `db`, the rows join the caller's transaction (the caller commits); without, one of its own."""
+    With `db`, the rows join the caller's transaction (the caller commits); without, one of its own.
+    Keys the caller already read in the outbox in that transaction (`db.info[KNOWN_QUEUED]`, a set:
+    the sweep's `missed` alerts queued on earlier days) are not looked up again."""
     from tasks.deadlines.calendar_source import working_calendar
 
     if db is None:
@@ -55,7 +61,7 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
             queued = queue_alerts(alerts, now, policy, db=own)
             own.commit()
         return queued
-    todo = _not_yet_queued(db, alerts)
+    todo = _not_yet_queued(db, alerts, db.info.pop(KNOWN_QUEUED, frozenset()))
     if not todo:
         return 0
     calendar = working_calendar()
@@ -85,11 +91,11 @@ def queue_alerts(alerts: list[Alert], now: datetime, policy: AlertPolicy = DEFAU
     return insert_emails(db, emails, now)
 
 
-def _not_yet_queued(db, alerts: Iterable[Alert]) -> list[tuple[Alert, str, str]]:
+def _not_yet_queued(db, alerts: Iterable[Alert], known: AbstractSet[str] = frozenset()) -> list[tuple[Alert, str, str]]:
     """(alert, audience, key) for each audience of each alert whose key is not in the outbox yet,
-    in the alerts' order, each key once."""
+    in the alerts' order, each key once. `known`: keys already read in the outbox (not looked up)."""
     wanted = [(alert, audience, alert_key(alert, audience)) for alert in alerts for audience in alert.audiences]
-    seen = existing_keys(db, (key for _, _, key in wanted))
+    seen = set(known) | existing_keys(db, (key for _, _, key in wanted if key not in known))
     todo = []
     for alert, audience, key in wanted:
         if key not in seen:

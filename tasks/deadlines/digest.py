@@ -7,7 +7,7 @@ The rows themselves are decided by the pure `models.domain.digest.digest_rows`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -37,9 +37,14 @@ def digest_groups(rows: list[DigestRow]) -> list[tuple[str, str, list[DigestRow]
 
 
 def queue_digest(
-    today: date, now: datetime, rows: list[DigestRow], extra: tuple[str, ...] = (), policy: AlertPolicy = DEFAULT_POLICY
+    today: date,
+    now: datetime,
+    rows: list[DigestRow],
+    extra: Sequence[str] | Callable[[], Sequence[str]] = (),
+    policy: AlertPolicy = DEFAULT_POLICY,
 ) -> bool:
-    """Queue the team's digest for `today` (key `digest:<date>`); True when queued now.
+    """Queue the team's digest for `today` (key `digest:<date>`); True when queued now. `extra`:
+    the paragraphs at its foot, or what gives them (called only when the digest is written).
 
     Working days only: the first working day after a weekend or holiday covers it (the digest
     lists missed clocks too)."""
@@ -57,7 +62,7 @@ def queue_digest(
     with unit_of_work() as db:  # issue 15: the families to phone, LA addresses to fix
         from tasks.bounces.problems import digest_paragraphs
 
-        extra = (*extra, *digest_paragraphs(db))
+        extra = (*(extra() if callable(extra) else extra), *digest_paragraphs(db))
     subject, text, html = digest(today, digest_groups(rows), extra)
     local_now = now.astimezone(ZoneInfo(settings.timezone))
     with unit_of_work() as db:

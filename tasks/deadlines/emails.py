@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from models.domain.alerts import Alert
 from models.domain.clock_labels import clock_label, clock_title  # noqa: F401 (clock_label: re-exported)
@@ -19,7 +20,9 @@ from tasks.mail.layout import long_date, render_email
 KIND_WORDS = {"due-soon": "due soon", "due-today": "due today", "missed": "missed"}
 
 
+@lru_cache(maxsize=1024)
 def _short(d: date) -> str:
+    """ "Tue 1 Dec 2026" (remembered: the digest writes the same hundred dates tens of thousands of times)."""
     return f"{d:%a} {d.day} {d:%b %Y}"
 
 

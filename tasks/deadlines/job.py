@@ -15,15 +15,14 @@ The steps, in order:
 3. `issue_due_certificates` (`tasks.deadlines.due_certificates`): declined certificates issued, or
    held for approval when the LA's `certificate_needs_approval` is set.
 4. `sweep` (`tasks.deadlines.sweep`): missed clocks marked, today's alerts decided and queued once —
-   one transaction.
+   one transaction; and the digest's rows, decided from the same clocks.
 5. `queue_digest` (`tasks.deadlines.digest`): the team's digest, key `digest:<date>`, with the job
-   history at its foot (`job_history`, read from the Prefect API by the caller: the digest says
-   so when the API cannot be reached).
+   history at its foot (`job_history`, read from the Prefect API — only when the digest is written —
+   the digest says so when the API cannot be reached).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -31,7 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from models.domain.alerts import AlertPolicy
-from models.domain.digest import DigestRow, digest_rows
+from models.domain.digest import DigestRow
 from tasks.deadlines.admin_files import check_admin_files
 from tasks.deadlines.digest import queue_digest
 from tasks.deadlines.due_certificates import (
@@ -121,14 +120,15 @@ def run(
         step(record_web_form_declines, today, now)
         certificates = step(issue_due_certificates, today, now)
         swept = step(sweep, today, now, policy)
-        rows = step(_digest_rows, swept.clocks, today, policy)
-        extra = tuple(job_history(now)) if job_history is not None else ()
+        rows = swept.digest
+        # the job history is read (from the Prefect API) only when the digest is written
+        extra = _history_of(job_history, now) if job_history is not None else ()
         digest_queued = step(queue_digest, today, now, list(rows), extra, policy)
     return MonitorSummary(
         today=today,
         cases_recomputed=recomputed,
         clocks_marked_missed=swept.marked_missed,
-        alerts=MappingProxyType(dict(Counter(a.kind for a in swept.alerts))),
+        alerts=swept.alerts,
         emails_queued=swept.queued,
         certificates_issued=certificates.issued,
         awaiting_approval=certificates.waiting,
@@ -139,8 +139,7 @@ def run(
     )
 
 
-def _digest_rows(clocks, today: date, policy: AlertPolicy) -> tuple[DigestRow, ...]:
-    """The digest's rows: clocks due in the next working days and missed ones (pure, on the calendar)."""
-    from tasks.deadlines.sweep import run_calendar
-
-    return tuple(digest_rows(clocks, today, run_calendar(), policy))
+def _history_of(job_history: JobHistory, now: datetime) -> Callable[[], tuple[str, ...]]:
+    """The digest's foot, read when asked for (`queue_digest` asks only when it writes the digest:
+    not on a second run the same day, nor on a day off)."""
+    return lambda: tuple(job_history(now))

@@ -2,7 +2,8 @@
 
 1. `reopen_not_yet_missed` — clocks marked missed by a later-dated run are recomputed for today.
 2. `_mark_missed` — one UPDATE: open clocks whose target is before today become `missed`.
-3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs.
+3. `watched_clocks` — ONE indexed query over `clocks (state, target)` joined to cases and LAs,
+   narrowed to the clocks that can alert or be in the digest today (`tasks.deadlines.window`).
 4. `tasks.deadlines.alert_queue.queue_alerts` — `models.domain.alerts.alerts_due` decides;
    outbox rows keyed `alert:<case_ref>:<clock>:<kind>:<target>:<audience>`; keys already queued are
    found set-based and only the new alerts are rendered (issue 14).
@@ -14,20 +15,26 @@ failed run) never sends anything twice.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
+from types import MappingProxyType
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import String, and_, select, type_coerce, update
 from sqlalchemy.orm import aliased
 
 from models.db import Case, Clock, LocalAuthority
-from models.domain.alerts import DEFAULT_POLICY, Alert, AlertPolicy, WatchedClock, alerts_due
+from models.domain.alerts import DEFAULT_POLICY, AlertPolicy, WatchedClock, alerts_due
 from models.domain.calendar import WorkingCalendar
+from models.domain.digest import DigestRow, digest_rows
 from tasks.db import unit_of_work
 from tasks.deadlines import alert_queue
 from tasks.deadlines.due_certificates import needs_certificate
+from tasks.deadlines.window import alert_window, missed_alert_queued
 
 
 class RunCalendar(WorkingCalendar):
@@ -110,33 +117,51 @@ def reopen_not_yet_missed(db, today: date, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """What `sweep` did, in one transaction."""
+    """What `sweep` did, in one transaction, and the digest's rows from the same clocks."""
 
     reopened: int
     marked_missed: int
-    clocks: tuple[WatchedClock, ...]
-    alerts: tuple[Alert, ...]
+    alerts: Mapping[str, int]  # kind -> alerts decided (queued now or on an earlier run)
     queued: int
+    digest: tuple[DigestRow, ...]  # the clocks due in the next working days and missed ones
 
 
 def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> SweepResult:
     """Mark missed, decide and queue alerts as ONE transaction: clocks marked missed are committed
     together with the alerts that follow from them, or not at all (a failure rolls both back; the
-    next run does them)."""
+    next run does them). The digest's rows (`models.domain.digest.digest_rows`) are decided from the
+    same clocks: one step, so that tens of thousands of clocks never cross a step's boundary (as a
+    Prefect task's result every element of a collection is linked to the task run, issue 14)."""
     calendar = run_calendar()
     with unit_of_work() as db:
         reopened = reopen_not_yet_missed(db, today, now)
         marked = _mark_missed(db, today)
-        clocks = watched_clocks(today, policy, db=db)
+        clocks, known = _watched_and_queued(today, policy, db, calendar)
         alerts = alerts_due(clocks, today, calendar, policy)
+        db.info[alert_queue.KNOWN_QUEUED] = known  # read by queue_alerts: not looked up again
         queued = alert_queue.queue_alerts(alerts, now, policy, db=db)
         db.commit()
-    return SweepResult(reopened, marked, tuple(clocks), tuple(alerts), queued)
+    kinds = MappingProxyType(dict(Counter(a.kind for a in alerts)))
+    return SweepResult(reopened, marked, kinds, queued, tuple(digest_rows(clocks, today, calendar, policy)))
 
 
-def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -> list[WatchedClock]:
-    """Open or missed clocks with a target from `missed_lookback_days` ago to `horizon_days` ahead,
-    with their case's reference, LA and certificate state — one query using `(state, target)`."""
+def watched_clocks(
+    today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None, calendar: WorkingCalendar | None = None
+) -> list[WatchedClock]:
+    """The clocks that can alert or be in the digest on `today` (`tasks.deadlines.window`: open or
+    missed, a target from `missed_lookback_days` ago to `horizon_days` ahead, narrowed to what the
+    rules can act on), with their case's reference, LA and certificate state — one query using
+    `(state, target)`."""
+    with nullcontext(db) if db is not None else unit_of_work() as session:  # the caller's transaction, or its own
+        return _watched_and_queued(today, policy, session, calendar or run_calendar())[0]
+
+
+def _watched_and_queued(
+    today: date, policy: AlertPolicy, db, calendar: WorkingCalendar
+) -> tuple[list[WatchedClock], frozenset[str]]:
+    """`watched_clocks`, and the outbox keys of the `missed` alerts of those clocks already queued
+    (`tasks.deadlines.window.missed_alert_queued`), from the same query."""
+    window = alert_window(today, calendar, policy)
     cert = aliased(Clock)
     stmt = (
         select(
@@ -152,49 +177,53 @@ def watched_clocks(today: date, policy: AlertPolicy = DEFAULT_POLICY, db=None) -
             Case.ref,
             Case.service,
             Case.decision_type,
-            Case.sections,
+            type_coerce(Case.sections, String),  # decoded only when needed (`_settled_without_clock`)
             Case.appeal_lodged,
             LocalAuthority.code,
             cert.state.label("cert_state"),
+            *missed_alert_queued(today),
         )
         .join(Case, Case.id == Clock.case_id)
         .join(LocalAuthority, LocalAuthority.id == Case.la_id)
         .outerjoin(cert, and_(cert.case_id == Clock.case_id, cert.name == "certificate_due"))
-        .where(
-            Clock.state.in_(("open", "missed")),
-            Clock.target >= today - timedelta(days=policy.missed_lookback_days),
-            Clock.target <= today + timedelta(days=policy.horizon_days),
-            Case.status != "closed",
-        )
+        .where(window.where(today), Case.status != "closed")
         .order_by(Clock.target, Case.ref, Clock.name)
     )
-    with nullcontext(db) if db is not None else unit_of_work() as session:  # the caller's transaction, or its own
-        return [_watched(r) for r in session.execute(stmt)]
+    rows = db.connection().execute(stmt).all()  # Core rows: no ORM row handling
+    known = frozenset(key for r in rows for key in r[16:] if key is not None)
+    return [_watched(r) for r in rows], known
 
 
 @lru_cache(maxsize=4096)
-def _needs_certificate(service: str, decision_type: str | None, sections: tuple[str, ...]) -> bool:
-    return needs_certificate(service, decision_type, sections)
+def _settled_without_clock(service: str, decision_type: str | None, sections: str | tuple) -> bool:
+    """A case with no `certificate_due` clock: settled when it needs no certificate. `sections` as
+    the driver gives the JSON column: its text (SQLite; decoded here, once per distinct value) or
+    the decoded list (PostgreSQL, as a tuple)."""
+    values = json.loads(sections) if isinstance(sections, str) else sections
+    return not needs_certificate(service, decision_type, tuple(values or ()))
 
 
 def _watched(r) -> WatchedClock:
+    """A row of `watched_clocks` (its columns in order) as the rules' `WatchedClock`."""
+    case_id, name, due, target, state, owner, level, started_on, note, ref, service, decision, sections = r[:13]
+    appeal_lodged, la_code, cert_state = r[13:16]
     settled = (
-        r.cert_state in ("met", "not_applicable")
-        if r.cert_state is not None
-        else not _needs_certificate(r.service, r.decision_type, tuple(r.sections or ()))
+        cert_state in ("met", "not_applicable")
+        if cert_state is not None
+        else _settled_without_clock(service, decision, sections if isinstance(sections, str) else tuple(sections or ()))
     )
     return WatchedClock(
-        case_ref=r.ref,
-        la_code=r.code,
-        name=r.name,
-        due=r.due,
-        target=r.target,
-        state=r.state,
-        owner=r.owner,
-        level=r.level,
-        started_on=r.started_on,
-        note=r.note or "",
-        case_id=r.case_id,
+        case_ref=ref,
+        la_code=la_code,
+        name=name,
+        due=due,
+        target=target,
+        state=state,
+        owner=owner,
+        level=level,
+        started_on=started_on,
+        note=note or "",
+        case_id=case_id,
         certificate_settled=settled,
-        appeal_lodged=bool(r.appeal_lodged),
+        appeal_lodged=bool(appeal_lodged),
     )
