@@ -160,7 +160,10 @@ class Certificate(Base):
     """A mediation certificate; one per (case, type, trigger date): issuing twice is refused."""
 
     __tablename__ = "certificates"
-    __table_args__ = (UniqueConstraint("case_id", "type", "trigger_on"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "type", "trigger_on"),
+        Index("ix_certificates_status_trigger", "status", "trigger_on"),  # 0020: the today screen's look-up
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

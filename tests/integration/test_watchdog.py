@@ -96,3 +96,19 @@ def test_today_view_lists_references_only(las):
     ]
     assert "@" not in text and "(demo)" not in text  # no addresses, no names
     assert sum(view.counts().values()) > 0
+
+
+def test_today_view_counts_every_failed_email_and_lists_the_first_ones(drs_env):
+    from tasks.operations.today import LIMIT, build_today, render_today
+
+    for k in range(LIMIT + 4):
+        _queue(f"failed-{k}", NOW - timedelta(hours=1), status="failed")
+    _queue("sent", NOW - timedelta(hours=1), status="sent")
+    view = build_today(date(2026, 11, 27), NOW)
+    failed = next(s for s in view.sections if s.title == "Emails that failed")
+    assert failed.total == LIMIT + 4
+    assert len(failed.lines) == LIMIT
+    assert failed.lines[0].startswith(f"no case — outbox #{LIMIT + 4} ")  # newest first
+    assert f"## Emails that failed ({LIMIT + 4})" in render_today(view)
+    assert "- … and 4 more" in render_today(view)
+    assert next(s for s in view.sections if s.title == "Certificates awaiting approval").total == 0
