@@ -133,7 +133,9 @@ def email_problem(address: object) -> str | None:
 #: The fast path of `_address_problem`: a local part email-validator accepts on sight (its own
 #: `DOT_ATOM_TEXT`: RFC 5322 atext, dots only between atoms) and a domain of plain ASCII host
 #: characters, judged once by the library itself.
-_PLAIN_LOCAL = re.compile(r"[a-zA-Z0-9_!#\$%&\'\*\+\-/=\?\^`\{\|\}~]+(?:\.[a-zA-Z0-9_!#\$%&\'\*\+\-/=\?\^`\{\|\}~]+)*\Z")
+_PLAIN_LOCAL = re.compile(
+    r"[a-zA-Z0-9_!#\$%&\'\*\+\-/=\?\^`\{\|\}~]+(?:\.[a-zA-Z0-9_!#\$%&\'\*\+\-/=\?\^`\{\|\}~]+)*\Z"
+)
 _PLAIN_DOMAIN = re.compile(r"[A-Za-z0-9.\-]+\Z")
 
 

@@ -38,6 +38,7 @@ def insert_rows(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> No
         return
     sql, names, defaults, processors, positional = plan
     given = [name for name in names if name not in defaults]
+    by_name: dict[str, Sequence[Any]]
     if len(given) == 1:
         by_name = {given[0]: [row[given[0]] for row in rows]}
     else:  # the rows' values column by column, transposed at C speed
