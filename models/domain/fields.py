@@ -22,6 +22,7 @@ Pure rules used at every door (referral and claim records, CLI options, admin fo
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -129,8 +130,51 @@ def email_problem(address: object) -> str | None:
     return _address_problem(str(address).strip())
 
 
-@lru_cache(maxsize=1024)  # a family's address comes again on each of its forms (a drop holds many)
+#: The fast path of `_address_problem`: a local part email-validator accepts on sight (its own
+#: `DOT_ATOM_TEXT`: RFC 5322 atext, dots only between atoms) and a domain of plain ASCII host
+#: characters, judged once by the library itself.
+_PLAIN_LOCAL = re.compile(
+    r"[a-zA-Z0-9_!#\$%&\'\*\+\-/=\?\^`\{\|\}~]+(?:\.[a-zA-Z0-9_!#\$%&\'\*\+\-/=\?\^`\{\|\}~]+)*\Z"
+)
+_PLAIN_DOMAIN = re.compile(r"[A-Za-z0-9.\-]+\Z")
+
+
 def _address_problem(address: str) -> str | None:
+    """email-validator's answer for `address`. A plain address (`local@domain`, the local part a
+    dot-atom of ASCII atext, the domain ASCII letters, digits, dots and hyphens) is decided as the
+    library decides it: such a local part is valid whatever its length (the library is not in
+    strict mode), no display name or quoting can be present, so the address is valid exactly when
+    its domain is and the whole address fits in 254 bytes — the domain judged by the library once
+    (`_domain_problem`). Anything else goes to the library whole."""
+    local, at, domain = address.partition("@")
+    if at and _PLAIN_LOCAL.match(local) and _PLAIN_DOMAIN.match(domain):
+        plain = _domain_problem(domain)
+        if plain is not None:  # (problem or None,) — None: the library must see the whole address
+            return plain[0] if plain[0] is not None or len(address) <= _EMAIL_BYTES else _library_problem(address)
+    return _library_problem(address)
+
+
+_EMAIL_BYTES = 254  # email-validator's EMAIL_MAX_LENGTH (ASCII here: characters are bytes)
+
+
+@lru_cache(maxsize=4096)  # a drop's addresses share a few hundred domains
+def _domain_problem(domain: str) -> tuple[str | None] | None:
+    """The library's answer for a mailbox at `domain` (("…",) refused, (None,) valid), or None when
+    the answer for a longer local part could differ (a domain whose normal or IDNA form has another
+    length than as typed, e.g. Punycode: the length checks then see other strings)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        found = validate_email("a@" + domain, check_deliverability=False)
+    except EmailNotValidError:
+        return ("is not a valid email address",)
+    if len(found.domain.encode()) != len(domain) or len(found.ascii_domain) != len(domain):
+        return None
+    return (None,)
+
+
+@lru_cache(maxsize=1024)  # a family's address comes again on each of its forms (a drop holds many)
+def _library_problem(address: str) -> str | None:
     from email_validator import EmailNotValidError, validate_email  # here: the CLI's date parsing stays light
 
     try:

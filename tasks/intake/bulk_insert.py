@@ -12,6 +12,7 @@ anything else (a callable default, a bind name that is not the column's) takes t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -36,32 +37,33 @@ def insert_rows(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> No
         db.execute(insert(table), list(rows))
         return
     sql, names, defaults, processors, positional = plan
+    given = [name for name in names if name not in defaults]
+    by_name: dict[str, Sequence[Any]]
+    if len(given) == 1:
+        by_name = {given[0]: [row[given[0]] for row in rows]}
+    else:  # the rows' values column by column, transposed at C speed
+        by_name = dict(zip(given, zip(*map(itemgetter(*given), rows), strict=True), strict=True))
     columns = []
     for name, processor in zip(names, processors, strict=True):
-        values = [row[name] for row in rows] if name not in defaults else [defaults[name]] * len(rows)
-        if processor is not None:
-            values = _processed(values, processor)
-        columns.append(values)
+        values = by_name[name] if name not in defaults else [defaults[name]] * len(rows)
+        columns.append(values if processor is None else _processed(values, processor))
     params: list[Any] = list(zip(*columns, strict=True))
     if not positional:
         params = [dict(zip(names, values, strict=True)) for values in params]
     conn.exec_driver_sql(sql, params)
 
 
-def _processed(values: list, processor: Callable[[Any], Any]) -> list:
+def _processed(values: Sequence, processor: Callable[[Any], Any]) -> list:
     """`processor` over `values`, once per distinct value (type included: 1 is not True) — or once
     per value when some value cannot be a key (a JSON column's lists and objects)."""
-    seen: dict[tuple, Any] = {}
-    out = []
+    keys = list(zip(map(type, values), values, strict=True))
     try:
-        for value in values:
-            key = (type(value), value)
-            if key not in seen:
-                seen[key] = processor(value)
-            out.append(seen[key])
+        seen = dict.fromkeys(keys)  # first appearances, in order
     except TypeError:  # unhashable
-        return [processor(value) for value in values]
-    return out
+        return list(map(processor, values))
+    for key in seen:
+        seen[key] = processor(key[1])
+    return list(map(seen.__getitem__, keys))
 
 
 def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]):

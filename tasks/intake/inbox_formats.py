@@ -46,14 +46,30 @@ def norm_key(key: Any) -> str:
     return " ".join(str(key if key is not None else "").replace("\ufeff", "").split()).lower().replace(" ", "_")
 
 
+#: `norm_key` of the text keys seen so far (a file repeats the same dozen column names on every record)
+_NORMED: dict[str, str] = {}
+
+
+def _normed(key: Any) -> str:
+    """`norm_key(key)`, remembered for text keys (a few thousand at most)."""
+    if type(key) is not str:
+        return norm_key(key)
+    found = _NORMED.get(key)
+    if found is None:
+        found = norm_key(key)
+        if len(_NORMED) < 4096:
+            _NORMED[key] = found
+    return found
+
+
 def _referral_record(raw: dict) -> dict:
     from models.domain.referrals import flatten
 
-    return flatten({norm_key(k): v for k, v in raw.items()})
+    return flatten({_normed(k): v for k, v in raw.items()})
 
 
 def _claim_record(raw: dict) -> dict:
-    return {norm_key(k): v for k, v in raw.items() if norm_key(k)}
+    return {key: v for key, v in ((_normed(k), v) for k, v in raw.items()) if key}
 
 
 REFERRALS = Schema("referral", ("form_id",), _referral_record)

@@ -78,7 +78,10 @@ def _not_a_json_number(name: str):
 
 def _object_without_repeats(pairs: list) -> dict:
     """A JSON object whose key repeats is ambiguous (which form_id, which email?): refused whole."""
-    obj: dict = {}
+    obj = dict(pairs)
+    if len(obj) == len(pairs):  # the usual case: no key repeats
+        return obj
+    obj = {}
     for key, value in pairs:
         if key in obj:
             shown = (
