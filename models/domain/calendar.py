@@ -87,9 +87,7 @@ class WorkingCalendar:
         if self._working is None:
             holidays = {d.toordinal() for d in self.holidays}
             # date.fromordinal(o).weekday() == (o + 6) % 7: Monday is 0
-            self._working = [
-                o for o in range(_SPAN_FIRST, _SPAN_LAST + 1) if (o + 6) % 7 < 5 and o not in holidays
-            ]
+            self._working = [o for o in range(_SPAN_FIRST, _SPAN_LAST + 1) if (o + 6) % 7 < 5 and o not in holidays]
         return self._working
 
     def __repr__(self) -> str:
