@@ -33,6 +33,7 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 from tasks.claims import job
 from tasks.claims.routing import route_claims
@@ -132,6 +133,7 @@ def _publish(summary: job.ClaimsSummary, today: date) -> None:
     )
 
 
+@plain_parameters
 @flow(name="expense-routing", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def expense_routing(
     today: Annotated[date | None, Field(description="the day to run as (default: today in DRS_TIMEZONE)")] = None,

@@ -26,6 +26,7 @@ from pydantic import Field
 
 from flows.heartbeat import job_history
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 from flows.today import publish_today
 from models.domain.digest import DigestRow
@@ -122,6 +123,7 @@ def _wait_for_approvals(
     return summary
 
 
+@plain_parameters
 @flow(name="deadline-monitor", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def deadline_monitor(
     today: date | None = None,

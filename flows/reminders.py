@@ -18,6 +18,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 from tasks.sessions import job
 from tasks.timekeeping import resolve_now
@@ -33,6 +34,7 @@ def render_summary(summary: job.RemindersSummary) -> str:
     )
 
 
+@plain_parameters
 @flow(name="session-reminders", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def session_reminders(
     now: datetime | None = None,

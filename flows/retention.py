@@ -19,11 +19,13 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 from tasks.privacy import job
 from tasks.timekeeping import resolve_now
 
 
+@plain_parameters
 @flow(name="retention", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def retention(today: date | None = None) -> dict[str, Any]:
     """Anonymise the personal data of cases closed more than the retention period ago.

@@ -26,6 +26,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.heartbeat import scheduled_heartbeat
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 from flows.today import publish_view
 from tasks.operations import job
@@ -76,6 +77,7 @@ def _report_lost_runs(now: datetime) -> None:
         get_run_logger().warning("could not check for runs lost with their machine (%s)", type(exc).__name__)
 
 
+@plain_parameters
 @flow(name="watchdog", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def watchdog(now: datetime | None = None) -> dict:
     """Check the deadline monitor and the outbox; alert the team; refresh the Today screen.
