@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 
@@ -59,16 +59,17 @@ def last_successes(flow_names: list[str] | tuple[str, ...]) -> Heartbeat:
     from prefect.utilities.asyncutils import run_coro_as_sync
 
     try:
-        ends = run_coro_as_sync(_read_last_successes(list(flow_names)))
+        ends = cast(list[datetime | None | BaseException], run_coro_as_sync(_read_last_successes(list(flow_names))))
     except Exception as exc:  # the heartbeat must never break the job that reads it
         return Heartbeat({name: None for name in flow_names}, f"{type(exc).__name__}")
-    failed = [end for end in ends if isinstance(end, BaseException)]
-    for end in failed:
-        if not isinstance(end, Exception):  # a cancellation is not an unreadable history
+    result: dict[str, datetime | None] = {}
+    for name, end in zip(flow_names, ends, strict=True):
+        if isinstance(end, Exception):
+            return Heartbeat(dict.fromkeys(flow_names), f"{type(end).__name__}")
+        if isinstance(end, BaseException):  # a cancellation is not an unreadable history
             raise end
-    if failed:
-        return Heartbeat({name: None for name in flow_names}, f"{type(failed[0]).__name__}")
-    return Heartbeat(dict(zip(flow_names, ends, strict=True)))
+        result[name] = end
+    return Heartbeat(result)
 
 
 async def _read_last_successes(flow_names: list[str]) -> list[datetime | None | BaseException]:
