@@ -45,39 +45,13 @@ def prepare_env() -> None:
         os.environ.setdefault(key, value)
 
 
-def _plain_json(value: Any) -> Any:
-    """`value` as Prefect stores a parameter, for the plain types command flows take; `_NOT_PLAIN`
-    otherwise."""
-    import datetime as dt
-    import enum
-
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value.value if isinstance(value, enum.Enum) else value
-    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        items = [_plain_json(item) for item in value]
-        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else items
-    return _NOT_PLAIN
-
-
-_NOT_PLAIN = object()
-
-
 def serialize_plain_parameters(flow: Any) -> None:
     """Give `flow` (in this process) a parameter serializer that encodes plain values (dates,
     times, strings, numbers, lists of them) itself, as Prefect would, instead of through
-    `fastapi.encoders.jsonable_encoder` — importing FastAPI costs a command ~0.15-0.3 s; any
-    other value still goes to Prefect's own serializer."""
-    original = flow.serialize_parameters
+    `fastapi.encoders.jsonable_encoder` (`flows.parameters`; every job's flow has it already)."""
+    from flows.parameters import plain_parameters
 
-    def serialize(parameters: dict[str, Any]) -> dict[str, Any]:
-        encoded = {key: _plain_json(value) for key, value in parameters.items()}
-        if any(value is _NOT_PLAIN for value in encoded.values()):
-            return original(parameters)
-        return encoded
-
-    flow.serialize_parameters = serialize
+    plain_parameters(flow)
 
 
 def run_recorded(flow: Any, kwargs: dict[str, Any]) -> Any:

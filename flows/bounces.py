@@ -19,8 +19,8 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.bounces import job
 from tasks.timekeeping import resolve_now
 
 
@@ -46,6 +46,7 @@ def render_summary(summary: dict) -> str:
     return "\n".join(out)
 
 
+@plain_parameters
 @flow(name="bounce-check", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def bounce_check(now: datetime | None = None) -> dict:
     """Read the bounce mailbox, record bounces as contact problems, escalate what cannot wait.
@@ -54,6 +55,7 @@ def bounce_check(now: datetime | None = None) -> dict:
         now: the moment to run as of (ISO-8601 with offset; default: now).
     """
     from flows.today import publish_today
+    from tasks.bounces import job  # here: importing the flow stays light (issue 14)
 
     today, moment = resolve_now(now)
     summary = job.run(today, moment, step=as_task).as_dict()

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -33,10 +34,12 @@ from prefect.input import RunInput
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.claims import job
-from tasks.claims.routing import route_claims
 from tasks.timekeeping import resolve_now
+
+if TYPE_CHECKING:
+    from tasks.claims import job
 
 
 class HeldClaimDecision(RunInput):
@@ -48,14 +51,20 @@ class HeldClaimDecision(RunInput):
     reason: str = Field(min_length=1, description="why (a refusal reason is emailed to the family)")
 
 
-#: Routing is safe to retry (the exported-state guard): its task retries, like before.
-_route_with_retries = task(name="route-claims", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)(route_claims)
+@cache
+def _route_with_retries() -> Any:
+    """Routing is safe to retry (the exported-state guard): its task retries, like before."""
+    from tasks.claims.routing import route_claims
+
+    return task(name="route-claims", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)(route_claims)
 
 
 def _step(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
     """`flows.steps.as_task`, with retries for the routing step."""
+    from tasks.claims.routing import route_claims  # loaded by the job already
+
     if fn is route_claims:
-        return _route_with_retries(*args, **kwargs)
+        return _route_with_retries()(*args, **kwargs)
     return as_task(fn, *args, **kwargs)
 
 
@@ -132,6 +141,7 @@ def _publish(summary: job.ClaimsSummary, today: date) -> None:
     )
 
 
+@plain_parameters
 @flow(name="expense-routing", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def expense_routing(
     today: Annotated[date | None, Field(description="the day to run as (default: today in DRS_TIMEZONE)")] = None,
@@ -152,6 +162,8 @@ def expense_routing(
             dashboard after routing (0: do not ask; they stay held).
         admin_poll_seconds: How often a paused decision checks for the admin's answer.
     """
+    from tasks.claims import job  # here: importing the flow stays light (issue 14)
+
     today, now = resolve_now(now, today)
     summary = job.run(today, now, step=_step, decide=_asking_an_admin(admin_wait_minutes, admin_poll_seconds, now))
     _publish(summary, today)

@@ -24,6 +24,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def serve_delivery_worker(timeout: float | None = None) -> None:
     serve(deliver_outbox_batch, timeout=timeout)
 
 
+@plain_parameters
 @flow(name="deliver-email", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def deliver_email(now: datetime | None = None, retry_waiting: bool = False) -> dict[str, int]:
     """Deliver the outbox now: every email due is sent, failures are recorded for retry.

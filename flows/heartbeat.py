@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 
@@ -52,7 +52,29 @@ def _ago(delta) -> str:
 
 
 def last_successes(flow_names: list[str] | tuple[str, ...]) -> Heartbeat:
-    """The latest COMPLETED end time of each flow in `flow_names`, from the Prefect API."""
+    """The latest COMPLETED end time of each flow in `flow_names`, from the Prefect API.
+
+    One read per flow, all at once (issue 14: nine reads one after the other cost a run ~0.2 s);
+    when a read fails the answer is the first failure in `flow_names` order, as before."""
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    try:
+        ends = cast(list[datetime | None | BaseException], run_coro_as_sync(_read_last_successes(list(flow_names))))
+    except Exception as exc:  # the heartbeat must never break the job that reads it
+        return Heartbeat({name: None for name in flow_names}, f"{type(exc).__name__}")
+    result: dict[str, datetime | None] = {}
+    for name, end in zip(flow_names, ends, strict=True):
+        if isinstance(end, Exception):
+            return Heartbeat(dict.fromkeys(flow_names), f"{type(end).__name__}")
+        if isinstance(end, BaseException):  # a cancellation is not an unreadable history
+            raise end
+        result[name] = end
+    return Heartbeat(result)
+
+
+async def _read_last_successes(flow_names: list[str]) -> list[datetime | None | BaseException]:
+    import asyncio
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowFilter,
@@ -64,23 +86,20 @@ def last_successes(flow_names: list[str] | tuple[str, ...]) -> Heartbeat:
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
-    result: dict[str, datetime | None] = {name: None for name in flow_names}
-    try:
-        with get_client(sync_client=True) as client:
-            for name in flow_names:
-                runs = client.read_flow_runs(
-                    flow_filter=FlowFilter(name=FlowFilterName(any_=[name])),
-                    flow_run_filter=FlowRunFilter(
-                        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED]))
-                    ),
-                    sort=FlowRunSort.END_TIME_DESC,
-                    limit=1,
-                )
-                if runs and runs[0].end_time is not None:
-                    result[name] = runs[0].end_time
-    except Exception as exc:  # the heartbeat must never break the job that reads it
-        return Heartbeat({name: None for name in flow_names}, f"{type(exc).__name__}")
-    return Heartbeat(result)
+    async with get_client() as client:
+
+        async def last_end(name: str) -> datetime | None:
+            runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[name])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.COMPLETED]))
+                ),
+                sort=FlowRunSort.END_TIME_DESC,
+                limit=1,
+            )
+            return runs[0].end_time if runs else None
+
+        return await asyncio.gather(*(last_end(name) for name in flow_names), return_exceptions=True)
 
 
 def newer_completed_run(

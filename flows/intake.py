@@ -20,11 +20,13 @@ from prefect.artifacts import create_table_artifact
 
 from flows.delivery import enqueue_delivery
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 
 ARTIFACT_KEY = "referral-intake-summary"
 
 
+@plain_parameters
 @flow(name="referral-intake", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def referral_intake(
     paths: list[str] | None = None,

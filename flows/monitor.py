@@ -18,22 +18,22 @@ in Python `deadline_monitor(today=date(2026, 11, 30))`.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.input import RunInput
 from pydantic import Field
 
-from flows.heartbeat import job_history
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
-from flows.today import publish_today
-from models.domain.digest import DigestRow
-from tasks.deadlines import job
-from tasks.deadlines.digest import ARTIFACT_ROWS, artifact_table, digest_markdown
-from tasks.deadlines.due_certificates import CertificateWork, issue_approved, refuse_one
-from tasks.deadlines.job import MonitorSummary
 from tasks.timekeeping import resolve_now
+
+if TYPE_CHECKING:  # the job's modules are imported by the flow's run (importing the flow stays light)
+    from models.domain.digest import DigestRow
+    from tasks.deadlines.due_certificates import CertificateWork
+    from tasks.deadlines.job import MonitorSummary
 
 
 class CertificateApproval(RunInput):
@@ -46,6 +46,8 @@ class CertificateApproval(RunInput):
 def _publish(today: date, rows: tuple[DigestRow, ...]) -> None:
     """The `deadline-digest` table and the `deadline-digest-summary` markdown (references only),
     each at most `ARTIFACT_ROWS` clocks long with a line saying where the rest are (issue 14)."""
+    from tasks.deadlines.digest import ARTIFACT_ROWS, artifact_table, digest_markdown
+
     create_table_artifact(
         key="deadline-digest",
         table=artifact_table(today, rows),
@@ -103,6 +105,8 @@ def _wait_for_approvals(
 
     from prefect.exceptions import FlowPauseTimeout
 
+    from tasks.deadlines.due_certificates import issue_approved, refuse_one
+
     waiting = summary.awaiting_approval
     budget_ends = time.monotonic() + timeout_seconds  # one budget for all: the midday run must not wait
     for n, item in enumerate(waiting, start=1):
@@ -122,6 +126,7 @@ def _wait_for_approvals(
     return summary
 
 
+@plain_parameters
 @flow(name="deadline-monitor", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def deadline_monitor(
     today: date | None = None,
@@ -142,6 +147,10 @@ def deadline_monitor(
             about again by the next run.
         approval_poll_seconds: How often a paused run checks for the answer.
     """
+    from flows.heartbeat import job_history
+    from flows.today import publish_today
+    from tasks.deadlines import job
+
     today, now = resolve_now(now, today)
     summary = job.run(today, now, step=as_task, job_history=job_history)
     # the Prefect-only extras: the digest artifacts, the Today screen, the approval pauses

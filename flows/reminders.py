@@ -13,17 +13,21 @@ with counts only — no personal data.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.sessions import job
 from tasks.timekeeping import resolve_now
 
+if TYPE_CHECKING:
+    from tasks.sessions.job import RemindersSummary
 
-def render_summary(summary: job.RemindersSummary) -> str:
+
+def render_summary(summary: RemindersSummary) -> str:
     """The `session-reminders` artifact: counts only."""
     kinds = ", ".join(f"{k}: {v}" for k, v in summary.by_kind.items()) or "none"
     return (
@@ -33,6 +37,7 @@ def render_summary(summary: job.RemindersSummary) -> str:
     )
 
 
+@plain_parameters
 @flow(name="session-reminders", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def session_reminders(
     now: datetime | None = None,
@@ -44,6 +49,8 @@ def session_reminders(
         now: The moment to act as of, with offset (default: now in Europe/London).
         before: Reminder offsets before each meeting, e.g. ["7d", "1wd"] (the default); "3h" = hours.
     """
+    from tasks.sessions import job  # here: importing the flow stays light (issue 14)
+
     today, moment = resolve_now(now)
     summary = job.run(today, moment, before=before, step=as_task)
     create_markdown_artifact(

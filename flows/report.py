@@ -21,10 +21,12 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from pydantic import Field
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
 from tasks.timekeeping import local_tz
 
 
+@plain_parameters
 @flow(name="monthly-report", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def monthly_report(
     month: Annotated[str | None, Field(description="YYYY-MM to report (default: the month just ended)")] = None,

@@ -19,11 +19,12 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.privacy import job
 from tasks.timekeeping import resolve_now
 
 
+@plain_parameters
 @flow(name="retention", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def retention(today: date | None = None) -> dict[str, Any]:
     """Anonymise the personal data of cases closed more than the retention period ago.
@@ -31,6 +32,8 @@ def retention(today: date | None = None) -> dict[str, Any]:
     Args:
         today: Run as if it were this day (default: today, Europe/London).
     """
+    from tasks.privacy import job  # here: importing the flow stays light (issue 14)
+
     today, now = resolve_now(None, today)
     summary = job.run(today, now, step=as_task)
     create_markdown_artifact(

@@ -8,12 +8,14 @@ watchdog builds the screen in its orchestrator and publishes that view).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from tasks.operations.today import ARTIFACT_KEY, TodayView, build_today, render_today
+if TYPE_CHECKING:
+    from tasks.operations.today import TodayView
 
 
 def publish_view(view: TodayView) -> dict[str, int]:
@@ -21,6 +23,8 @@ def publish_view(view: TodayView) -> dict[str, int]:
 
     Must run inside a flow or task run (Prefect artifacts belong to one).
     """
+    from tasks.operations.today import ARTIFACT_KEY, render_today  # here: importing flows stays light
+
     markdown = render_today(view)
     # The dashboard's page for a key (/artifacts/key/today) shows the latest version's
     # description, not its data: the screen is the description too, so that page shows it at once.
@@ -30,6 +34,8 @@ def publish_view(view: TodayView) -> dict[str, int]:
 
 def publish_today_markdown(today: date, now: datetime) -> dict[str, int]:
     """Build the view and publish it as the markdown artifact `today`; returns the counts."""
+    from tasks.operations.today import build_today
+
     return publish_view(build_today(today, now))
 
 

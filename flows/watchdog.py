@@ -18,29 +18,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.heartbeat import scheduled_heartbeat
 from flows.hooks import notify_team_of_failure
+from flows.parameters import plain_parameters
 from flows.steps import as_task
-from flows.today import publish_view
-from tasks.operations import job
-from tasks.operations.job import WatchdogSummary
-from tasks.operations.watchdog import alert_team_once
 from tasks.timekeeping import resolve_now
 
-#: The mailer may be down for a moment: alerting the team is retried twice (10 s, then 60 s).
-_alert_team = task(name="alert-team", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])(alert_team_once)
+if TYPE_CHECKING:
+    from tasks.operations.job import WatchdogSummary
+
+
+@cache
+def _alert_team() -> Any:
+    """The mailer may be down for a moment: alerting the team is retried twice (10 s, then 60 s)."""
+    from tasks.operations.watchdog import alert_team_once
+
+    return task(name="alert-team", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])(alert_team_once)
 
 
 def _step(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Each step as a task; alerting the team with its retries."""
+    from tasks.operations.watchdog import alert_team_once  # loaded by the job already
+
     if fn is alert_team_once:
-        return _alert_team(*args, **kwargs)
+        return _alert_team()(*args, **kwargs)
     return as_task(fn, *args, **kwargs)
 
 
@@ -76,6 +83,7 @@ def _report_lost_runs(now: datetime) -> None:
         get_run_logger().warning("could not check for runs lost with their machine (%s)", type(exc).__name__)
 
 
+@plain_parameters
 @flow(name="watchdog", on_failure=[notify_team_of_failure], on_crashed=[notify_team_of_failure])
 def watchdog(now: datetime | None = None) -> dict:
     """Check the deadline monitor and the outbox; alert the team; refresh the Today screen.
@@ -83,6 +91,10 @@ def watchdog(now: datetime | None = None) -> dict:
     Args:
         now: Check as if it were this moment (default: now, Europe/London).
     """
+    from flows.heartbeat import scheduled_heartbeat
+    from flows.today import publish_view
+    from tasks.operations import job  # here: importing the flow stays light (issue 14)
+
     today, now = resolve_now(now, None)
     summary = job.run(today, now, step=_step, heartbeat=scheduled_heartbeat)
     _publish_heartbeat(summary)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
 import os
 from datetime import date
@@ -32,6 +33,7 @@ YEARS = range(2014, 2041)
 LAST_GOOD = ".extra-holidays.last-good.csv"
 FILE_NAME = "extra-holidays.csv"
 MAX_BYTES = 256 * 1024
+PACKAGE_CACHE = ".holidays-package.json"
 
 
 def _parse_day(value: str) -> date | None:
@@ -159,14 +161,63 @@ _warned: set[str] = set()
 
 @lru_cache(maxsize=4)
 def _calendar(texts: tuple[str, ...]) -> WorkingCalendar:
-    import holidays
-
     shipped, *admin = texts
-    days = set(holidays.country_holidays("GB", subdiv="ENG", years=YEARS).keys())
+    days = set(package_holidays(get_settings().home))
     days.update(parse_extra_holidays(shipped))
     for text in admin:
         days.update(parse_admin_holidays(text)[0])
     return WorkingCalendar(days)
+
+
+def _package_key(version: str) -> str:
+    """What the `holidays` package's days depend on: its version, the country and the years."""
+    return f"holidays {version} GB-ENG {YEARS.start}-{YEARS.stop - 1}"
+
+
+def _digest(days: list[str]) -> str:
+    return hashlib.sha256(",".join(days).encode()).hexdigest()
+
+
+def _cached_days(home: Path) -> frozenset[date] | None:
+    """The package's days as an earlier run of this same `holidays` version saved them, or None
+    (no file, another version, a file that does not check out: never a stale or damaged set)."""
+    try:
+        from importlib.metadata import version
+
+        key = _package_key(version("holidays"))
+        saved = json.loads((home / PACKAGE_CACHE).read_text(encoding="utf-8"))
+        days = saved["days"]
+        if saved["key"] != key or not isinstance(days, list) or saved["digest"] != _digest(days):
+            return None
+        return frozenset(date.fromisoformat(day) for day in days)
+    except (OSError, ValueError, KeyError, TypeError, ImportError, AttributeError):
+        return None
+
+
+@lru_cache(maxsize=4)
+def package_holidays(home: Path) -> frozenset[date]:
+    """England & Wales bank holidays from the `holidays` package (GB, ENG) for `YEARS`.
+
+    Importing `holidays` and building the set costs a run ~0.5-0.9 s (issue 14: idle runs), so the
+    set is saved in `$DRS_HOME/.holidays-package.json` under the package's version and read back by
+    later runs of the same version (a new version, or a file that does not check out, builds it
+    again). The admin's and the shipped files are read every time, as before."""
+    cached = _cached_days(home)
+    if cached is not None:
+        return cached
+    import holidays
+
+    built = frozenset(holidays.country_holidays("GB", subdiv="ENG", years=YEARS).keys())
+    days = sorted(day.isoformat() for day in built)
+    record = {"key": _package_key(holidays.__version__), "days": days, "digest": _digest(days)}
+    try:
+        target = home / PACKAGE_CACHE
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        tmp.replace(target)
+    except OSError:  # a read-only or missing home: the next run builds it again
+        pass
+    return built
 
 
 def working_calendar() -> WorkingCalendar:
