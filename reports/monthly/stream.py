@@ -80,11 +80,56 @@ def _text_cell(ref: str, style: str, value: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>'
 
 
+class _Collected:
+    """Stands for a writer's XML stream: the elements sent, as the stream would write them."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def send(self, element: Any) -> None:
+        if element is not None:
+            self.parts.append(tostring(element))
+
+
+_TOPS: dict[tuple, bytes] = {}  # a sheet's top (properties, views, format, columns) by its layout
+
+
 class StreamWriter(WorksheetWriter):
     """openpyxl's worksheet writer (it writes the parts around the rows), writing bytes to `out`:
-    a binary stream (a zip member), or a temporary file as openpyxl does."""
+    a binary stream (a zip member), or a temporary file as openpyxl does.
+
+    The top of a sheet — everything before its rows — is openpyxl's XML for the sheet's layout,
+    made once per distinct layout (column widths, frozen panes, fit to page: all that a
+    `StreamedWorksheet` sets before its first row) and reused."""
 
     fh: IO[bytes]
+
+    def write_top(self) -> None:
+        ws = self.ws
+        setup = ws.sheet_properties.pageSetUpPr
+        key = (
+            tuple((k, d.width, d.customWidth) for k, d in ws.column_dimensions.items()),
+            ws.freeze_panes,
+            None if setup is None else (setup.fitToPage, setup.autoPageBreaks),
+            ws.sheet_properties.tabColor,
+            ws.sheet_state,
+            ws._max_row,
+            ws._max_col,
+        )
+        xml = _TOPS.get(key)
+        if xml is None:
+            stream, self.xf = self.xf, _Collected()
+            try:
+                super().write_top()
+                xml = b"".join(self.xf.parts)
+            finally:
+                self.xf = stream
+            if len(_TOPS) >= 64:
+                _TOPS.clear()
+            _TOPS[key] = xml
+        else:
+            ws.sheet_format.outlineLevelCol = ws.column_dimensions.max_outline  # as `write_format` does
+        self.fh.write(xml)
 
     def get_stream(self) -> Any:
         fh = open(self.out, "wb") if isinstance(self.out, str) else self.out  # noqa: SIM115
