@@ -19,12 +19,13 @@ compares every part byte for byte with openpyxl's writer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.workbook._writer import WorkbookWriter
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.writer.theme import theme_xml
 from openpyxl.xml.constants import (
@@ -36,6 +37,7 @@ from openpyxl.xml.constants import (
     ARC_THEME,
     ARC_WORKBOOK,
     ARC_WORKBOOK_RELS,
+    SHEET_MAIN_NS,
 )
 from openpyxl.xml.functions import tostring
 
@@ -117,3 +119,71 @@ class PartsWriter(ExcelWriter):
             return tostring(manifest.to_tree())
 
         archive.writestr(ARC_CONTENT_TYPES, _cached(("types", names, overrides, defaults), make))
+
+
+class _Collected:
+    """Stands for a writer's XML stream: the elements sent, as the stream would write them."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def send(self, element: Any) -> None:
+        if element is not None:
+            self.parts.append(tostring(element))
+
+
+_TOPS: dict[tuple, bytes] = {}  # a sheet's top (properties, views, format, columns) by its layout
+
+
+class StreamWriter(WorksheetWriter):
+    """openpyxl's worksheet writer (it writes the parts around the rows), writing bytes to `out`:
+    a binary stream (a zip member), or a temporary file as openpyxl does.
+
+    The top of a sheet — everything before its rows — is openpyxl's XML for the sheet's layout,
+    made once per distinct layout (column widths, frozen panes, fit to page: all that a
+    `StreamedWorksheet` sets before its first row) and reused."""
+
+    fh: IO[bytes]
+    xf: Any
+
+    def write_top(self) -> None:
+        ws = self.ws
+        setup = ws.sheet_properties.pageSetUpPr
+        key = (
+            tuple((k, d.width, d.customWidth) for k, d in ws.column_dimensions.items()),
+            ws.freeze_panes,
+            None if setup is None else (setup.fitToPage, setup.autoPageBreaks),
+            ws.sheet_properties.tabColor,
+            ws.sheet_state,
+            ws._max_row,
+            ws._max_col,
+        )
+        xml = _TOPS.get(key)
+        if xml is None:
+            stream, collected = self.xf, _Collected()
+            self.xf = collected
+            try:
+                super().write_top()
+            finally:
+                self.xf = stream
+            xml = b"".join(collected.parts)
+            if len(_TOPS) >= 64:
+                _TOPS.clear()
+            _TOPS[key] = xml
+        else:
+            ws.sheet_format.outlineLevelCol = ws.column_dimensions.max_outline  # as `write_format` does
+        self.fh.write(xml)
+
+    def get_stream(self) -> Any:
+        fh = open(self.out, "wb") if isinstance(self.out, str) else self.out  # noqa: SIM115
+        self.fh = fh
+        fh.write(f'<worksheet xmlns="{SHEET_MAIN_NS}">'.encode())
+        try:
+            while True:
+                element = yield
+                if element is not None:
+                    fh.write(tostring(element))
+        except GeneratorExit:
+            pass
+        fh.write(b"</worksheet>")
+        fh.close()
