@@ -41,8 +41,13 @@ ALIGN = {
 _PLAIN = (None, None, False, None)
 
 
+_FONT_KEYS = {id(BOLD): "bold", id(TITLE): "title"}  # a style key names these fonts (a Font hashes slowly)
+_FONTS = {"bold": BOLD, "title": TITLE}
+
+
 def _styled_cell(ws: StreamedWorksheet, key: tuple) -> Any:
     fmt, font, fill, align = key
+    font = _FONTS.get(font, font) if isinstance(font, str) else font
     cell = WriteOnlyCell(ws)
     if fmt:
         cell.number_format = fmt
@@ -62,6 +67,7 @@ def add_sheet(wb: Workbook, title: str, archive: ZipFile | None = None) -> Strea
     straight into it: close each sheet before the next one is added, and all before the rest of
     the workbook is written. Without, it goes to a temporary file that `wb.save` copies."""
     ws = StreamedWorksheet(parent=wb, title=title)
+    ws.make_style = _styled_cell
     wb._add_sheet(ws)
     if archive is not None:
         ws._id = len(wb._sheets)  # the part's number, as openpyxl's writer will number it
@@ -104,12 +110,14 @@ class Sheet:
         text = isinstance(value, str)
         if text:
             value = safe_text(value)
-        key = (None if text else fmt, font or (BOLD if bold else None), fill, align)
+        if font is None:
+            font_key: Any = "bold" if bold else None
+        else:
+            font_key = _FONT_KEYS.get(id(font), font)
+        key = (None if text else fmt, font_key, fill, align)
         if key == _PLAIN:
             return value  # plain text (guarded), a number or None: written as a value
-        if key not in self.ws.styles:
-            self.ws.styles[key] = _styled_cell(self.ws, key)
-        return Styled(value, key)
+        return Styled(value, key)  # its cell is made by `_styled_cell` when the sheet first writes it
 
     def close(self) -> None:
         """End the sheet: its filter, merged cells, page setup and charts are written now."""

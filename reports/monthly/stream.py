@@ -11,15 +11,19 @@ workbook part, charts) is still openpyxl's own code and XML. `tests/integration/
 test_monthly_writer_equivalence.py` compares the parts byte for byte with openpyxl's.
 
 Styles are openpyxl's: a style is registered with the workbook (`style_id`) when a cell of it
-is first written, in writing order, exactly as openpyxl's cell writer does.
+is first written, in writing order, exactly as openpyxl's cell writer does; the id is asked once
+per workbook and style (h19-report2). Rows reach the zip member in batches of 256. The parts
+around the rows whose XML depends only on a small key (a sheet's top, the stylesheet, content
+types) are serialised once per key: `reports.monthly.parts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, TIME_TYPES, get_time_format
@@ -28,9 +32,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet._writer import WorksheetWriter
-from openpyxl.xml.constants import SHEET_MAIN_NS
-from openpyxl.xml.functions import tostring
+
+from reports.monthly.parts import StreamWriter
 
 _LETTERS = [get_column_letter(i) for i in range(1, 703)]  # A … ZZ
 _NUMBERS = (int, float, Decimal)
@@ -80,27 +83,6 @@ def _text_cell(ref: str, style: str, value: str) -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escaped(value)}</t></is></c>'
 
 
-class StreamWriter(WorksheetWriter):
-    """openpyxl's worksheet writer (it writes the parts around the rows), writing bytes to `out`:
-    a binary stream (a zip member), or a temporary file as openpyxl does."""
-
-    fh: IO[bytes]
-
-    def get_stream(self) -> Any:
-        fh = open(self.out, "wb") if isinstance(self.out, str) else self.out  # noqa: SIM115
-        self.fh = fh
-        fh.write(f'<worksheet xmlns="{SHEET_MAIN_NS}">'.encode())
-        try:
-            while True:
-                element = yield
-                if element is not None:
-                    fh.write(tostring(element))
-        except GeneratorExit:
-            pass
-        fh.write(b"</worksheet>")
-        fh.close()
-
-
 class StreamedWorksheet(WriteOnlyWorksheet):
     """A write-only worksheet whose rows are formatted as XML text (see the module).
 
@@ -111,7 +93,11 @@ class StreamedWorksheet(WriteOnlyWorksheet):
 
     def __init__(self, parent: Any, title: str, out: IO[bytes] | None = None) -> None:
         super().__init__(parent, title)
-        self.styles: dict[tuple, Any] = {}  # style key → its cell (number format, font, fill, alignment)
+        self.styles: dict[
+            tuple, Any
+        ] = {}  # style key → its cell (number format, font, fill, alignment), made when needed
+        self.make_style: Callable[[Any, tuple], Any] = _format_cell  # style key → a new cell of that style
+        self._date_formats: dict[tuple, str] = {}  # style key → the date format openpyxl gave its cell
         self._style_attr: dict[tuple, str] = {}  # style key → ' s="N"', registered at its first cell
         self._dated: set[tuple] = set()  # style keys whose format is a date format
         self._serials: dict[Any, str] = {}  # date → its Excel serial number, as written
@@ -119,6 +105,7 @@ class StreamedWorksheet(WriteOnlyWorksheet):
         self._fh: IO[bytes]
         self._writer: StreamWriter | None = None
         self._row = 0
+        self._rows: list[bytes] = []  # rows formatted, not yet written
 
     def _get_writer(self) -> None:
         if self._writer is None:
@@ -132,7 +119,9 @@ class StreamedWorksheet(WriteOnlyWorksheet):
         if self.closed:
             self._already_saved()
         self._get_writer()
-        self._fh.write(b"</sheetData>")
+        self._rows.append(b"</sheetData>")
+        self._fh.write(b"".join(self._rows))
+        self._rows.clear()
         assert self._writer is not None
         self._writer.write_tail()
         self._writer.close()
@@ -141,7 +130,11 @@ class StreamedWorksheet(WriteOnlyWorksheet):
     def append(self, row: Iterable[Any]) -> None:
         self._get_writer()
         self._row += 1
-        self._fh.write(self.row_xml(row, self._row))
+        rows = self._rows
+        rows.append(self.row_xml(row, self._row))
+        if len(rows) >= 256:  # written to the zip member in batches (a write per row costs as much as its XML)
+            self._fh.write(b"".join(rows))
+            rows.clear()
 
     def row_xml(self, values: Iterable[Any], r: int) -> bytes:
         """Row `r` as openpyxl's `write_row` writes it (its height, if set, with it)."""
@@ -173,9 +166,6 @@ class StreamedWorksheet(WriteOnlyWorksheet):
             return _text_cell(ref, "", value)
         if isinstance(value, TIME_TYPES):
             key = (get_time_format(type(value)), None, False, None)  # openpyxl's default date format
-            if key not in self.styles:
-                cell = self.styles[key] = WriteOnlyCell(self)
-                cell.number_format = key[0]
             return self._date(ref, value, key)
         raise ValueError(f"Cannot convert {value!r} to Excel")
 
@@ -204,9 +194,10 @@ class StreamedWorksheet(WriteOnlyWorksheet):
 
     def _date(self, ref: str, value: Any, key: tuple) -> str:
         if key not in self._dated:
-            cell = self.styles[key]
-            if not is_date_format(cell.number_format):  # openpyxl gives the cell a date format (and keeps it)
-                cell.number_format = get_time_format(type(value))
+            if not is_date_format(key[0] or "General"):  # openpyxl gives the cell a date format (and keeps it)
+                self._date_formats[key] = get_time_format(type(value))
+                if key in self.styles:
+                    self.styles[key].number_format = self._date_formats[key]
                 self._style_attr.pop(key, None)
             self._dated.add(key)
         style = self._style_attr.get(key)
@@ -220,7 +211,29 @@ class StreamedWorksheet(WriteOnlyWorksheet):
         return f'<c r="{ref}"{style} t="n"><v>{serial}</v></c>'
 
     def _register(self, key: tuple) -> str:
-        cell = self.styles[key]
-        style = f' s="{cell.style_id}"' if cell.has_style else ""
+        """The style attribute of `key`'s cells: openpyxl's `style_id` (which registers the style
+        with the workbook), asked once per workbook and style — the same style in another sheet
+        has the same id (openpyxl's style list returns the index of an equal style)."""
+        known = _STYLE_IDS.setdefault(self.parent, {})
+        which = (key, self._date_formats.get(key))
+        style = known.get(which)
+        if style is None:
+            cell = self.styles.get(key)
+            if cell is None:
+                cell = self.styles[key] = self.make_style(self, key)
+                if which[1] is not None:
+                    cell.number_format = which[1]
+            style = known[which] = f' s="{cell.style_id}"' if cell.has_style else ""
         self._style_attr[key] = style
         return style
+
+
+def _format_cell(ws: Any, key: tuple) -> Any:
+    """A cell of style key `(number format, None, False, None)`: a plain date's default format."""
+    cell = WriteOnlyCell(ws)
+    if key[0]:
+        cell.number_format = key[0]
+    return cell
+
+
+_STYLE_IDS: WeakKeyDictionary[Any, dict[tuple, str]] = WeakKeyDictionary()  # workbook → (key, date format) → style

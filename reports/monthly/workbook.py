@@ -35,11 +35,10 @@ from typing import Any, BinaryIO
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
-from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.writer.excel import ExcelWriter
 
 from reports.monthly import sheets
 from reports.monthly.cells import HEADER_ROW, Sheet, add_sheet
+from reports.monthly.parts import PartsWriter
 from reports.monthly.report import MonthlyReport, lines_by_la
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -62,18 +61,6 @@ def la_sheet_title(name: str, taken: set[str]) -> str:
         title, n = base[: 31 - len(suffix)] + suffix, n + 1
     taken.add(title.lower())
     return title
-
-
-class _StreamedExcelWriter(ExcelWriter):
-    """openpyxl's writer for the parts around the sheets: each sheet's part is already in the
-    archive (streamed and closed), so only its drawing and relationships are taken here."""
-
-    def write_worksheet(self, ws: Any) -> None:
-        ws._drawing = SpreadsheetDrawing()
-        ws._drawing.charts = ws._charts
-        ws._drawing.images = ws._images
-        ws._rels = ws._writer._rels
-        self.manifest.append(ws)
 
 
 class _Sheets:
@@ -115,7 +102,7 @@ def write_workbook(report: MonthlyReport, generated_at: datetime, target: str | 
         wb = books.wb
         wb.properties.created = wb.properties.modified = generated_at.replace(tzinfo=None, microsecond=0)
         wb.properties.creator = "drs-flows"
-        _StreamedExcelWriter(wb, archive).write_data()
+        PartsWriter(wb, archive).write_data()
 
 
 def render_workbook(report: MonthlyReport, generated_at: datetime) -> bytes:
