@@ -33,8 +33,8 @@ def plain_json(value: Any) -> Any:
 def plain_parameters(flow: F) -> F:
     """Give `flow` a parameter serializer that encodes plain values itself (as Prefect would) and
     hands anything else to Prefect's own; returns the flow (usable as a decorator over `@flow`)."""
-    original = flow.serialize_parameters  # type: ignore[attr-defined]
-    if getattr(original, "plain", False):
+    original = getattr(flow, "serialize_parameters", None)
+    if original is None or getattr(original, "plain", False):  # another Prefect: leave it its own
         return flow
 
     def serialize(parameters: dict[str, Any]) -> dict[str, Any]:
