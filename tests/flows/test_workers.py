@@ -171,7 +171,9 @@ def test_drs_worker_tasks_delivers_background_tasks_and_touches_no_deployment(cl
     assert [a["name"] for a in automations] == ["drs-flows: a run whose machine died is Crashed"]
 
 
-FILES, PER_FILE = 4, 40
+# many small files: intake imports a file in well under the 0.2 s between the test's looks, so the
+# run must last several files for the kill to land mid-run (four files of 40 no longer did)
+FILES, PER_FILE = 40, 5
 
 
 def _write_referrals(inbox: Path) -> int:
