@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, and_, cast, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.db import Case, LocalAuthority
 from tasks.cases.clocks import case_facts, next_session_for, recompute_clocks
@@ -90,7 +91,12 @@ def first_free_case_number(db: Session, year: int) -> int:
     """The next free number of a `DRS-YYYY-NNNNN` reference for `year` (as an integer)."""
     prefix = f"DRS-{year}-"
     number_part = cast(func.substr(Case.ref, len(prefix) + 1), Integer)
-    return (db.scalar(select(func.max(number_part)).where(Case.ref.like(prefix + "%"))) or 0) + 1
+    year_refs: ColumnElement[bool] = Case.ref.like(prefix + "%")
+    if db.get_bind().dialect.name == "sqlite":
+        # SQLite's LIKE ignores case, so its index cannot answer it; the prefix's range (BINARY
+        # order: "-" then ".") can: one index range instead of reading every case (issue 14)
+        year_refs = and_(Case.ref >= prefix, Case.ref < f"DRS-{year}.", year_refs)
+    return (db.scalar(select(func.max(number_part)).where(year_refs)) or 0) + 1
 
 
 def case_ref(year: int, number: int) -> str:

@@ -5,11 +5,14 @@ case, lowest id first. Looked up through the index `ix_cases_match` (LA, letter,
 
 from __future__ import annotations
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.db import Case
 from models.domain.referrals import ReferralForm
+
+#: exact matches OR-ed in one query (SQLite's parser nests an OR chain: keep it well under its depth limit)
+_TRIPLES_A_QUERY = 200
 
 
 def name_key(name: str | None) -> str:
@@ -44,22 +47,34 @@ def first_matching_refs(db: Session, forms: list[tuple[int, ReferralForm]]) -> d
     """`match_key` → reference of the first (lowest id) existing case, for every form of `forms`
     that matches one: one query through the index `ix_cases_match` (LA, letter, date of birth)."""
     wanted = {match_key(la_id, form) for la_id, form in forms}
-    triples = sorted({(k[0], k[3], k[2]) for k in wanted})  # forms with a letter and a date of birth
+    # (LA, letter, date of birth) of each form; a missing value (NULL) equals nothing in SQL
+    triples = sorted({(k[0], k[3], k[2]) for k in wanted if k[2] is not None and k[3] is not None})
     found: dict[tuple, str] = {}
-    if not triples:
-        return found
-    rows = db.execute(
-        select(
-            Case.ref, Case.la_id, Case.service, Case.child_date_of_birth, Case.decision_letter_sent_on, Case.child_name
+    for start in range(0, len(triples), _TRIPLES_A_QUERY):
+        # an OR of exact matches, which SQLite answers by one index probe each (a row-value IN
+        # list it answers by reading every case); a form's cases all come from its own query
+        rows = db.execute(
+            select(
+                Case.ref,
+                Case.la_id,
+                Case.service,
+                Case.child_date_of_birth,
+                Case.decision_letter_sent_on,
+                Case.child_name,
+            )
+            .where(
+                or_(
+                    *(
+                        and_(Case.la_id == la, Case.decision_letter_sent_on == letter, Case.child_date_of_birth == born)
+                        for la, letter, born in triples[start : start + _TRIPLES_A_QUERY]
+                    )
+                ),
+                Case.anonymised_at.is_(None),
+            )
+            .order_by(Case.id)
         )
-        .where(
-            tuple_(Case.la_id, Case.decision_letter_sent_on, Case.child_date_of_birth).in_(triples),
-            Case.anonymised_at.is_(None),
-        )
-        .order_by(Case.id)
-    )
-    for ref, la_id, service, born, letter, name in rows:
-        key = (la_id, service, born, letter, name_key(name))
-        if key in wanted and key not in found:
-            found[key] = ref
+        for ref, la_id, service, born, letter, name in rows:
+            key = (la_id, service, born, letter, name_key(name))
+            if key in wanted and key not in found:
+                found[key] = ref
     return found
