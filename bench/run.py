@@ -864,6 +864,10 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # one broken measure must not hide the others' figures
                 failed.append(name)
                 log(False, f"bench: {name} failed: {exc}")
+            finally:
+                if not args.keep:  # each run's copy of the data set (≈ 3 GB at full scale) goes with its measure
+                    for home in bench.runs.iterdir():
+                        shutil.rmtree(home, ignore_errors=True)
     finally:
         bench.stop_server()
         if not args.keep:
