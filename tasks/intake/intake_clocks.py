@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from models.domain.calendar import WorkingCalendar
-from models.domain.clocks import CaseFacts, Event, compute_clocks
-from tasks.cases.clock_core import clock_values
+from models.domain.clocks import CaseFacts, compute_clocks
+from tasks.cases.clock_core import build_facts, clock_values
+
+
+class _WishEvent(NamedTuple):
+    """The family's wish as `clock_core.build_facts` reads an event (a new case has no other)."""
+
+    event: str
+    on: date
+    health: bool = False
+    cert_type: str | None = None
+    items: tuple[str, ...] = ()
+    id: int = 0
 
 
 class ClockMemo:
@@ -48,14 +59,13 @@ class ClockMemo:
         return found
 
     def _compute(self, case: Any, wish, la_informed, overrides, today, now, tz) -> tuple[dict, list[dict]]:
-        events = (Event(name=wish, on=case.received_on),) if wish else ()
-        local_now = now.astimezone(tz).date()
+        events = (_WishEvent(wish, case.received_on),) if wish else ()
         steps = [
-            self._clocks(_facts(case, step_events, acknowledged, informed), today, overrides)
+            self._clocks(build_facts(case, step_events, None, acknowledged, informed, tz), today, overrides)
             for step_events, acknowledged, informed in (
                 ((), None, None),
                 *([(events, None, None)] if wish else []),
-                (events, local_now, local_now if la_informed else None),
+                (events, now, now if la_informed else None),
             )
         ]
         before = steps[-2]  # the clocks the per-record path held when it queued the emails
@@ -78,22 +88,6 @@ def _frozen(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
-
-
-def _facts(case: Any, events: tuple, acknowledged: date | None, la_informed: date | None) -> CaseFacts:
-    return CaseFacts(
-        acknowledged_on=acknowledged,
-        la_informed_on=la_informed,
-        service=case.service,
-        decision_type=case.decision_type,
-        letter_sent_on=case.decision_letter_sent_on,
-        received_on=case.received_on,
-        sections=tuple(case.sections),
-        health_issues=case.health_issues,
-        events=events,
-        next_session=None,
-        appeal_lodged=False,
-    )
 
 
 def _row_order(steps: list[dict]) -> list[str]:

@@ -137,6 +137,7 @@ def _new_case(form: ReferralForm, la: LocalAuthority, *, ref: str, flags: list[s
         flags=flags,
         rules_version=None,
         anonymised_at=None,
+        appeal_lodged=False,  # the column's default (not written): what the clock engine reads of a new case
     )
 
 
