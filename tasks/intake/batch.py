@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from models.db import Case, LocalAuthority, Referral
 from models.domain.calendar import WorkingCalendar
 from models.domain.referrals import ReferralForm, form_id_of, validate_referral
-from tasks.cases.casework import first_free_case_number, la_finder
+from tasks.cases.casework import case_ref, first_free_case_number, la_finder
 from tasks.db import unit_of_work
 from tasks.intake import matching
 from tasks.intake import records as rec
@@ -49,9 +49,21 @@ class RunMemory:
     memo: ClockMemo = field(init=False)
     #: (la_id, service, date of birth, letter, name key) → reference of the first matching case
     first_match: dict[tuple, str] = field(default_factory=dict)
+    #: year → the next free case number after this run's last committed batch
+    next_number: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.memo = ClockMemo(self.calendar)
+
+    def first_free_number(self, db: Session, year: int) -> int:
+        """`casework.first_free_case_number`, without reading the year's every reference again
+        after each batch: the number after this run's last batch, unless its reference exists.
+        Every writer numbers from the highest number + 1 and no case is deleted, so anyone who
+        took a number since took that one first; then (or after a fallback) the year is read."""
+        known = self.next_number.get(year)
+        if known is not None and db.scalar(select(Case.id).where(Case.ref == case_ref(year, known))) is None:
+            return known
+        return first_free_case_number(db, year)
 
     @classmethod
     def load(cls) -> RunMemory:
@@ -72,6 +84,7 @@ def import_records_batched(
         except Exception as exc:  # noqa: BLE001 — the batch is rolled back; one by one decides each record
             log.info("a batch of %d records fell back to one by one (%s)", len(chunk), type(exc).__name__)
             memory.first_match.clear()
+            memory.next_number.clear()
             results = [
                 rec.import_record(fields, source=source, locator=locator, today=today, now=now)
                 for locator, fields in chunk
@@ -111,6 +124,7 @@ def _import_batch(
         ]
         write_plans(db, batch.plans, now=now)
         db.commit()
+    memory.next_number.update(batch.numbers)
     return results
 
 
@@ -188,7 +202,7 @@ def _plan(batch: _Batch, form: ReferralForm, *, source: str, today: date, now: d
     assert la is not None  # validated: the LA is known
     year = form.received_on.year
     if year not in batch.numbers:
-        batch.numbers[year] = first_free_case_number(batch.db, year)
+        batch.numbers[year] = batch.memory.first_free_number(batch.db, year)
     key = matching.match_key(la.id, form)
     return plan_case(
         form,
