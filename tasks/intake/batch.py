@@ -3,14 +3,16 @@
 
 A batch of up to `BATCH_SIZE` records is one transaction: the records are checked and planned in
 memory (the LA register, the working calendar and the time zone loaded once a run; case numbers
-taken from one look-up a batch and counted on; the possible-duplicate check through the indexed
-match query, remembered for the run; clocks computed by the pure engine from the facts in hand),
-then the new cases are inserted together, then their events, referral rows, audit lines, emails
-and clocks, and the batch commits. A record that fails while planned is rejected alone ("internal
-error", nothing of it written, its number reused), as before. Should the database refuse the
-batch (a concurrent run took a form id or a case number, an email key exists, anything else),
-the batch is rolled back whole and its records imported one by one by `import_record`, which
-retries conflicts: a crash or a refusal never leaves half a case.
+read once a run and counted on, checked by one indexed look-up a batch; the possible-duplicate
+check through the indexed match query, remembered for the run; clocks computed by the pure engine
+from the facts in hand), then a writer thread inserts the new cases together, then their events,
+referral rows, audit lines, emails and clocks, and commits, while the next batch is planned. A
+record that fails while planned is rejected alone ("internal error", nothing of it written, its
+number reused), as before. Should the database refuse the batch (a concurrent run took a form id
+or a case number, an email key exists, anything else), the batch is rolled back whole and its
+records imported one by one by `import_record`, which retries conflicts, and the next batch is
+planned again: a crash or a refusal never leaves half a case. Results are handed on only once
+their batch is committed.
 """
 
 from __future__ import annotations
