@@ -3,27 +3,22 @@
 
 A batch of up to `BATCH_SIZE` records is one transaction: the records are checked and planned in
 memory (the LA register, the working calendar and the time zone loaded once a run; case numbers
-read once a run and counted on, checked by one indexed look-up a batch; the possible-duplicate
-check through the indexed match query, remembered for the run; clocks computed by the pure engine
-from the facts in hand), then a writer thread inserts the new cases together, then their events,
-referral rows, audit lines, emails and clocks, and commits, while the next batch is planned. A
-record that fails while planned is rejected alone ("internal error", nothing of it written, its
-number reused), as before. Should the database refuse the batch (a concurrent run took a form id
-or a case number, an email key exists, anything else), the batch is rolled back whole and its
-records imported one by one by `import_record`, which retries conflicts, and the next batch is
-planned again: a crash or a refusal never leaves half a case. Results are handed on only once
-their batch is committed.
-"""
+counted on: the year's highest read once a run, and each later batch's next number checked by one
+indexed look-up of its reference, the year read again if someone numbered meanwhile; the possible-
+duplicate check through the indexed match query, remembered for the run; clocks computed by the pure
+engine from the facts in hand), then the new cases are inserted together, then their events,
+referral rows, audit lines, emails and clocks, and the batch commits. A record that fails while
+planned is rejected alone ("internal error", nothing of it written, its number reused), as before.
+Should the database refuse the batch (a concurrent run took a form id or a case number, an email key
+exists, anything else), the batch is rolled back whole and its records imported one by one by
+`import_record`, which retries conflicts: a crash or a refusal never leaves half a case. """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import copy_context
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -54,10 +49,8 @@ class RunMemory:
     memo: ClockMemo = field(init=False)
     #: (la_id, service, date of birth, letter, name key) → reference of the first matching case
     first_match: dict[tuple, str] = field(default_factory=dict)
-    #: year → the next free case number after this run's last planned batch
+    #: year → the next free case number after this run's last committed batch
     next_number: dict[int, int] = field(default_factory=dict)
-    #: form id → planned case, of the batch being written (not committed yet)
-    in_flight: dict[str, NewCase] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.memo = ClockMemo(self.calendar)
@@ -72,12 +65,6 @@ class RunMemory:
             return known
         return first_free_case_number(db, year)
 
-    def forget(self) -> None:
-        """After a batch fell back to one by one: what was counted on is read again."""
-        self.first_match.clear()
-        self.next_number.clear()
-        self.in_flight = {}
-
     @classmethod
     def load(cls) -> RunMemory:
         from tasks.deadlines.calendar_source import working_calendar
@@ -88,63 +75,21 @@ class RunMemory:
 def import_records_batched(
     records: Sequence[tuple[str, dict]], *, source: str, today: date, now: datetime, memory: RunMemory | None = None
 ) -> Iterator[rec.RecordResult]:
-    """Import `records` ((locator, fields) pairs) in batches; yields each record's result in order,
-    once its batch is committed. A batch is written by one writer thread while the next is checked
-    and planned here (the writer's work is mostly the database's, which runs without the GIL)."""
+    """Import `records` ((locator, fields) pairs) in batches; yields each record's result in order."""
     memory = memory or RunMemory.load()
-    chunks = [records[start : start + BATCH_SIZE] for start in range(0, len(records), BATCH_SIZE)]
-    with ThreadPoolExecutor(1, thread_name_prefix="intake-writer") as writer:
-        flight: _InFlight | None = None
-        for chunk in chunks:
-            planned = _plan_or_none(chunk, memory, source=source, today=today, now=now)
-            if flight is not None:
-                if not (yield from _land(flight, memory, source=source, today=today, now=now)):
-                    # planned on the in-flight batch's numbers and matches: plan again on what it wrote
-                    planned = _plan_or_none(chunk, memory, source=source, today=today, now=now)
-            if planned is None:  # planning failed: one by one decides each record
-                yield from _one_by_one(chunk, memory, source=source, today=today, now=now)
-                flight = None
-                continue
-            results, plans = planned
-            memory.in_flight = {plan.form.form_id: plan.case for plan in plans}
-            # the writer runs in this context: the job's wiring (settings, database) and operator
-            flight = _InFlight(chunk, results, writer.submit(copy_context().run, _write, plans, now))
-        if flight is not None:
-            yield from _land(flight, memory, source=source, today=today, now=now)
-
-
-@dataclass
-class _InFlight:
-    chunk: Sequence[tuple[str, dict]]
-    results: list[rec.RecordResult]
-    written: Future[None]
-
-
-def _land(flight: _InFlight, memory: RunMemory, **when: Any) -> Generator[rec.RecordResult, None, bool]:
-    """Wait for `flight`'s commit and yield its results; if the database refused the batch (rolled
-    back whole), import its records one by one instead. Returns whether the batch was written."""
-    try:
-        flight.written.result()
-    except Exception as exc:  # noqa: BLE001 — the batch is rolled back; one by one decides each record
-        log.info("a batch of %d records fell back to one by one (%s)", len(flight.chunk), type(exc).__name__)
-        yield from _one_by_one(flight.chunk, memory, **when)
-        return False
-    memory.in_flight = {}
-    yield from flight.results
-    return True
-
-
-def _one_by_one(chunk: Sequence[tuple[str, dict]], memory: RunMemory, **when: Any) -> Iterator[rec.RecordResult]:
-    memory.forget()
-    for locator, fields in chunk:
-        yield rec.import_record(fields, locator=locator, **when)
-
-
-def _write(plans: list[Plan], now: datetime) -> None:
-    """The writer thread: one batch's rows, one transaction."""
-    with unit_of_work() as db:
-        write_plans(db, plans, now=now)
-        db.commit()
+    for start in range(0, len(records), BATCH_SIZE):
+        chunk = records[start : start + BATCH_SIZE]
+        try:
+            results = _import_batch(chunk, memory, source=source, today=today, now=now)
+        except Exception as exc:  # noqa: BLE001 — the batch is rolled back; one by one decides each record
+            log.info("a batch of %d records fell back to one by one (%s)", len(chunk), type(exc).__name__)
+            memory.first_match.clear()
+            memory.next_number.clear()
+            results = [
+                rec.import_record(fields, source=source, locator=locator, today=today, now=now)
+                for locator, fields in chunk
+            ]
+        yield from results
 
 
 @dataclass
@@ -157,37 +102,30 @@ class _Batch:
     plans: list[Plan] = field(default_factory=list)
 
 
-def _plan_or_none(
+def _import_batch(
     chunk: Sequence[tuple[str, dict]], memory: RunMemory, *, source: str, today: date, now: datetime
-) -> tuple[list[rec.RecordResult], list[Plan]] | None:
-    """Each record's result and the batch's plans — nothing written; None if the database failed."""
-    try:
-        with unit_of_work() as db:
-            return _plan_batch(db, chunk, memory, source=source, today=today, now=now)
-    except Exception as exc:  # noqa: BLE001 — one by one decides each record
-        log.info("a batch of %d records fell back to one by one (%s)", len(chunk), type(exc).__name__)
-        return None
-
-
-def _plan_batch(
-    db: Session, chunk: Sequence[tuple[str, dict]], memory: RunMemory, *, source: str, today: date, now: datetime
-) -> tuple[list[rec.RecordResult], list[Plan]]:
-    form_ids = [f for f in (form_id_of(fields) for _, fields in chunk) if f]
-    seen: dict[str, Case | NewCase] = {f: memory.in_flight[f] for f in form_ids if f in memory.in_flight}
-    if form_ids:
-        found = db.execute(
-            select(Referral.form_id, Case).join(Case, Case.id == Referral.case_id).where(Referral.form_id.in_(form_ids))
-        )
-        seen.update({form_id: case for form_id, case in found})
-    batch = _Batch(db, memory, la_finder(db.scalars(select(LocalAuthority)).all()), seen)
-    checked = [_validate(batch, fields, today) for _, fields in chunk]
-    _look_up_matches(batch, [c[0] for c in checked if isinstance(c, tuple) and c[0] is not None])
-    results = [
-        _one(batch, fields, check, source=source, locator=locator, today=today, now=now)
-        for (locator, fields), check in zip(chunk, checked, strict=True)
-    ]
-    memory.next_number.update(batch.numbers)  # counted on by the next batch, checked before use
-    return results, batch.plans
+) -> list[rec.RecordResult]:
+    with unit_of_work() as db:
+        form_ids = [f for f in (form_id_of(fields) for _, fields in chunk) if f]
+        seen: dict[str, Case | NewCase] = {}
+        if form_ids:
+            found = db.execute(
+                select(Referral.form_id, Case)
+                .join(Case, Case.id == Referral.case_id)
+                .where(Referral.form_id.in_(form_ids))
+            )
+            seen = {form_id: case for form_id, case in found}
+        batch = _Batch(db, memory, la_finder(db.scalars(select(LocalAuthority)).all()), seen)
+        checked = [_validate(batch, fields, today) for _, fields in chunk]
+        _look_up_matches(batch, [c[0] for c in checked if isinstance(c, tuple) and c[0] is not None])
+        results = [
+            _one(batch, fields, check, source=source, locator=locator, today=today, now=now)
+            for (locator, fields), check in zip(chunk, checked, strict=True)
+        ]
+        write_plans(db, batch.plans, now=now)
+        db.commit()
+    memory.next_number.update(batch.numbers)
+    return results
 
 
 def _validate(batch: _Batch, fields: dict, today: date) -> tuple | Exception | None:
