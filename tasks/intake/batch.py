@@ -11,7 +11,8 @@ referral rows, audit lines, emails and clocks, and the batch commits. A record t
 planned is rejected alone ("internal error", nothing of it written, its number reused), as before.
 Should the database refuse the batch (a concurrent run took a form id or a case number, an email key
 exists, anything else), the batch is rolled back whole and its records imported one by one by
-`import_record`, which retries conflicts: a crash or a refusal never leaves half a case. """
+`import_record`, which retries conflicts: a crash or a refusal never leaves half a case.
+"""
 
 from __future__ import annotations
 
