@@ -35,7 +35,7 @@ FORMAT = 1  # of the manifest
 
 def _code_digest() -> bytes:
     """The source of the modules a workbook's content depends on, and openpyxl's version."""
-    import openpyxl
+    from importlib.metadata import version
 
     import models.domain.calendar
     import models.domain.rules
@@ -43,7 +43,7 @@ def _code_digest() -> bytes:
     import reports.monthly
     import reports.safe_cells
 
-    digest = hashlib.sha256(openpyxl.__version__.encode())
+    digest = hashlib.sha256(version("openpyxl").encode())  # not imported: an unchanged month needs none of it
     package = Path(reports.monthly.__file__).parent
     modules = [models.domain.calendar, models.domain.rules, models.domain.vocabulary, reports.safe_cells]
     for path in [*sorted(package.glob("*.py")), *(Path(str(m.__file__)) for m in modules)]:

@@ -20,7 +20,6 @@ from typing import Any
 
 from reports.monthly.report import MonthlyReport, build_report, each_la, headline_kpis
 from reports.monthly.rows import Periods
-from reports.monthly.workbook import write_workbook
 from tasks.deadlines.calendar_source import working_calendar
 from tasks.operations import progress
 from tasks.reporting import fingerprint
@@ -59,6 +58,8 @@ def reports_folder(out: str | os.PathLike | None = None) -> Path:
 
 
 def _write(path: Path, report: MonthlyReport, generated: datetime) -> None:
+    from reports.monthly.workbook import write_workbook  # openpyxl: imported only when a month is written
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:

@@ -102,12 +102,13 @@ def test_a_removed_or_edited_workbook_or_a_new_holiday_writes_again(november, tm
 
 
 def test_a_run_stopped_half_way_leaves_no_manifest(november, tmp_path, monkeypatch):  # noqa: F811
+    import reports.monthly.workbook as writer
     import tasks.reporting.workbooks as workbooks
 
     first = _run(tmp_path)
     folder = Path(first["workbook"]).parent
     manifest = folder / "drs-monthly-2026-11.json"
-    real, written = workbooks.write_workbook, []
+    real, written = writer.write_workbook, []
 
     def fails_on_the_third(report, generated, path):
         if len(written) == 2:
@@ -115,12 +116,12 @@ def test_a_run_stopped_half_way_leaves_no_manifest(november, tmp_path, monkeypat
         written.append(path)
         real(report, generated, path)
 
-    monkeypatch.setattr(workbooks, "write_workbook", fails_on_the_third)
+    monkeypatch.setattr(writer, "write_workbook", fails_on_the_third)
     monkeypatch.setattr(workbooks.fingerprint, "_code_digest", lambda: b"a new release")
     with pytest.raises(OSError, match="disk full"):
         _run(tmp_path)
     assert not manifest.exists()
-    monkeypatch.setattr(workbooks, "write_workbook", real)
+    monkeypatch.setattr(writer, "write_workbook", real)
     before = _stamps(folder)
     _run(tmp_path)
     after = _stamps(folder)
