@@ -131,22 +131,23 @@ def load_cases(
 
 def load_events(
     db: Connection, p: Periods, refs: dict[int, tuple[str, str]], relevant: set[int], shared: _Shared
-) -> list[Any]:
+) -> tuple[EventRow, ...]:
     """The events of the relevant cases that a figure can read: every event of a type the per-case
     facts and certificates read (`EVENTS_READ`), and of the other types those in the month (an
-    active case) or with a `detail` (a breach reason). Rows (ref, LA, event, on, cert type,
-    detail), by (ref, day, id)."""
+    active case) or with a `detail` (a breach reason); by (ref, day, id)."""
     e = CaseEvent
     query = select(e.case_id, e.event, e.on, e.cert_type, e.detail, e.id).where(
         or_(e.event.in_(sorted(EVENTS_READ)), e.on.between(p.month_start, p.month_end), e.detail.is_not(None))
     )
-    rows = [(*refs[r[0]], *r[1:]) for r in _by_cases(db, query, e.case_id, relevant, shared)]
-    rows.sort(key=lambda r: (r[0], r[3], r[6]))
-    return rows
+    rows = _by_cases(db, query, e.case_id, relevant, shared)
+    rows.sort(key=lambda r: (refs[r[0]][0], r[2], r[5]))
+    return tuple(
+        EventRow(*refs[case_id], event, on, kind, detail or None) for case_id, event, on, kind, detail, _ in rows
+    )
 
 
 def load_certificates(
-    db: Connection, refs: dict[int, tuple[str, str]], relevant: set[int], events: list[Any], shared: _Shared
+    db: Connection, refs: dict[int, tuple[str, str]], relevant: set[int], events: tuple[EventRow, ...], shared: _Shared
 ) -> tuple[CertificateRow, ...]:
     """Issued certificates of the relevant cases: rows of `certificates` (status issued), plus
     `certificate-issued` events no row matches (case, type, date) — their trigger is the latest
@@ -156,16 +157,17 @@ def load_certificates(
     rows = sorted(_by_cases(db, query, c.case_id, relevant, shared), key=lambda r: r[5])
     out = [CertificateRow(*refs[r[0]], *r[1:4]) for r in rows if r[4] == "issued"]
     known = {(refs[r[0]][0], r[1], r[2]) for r in rows}  # a case's reference stands for its id
-    triggers_of: dict[str, list] = defaultdict(list)
+    triggers_of: dict[str, list[EventRow]] = defaultdict(list)
     for row in events:
-        if row[2] in TRIGGERS:
-            triggers_of[row[0]].append(row)
-    for ref, la, event, on, cert_type, *_ in events:
-        if event != "certificate-issued" or (ref, cert_type, on) in known:
+        if row.event in TRIGGERS:
+            triggers_of[row.ref].append(row)
+    for ev in events:
+        ref, cert_type, on = ev.ref, ev.cert_type, ev.on
+        if ev.event != "certificate-issued" or (ref, cert_type, on) in known:
             continue
         trigger = TRIGGER_EVENT.get(cert_type or "")
-        triggers = [e[3] for e in triggers_of[ref] if e[2] == trigger and e[3] <= on]
-        out.append(CertificateRow(ref, la, cert_type or "unknown", on, triggers[-1] if triggers else None))
+        triggers = [e.on for e in triggers_of[ref] if e.event == trigger and e.on <= on]
+        out.append(CertificateRow(ref, ev.la_code, cert_type or "unknown", on, triggers[-1] if triggers else None))
         known.add((ref, cert_type, on))
     return tuple(sorted(out, key=lambda c: (c.issued_on, c.ref, c.type)))
 
@@ -240,7 +242,7 @@ def load_report_input(session: Session, month: str) -> ReportInput:
         month=month,
         las=las,
         cases=cases,
-        events=tuple(EventRow(r[0], r[1], r[2], r[3], r[4], r[5] or None) for r in events),
+        events=events,
         certificates=load_certificates(db, refs, relevant, events, shared),
         sessions=load_sessions(db, p, refs, relevant, shared),
         clocks=load_clocks(db, p, shared),
