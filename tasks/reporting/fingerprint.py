@@ -31,6 +31,7 @@ from models.domain.calendar import WorkingCalendar
 from reports.monthly.rows import ROW_TABLES, ReportInput
 
 FORMAT = 1  # of the manifest
+BATCH = 5_000  # rows pickled at a time (memory)
 
 
 def _code_digest() -> bytes:
@@ -57,12 +58,13 @@ def fingerprint(data: ReportInput, calendar: WorkingCalendar) -> str:
     digest.update(repr((data.month, data.las, sorted(calendar.holidays))).encode())
     for table in ROW_TABLES:
         rows: tuple[Any, ...] = getattr(data, table)
-        values: list[Any] = []
-        if rows:
-            get = operator.attrgetter(*(f.name for f in dataclasses.fields(rows[0])))
-            values = list(map(get, rows))
-        blob = pickle.dumps((table, values), protocol=5)  # every value of every row, in order
-        digest.update(len(blob).to_bytes(8, "big") + blob)
+        digest.update(f"{table}:{len(rows)}".encode())
+        if not rows:
+            continue
+        get = operator.attrgetter(*(f.name for f in dataclasses.fields(rows[0])))
+        for start in range(0, len(rows), BATCH):  # every value of every row, in order, a batch at a time
+            blob = pickle.dumps(list(map(get, rows[start : start + BATCH])), protocol=5)
+            digest.update(len(blob).to_bytes(8, "big") + blob)
     return digest.hexdigest()
 
 

@@ -139,11 +139,13 @@ def load_events(
     query = select(e.case_id, e.event, e.on, e.cert_type, e.detail, e.id).where(
         or_(e.event.in_(sorted(EVENTS_READ)), e.on.between(p.month_start, p.month_end), e.detail.is_not(None))
     )
-    rows = _by_cases(db, query, e.case_id, relevant, shared)
-    rows.sort(key=lambda r: (refs[r[0]][0], r[2], r[5]))
-    return tuple(
-        EventRow(*refs[case_id], event, on, kind, detail or None) for case_id, event, on, kind, detail, _ in rows
-    )
+    events: list[EventRow] = []
+    for chunk in _chunks(relevant):  # a case's events are all in one chunk: sorted there by (day, id)
+        rows = shared.rows(db.execute(query.where(e.case_id.in_(chunk))))
+        rows.sort(key=lambda r: (refs[r[0]][0], r[2], r[5]))
+        events += (EventRow(*refs[r[0]], r[1], r[2], r[3], r[4] or None) for r in rows)
+    events.sort(key=lambda ev: ev.ref)  # stable: each case's (day, id) order stays
+    return tuple(events)
 
 
 def load_certificates(
