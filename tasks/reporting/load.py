@@ -5,16 +5,22 @@ certificate trend (`reports.monthly.rows.Periods`), so the loader reads:
 
 * the **cases that need their whole history** (`relevant_cases`): a family decision, a meeting
   held or concluded in the year to date; a certificate issued in the trend's twelve months;
-  anything at all in the month (the case list). Their events, certificates and meetings are
-  read in full, so per-case facts (the *first* decision, the *first* meeting, a certificate's
-  trigger) are the same as from every row ever recorded;
+  anything at all in the month (the case list). Their certificates and meetings are read in
+  full, and of their events every one of a type the facts read (`facts.EVENTS_READ`: decisions,
+  meetings concluded, the LA's receipt, certificates and their triggers), plus the others that
+  are in the month or carry a detail (a breach reason): so per-case facts (the *first* decision,
+  the *first* meeting, a certificate's trigger, the breach reason) are the same as from every row
+  ever recorded;
 * **row-level figures** by date alone: cases received, meetings due or with an outcome, and
   claims received in the year to date; clocks due in it (agreement follow-ups) or in the month.
 
 Timestamps (meeting starts, cancellations, claim imports) are local dates in the report: the
 SQL windows take a day more on each side, and the figures pick their exact days themselves
 (a wider read only adds rows no figure counts). Only non-personal columns are read, so a month
-reports the same numbers after the retention job anonymises its cases.
+reports the same numbers after the retention job anonymises its cases. Rows are Core rows
+(no ORM), a case's reference and LA taken from the case rows (no join per event), and the
+date windows answered by indexes (migration 0021: `clocks (due, name)`, `case_events (on)`,
+`cases (received_on)`).
 """
 
 from __future__ import annotations
