@@ -4,7 +4,9 @@ Writes `$DRS_HOME/reports/monthly/drs-monthly-YYYY-MM.xlsx` (every LA) and one w
 queues the full workbook to the team and each LA's own workbook to its contract contact (the
 delivery sweep sends them), and publishes two artifacts: `monthly-report-link` (where the
 workbook is) and `monthly-report-kpis` (headline figures per LA: counts, no personal data).
-Re-running a month rewrites the same figures and emails nobody twice unless `resend` is set.
+Re-running a month emails nobody twice unless `resend` is set; it writes the workbooks again only
+when what they are made from changed (a late event, a row changed, the holidays, the report's code,
+a workbook removed or edited): an unchanged month writes nothing (`tasks.reporting.fingerprint`).
 
 Run it: `drs report monthly --month 2026-11`, `prefect deployment run monthly-report/monthly-report`,
 or in Python `monthly_report(month="2026-11")`.

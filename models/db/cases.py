@@ -62,6 +62,7 @@ class Case(Base):
         Index("ix_cases_match", "la_id", "decision_letter_sent_on", "child_date_of_birth"),
         Index("ix_cases_rules_version", "rules_version"),
         Index("ix_cases_wants_status", "wants_mediation", "status"),
+        Index("ix_cases_received_on", "received_on"),  # 0021: the monthly report
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(20), unique=True)  # DRS-YYYY-NNNNN
@@ -115,7 +116,10 @@ class CaseEvent(Base):
     """What happened on a case, on which date, recorded when and by which command."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_event_on", "event", "on"),)
+    __table_args__ = (
+        Index("ix_case_events_event_on", "event", "on"),
+        Index("ix_case_events_on", "on"),  # 0021: the monthly report
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     event: Mapped[str] = mapped_column(String(32))
@@ -139,6 +143,7 @@ class Clock(Base):
         UniqueConstraint("case_id", "name"),
         Index("ix_clocks_state_target", "state", "target"),
         Index("ix_clocks_name_state", "name", "state"),
+        Index("ix_clocks_due_name", "due", "name"),  # 0021: the monthly report
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

@@ -17,6 +17,21 @@ _CERT_PERIOD = {
     "after-mediation": "certificate_after_mediation_wd",
 }
 _DECISIONS = {"mediation-requested": "chose mediation", "mediation-declined": "declined"}
+#: the event types whose rows the per-case facts read (decisions, meetings held, the LA's receipt
+#: of a request) and that certificates are built from (`certificate-issued` and its triggers). A
+#: case's event of another type counts for two things only: being in the month (an active case)
+#: and its `detail` (a breach reason) — the loader reads those by date and by detail.
+EVENTS_READ = frozenset(
+    {
+        *_DECISIONS,
+        "mediation-concluded",
+        "la-received-request",
+        "icb-received-request",
+        "certificate-issued",
+        "withdrawn",
+        "la-cannot-arrange",
+    }
+)
 
 
 class CaseFacts:

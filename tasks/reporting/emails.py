@@ -103,7 +103,7 @@ def queue_monthly_emails(month: str, books: Workbooks, now: datetime, resend: bo
     from tasks.db import unit_of_work
     from tasks.mail.attachment import Attachment
     from tasks.mail.layout import render_email
-    from tasks.mail.outbox import queue_email
+    from tasks.mail.outbox import existing_keys, queue_email
     from tasks.privacy.keys import address_token
 
     title = parse_month(month).strftime("%B %Y")
@@ -113,15 +113,20 @@ def queue_monthly_emails(month: str, books: Workbooks, now: datetime, resend: bo
     with unit_of_work() as db:
         las = {la.code: la for la in db.scalars(select(LocalAuthority).where(LocalAuthority.code.in_(codes)))}
         to, missing = recipients(las, codes)
-        for r in to:
-            heading, paragraphs, files = _message(r, las, books, title)
-            text, html = render_email(heading, paragraphs, footer=None)
-            key = _next_key(db, f"{KIND}:{month}:{address_token(r.address)}", resend)
-            attachments = [Attachment(f.name, XLSX, f.read_bytes()) for f in files]
-            row = queue_email(
-                db, key=key, kind=KIND, to=r.address, subject=heading, text=text, html=html, now=now,
-                attachments=attachments,
-            )  # fmt: skip
+        # a second run: the emails queued before are neither rendered nor their files read again
+        bases = [f"{KIND}:{month}:{address_token(r.address)}" for r in to]
+        queued_before = set() if resend else existing_keys(db, bases)
+        for r, base in zip(to, bases):
+            key = _next_key(db, base, resend)
+            row = None
+            if key not in queued_before:
+                heading, paragraphs, files = _message(r, las, books, title)
+                text, html = render_email(heading, paragraphs, footer=None)
+                attachments = [Attachment(f.name, XLSX, f.read_bytes()) for f in files]
+                row = queue_email(
+                    db, key=key, kind=KIND, to=r.address, subject=heading, text=text, html=html, now=now,
+                    attachments=attachments,
+                )  # fmt: skip
             counts["queued" if row is not None else "already_queued"] += 1
             who = list(r.la_codes) or ["ALL"]
             done.append({"to": r.address, "local_authorities": who, "key": key, "queued": row is not None})

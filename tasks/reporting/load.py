@@ -5,16 +5,22 @@ certificate trend (`reports.monthly.rows.Periods`), so the loader reads:
 
 * the **cases that need their whole history** (`relevant_cases`): a family decision, a meeting
   held or concluded in the year to date; a certificate issued in the trend's twelve months;
-  anything at all in the month (the case list). Their events, certificates and meetings are
-  read in full, so per-case facts (the *first* decision, the *first* meeting, a certificate's
-  trigger) are the same as from every row ever recorded;
+  anything at all in the month (the case list). Their certificates and meetings are read in
+  full, and of their events every one of a type the facts read (`facts.EVENTS_READ`: decisions,
+  meetings concluded, the LA's receipt, certificates and their triggers), plus the others that
+  are in the month or carry a detail (a breach reason): so per-case facts (the *first* decision,
+  the *first* meeting, a certificate's trigger, the breach reason) are the same as from every row
+  ever recorded;
 * **row-level figures** by date alone: cases received, meetings due or with an outcome, and
   claims received in the year to date; clocks due in it (agreement follow-ups) or in the month.
 
 Timestamps (meeting starts, cancellations, claim imports) are local dates in the report: the
 SQL windows take a day more on each side, and the figures pick their exact days themselves
 (a wider read only adds rows no figure counts). Only non-personal columns are read, so a month
-reports the same numbers after the retention job anonymises its cases.
+reports the same numbers after the retention job anonymises its cases. Rows are Core rows
+(no ORM), a case's reference and LA taken from the case rows (no join per event), and the
+date windows answered by indexes (migration 0021: `clocks (due, name)`, `case_events (on)`,
+`cases (received_on)`).
 """
 
 from __future__ import annotations
@@ -24,10 +30,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import Connection, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession
+from reports.monthly.facts import EVENTS_READ
 from reports.monthly.rows import (
     CaseRow,
     CertificateRow,
@@ -48,6 +55,7 @@ TRIGGER_EVENT = {
     "deemed": "la-cannot-arrange",
     "after-mediation": "mediation-concluded",
 }
+TRIGGERS = frozenset(TRIGGER_EVENT.values())
 CHUNK = 5_000  # case ids per `IN (...)` (SQLite binds at most 32,766 parameters)
 
 
@@ -72,7 +80,7 @@ def _instants(first: date, last: date) -> tuple[datetime, datetime]:
     )
 
 
-def relevant_cases(db: Session, p: Periods) -> set[int]:
+def relevant_cases(db: Connection, p: Periods) -> set[int]:
     """Ids of the cases whose whole history the report needs (see the module docstring)."""
     year, month = (p.ytd_start, p.month_end), (p.month_start, p.month_end)
     year_at, month_at = _instants(*year), _instants(*month)
@@ -109,94 +117,85 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[i : i + CHUNK]
 
 
-def _by_cases(db: Session, query: Any, column: Any, ids: set[int], shared: _Shared) -> list[Any]:
+def _by_cases(db: Connection, query: Any, column: Any, ids: set[int], shared: _Shared) -> list[Any]:
     """Rows of `query` for the cases `ids`, `CHUNK` ids per statement (values shared)."""
     return [row for chunk in _chunks(ids) for row in shared.rows(db.execute(query.where(column.in_(chunk))))]
 
 
-def _case_la() -> Any:
-    return (
-        select(Case.id, Case.ref, LocalAuthority.code.label("la_code"))
-        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
-        .subquery()
-    )
-
-
-def load_cases(db: Session, p: Periods, relevant: set[int], shared: _Shared) -> tuple[CaseRow, ...]:
-    """Cases received in the year to date, and every relevant case."""
+def load_cases(
+    db: Connection, p: Periods, relevant: set[int], shared: _Shared
+) -> tuple[tuple[CaseRow, ...], dict[int, tuple[str, str]]]:
+    """Cases received in the year to date, and every relevant case; and (ref, LA) by case id."""
     query = select(
         Case.id, Case.ref, LocalAuthority.code, Case.service, Case.decision_type, Case.received_on, Case.status
     ).join(LocalAuthority, Case.la_id == LocalAuthority.id)
     rows = {r[0]: r for r in shared.rows(db.execute(query.where(Case.received_on.between(p.ytd_start, p.month_end))))}
     rows.update((r[0], r) for r in _by_cases(db, query, Case.id, relevant - rows.keys(), shared))
-    return tuple(sorted((CaseRow(*r[1:]) for r in rows.values()), key=lambda c: c.ref))
+    cases = tuple(sorted((CaseRow(*r[1:]) for r in rows.values()), key=lambda c: c.ref))
+    return cases, {case_id: (r[1], r[2]) for case_id, r in rows.items()}
 
 
-def load_events(db: Session, case_la: Any, relevant: set[int], shared: _Shared) -> list[Any]:
-    """Every event of the relevant cases: (case id, ref, LA, event, on, cert type, detail, id)."""
-    query = select(
-        case_la.c.id,
-        case_la.c.ref,
-        case_la.c.la_code,
-        CaseEvent.event,
-        CaseEvent.on,
-        CaseEvent.cert_type,
-        CaseEvent.detail,
-        CaseEvent.id,
-    ).join(case_la, CaseEvent.case_id == case_la.c.id)
-    return sorted(_by_cases(db, query, CaseEvent.case_id, relevant, shared), key=lambda r: (r[1], r[4], r[7]))
+def load_events(
+    db: Connection, p: Periods, refs: dict[int, tuple[str, str]], relevant: set[int], shared: _Shared
+) -> tuple[EventRow, ...]:
+    """The events of the relevant cases that a figure can read: every event of a type the per-case
+    facts and certificates read (`EVENTS_READ`), and of the other types those in the month (an
+    active case) or with a `detail` (a breach reason); by (ref, day, id)."""
+    e = CaseEvent
+    query = select(e.case_id, e.event, e.on, e.cert_type, e.detail, e.id).where(
+        or_(e.event.in_(sorted(EVENTS_READ)), e.on.between(p.month_start, p.month_end), e.detail.is_not(None))
+    )
+    events: list[EventRow] = []
+    for chunk in _chunks(relevant):  # a case's events are all in one chunk: sorted there by (day, id)
+        rows = shared.rows(db.execute(query.where(e.case_id.in_(chunk))))
+        rows.sort(key=lambda r: (refs[r[0]][0], r[2], r[5]))
+        events += (EventRow(*refs[r[0]], r[1], r[2], r[3], r[4] or None) for r in rows)
+    events.sort(key=lambda ev: ev.ref)  # stable: each case's (day, id) order stays
+    return tuple(events)
 
 
 def load_certificates(
-    db: Session, case_la: Any, relevant: set[int], raw_events: list[Any], shared: _Shared
+    db: Connection, refs: dict[int, tuple[str, str]], relevant: set[int], events: tuple[EventRow, ...], shared: _Shared
 ) -> tuple[CertificateRow, ...]:
     """Issued certificates of the relevant cases: rows of `certificates` (status issued), plus
     `certificate-issued` events no row matches (case, type, date) — their trigger is the latest
     matching trigger event on or before the issue date (None when there is none)."""
-    query = select(
-        case_la.c.id,
-        case_la.c.ref,
-        case_la.c.la_code,
-        Certificate.type,
-        Certificate.issued_on,
-        Certificate.trigger_on,
-        Certificate.status,
-        Certificate.id,
-    ).join(case_la, Certificate.case_id == case_la.c.id)
-    rows = sorted(_by_cases(db, query, Certificate.case_id, relevant, shared), key=lambda r: r[7])
-    out = [CertificateRow(*r[1:6]) for r in rows if r[6] == "issued"]
-    known = {(r[0], r[3], r[4]) for r in rows}
-    by_case: dict[int, list] = defaultdict(list)
-    for row in raw_events:
-        by_case[row[0]].append(row)
-    for case_id, ref, la, event, on, cert_type, *_ in raw_events:
-        if event != "certificate-issued" or (case_id, cert_type, on) in known:
+    c = Certificate
+    query = select(c.case_id, c.type, c.issued_on, c.trigger_on, c.status, c.id)
+    rows = sorted(_by_cases(db, query, c.case_id, relevant, shared), key=lambda r: r[5])
+    out = [CertificateRow(*refs[r[0]], *r[1:4]) for r in rows if r[4] == "issued"]
+    known = {(refs[r[0]][0], r[1], r[2]) for r in rows}  # a case's reference stands for its id
+    triggers_of: dict[str, list[EventRow]] = defaultdict(list)
+    for row in events:
+        if row.event in TRIGGERS:
+            triggers_of[row.ref].append(row)
+    for ev in events:
+        ref, cert_type, on = ev.ref, ev.cert_type, ev.on
+        if ev.event != "certificate-issued" or (ref, cert_type, on) in known:
             continue
         trigger = TRIGGER_EVENT.get(cert_type or "")
-        triggers = [e[4] for e in by_case[case_id] if e[3] == trigger and e[4] <= on]
-        out.append(CertificateRow(ref, la, cert_type or "unknown", on, triggers[-1] if triggers else None))
-        known.add((case_id, cert_type, on))
+        triggers = [e.on for e in triggers_of[ref] if e.event == trigger and e.on <= on]
+        out.append(CertificateRow(ref, ev.la_code, cert_type or "unknown", on, triggers[-1] if triggers else None))
+        known.add((ref, cert_type, on))
     return tuple(sorted(out, key=lambda c: (c.issued_on, c.ref, c.type)))
 
 
-def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int], shared: _Shared) -> tuple[SessionRow, ...]:
+def load_sessions(
+    db: Connection, p: Periods, refs: dict[int, tuple[str, str]], relevant: set[int], shared: _Shared
+) -> tuple[SessionRow, ...]:
     """Every meeting of the relevant cases, and every meeting due or with an outcome in the year to date."""
     s = MediationSession
-    query = select(
-        s.id,
-        case_la.c.ref,
-        case_la.c.la_code,
-        s.start_at,
-        s.status,
-        s.cancelled_by,
-        s.cancelled_at,
-        s.outcome,
-        s.outcome_on,
-    ).join(case_la, s.case_id == case_la.c.id)
+    columns = (s.start_at, s.status, s.cancelled_by, s.cancelled_at, s.outcome, s.outcome_on)
     year = (p.ytd_start, p.month_end)
-    dated = query.where(or_(s.start_at.between(*_instants(*year)), s.outcome_on.between(*year)))
+    dated = (
+        select(s.id, Case.ref, LocalAuthority.code, *columns)
+        .join(Case, s.case_id == Case.id)
+        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
+        .where(or_(s.start_at.between(*_instants(*year)), s.outcome_on.between(*year)))
+    )
     rows = {r[0]: r for r in shared.rows(db.execute(dated))}
-    rows.update((r[0], r) for r in _by_cases(db, query, s.case_id, relevant, shared))
+    query = select(s.id, s.case_id, *columns)
+    rows.update((r[0], (r[0], *refs[r[1]], *r[2:])) for r in _by_cases(db, query, s.case_id, relevant, shared))
     tz = local_tz()
     return tuple(
         SessionRow(ref, la, start.astimezone(tz).date(), status, by, at.astimezone(tz).date() if at else None, out, on)
@@ -204,33 +203,29 @@ def load_sessions(db: Session, case_la: Any, p: Periods, relevant: set[int], sha
     )
 
 
-def load_clocks(db: Session, case_la: Any, p: Periods, shared: _Shared) -> tuple[ClockRow, ...]:
-    """Clocks due in the month, and agreement follow-ups due in the year to date."""
+def load_clocks(db: Connection, p: Periods, shared: _Shared) -> tuple[ClockRow, ...]:
+    """Clocks due in the month, and agreement follow-ups due in the year to date, by (ref, name)."""
     wanted = or_(Clock.due >= p.month_start, Clock.name.like("agreement\\_%", escape="\\"))
     query = (
         select(
-            case_la.c.ref,
-            case_la.c.la_code,
-            Clock.name,
-            Clock.owner,
-            Clock.due,
-            Clock.target,
-            Clock.state,
-            Clock.met_on,
+            Case.ref, LocalAuthority.code, Clock.name, Clock.owner, Clock.due, Clock.target, Clock.state, Clock.met_on
         )
-        .join(case_la, Clock.case_id == case_la.c.id)
+        .select_from(Clock)
+        .join(Case, Clock.case_id == Case.id)
+        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
         .where(Clock.due.between(p.ytd_start, p.month_end), wanted)
-        .order_by(case_la.c.ref, Clock.name)
     )
-    return tuple(ClockRow(*row) for row in shared.rows(db.execute(query)))
+    return tuple(sorted((ClockRow(*row) for row in shared.rows(db.execute(query))), key=lambda c: (c.ref, c.name)))
 
 
-def load_claims(db: Session, case_la: Any, p: Periods, shared: _Shared) -> tuple[ClaimRow, ...]:
+def load_claims(db: Connection, p: Periods, shared: _Shared) -> tuple[ClaimRow, ...]:
     """Claim lines imported in the year to date."""
     c = ExpenseClaim
     query = (
-        select(case_la.c.ref, case_la.c.la_code, c.imported_at, c.session_date, c.status, c.amount_pence)
-        .join(case_la, c.case_id == case_la.c.id)
+        select(Case.ref, LocalAuthority.code, c.imported_at, c.session_date, c.status, c.amount_pence)
+        .select_from(c)
+        .join(Case, c.case_id == Case.id)
+        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
         .where(c.imported_at.between(*_instants(p.ytd_start, p.month_end)))
         .order_by(c.claim_id)
     )
@@ -241,24 +236,25 @@ def load_claims(db: Session, case_la: Any, p: Periods, shared: _Shared) -> tuple
     )
 
 
-def load_report_input(db: Session, month: str) -> ReportInput:
+def load_report_input(session: Session, month: str) -> ReportInput:
     """Every row the report of `month` needs, for all LAs (figures pick their periods themselves)."""
     p = Periods.of(month)
+    db = session.connection()  # Core rows (no ORM result processing)
     las_query = select(LocalAuthority.code, LocalAuthority.name).order_by(LocalAuthority.name, LocalAuthority.code)
     las = tuple(LaInfo(code, name) for code, name in db.execute(las_query))
     relevant = relevant_cases(db, p)
-    case_la = _case_la()
     shared = _Shared()
-    raw_events = load_events(db, case_la, relevant, shared)
+    cases, refs = load_cases(db, p, relevant, shared)
+    events = load_events(db, p, refs, relevant, shared)
     return ReportInput(
         month=month,
         las=las,
-        cases=load_cases(db, p, relevant, shared),
-        events=tuple(EventRow(r[1], r[2], r[3], r[4], r[5], r[6] or None) for r in raw_events),
-        certificates=load_certificates(db, case_la, relevant, raw_events, shared),
-        sessions=load_sessions(db, case_la, p, relevant, shared),
-        clocks=load_clocks(db, case_la, p, shared),
-        claims=load_claims(db, case_la, p, shared),
+        cases=cases,
+        events=events,
+        certificates=load_certificates(db, refs, relevant, events, shared),
+        sessions=load_sessions(db, p, refs, relevant, shared),
+        clocks=load_clocks(db, p, shared),
+        claims=load_claims(db, p, shared),
     )
 
 

@@ -7,8 +7,9 @@ built reports (every figure, case line, clock line and late meeting) must be equ
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession
@@ -44,6 +45,48 @@ def test_the_months_rows_give_the_figures_of_every_row_ever_recorded(drs_env):
             assert len(narrow.cases) < len(everything.cases), month  # it does read less
             assert build_report(narrow, calendar) == build_report(everything, calendar), month
             assert build_report(narrow, calendar).scope.get("referrals_total", "ytd").count > 0, month
+
+
+def test_events_the_facts_do_not_read_count_by_date_and_detail(drs_env):
+    """The loader reads only the event types the facts read (`EVENTS_READ`), plus any event in the
+    month (an active case) or with a detail (a breach reason): add events of other types with a
+    breach reason (before and after the first meeting) and in each month, and compare again."""
+    from bench.generate import generate_cases
+    from reports.monthly import build_report
+    from reports.monthly.facts import EVENTS_READ
+    from tasks.db import unit_of_work
+    from tasks.deadlines.calendar_source import working_calendar
+    from tasks.reporting.load import load_report_input
+
+    generate_cases(drs_env.db_url, 600, seed=11, n_las=3)
+    assert "information-given" not in EVENTS_READ and "closed" not in EVENTS_READ
+    with unit_of_work() as db:
+        held = db.execute(
+            select(MediationSession.case_id, MediationSession.start_at).where(MediationSession.status == "held")
+        ).all()
+        at = datetime(2026, 12, 1, tzinfo=UTC)
+        for n, (case_id, start) in enumerate(held):
+            detail = {"breach_reason": f"venue unavailable {n}"} if n % 2 else {"reason": " mediator ill "}
+            day = start.date() + timedelta(days=(n % 5) - 2)
+            db.add(CaseEvent(case_id=case_id, event="closed", on=day, detail=detail, recorded_at=at, recorded_by="t"))
+        late = [case_id for case_id, _ in held[::3]]  # their LA received the request 40 days earlier
+        received = (CaseEvent.event == "la-received-request") & CaseEvent.case_id.in_(late)
+        for event_id, on in db.execute(select(CaseEvent.id, CaseEvent.on).where(received)).all():
+            db.execute(update(CaseEvent).where(CaseEvent.id == event_id).values(on=on - timedelta(days=40)))
+        ids = db.scalars(select(Case.id).order_by(Case.id)).all()
+        for k, month in enumerate(MONTHS):
+            day = date(int(month[:4]), int(month[5:]), 1 + k)
+            for case_id in ids[k::40]:
+                db.add(CaseEvent(case_id=case_id, event="information-given", on=day, recorded_at=at, recorded_by="t"))
+        db.commit()
+    calendar = working_calendar()
+    reasons = set()
+    with unit_of_work() as db:
+        for month in MONTHS:
+            narrow, everything = build_report(load_report_input(db, month), calendar), reference_input(db, month)
+            assert narrow == build_report(everything, calendar), month
+            reasons |= {line.reason for line in narrow.late_meetings}
+    assert "mediator ill" in reasons and any(r and r.startswith("venue") for r in reasons)
 
 
 # --- the loader before issue 14 (every case ever recorded), the reference ---------------------
