@@ -15,11 +15,10 @@ failed run) never sends anything twice.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -36,6 +35,7 @@ from tasks.db import unit_of_work
 from tasks.deadlines import alert_queue
 from tasks.deadlines.due_certificates import needs_certificate
 from tasks.deadlines.window import alert_window, missed_alert_queued
+from tasks.gc_pauses import gc_paused
 
 
 class RunCalendar(WorkingCalendar):
@@ -133,7 +133,7 @@ def sweep(today: date, now: datetime, policy: AlertPolicy = DEFAULT_POLICY) -> S
     next run does them). The digest's rows (`models.domain.digest.digest_rows`) are decided from the
     same clocks: one step, so that tens of thousands of clocks never cross a step's boundary (as a
     Prefect task's result every element of a collection is linked to the task run, issue 14)."""
-    with without_gc_pauses():  # its clocks and alerts are freed before the collector runs again
+    with gc_paused():  # its clocks and alerts are freed before the collector runs again
         return _sweep(today, now, policy, run_calendar())
 
 
@@ -148,22 +148,6 @@ def _sweep(today: date, now: datetime, policy: AlertPolicy, calendar: WorkingCal
         db.commit()
     kinds = MappingProxyType(dict(Counter(a.kind for a in alerts)))
     return SweepResult(reopened, marked, kinds, queued, tuple(digest_rows(clocks, today, calendar, policy)))
-
-
-@contextmanager
-def without_gc_pauses() -> Iterator[None]:
-    """The cyclic garbage collector paused for the block (then as it was before). A national day's
-    sweep makes ≈ 200,000 objects that live until it ends (rows, clocks, alerts, digest rows):
-    each full pass of the collector re-scanned them and everything the process had imported —
-    ≈ 0.7 s of the sweep's 2.6 s of CPU at 1M cases (issue 14). Reference counting still frees
-    every object the moment it is no longer used; only reference cycles wait for the block's end."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def watched_clocks(

@@ -53,22 +53,3 @@ def test_a_row_becomes_the_clock_the_constructor_makes(row):
     assert vars(got) == vars(expected) and list(vars(got)) == list(vars(expected))
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.state = "met"  # type: ignore[misc]
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_the_sweep_gives_the_collector_back_as_it_found_it(enabled):
-    import gc
-
-    from tasks.deadlines.sweep import without_gc_pauses
-
-    was = gc.isenabled()
-    try:
-        (gc.enable if enabled else gc.disable)()
-        with without_gc_pauses():
-            assert not gc.isenabled()
-        assert gc.isenabled() is enabled
-        with pytest.raises(RuntimeError), without_gc_pauses():
-            raise RuntimeError("a failed sweep")
-        assert gc.isenabled() is enabled
-    finally:
-        (gc.enable if was else gc.disable)()
