@@ -36,7 +36,6 @@ from pydantic import Field
 from flows.hooks import notify_team_of_failure
 from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.gc_pauses import gc_paused
 from tasks.timekeeping import resolve_now
 
 if TYPE_CHECKING:
@@ -163,13 +162,11 @@ def expense_routing(
             dashboard after routing (0: do not ask; they stay held).
         admin_poll_seconds: How often a paused decision checks for the admin's answer.
     """
-    with gc_paused():  # the job's imports, no collector passes (issue 14); not the held claims' pauses
-        from tasks.claims import job  # here: importing the flow stays light (issue 14)
+    from tasks.claims import job  # here: importing the flow stays light (issue 14)
 
     today, now = resolve_now(now, today)
     summary = job.run(today, now, step=_step, decide=_asking_an_admin(admin_wait_minutes, admin_poll_seconds, now))
-    with gc_paused():
-        _publish(summary, today)
+    _publish(summary, today)
     get_run_logger().info(
         "expense routing: %d batch(es), %d claim(s) sent", len(summary.routed.batches), summary.claims_sent
     )
