@@ -21,7 +21,6 @@ from prefect.artifacts import create_markdown_artifact
 from flows.hooks import notify_team_of_failure
 from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.gc_pauses import gc_paused
 from tasks.timekeeping import resolve_now
 
 
@@ -55,16 +54,15 @@ def bounce_check(now: datetime | None = None) -> dict:
     Args:
         now: the moment to run as of (ISO-8601 with offset; default: now).
     """
-    with gc_paused():  # the job's imports and objects, no collector passes (issue 14)
-        from flows.today import publish_today
-        from tasks.bounces import job  # here: importing the flow stays light (issue 14)
+    from flows.today import publish_today
+    from tasks.bounces import job  # here: importing the flow stays light (issue 14)
 
-        today, moment = resolve_now(now)
-        summary = job.run(today, moment, step=as_task).as_dict()
-        create_markdown_artifact(
-            key="bounce-check",
-            markdown=render_summary(summary),
-            description="Bounces read and open contact problems (references only)",
-        )
-        publish_today(today, moment)
+    today, moment = resolve_now(now)
+    summary = job.run(today, moment, step=as_task).as_dict()
+    create_markdown_artifact(
+        key="bounce-check",
+        markdown=render_summary(summary),
+        description="Bounces read and open contact problems (references only)",
+    )
+    publish_today(today, moment)
     return summary

@@ -28,7 +28,6 @@ from pydantic import Field
 from flows.hooks import notify_team_of_failure
 from flows.parameters import plain_parameters
 from flows.steps import as_task
-from tasks.gc_pauses import gc_paused
 from tasks.timekeeping import resolve_now
 
 if TYPE_CHECKING:  # the job's modules are imported by the flow's run (importing the flow stays light)
@@ -148,16 +147,15 @@ def deadline_monitor(
             about again by the next run.
         approval_poll_seconds: How often a paused run checks for the answer.
     """
-    with gc_paused():  # the job's imports and the day's objects (issue 14); never across the approval pauses
-        from flows.heartbeat import job_history
-        from flows.today import publish_today
-        from tasks.deadlines import job
+    from flows.heartbeat import job_history
+    from flows.today import publish_today
+    from tasks.deadlines import job
 
-        today, now = resolve_now(now, today)
-        summary = job.run(today, now, step=as_task, job_history=job_history)
-        # the Prefect-only extras: the digest artifacts, the Today screen, the approval pauses
-        _publish(today, summary.digest)
-        publish_today(today, now)
+    today, now = resolve_now(now, today)
+    summary = job.run(today, now, step=as_task, job_history=job_history)
+    # the Prefect-only extras: the digest artifacts, the Today screen, the approval pauses
+    _publish(today, summary.digest)
+    publish_today(today, now)
     if wait_for_approval and summary.awaiting_approval:
         summary = _wait_for_approvals(summary, today, now, approval_timeout_seconds, approval_poll_seconds)
     return summary.as_dict()
