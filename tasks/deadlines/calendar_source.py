@@ -34,6 +34,8 @@ LAST_GOOD = ".extra-holidays.last-good.csv"
 FILE_NAME = "extra-holidays.csv"
 MAX_BYTES = 256 * 1024
 PACKAGE_CACHE = ".holidays-package.json"
+#: The same record, made for the `holidays` version installed with the project (models/domain/data).
+SHIPPED_CACHE = "data/holidays-package.json"
 
 
 def _parse_day(value: str) -> date | None:
@@ -178,20 +180,46 @@ def _digest(days: list[str]) -> str:
     return hashlib.sha256(",".join(days).encode()).hexdigest()
 
 
+def _checked_days(text: str, key: str) -> frozenset[date] | None:
+    """The days of a saved record (`text`) when it is for `key` and checks out, else None."""
+    saved = json.loads(text)
+    days = saved["days"]
+    if saved["key"] != key or not isinstance(days, list) or saved["digest"] != _digest(days):
+        return None
+    return frozenset(date.fromisoformat(day) for day in days)
+
+
 def _cached_days(home: Path) -> frozenset[date] | None:
     """The package's days as an earlier run of this same `holidays` version saved them, or None
-    (no file, another version, a file that does not check out: never a stale or damaged set)."""
+    (no file, another version, a file that does not check out: never a stale or damaged set).
+    A home with no saved file yet (a new install, a new `DRS_HOME`) gets the copy shipped with the
+    project (`SHIPPED_CACHE`, made from the package by the same code) when it is for the installed
+    version — saved in the home as if built there."""
     try:
         from importlib.metadata import version
 
         key = _package_key(version("holidays"))
-        saved = json.loads((home / PACKAGE_CACHE).read_text(encoding="utf-8"))
-        days = saved["days"]
-        if saved["key"] != key or not isinstance(days, list) or saved["digest"] != _digest(days):
-            return None
-        return frozenset(date.fromisoformat(day) for day in days)
+        path = home / PACKAGE_CACHE
+        if path.exists():
+            return _checked_days(path.read_text(encoding="utf-8"), key)
+        shipped = resources.files("models.domain").joinpath(SHIPPED_CACHE).read_text(encoding="utf-8")
+        days = _checked_days(shipped, key)
+        if days is not None:
+            _save(home, shipped)
+        return days
     except (OSError, ValueError, KeyError, TypeError, ImportError, AttributeError):
         return None
+
+
+def _save(home: Path, text: str) -> None:
+    """Write the saved record whole (tmp + rename); a read-only or missing home: not saved."""
+    try:
+        target = home / PACKAGE_CACHE
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError:  # the next run builds it again
+        pass
 
 
 @lru_cache(maxsize=4)
@@ -208,16 +236,14 @@ def package_holidays(home: Path) -> frozenset[date]:
     import holidays
 
     built = frozenset(holidays.country_holidays("GB", subdiv="ENG", years=YEARS).keys())
-    days = sorted(day.isoformat() for day in built)
-    record = {"key": _package_key(holidays.__version__), "days": days, "digest": _digest(days)}
-    try:
-        target = home / PACKAGE_CACHE
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record), encoding="utf-8")
-        tmp.replace(target)
-    except OSError:  # a read-only or missing home: the next run builds it again
-        pass
+    _save(home, json.dumps(package_record(built, holidays.__version__)))
     return built
+
+
+def package_record(days: frozenset[date], version: str) -> dict:
+    """The saved record of the package's `days` for `holidays` `version` (key, days, digest)."""
+    listed = sorted(day.isoformat() for day in days)
+    return {"key": _package_key(version), "days": listed, "digest": _digest(listed)}
 
 
 def working_calendar() -> WorkingCalendar:

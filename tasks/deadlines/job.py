@@ -42,6 +42,7 @@ from tasks.deadlines.due_certificates import (
 )
 from tasks.deadlines.refresh import record_web_form_declines, refresh_clocks
 from tasks.deadlines.sweep import load_policy, sweep
+from tasks.gc_pauses import gc_paused
 from tasks.steps import Step, call
 from tasks.wiring import Wiring, wired
 
@@ -113,7 +114,7 @@ def run(
     Certificates needing approval are held and reported as awaiting approval (the flow asks for
     them after this returns). `job_history` gives the digest's foot (none when not given).
     """
-    with wired(wiring):
+    with wired(wiring), gc_paused():  # no collector passes over the day's objects (issue 14)
         step(check_admin_files, now)
         policy = policy or load_policy()
         recomputed = step(refresh_clocks, today, now)

@@ -89,3 +89,42 @@ def test_an_unwritable_home_still_has_its_calendar(drs_env, monkeypatch):
     monkeypatch.setattr(calendar_source.Path, "write_text", refuse)
     assert package_holidays(drs_env.home) == _expected()
     assert not (drs_env.home / PACKAGE_CACHE).exists()
+
+
+def test_the_shipped_copy_is_the_package_days_for_its_version():
+    """The copy shipped in models/domain/data is what the package gives, for the version it names
+    (regenerate it with `package_record` when the installed `holidays` changes; until then it is
+    simply not used, see the next test)."""
+    from importlib import resources
+    from importlib.metadata import version
+
+    shipped = json.loads(resources.files("models.domain").joinpath(calendar_source.SHIPPED_CACHE).read_text())
+    if shipped["key"] != calendar_source._package_key(version("holidays")):
+        pytest.skip(f"the shipped copy is for another holidays version: {shipped['key']}")
+    import holidays
+
+    assert shipped == calendar_source.package_record(_expected(), holidays.__version__)
+
+
+def test_a_new_home_gets_the_shipped_copy_only_for_its_version(drs_env, monkeypatch):
+    _fresh()
+    path = drs_env.home / PACKAGE_CACHE
+    assert not path.exists()
+    assert package_holidays(drs_env.home) == _expected()
+    assert json.loads(path.read_text())["days"] == sorted(d.isoformat() for d in _expected())
+    # another installed version: the shipped copy does not check out, the package is asked
+    path.unlink()
+    _fresh()
+    monkeypatch.setattr(calendar_source, "_package_key", lambda v: f"holidays 0.0.1-{v} GB-ENG 2014-2040")
+    assert calendar_source._cached_days(drs_env.home) is None
+    assert not path.exists()
+
+
+def test_a_new_home_does_not_import_holidays(drs_env):
+    code = (
+        "import sys; from tasks.deadlines.calendar_source import working_calendar, holidays_version; "
+        "print(len(working_calendar().holidays), holidays_version(), 'holidays' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    _fresh()
+    assert out == [str(len(working_calendar().holidays)), holidays_version(), "False"]
