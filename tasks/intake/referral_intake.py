@@ -28,10 +28,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from models.errors import InvalidInput
+from tasks.gc_pauses import fewer_collections
 from tasks.intake import inbox as inf
 from tasks.intake import referral_files as rf
 from tasks.intake.batch import import_records_batched
-from tasks.intake.collector import fewer_collections
 from tasks.intake.inbox_run import process_claimed, unexpected
 from tasks.intake.records import RecordResult
 from tasks.intake.summary import IntakeSummary
@@ -91,7 +91,7 @@ def import_referral_files(
     interval: float | None = None,
 ) -> IntakeOutcome:
     """Import referrals from the inbox (no `paths`) or from `paths`. See the module docstring."""
-    with fewer_collections():  # no behaviour of its own: CPU time (tasks.intake.collector)
+    with fewer_collections():  # no behaviour of its own: CPU time (tasks.gc_pauses)
         return _import_referral_files(paths, today=today, now=now, wall=wall, interval=interval)
 
 

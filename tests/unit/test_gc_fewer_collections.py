@@ -1,4 +1,4 @@
-"""`tasks.intake.collector.fewer_collections`: settings changed inside, restored after (nested too)."""
+"""`tasks.gc_pauses.fewer_collections`: settings changed inside, restored after (nested too)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from tasks.intake.collector import YOUNG_THRESHOLD, fewer_collections
+from tasks.gc_pauses import YOUNG_THRESHOLD, fewer_collections
 
 
 def test_settings_restored_after_nested_runs_and_errors() -> None:
