@@ -125,7 +125,8 @@ def clock_lines(data: ReportInput, calendar: WorkingCalendar, start: date, end: 
 def late_meetings(
     facts: CaseFacts, data: ReportInput, month: tuple[date, date], ytd_start: date
 ) -> tuple[LateMeeting, ...]:
-    la_of = {c.ref: c.la_code for c in data.cases}
+    held_in_year = {ref for ref, held in facts.first_held.items() if between(held, ytd_start, month[1])}
+    la_of = {c.ref: c.la_code for c in data.cases if c.ref in held_in_year}
     lines = []
     for ref, held in sorted(facts.first_held.items(), key=lambda p: (p[1], p[0])):
         if not between(held, ytd_start, month[1]) or ref not in la_of:

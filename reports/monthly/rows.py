@@ -195,5 +195,7 @@ class ReportInput:
     def only_las(self) -> ReportInput:
         """The same input without rows of LAs not in `las`."""
         codes = {la.code for la in self.las}
+        if all(r.la_code in codes for t in ROW_TABLES for r in getattr(self, t)):
+            return self  # nothing to drop (frozen: the same rows, no copy)
         kept = {t: tuple(r for r in getattr(self, t) if r.la_code in codes) for t in ROW_TABLES}
         return ReportInput(self.month, self.las, **kept)
