@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from operator import attrgetter
 
 from models.domain.calendar import WorkingCalendar
 from models.domain.rules import ruleset_for
-from reports.monthly.rows import CertificateRow, ClockRow, EventRow, ReportInput
+from reports.monthly.rows import CaseRow, CertificateRow, ClockRow, EventRow, ReportInput, SessionRow
 
 BREACH_REASON_KEYS = ("breach_reason", "reason")  # keys looked up in a case event's `detail`
 _CERT_PERIOD = {
@@ -45,22 +46,52 @@ def _reason(event: EventRow) -> str | None:
     return None
 
 
-def events_read(events: Sequence[EventRow], first: date, last: date) -> list[EventRow]:
+def events_read(
+    events: Sequence[EventRow], first: date, last: date, meetings: tuple[bool, date | None] | None = None
+) -> list[EventRow]:
     """Of ONE case's events (the loader's order: by day, then id), the ones a figure can read,
-    in the same order — the loader keeps only those (issue 14, memory): its first decision, its
-    first `mediation-concluded`, the last event with a breach reason (each the first or last in
-    `CaseFacts`' order), every LA/ICB receipt (the meeting check picks the last before the first
-    meeting) and every event dated `first`..`last` (the month: an active case). `CaseFacts` and
-    the case list give the same from these as from all of them."""
+    in the same order — the loader keeps only those (issue 14, memory): the first decision, the
+    last event with a breach reason (first/last in `CaseFacts`' order), every event dated
+    `first`..`last` (the month: an active case), and for the first meeting's check: the first
+    `mediation-concluded` and every LA/ICB receipt — or, given the case's `meetings` (whether it
+    has session rows, its first held one's day; (True, None) for a DRS case), the first
+    `mediation-concluded` only when it stands in for the meeting (no session rows) and the last
+    LA and last ICB receipt on or before the first meeting. `CaseFacts` and the case list give
+    the same from these as from all of them (`tests/unit/test_monthly_events_read.py`)."""
     order = sorted(events, key=lambda e: (e.on, e.event))  # stable: CaseFacts' order
-    keep = {id(e) for e in events if e.event in _RECEIPTS or first <= e.on <= last}
-    picks = (
+    keep = {id(e) for e in events if first <= e.on <= last}
+    concluded = next((e for e in order if e.event == "mediation-concluded"), None)
+    picks = [
         next((e for e in order if e.event in _DECISIONS), None),
-        next((e for e in order if e.event == "mediation-concluded"), None),
         next((e for e in reversed(order) if _reason(e) is not None), None),
-    )
+    ]
+    if meetings is None:
+        picks.append(concluded)
+        keep.update(id(e) for e in events if e.event in _RECEIPTS)
+    else:
+        with_sessions, held = meetings
+        if not with_sessions and concluded is not None:
+            picks.append(concluded)
+            held = concluded.on
+        if held is not None:
+            for kind in _RECEIPTS:
+                picks.append(next((e for e in reversed(order) if e.event == kind and e.on <= held), None))
     keep.update(id(e) for e in picks if e is not None)
     return [e for e in events if id(e) in keep]
+
+
+def first_meetings(cases: Iterable[CaseRow], sessions: Iterable[SessionRow]) -> dict[str, tuple[bool, date | None]]:
+    """`events_read`'s `meetings`: (has session rows, first held meeting's day) of each case with
+    session rows; a DRS case has none that counts (a DRS meeting is not a mediation)."""
+    drs = {c.ref for c in cases if c.service != "mediation"}
+    held: dict[str, date | None] = {}
+    for s in sessions:
+        first = held.get(s.ref)
+        if s.status == "held" and s.ref not in drs and (first is None or s.on < first):
+            held[s.ref] = s.on
+        else:
+            held.setdefault(s.ref, None)
+    return {ref: (True, on) for ref, on in held.items()}
 
 
 class CaseFacts:
@@ -74,7 +105,8 @@ class CaseFacts:
 
     def __init__(self, data: ReportInput, calendar: WorkingCalendar) -> None:
         self.cal = calendar
-        events = sorted(data.events, key=lambda e: (e.on, e.event))
+        events = sorted(data.events, key=attrgetter("event"))  # then by day, stable: by (day, type), no key tuples
+        events.sort(key=attrgetter("on"))
         self.decision: dict[str, tuple[str, date]] = {}
         shared: dict[tuple[str, date], tuple[str, date]] = {}
         concluded: dict[str, date] = {}

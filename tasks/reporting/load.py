@@ -35,7 +35,7 @@ from sqlalchemy import Connection, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession
-from reports.monthly.facts import EVENTS_READ, events_read
+from reports.monthly.facts import EVENTS_READ, events_read, first_meetings
 from reports.monthly.rows import (
     CaseRow,
     CertificateRow,
@@ -46,6 +46,7 @@ from reports.monthly.rows import (
     Periods,
     ReportInput,
     SessionRow,
+    sorted_by,
 )
 from tasks.timekeeping import local_tz
 
@@ -67,9 +68,11 @@ class _Shared:
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
 
-    def rows(self, result: Iterable[Any]) -> list[tuple]:
+    def rows(self, result: Iterable[Any]) -> Iterator[tuple]:
+        """The rows one at a time (no list of raw rows beside the objects made from them: memory)."""
         share = self.values.setdefault
-        return [tuple(share(v, v) if type(v) is str or type(v) is date else v for v in row) for row in result]
+        for row in result:
+            yield tuple(share(v, v) if type(v) is str or type(v) is date else v for v in row)
 
 
 def _instants(first: date, last: date) -> tuple[datetime, datetime]:
@@ -137,7 +140,12 @@ def load_cases(db: Connection, p: Periods, relevant: set[int], shared: _Shared) 
 
 
 def load_events(
-    db: Connection, p: Periods, cases: dict[int, CaseRow], relevant: set[int], shared: _Shared
+    db: Connection,
+    p: Periods,
+    cases: dict[int, CaseRow],
+    relevant: set[int],
+    sessions: tuple[SessionRow, ...],
+    shared: _Shared,
 ) -> tuple[tuple[EventRow, ...], tuple[CertificateRow, ...]]:
     """The events of the relevant cases that a figure reads, and their issued certificates.
 
@@ -154,21 +162,23 @@ def load_events(
     cert_query = select(c.case_id, c.type, c.issued_on, c.trigger_on, c.status, c.id)
     events: list[EventRow] = []
     certificates: list[CertificateRow] = []
+    meetings = first_meetings(cases.values(), sessions)
     for chunk in _chunks(relevant):  # a case's events are all in one chunk
         certs: dict[int, list[tuple]] = defaultdict(list)
         for r in sorted(shared.rows(db.execute(cert_query.where(c.case_id.in_(chunk)))), key=lambda r: r[5]):
             certs[r[0]].append(r)
-        rows = shared.rows(db.execute(query.where(e.case_id.in_(chunk))))
+        rows = list(shared.rows(db.execute(query.where(e.case_id.in_(chunk)))))
         rows.sort(key=lambda r: (cases[r[0]].ref, r[2], r[5]))
         for case_id, group in groupby(rows, key=lambda r: r[0]):
             case = cases[case_id]
             history = [EventRow(case.ref, case.la_code, r[1], r[2], r[3], r[4] or None) for r in group]
             certificates += _certificates(case, certs.pop(case_id, []), history)
-            events += events_read(history, p.month_start, p.month_end)
+            no_meeting = (case.service != "mediation", None)  # no session rows: a mediation case's first concluded
+            events += events_read(history, p.month_start, p.month_end, meetings.get(case.ref, no_meeting))
         for case_id, cert_rows in certs.items():  # cases with certificates and no event read
             certificates += _certificates(cases[case_id], cert_rows, [])
     events.sort(key=lambda ev: ev.ref)  # stable: each case's (day, id) order stays
-    certificates.sort(key=lambda c: (c.issued_on, c.ref, c.type))  # stable: ties are one case's, in order
+    certificates = sorted_by(certificates, "issued_on", "ref", "type")  # stable: ties are one case's, in order
     return tuple(events), tuple(certificates)
 
 
@@ -228,7 +238,7 @@ def load_clocks(db: Connection, p: Periods, shared: _Shared) -> tuple[ClockRow, 
         .join(LocalAuthority, Case.la_id == LocalAuthority.id)
         .where(Clock.due.between(p.ytd_start, p.month_end), wanted)
     )
-    return tuple(sorted((ClockRow(*row) for row in shared.rows(db.execute(query))), key=lambda c: (c.ref, c.name)))
+    return tuple(sorted_by([ClockRow(*row) for row in shared.rows(db.execute(query))], "ref", "name"))
 
 
 def load_claims(db: Connection, p: Periods, shared: _Shared) -> tuple[ClaimRow, ...]:
@@ -258,8 +268,8 @@ def load_report_input(session: Session, month: str) -> ReportInput:
     relevant = relevant_cases(db, p)
     shared = _Shared()
     by_id = load_cases(db, p, relevant, shared)
-    events, certificates = load_events(db, p, by_id, relevant, shared)
     sessions = load_sessions(db, p, by_id, relevant, shared)
+    events, certificates = load_events(db, p, by_id, relevant, sessions, shared)
     cases = tuple(sorted(by_id.values(), key=lambda c: c.ref))
     del by_id, relevant
     return ReportInput(
