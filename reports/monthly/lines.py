@@ -76,18 +76,16 @@ def active_refs(data: ReportInput, start: date, end: date) -> set[str]:
 
 def case_lines(data: ReportInput, facts: CaseFacts, start: date, end: date) -> tuple[CaseLine, ...]:
     active = active_refs(data, start, end)
-    latest_cert: dict[str, CertificateRow] = {}
-    for c in sorted_by(data.certificates, "issued_on", "type"):
+    latest_cert: dict[str, CertificateRow] = {}  # of the active cases only (memory)
+    for c in sorted_by((c for c in data.certificates if c.ref in active), "issued_on", "type"):
         if c.issued_on <= end:
             latest_cert[c.ref] = c
     outcome: dict[str, str] = {}
-    for s in sorted(data.sessions, key=lambda s: (s.on, s.outcome_on or s.on)):
+    for s in sorted((s for s in data.sessions if s.ref in active), key=lambda s: (s.on, s.outcome_on or s.on)):
         if s.outcome:
             outcome[s.ref] = s.outcome
     lines = []
-    for case in sorted(data.cases, key=lambda c: c.ref):
-        if case.ref not in active:
-            continue
+    for case in sorted((c for c in data.cases if c.ref in active), key=lambda c: c.ref):
         decision = facts.decision.get(case.ref) if case.service == "mediation" else None
         cert = latest_cert.get(case.ref)
         check = facts.meeting_check(case.ref)
