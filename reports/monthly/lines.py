@@ -8,7 +8,7 @@ from datetime import date
 
 from models.domain.calendar import WorkingCalendar
 from reports.monthly.facts import CaseFacts, clock_result
-from reports.monthly.rows import CertificateRow, ReportInput, between
+from reports.monthly.rows import CertificateRow, ReportInput, between, sorted_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +76,16 @@ def active_refs(data: ReportInput, start: date, end: date) -> set[str]:
 
 def case_lines(data: ReportInput, facts: CaseFacts, start: date, end: date) -> tuple[CaseLine, ...]:
     active = active_refs(data, start, end)
-    latest_cert: dict[str, CertificateRow] = {}
-    for c in sorted(data.certificates, key=lambda c: (c.issued_on, c.type)):
+    latest_cert: dict[str, CertificateRow] = {}  # of the active cases only (memory)
+    for c in sorted_by((c for c in data.certificates if c.ref in active), "issued_on", "type"):
         if c.issued_on <= end:
             latest_cert[c.ref] = c
     outcome: dict[str, str] = {}
-    for s in sorted(data.sessions, key=lambda s: (s.on, s.outcome_on or s.on)):
+    for s in sorted((s for s in data.sessions if s.ref in active), key=lambda s: (s.on, s.outcome_on or s.on)):
         if s.outcome:
             outcome[s.ref] = s.outcome
     lines = []
-    for case in sorted(data.cases, key=lambda c: c.ref):
-        if case.ref not in active:
-            continue
+    for case in sorted((c for c in data.cases if c.ref in active), key=lambda c: c.ref):
         decision = facts.decision.get(case.ref) if case.service == "mediation" else None
         cert = latest_cert.get(case.ref)
         check = facts.meeting_check(case.ref)
@@ -114,7 +112,7 @@ def case_lines(data: ReportInput, facts: CaseFacts, start: date, end: date) -> t
 
 def clock_lines(data: ReportInput, calendar: WorkingCalendar, start: date, end: date) -> tuple[ClockLine, ...]:
     lines = []
-    for c in sorted(data.clocks, key=lambda c: (c.due, c.ref, c.name)):
+    for c in sorted_by(data.clocks, "due", "ref", "name"):
         if not between(c.due, start, end):
             continue
         result, late = clock_result(c, end, calendar)
@@ -125,10 +123,11 @@ def clock_lines(data: ReportInput, calendar: WorkingCalendar, start: date, end: 
 def late_meetings(
     facts: CaseFacts, data: ReportInput, month: tuple[date, date], ytd_start: date
 ) -> tuple[LateMeeting, ...]:
-    la_of = {c.ref: c.la_code for c in data.cases}
+    held_in_year = {ref: held for ref, held in facts.first_held.items() if between(held, ytd_start, month[1])}
+    la_of = {c.ref: c.la_code for c in data.cases if c.ref in held_in_year}
     lines = []
-    for ref, held in sorted(facts.first_held.items(), key=lambda p: (p[1], p[0])):
-        if not between(held, ytd_start, month[1]) or ref not in la_of:
+    for ref, held in sorted(held_in_year.items(), key=lambda p: (p[1], p[0])):
+        if ref not in la_of:
             continue
         check = facts.meeting_check(ref)
         if check is None or check[2] <= 0:

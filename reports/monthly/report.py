@@ -121,9 +121,14 @@ def build_report(data: ReportInput, calendar: WorkingCalendar) -> MonthlyReport:
         scope = _scope(data, facts, "ALL", "All local authorities", periods)
         parts = data.by_la()
         by_la = tuple(
-            _scope(parts[la.code], CaseFacts(parts[la.code], calendar), la.code, la.name, periods) for la in data.las
+            _scope(part, CaseFacts(part, calendar), la.code, la.name, periods)
+            for la in data.las
+            for part in (parts.pop(la.code),)  # each LA's rows freed once its figures are made (memory)
         )
     month = (periods.month_start, periods.month_end)
+    cases = case_lines(data, facts, *month)
+    late = late_meetings(facts, data, month, periods.ytd_start)
+    del facts  # the per-case facts are freed before the clock lines are made (memory, issue 14)
     return MonthlyReport(
         month=data.month,
         month_start=periods.month_start,
@@ -131,9 +136,9 @@ def build_report(data: ReportInput, calendar: WorkingCalendar) -> MonthlyReport:
         ytd_start=periods.ytd_start,
         scope=scope,
         by_la=by_la,
-        case_lines=case_lines(data, facts, *month),
+        case_lines=cases,
         clock_lines=clock_lines(data, calendar, *month),
-        late_meetings=late_meetings(facts, data, month, periods.ytd_start),
+        late_meetings=late,
         single_la=single,
     )
 

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
+from typing import TypeVar
 
 from models.domain.calendar import add_months
+
+T = TypeVar("T")
 
 #: the row tables of a `ReportInput` (each row has a `la_code`)
 ROW_TABLES = ("cases", "events", "certificates", "sessions", "clocks", "claims")
@@ -76,6 +80,15 @@ class Periods:
     def earliest(self) -> date:
         """The first day any figure of the report counts (the trend starts no later than the year)."""
         return min(self.ytd_start, self.trend_start)
+
+
+def sorted_by(rows: Iterable[T], *fields: str) -> list[T]:
+    """`rows` sorted by `fields` (as by the tuple of them, ties in their order), one stable sort
+    per field from the last: no key tuple per row (a million small objects at full scale, memory)."""
+    out = list(rows)
+    for name in reversed(fields):
+        out.sort(key=attrgetter(name))
+    return out
 
 
 def between(day: date | None, start: date, end: date) -> bool:
@@ -195,5 +208,7 @@ class ReportInput:
     def only_las(self) -> ReportInput:
         """The same input without rows of LAs not in `las`."""
         codes = {la.code for la in self.las}
+        if all(r.la_code in codes for t in ROW_TABLES for r in getattr(self, t)):
+            return self  # nothing to drop (frozen: the same rows, no copy)
         kept = {t: tuple(r for r in getattr(self, t) if r.la_code in codes) for t in ROW_TABLES}
         return ReportInput(self.month, self.las, **kept)

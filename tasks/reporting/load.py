@@ -28,13 +28,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession
-from reports.monthly.facts import EVENTS_READ
+from reports.monthly.facts import EVENTS_READ, events_read, first_meetings
 from reports.monthly.rows import (
     CaseRow,
     CertificateRow,
@@ -45,6 +46,7 @@ from reports.monthly.rows import (
     Periods,
     ReportInput,
     SessionRow,
+    sorted_by,
 )
 from tasks.timekeeping import local_tz
 
@@ -55,7 +57,6 @@ TRIGGER_EVENT = {
     "deemed": "la-cannot-arrange",
     "after-mediation": "mediation-concluded",
 }
-TRIGGERS = frozenset(TRIGGER_EVENT.values())
 CHUNK = 5_000  # case ids per `IN (...)` (SQLite binds at most 32,766 parameters)
 
 
@@ -67,9 +68,11 @@ class _Shared:
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
 
-    def rows(self, result: Iterable[Any]) -> list[tuple]:
+    def rows(self, result: Iterable[Any]) -> Iterator[tuple]:
+        """The rows one at a time (no list of raw rows beside the objects made from them: memory)."""
         share = self.values.setdefault
-        return [tuple(share(v, v) if type(v) is str or type(v) is date else v for v in row) for row in result]
+        for row in result:
+            yield tuple(share(v, v) if type(v) is str or type(v) is date else v for v in row)
 
 
 def _instants(first: date, last: date) -> tuple[datetime, datetime]:
@@ -122,66 +125,84 @@ def _by_cases(db: Connection, query: Any, column: Any, ids: set[int], shared: _S
     return [row for chunk in _chunks(ids) for row in shared.rows(db.execute(query.where(column.in_(chunk))))]
 
 
-def load_cases(
-    db: Connection, p: Periods, relevant: set[int], shared: _Shared
-) -> tuple[tuple[CaseRow, ...], dict[int, tuple[str, str]]]:
-    """Cases received in the year to date, and every relevant case; and (ref, LA) by case id."""
+def load_cases(db: Connection, p: Periods, relevant: set[int], shared: _Shared) -> dict[int, CaseRow]:
+    """Cases received in the year to date, and every relevant case; by case id."""
     query = select(
         Case.id, Case.ref, LocalAuthority.code, Case.service, Case.decision_type, Case.received_on, Case.status
     ).join(LocalAuthority, Case.la_id == LocalAuthority.id)
-    rows = {r[0]: r for r in shared.rows(db.execute(query.where(Case.received_on.between(p.ytd_start, p.month_end))))}
-    rows.update((r[0], r) for r in _by_cases(db, query, Case.id, relevant - rows.keys(), shared))
-    cases = tuple(sorted((CaseRow(*r[1:]) for r in rows.values()), key=lambda c: c.ref))
-    return cases, {case_id: (r[1], r[2]) for case_id, r in rows.items()}
+    cases = {
+        r[0]: CaseRow(*r[1:])
+        for r in shared.rows(db.execute(query.where(Case.received_on.between(p.ytd_start, p.month_end))))
+    }
+    for chunk in _chunks(relevant - cases.keys()):
+        cases.update((r[0], CaseRow(*r[1:])) for r in shared.rows(db.execute(query.where(Case.id.in_(chunk)))))
+    return cases
 
 
 def load_events(
-    db: Connection, p: Periods, refs: dict[int, tuple[str, str]], relevant: set[int], shared: _Shared
-) -> tuple[EventRow, ...]:
-    """The events of the relevant cases that a figure can read: every event of a type the per-case
-    facts and certificates read (`EVENTS_READ`), and of the other types those in the month (an
-    active case) or with a `detail` (a breach reason); by (ref, day, id)."""
+    db: Connection,
+    p: Periods,
+    cases: dict[int, CaseRow],
+    relevant: set[int],
+    sessions: tuple[SessionRow, ...],
+    shared: _Shared,
+) -> tuple[tuple[EventRow, ...], tuple[CertificateRow, ...]]:
+    """The events of the relevant cases that a figure reads, and their issued certificates.
+
+    Read, a chunk of cases at a time: every event of a type the per-case facts and certificates
+    read (`EVENTS_READ`), and of the other types those in the month (an active case) or with a
+    `detail` (a breach reason). Each case's events (by day, then id) make its certificates
+    (`_certificates`) and are then cut to those a figure reads (`facts.events_read`), so the
+    whole history is never held at once. Events by (ref, day, id)."""
     e = CaseEvent
     query = select(e.case_id, e.event, e.on, e.cert_type, e.detail, e.id).where(
         or_(e.event.in_(sorted(EVENTS_READ)), e.on.between(p.month_start, p.month_end), e.detail.is_not(None))
     )
-    events: list[EventRow] = []
-    for chunk in _chunks(relevant):  # a case's events are all in one chunk: sorted there by (day, id)
-        rows = shared.rows(db.execute(query.where(e.case_id.in_(chunk))))
-        rows.sort(key=lambda r: (refs[r[0]][0], r[2], r[5]))
-        events += (EventRow(*refs[r[0]], r[1], r[2], r[3], r[4] or None) for r in rows)
-    events.sort(key=lambda ev: ev.ref)  # stable: each case's (day, id) order stays
-    return tuple(events)
-
-
-def load_certificates(
-    db: Connection, refs: dict[int, tuple[str, str]], relevant: set[int], events: tuple[EventRow, ...], shared: _Shared
-) -> tuple[CertificateRow, ...]:
-    """Issued certificates of the relevant cases: rows of `certificates` (status issued), plus
-    `certificate-issued` events no row matches (case, type, date) — their trigger is the latest
-    matching trigger event on or before the issue date (None when there is none)."""
     c = Certificate
-    query = select(c.case_id, c.type, c.issued_on, c.trigger_on, c.status, c.id)
-    rows = sorted(_by_cases(db, query, c.case_id, relevant, shared), key=lambda r: r[5])
-    out = [CertificateRow(*refs[r[0]], *r[1:4]) for r in rows if r[4] == "issued"]
-    known = {(refs[r[0]][0], r[1], r[2]) for r in rows}  # a case's reference stands for its id
-    triggers_of: dict[str, list[EventRow]] = defaultdict(list)
-    for row in events:
-        if row.event in TRIGGERS:
-            triggers_of[row.ref].append(row)
-    for ev in events:
-        ref, cert_type, on = ev.ref, ev.cert_type, ev.on
-        if ev.event != "certificate-issued" or (ref, cert_type, on) in known:
+    cert_query = select(c.case_id, c.type, c.issued_on, c.trigger_on, c.status, c.id)
+    events: list[EventRow] = []
+    certificates: list[CertificateRow] = []
+    meetings = first_meetings(cases.values(), sessions)
+    for chunk in _chunks(relevant):  # a case's events are all in one chunk
+        certs: dict[int, list[tuple]] = defaultdict(list)
+        for r in sorted(shared.rows(db.execute(cert_query.where(c.case_id.in_(chunk)))), key=lambda r: r[5]):
+            certs[r[0]].append(r)
+        rows = list(shared.rows(db.execute(query.where(e.case_id.in_(chunk)))))
+        rows.sort(key=lambda r: (cases[r[0]].ref, r[2], r[5]))
+        for case_id, group in groupby(rows, key=lambda r: r[0]):
+            case = cases[case_id]
+            history = [EventRow(case.ref, case.la_code, r[1], r[2], r[3], r[4] or None) for r in group]
+            certificates += _certificates(case, certs.pop(case_id, []), history)
+            no_meeting = (case.service != "mediation", None)  # no session rows: a mediation case's first concluded
+            events += events_read(history, p.month_start, p.month_end, meetings.get(case.ref, no_meeting))
+        for case_id, cert_rows in certs.items():  # cases with certificates and no event read
+            certificates += _certificates(cases[case_id], cert_rows, [])
+    events.sort(key=lambda ev: ev.ref)  # stable: each case's (day, id) order stays
+    certificates = sorted_by(certificates, "issued_on", "ref", "type")  # stable: ties are one case's, in order
+    return tuple(events), tuple(certificates)
+
+
+def _certificates(case: CaseRow, rows: list[tuple], history: list[EventRow]) -> list[CertificateRow]:
+    """A case's issued certificates: its rows of `certificates` (status issued, by id), then its
+    `certificate-issued` events no row matches (type, date) — their trigger is the latest
+    matching trigger event on or before the issue date (None when there is none)."""
+    out = [CertificateRow(case.ref, case.la_code, *r[1:4]) for r in rows if r[4] == "issued"]
+    known = {(r[1], r[2]) for r in rows}
+    for ev in history:
+        cert_type, on = ev.cert_type, ev.on
+        if ev.event != "certificate-issued" or (cert_type, on) in known:
             continue
         trigger = TRIGGER_EVENT.get(cert_type or "")
-        triggers = [e.on for e in triggers_of[ref] if e.event == trigger and e.on <= on]
-        out.append(CertificateRow(ref, ev.la_code, cert_type or "unknown", on, triggers[-1] if triggers else None))
-        known.add((ref, cert_type, on))
-    return tuple(sorted(out, key=lambda c: (c.issued_on, c.ref, c.type)))
+        triggers = [t.on for t in history if t.event == trigger and t.on <= on]
+        out.append(
+            CertificateRow(case.ref, case.la_code, cert_type or "unknown", on, triggers[-1] if triggers else None)
+        )
+        known.add((cert_type, on))
+    return out
 
 
 def load_sessions(
-    db: Connection, p: Periods, refs: dict[int, tuple[str, str]], relevant: set[int], shared: _Shared
+    db: Connection, p: Periods, cases: dict[int, CaseRow], relevant: set[int], shared: _Shared
 ) -> tuple[SessionRow, ...]:
     """Every meeting of the relevant cases, and every meeting due or with an outcome in the year to date."""
     s = MediationSession
@@ -195,7 +216,9 @@ def load_sessions(
     )
     rows = {r[0]: r for r in shared.rows(db.execute(dated))}
     query = select(s.id, s.case_id, *columns)
-    rows.update((r[0], (r[0], *refs[r[1]], *r[2:])) for r in _by_cases(db, query, s.case_id, relevant, shared))
+    for r in _by_cases(db, query, s.case_id, relevant, shared):
+        case = cases[r[1]]
+        rows[r[0]] = (r[0], case.ref, case.la_code, *r[2:])
     tz = local_tz()
     return tuple(
         SessionRow(ref, la, start.astimezone(tz).date(), status, by, at.astimezone(tz).date() if at else None, out, on)
@@ -215,7 +238,7 @@ def load_clocks(db: Connection, p: Periods, shared: _Shared) -> tuple[ClockRow, 
         .join(LocalAuthority, Case.la_id == LocalAuthority.id)
         .where(Clock.due.between(p.ytd_start, p.month_end), wanted)
     )
-    return tuple(sorted((ClockRow(*row) for row in shared.rows(db.execute(query))), key=lambda c: (c.ref, c.name)))
+    return tuple(sorted_by([ClockRow(*row) for row in shared.rows(db.execute(query))], "ref", "name"))
 
 
 def load_claims(db: Connection, p: Periods, shared: _Shared) -> tuple[ClaimRow, ...]:
@@ -244,15 +267,18 @@ def load_report_input(session: Session, month: str) -> ReportInput:
     las = tuple(LaInfo(code, name) for code, name in db.execute(las_query))
     relevant = relevant_cases(db, p)
     shared = _Shared()
-    cases, refs = load_cases(db, p, relevant, shared)
-    events = load_events(db, p, refs, relevant, shared)
+    by_id = load_cases(db, p, relevant, shared)
+    sessions = load_sessions(db, p, by_id, relevant, shared)
+    events, certificates = load_events(db, p, by_id, relevant, sessions, shared)
+    cases = tuple(sorted(by_id.values(), key=lambda c: c.ref))
+    del by_id, relevant
     return ReportInput(
         month=month,
         las=las,
         cases=cases,
         events=events,
-        certificates=load_certificates(db, refs, relevant, events, shared),
-        sessions=load_sessions(db, p, refs, relevant, shared),
+        certificates=certificates,
+        sessions=sessions,
         clocks=load_clocks(db, p, shared),
         claims=load_claims(db, p, shared),
     )
