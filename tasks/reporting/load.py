@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, union
+from sqlalchemy import Connection, Select, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from models.db import Case, CaseEvent, Certificate, Clock, ExpenseClaim, LocalAuthority, MediationSession
@@ -118,6 +118,12 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     ordered = sorted(ids)
     for i in range(0, len(ordered), CHUNK):
         yield ordered[i : i + CHUNK]
+
+
+def _with_case(query: Select, case_id: Any) -> Select:
+    """`query` (of a table with `case_id`) joined to its case and the case's LA, for their
+    reference and code (a plain join: the date window's index leads, not a subquery of every case)."""
+    return query.join(Case, case_id == Case.id).join(LocalAuthority, Case.la_id == LocalAuthority.id)
 
 
 def _by_cases(db: Connection, query: Any, column: Any, ids: set[int], shared: _Shared) -> list[Any]:
@@ -208,11 +214,8 @@ def load_sessions(
     s = MediationSession
     columns = (s.start_at, s.status, s.cancelled_by, s.cancelled_at, s.outcome, s.outcome_on)
     year = (p.ytd_start, p.month_end)
-    dated = (
-        select(s.id, Case.ref, LocalAuthority.code, *columns)
-        .join(Case, s.case_id == Case.id)
-        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
-        .where(or_(s.start_at.between(*_instants(*year)), s.outcome_on.between(*year)))
+    dated = _with_case(select(s.id, Case.ref, LocalAuthority.code, *columns), s.case_id).where(
+        or_(s.start_at.between(*_instants(*year)), s.outcome_on.between(*year))
     )
     rows = {r[0]: r for r in shared.rows(db.execute(dated))}
     query = select(s.id, s.case_id, *columns)
@@ -229,14 +232,9 @@ def load_sessions(
 def load_clocks(db: Connection, p: Periods, shared: _Shared) -> tuple[ClockRow, ...]:
     """Clocks due in the month, and agreement follow-ups due in the year to date, by (ref, name)."""
     wanted = or_(Clock.due >= p.month_start, Clock.name.like("agreement\\_%", escape="\\"))
-    query = (
-        select(
-            Case.ref, LocalAuthority.code, Clock.name, Clock.owner, Clock.due, Clock.target, Clock.state, Clock.met_on
-        )
-        .select_from(Clock)
-        .join(Case, Clock.case_id == Case.id)
-        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
-        .where(Clock.due.between(p.ytd_start, p.month_end), wanted)
+    columns = (Clock.name, Clock.owner, Clock.due, Clock.target, Clock.state, Clock.met_on)
+    query = _with_case(select(Case.ref, LocalAuthority.code, *columns).select_from(Clock), Clock.case_id).where(
+        Clock.due.between(p.ytd_start, p.month_end), wanted
     )
     return tuple(sorted_by([ClockRow(*row) for row in shared.rows(db.execute(query))], "ref", "name"))
 
@@ -244,11 +242,9 @@ def load_clocks(db: Connection, p: Periods, shared: _Shared) -> tuple[ClockRow, 
 def load_claims(db: Connection, p: Periods, shared: _Shared) -> tuple[ClaimRow, ...]:
     """Claim lines imported in the year to date."""
     c = ExpenseClaim
+    columns = (c.imported_at, c.session_date, c.status, c.amount_pence)
     query = (
-        select(Case.ref, LocalAuthority.code, c.imported_at, c.session_date, c.status, c.amount_pence)
-        .select_from(c)
-        .join(Case, c.case_id == Case.id)
-        .join(LocalAuthority, Case.la_id == LocalAuthority.id)
+        _with_case(select(Case.ref, LocalAuthority.code, *columns).select_from(c), c.case_id)
         .where(c.imported_at.between(*_instants(p.ytd_start, p.month_end)))
         .order_by(c.claim_id)
     )
